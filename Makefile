@@ -1,0 +1,34 @@
+# Two commands do all set-up: `make run` and `make test`. Each creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# Starts holdemd on the built-in quickstart config in a private folder and attaches holdem-tui;
+# without a terminal it prints progress lines and returns when the run is done.
+run: $(STAMP)
+	$(BIN)/python -m supervisor.quickstart
+
+# systemd-analyze verifies the unit file in the tests; install it where it is missing.
+test: $(STAMP)
+	@command -v systemd-analyze >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null) \
+	      || echo "could not install systemd; its unit test will be skipped"; \
+	  fi; }
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python benchmarks/solver_speed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""holdemd and holdemctl: the asyncio supervisor of `holdem train` instances. Knows no poker."""

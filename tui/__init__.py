@@ -1,0 +1,1 @@
+"""holdem-tui: a Textual monitor, a client of the holdemd socket API only."""
