@@ -1,0 +1,264 @@
+"""The Unix-socket server: JSON Lines requests, replies and the subscribe stream.
+
+Trust model: the socket is created under umask 0117 (mode 0660) and every connection's peer is
+checked with SO_PEERCRED: the daemon's own uid, root, or a member of the socket's group. Anyone
+else gets one `permission_denied` line and is disconnected.
+
+Robustness: a handler that fails returns an error as data; the server never dies from a request.
+Lines are capped at 1 MiB (a longer one ends that connection). A client that stops reading is
+dropped when its buffer passes a bound; subscribers that fall behind are dropped the same way, so
+one slow client can never make the daemon buffer without limit or stall the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import grp
+import os
+import pwd
+import socket
+import struct
+from pathlib import Path
+from typing import Any, Protocol
+
+from .protocol import (ErrorCode, ErrorInfo, LineReader, LineTooLong, MAX_LINE_BYTES, Method, Reply, decode,
+                       encode, parse_request)
+
+MAX_CONNECTIONS = 1024
+SUBSCRIBER_QUEUE = 4096  # events a subscriber may lag behind before it is dropped
+WRITE_BUFFER_LIMIT = 4 << 20  # bytes unread by a client before it is dropped
+DRAIN_TIMEOUT_S = 10.0
+
+
+class ApiError(Exception):
+    """Raised by a handler to reply with a specific error code."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Handler(Protocol):
+    async def __call__(self, method: str, params: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class AlreadyRunning(Exception):
+    """Another live daemon answers on the socket."""
+
+
+def peer_allowed(uid: int, gid: int, sock_gid: int, own_uid: int | None = None) -> bool:
+    """The daemon's own user, root, or a member (primary or supplementary) of the socket's group."""
+    own = os.getuid() if own_uid is None else own_uid
+    if uid in (own, 0) or gid == sock_gid:
+        return True
+    try:
+        pw = pwd.getpwuid(uid)
+        return pw.pw_gid == sock_gid or pw.pw_name in grp.getgrgid(sock_gid).gr_mem
+    except KeyError:
+        return False
+
+
+def bind_socket(path: Path) -> socket.socket:
+    """Bind a fresh listening socket at `path` with mode 0660, removing a stale one first."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+    if path.exists() or path.is_symlink():
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.settimeout(2.0)
+        try:
+            probe.connect(str(path))
+        except (ConnectionRefusedError, FileNotFoundError):
+            path.unlink(missing_ok=True)  # stale: its daemon is gone
+        except OSError as exc:
+            raise AlreadyRunning(f"{path} exists and cannot be probed: {exc}") from None
+        else:
+            raise AlreadyRunning(f"another holdemd is already listening on {path}")
+        finally:
+            probe.close()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o117)
+    try:
+        sock.bind(str(path))
+    finally:
+        os.umask(old)
+    os.chmod(path, 0o660)
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+class Subscriber:
+    __slots__ = ("queue", "run", "dropped")
+
+    def __init__(self, run: str | None) -> None:
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue(SUBSCRIBER_QUEUE)
+        self.run = run
+        self.dropped = False
+
+
+class Hub:
+    """Fan-out of daemon events to subscribers. Each event is encoded once, only if anyone listens."""
+
+    def __init__(self) -> None:
+        self.subscribers: set[Subscriber] = set()
+
+    def publish(self, event: dict[str, Any]) -> None:
+        if not self.subscribers:
+            return
+        data = encode(event)
+        run = event.get("run")
+        for sub in tuple(self.subscribers):
+            if sub.run is not None and run != sub.run:
+                continue
+            try:
+                sub.queue.put_nowait(data)
+            except asyncio.QueueFull:
+                sub.dropped = True  # its writer notices and closes the connection
+                self.subscribers.discard(sub)
+                sub.queue.get_nowait()
+                sub.queue.put_nowait(b"")
+
+
+class Server:
+    """Accepts connections on the socket and serves `handler` and the hub."""
+
+    def __init__(self, path: Path, handler: Handler, hub: Hub) -> None:
+        self.path = path
+        self.handler = handler
+        self.hub = hub
+        self._server: asyncio.AbstractServer | None = None
+        self._conns: set[asyncio.Task[None]] = set()
+        self._sock_gid = 0
+
+    async def start(self) -> None:
+        sock = bind_socket(self.path)
+        self._sock_gid = os.stat(self.path).st_gid
+        self._server = await asyncio.start_unix_server(self._on_connect, sock=sock, limit=MAX_LINE_BYTES)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for task in tuple(self._conns):
+                task.cancel()
+            await asyncio.gather(*self._conns, return_exceptions=True)
+            try:
+                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+            except asyncio.TimeoutError:
+                pass
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                pass
+
+    async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._conns.add(task)
+        try:
+            await self._serve(reader, writer)
+        except (ConnectionError, OSError, asyncio.TimeoutError):
+            pass
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._conns.discard(task)
+            writer.close()
+            try:
+                await asyncio.wait_for(writer.wait_closed(), 1.0)
+            except (asyncio.TimeoutError, ConnectionError, OSError, asyncio.CancelledError):
+                pass
+
+    async def _send(self, writer: asyncio.StreamWriter, reply: Reply) -> None:
+        writer.write(encode(reply.to_dict()))
+        await asyncio.wait_for(writer.drain(), DRAIN_TIMEOUT_S)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if len(self._conns) > MAX_CONNECTIONS:
+            await self._send(writer, Reply(None, error=ErrorInfo(ErrorCode.BUSY.value, "too many connections")))
+            return
+        sock = writer.get_extra_info("socket")
+        pid, uid, gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                          struct.calcsize("3i")))
+        if not peer_allowed(uid, gid, self._sock_gid):
+            await self._send(writer, Reply(None, error=ErrorInfo(
+                ErrorCode.PERMISSION_DENIED.value, f"uid {uid} may not control holdemd (not owner, root or in "
+                                                   f"the socket's group)")))
+            return
+        lines = LineReader(reader, MAX_LINE_BYTES)
+        while True:
+            try:
+                line = await lines.readline()
+            except LineTooLong as exc:
+                await self._send(writer, Reply(None, error=ErrorInfo(ErrorCode.LINE_TOO_LONG.value, str(exc))))
+                return
+            if line is None:
+                return
+            if not line.strip():
+                continue
+            reply, subscribe = await self._dispatch(line)
+            await self._send(writer, reply)
+            if subscribe is not None:
+                await self._stream(reader, writer, subscribe)
+                return
+
+    async def _dispatch(self, line: bytes) -> tuple[Reply, str | None | bool]:
+        """One request -> one reply; never raises. The second value is a subscribe filter if any."""
+        try:
+            obj = decode(line)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return Reply(None, error=ErrorInfo(ErrorCode.PARSE_ERROR.value, f"not a JSON object: {exc}")), None
+        try:
+            req = parse_request(obj)
+        except ValueError as exc:
+            rid = obj.get("id") if isinstance(obj.get("id"), (int, str)) else None
+            return Reply(rid, error=ErrorInfo(ErrorCode.INVALID_REQUEST.value, str(exc))), None
+        if req.method == Method.SUBSCRIBE.value:
+            run = req.params.get("run")
+            if run is not None and not isinstance(run, str) or set(req.params) - {"run"}:
+                return Reply(req.id, error=ErrorInfo(ErrorCode.INVALID_PARAMS.value,
+                                                     'subscribe takes only {"run": <id>}')), None
+            return Reply(req.id, {"subscribed": True}), run if run is not None else False
+        try:
+            result = await self.handler(req.method, req.params)
+        except ApiError as exc:
+            return Reply(req.id, error=ErrorInfo(exc.code.value, exc.message)), None
+        except Exception as exc:  # a handler bug must not take the daemon down
+            return Reply(req.id, error=ErrorInfo(ErrorCode.INTERNAL.value, f"{type(exc).__name__}: {exc}")), None
+        return Reply(req.id, result), None
+
+    async def _stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                      run_filter: str | bool) -> None:
+        sub = Subscriber(run_filter if isinstance(run_filter, str) else None)
+        self.hub.subscribers.add(sub)
+        gone = asyncio.ensure_future(_until_eof(reader))
+        try:
+            while True:
+                get = asyncio.ensure_future(sub.queue.get())
+                done, _ = await asyncio.wait({get, gone}, return_when=asyncio.FIRST_COMPLETED)
+                if gone in done:
+                    get.cancel()
+                    return
+                chunk = [get.result()]
+                while not sub.queue.empty():
+                    chunk.append(sub.queue.get_nowait())
+                if sub.dropped:
+                    return
+                writer.write(b"".join(chunk))
+                transport = writer.transport
+                if transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
+                    return  # it does not read: drop it rather than buffer for ever
+                if transport.get_write_buffer_size() > 1 << 16:
+                    await asyncio.wait_for(writer.drain(), DRAIN_TIMEOUT_S)
+        finally:
+            self.hub.subscribers.discard(sub)
+            gone.cancel()
+
+
+async def _until_eof(reader: asyncio.StreamReader) -> None:
+    """A subscriber sends nothing more; EOF (or an error) means it left."""
+    try:
+        while await reader.read(4096):
+            pass
+    except (ConnectionError, OSError):
+        pass
+

@@ -1,0 +1,81 @@
+"""The daemon's frozen configuration, built once at the entry point and passed down.
+
+Nothing below daemon.main reads the environment; everything tunable is here, with defaults a
+multi-day run wants (a generous heartbeat, because a worker's first start compiles numba kernels).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    heartbeat_timeout_s: float = 60.0  # no event for this long: the child is hung
+    stop_timeout_s: float = 120.0  # SIGTERM -> exit grace (a checkpoint); then SIGKILL
+    backoff_base_s: float = 1.0  # first restart delay; doubles per recent restart
+    backoff_cap_s: float = 60.0
+    max_restarts: int = 5  # more restarts than this within the window: failed
+    restart_window_s: float = 600.0
+    phase_attempts: int = 3  # prepare / merge tries before the run fails
+    child_nice: int = 0  # niceness of children, so the supervisor stays responsive under load
+    tensorboard_interval_s: float = 10.0
+    status_interval_s: float = 5.0  # sd_notify STATUS= refresh
+
+
+@dataclass(frozen=True, slots=True)
+class StartSpec:
+    """What a new run is made of (holdemd start arguments, or run.start params)."""
+
+    instances: int
+    config: Path | None = None
+    iters: int | None = None
+    time_budget_s: float | None = None
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.instances, int) or self.instances < 1:
+            raise ValueError("instances must be a positive integer")
+        if self.iters is not None and self.time_budget_s is not None:
+            raise ValueError("give --iters or --time-budget, not both")
+        if self.iters is not None and (not isinstance(self.iters, int) or self.iters < self.instances):
+            raise ValueError("iters must be an integer of at least one per instance")
+        if self.time_budget_s is not None and not self.time_budget_s > 0:
+            raise ValueError("time budget must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonConfig:
+    state_dir: Path
+    runs_root: Path
+    socket: Path
+    worker_cmd: tuple[str, ...] = (sys.executable, "-m", "holdem.cli")
+    tuning: Tuning = field(default_factory=Tuning)
+    start: StartSpec | None = None
+    default_config: Path | None = None
+
+    @property
+    def db_path(self) -> Path:
+        return self.state_dir / "holdemd.sqlite3"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.state_dir / "holdemd.lock"
+
+    @property
+    def log_path(self) -> Path:
+        return self.state_dir / "holdemd.log"
+
+
+def instance_seed(run_seed: int, k: int) -> int:
+    """Instance k's seed: the first 8 bytes of sha256("<run seed>:<k>"), as a 63-bit integer."""
+    return int.from_bytes(hashlib.sha256(f"{run_seed}:{k}".encode()).digest()[:8], "big") >> 1
+
+
+def split_iterations(total: int, n: int) -> list[int]:
+    """floor(N/n) each, and the first N mod n instances one more, so the parts sum to N exactly."""
+    base, extra = divmod(total, n)
+    return [base + (1 if k < extra else 0) for k in range(n)]

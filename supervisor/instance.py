@@ -1,0 +1,274 @@
+"""One training instance: keep its `holdem train` child alive until done, failed or stopped.
+
+Restart policy (what a days-long run needs): a crash or a hang is answered by SIGKILL (if needed)
+and a relaunch with `--resume` after a backoff that doubles per recent restart up to a cap, with
+jitter so that N instances killed together do not come back in lockstep. More than
+`max_restarts` within `restart_window_s` marks the instance failed; exit 2 (bad input) is failed
+at once. Every launch, restart and state is committed to the store before anything else happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .child import Child, Exit, append_log, stop_orphan
+from .config import Tuning
+from .protocol import EventKind, InstanceInfo, InstanceState
+from .store import InstanceRow, RestartRow, Store
+
+Publish = Callable[[dict[str, Any]], None]
+TERMINAL = frozenset({InstanceState.DONE, InstanceState.FAILED, InstanceState.STOPPED})
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """What every child of one run shares."""
+
+    run_id: str
+    run_dir: Path
+    config_path: Path
+    time_budget_s: float | None
+    worker_cmd: tuple[str, ...]
+    tuning: Tuning
+    store: Store
+    publish: Publish
+
+
+class InstanceSupervisor:
+    """Owns instance k of a run for this daemon's lifetime."""
+
+    def __init__(self, ctx: RunContext, row: InstanceRow) -> None:
+        self.ctx = ctx
+        self.index = row.idx
+        self.dir = Path(row.dir)
+        self.seed = row.seed
+        self.target_iters = row.target_iters
+        self.state = InstanceState(row.state)
+        self.launches = row.launches
+        self.restarts = row.restarts
+        self.iter = row.iter
+        self.last_checkpoint = row.last_checkpoint
+        self.reason = row.reason
+        self.orphan = (row.pid, row.pid_start) if row.pid and row.pid_start else None
+        self.pid: int | None = None
+        self.ips = 0.0
+        self.elapsed_s = 0.0
+        self.child: Child | None = None
+        self._stop = False
+        self._restart_now = False
+        self._wake = asyncio.Event()
+        self._recent: deque[float] = deque()
+
+    @property
+    def log_path(self) -> Path:
+        return self.dir / "train.log"
+
+    def info(self) -> InstanceInfo:
+        return InstanceInfo(index=self.index, state=self.state.value, pid=self.pid, iter=self.iter,
+                            target_iters=self.target_iters, restarts=self.restarts,
+                            last_checkpoint=self.last_checkpoint, ips=self.ips, elapsed_s=self.elapsed_s,
+                            reason=self.reason, seed=self.seed, dir=str(self.dir))
+
+    # control ---------------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """Graceful: SIGTERM the child (it checkpoints and exits 0); no relaunch afterwards."""
+        self._stop = True
+        if self.child is not None:
+            self._set_state(InstanceState.STOPPING, None)
+            self.child.terminate()
+        self._wake.set()
+
+    def force_kill(self) -> None:
+        if self.child is not None:
+            self.child.kill()
+
+    def request_restart(self) -> None:
+        """Operator asked: SIGTERM now (a checkpoint is written), relaunch without backoff."""
+        self._restart_now = True
+        if self.child is not None:
+            self.child.terminate()
+        self._wake.set()
+
+    # the loop ---------------------------------------------------------------------------------
+    async def run(self) -> InstanceState:
+        if self.orphan is not None:
+            pid, start = self.orphan
+            self.orphan = None
+            if await stop_orphan(pid, start, self.ctx.tuning.stop_timeout_s):
+                self._note(f"stopped orphan pid {pid} left by a previous holdemd")
+                self._record_restart(f"holdemd restarted; orphan pid {pid} stopped", None, count_in_window=False)
+            self.ctx.store.update_instance(self.ctx.run_id, self.index, pid=None, pid_start=None)
+        while True:
+            if self._stop:
+                self._set_state(InstanceState.STOPPED, None)
+                return self.state
+            exit_ = await self._launch_once()
+            verdict = self._judge(exit_)
+            if verdict is not None:
+                return verdict
+            if self._stop:
+                continue
+            delay = 0.0 if self._restart_now else self._backoff()
+            reason = "restart requested" if self._restart_now else exit_.describe()
+            self._restart_now = False
+            if len(self._recent) > self.ctx.tuning.max_restarts:
+                msg = (f"failed: {len(self._recent) - 1} restarts within {self.ctx.tuning.restart_window_s:g}s;"
+                       f" last: {reason}")
+                self._note(msg)
+                self._set_state(InstanceState.FAILED, msg)
+                return self.state
+            self._record_restart(reason, exit_.code, count_in_window=False)
+            self._note(f"restarting in {delay:.1f}s from {self.last_checkpoint or 'scratch'} ({reason})")
+            self._set_state(InstanceState.BACKOFF, reason)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+            except asyncio.TimeoutError:
+                pass
+
+    def _judge(self, exit_: Exit) -> InstanceState | None:
+        """Terminal verdicts; None means relaunch."""
+        if exit_.clean_done:
+            self._set_state(InstanceState.DONE, None)
+            return self.state
+        if exit_.code == 2:
+            msg = f"bad configuration or input (exit 2): {exit_.error or 'see the log'}"
+            self._note(msg)
+            self._set_state(InstanceState.FAILED, msg)
+            return self.state
+        if self._stop and not self._restart_now:
+            self._set_state(InstanceState.STOPPED, None)
+            return self.state
+        if not self._restart_now:
+            now = time.monotonic()
+            self._recent.append(now)
+            while self._recent and now - self._recent[0] > self.ctx.tuning.restart_window_s:
+                self._recent.popleft()
+        return None
+
+    def _backoff(self) -> float:
+        t = self.ctx.tuning
+        n = max(len(self._recent) - 1, 0)
+        delay = min(t.backoff_cap_s, t.backoff_base_s * (2 ** min(n, 30)))
+        return min(t.backoff_cap_s, delay * random.uniform(0.75, 1.25))
+
+    async def _launch_once(self) -> Exit:
+        argv = self._argv(resume=self.launches > 0)
+        self.launches += 1
+        self.ctx.store.update_instance(self.ctx.run_id, self.index, launches=self.launches)
+        self._set_state(InstanceState.STARTING, self.reason)
+        child = Child(argv, self.log_path, self._on_event, self._on_log, nice=self.ctx.tuning.child_nice)
+        try:
+            await child.start()
+        except OSError as exc:
+            self._note(f"cannot start {argv[0]}: {exc}")
+            return Exit(127, None, f"cannot start worker: {exc}", False, 0.0)
+        self.child, self.pid = child, child.pid
+        # Committed before we wait on it: a daemon that dies now leaves a findable orphan.
+        self.ctx.store.update_instance(self.ctx.run_id, self.index, pid=child.pid, pid_start=child.start_time)
+        if self._stop:
+            child.terminate()
+        try:
+            exit_ = await child.wait(self.ctx.tuning.heartbeat_timeout_s)
+        finally:
+            self.child, self.pid, self.ips = None, None, 0.0
+            self.ctx.store.update_instance(self.ctx.run_id, self.index, pid=None, pid_start=None)
+        if exit_.hung:
+            self._note(f"pid {child.pid} sent nothing for {self.ctx.tuning.heartbeat_timeout_s:g}s; killed")
+        return exit_
+
+    def _argv(self, resume: bool) -> list[str]:
+        argv: list[str] = [*self.ctx.worker_cmd, "train", "--config", str(self.ctx.config_path),
+                           "--instance-dir", str(self.dir)]
+        if self.target_iters is not None:
+            argv += ["--iters", str(self.target_iters)]
+        elif self.ctx.time_budget_s is not None:
+            argv += ["--time-budget", f"{self.ctx.time_budget_s:g}"]
+        argv += ["--seed", str(self.seed), "--events", "jsonl"]
+        if resume:
+            argv.append("--resume")
+        return argv
+
+    # events from the child --------------------------------------------------------------------
+    def _on_event(self, ev: dict[str, Any], t_recv: float) -> None:
+        kind = ev["event"]
+        it = ev.get("iter")
+        if isinstance(it, int):
+            self.iter = it
+        if kind == "progress":
+            self.ips = float(ev.get("ips") or 0.0)
+            self.elapsed_s = float(ev.get("elapsed_s") or 0.0)
+            if isinstance(ev.get("target_iters"), int):
+                self.target_iters = ev["target_iters"]
+            if self.state is InstanceState.STARTING:
+                self._set_state(InstanceState.RUNNING, None)
+            self.ctx.publish({"event": EventKind.PROGRESS.value, "run": self.ctx.run_id, "instance": self.index,
+                              "iter": self.iter, "target_iters": self.target_iters, "ips": self.ips,
+                              "elapsed_s": self.elapsed_s, "t": ev.get("t"), "t_recv": t_recv})
+        elif kind == "started":
+            if isinstance(ev.get("target_iters"), int):
+                self.target_iters = ev["target_iters"]
+            if ev.get("resumed_from") is not None:
+                self._note(f"pid {ev.get('pid')} resumed from iteration {ev['resumed_from']}")
+        elif kind == "checkpoint":
+            self.last_checkpoint = str(ev.get("path"))
+            self.ctx.store.update_instance(self.ctx.run_id, self.index, iter=self.iter,
+                                           last_checkpoint=self.last_checkpoint, last_checkpoint_iter=self.iter)
+            self.ctx.publish({"event": EventKind.CHECKPOINT.value, "run": self.ctx.run_id, "instance": self.index,
+                              "iter": self.iter, "path": self.last_checkpoint, "t": t_recv})
+        elif kind == "done" and self.target_iters is not None and not isinstance(it, int):
+            self.iter = self.target_iters
+        elif kind == "error":
+            self._on_log(f"[holdemd] worker error event: {ev.get('message')}")
+
+    def _on_log(self, line: str) -> None:
+        self.ctx.publish({"event": EventKind.LOG.value, "run": self.ctx.run_id, "instance": self.index,
+                          "line": line, "t": time.time()})
+
+    # bookkeeping ------------------------------------------------------------------------------
+    def _set_state(self, state: InstanceState, reason: str | None) -> None:
+        if state is self.state and reason == self.reason:
+            return
+        self.state, self.reason = state, reason
+        self.ctx.store.update_instance(self.ctx.run_id, self.index, state=state.value, reason=reason, iter=self.iter)
+        self.ctx.publish({"event": EventKind.STATE.value, "run": self.ctx.run_id, "instance": self.index,
+                          "state": state.value, "reason": reason, "t": time.time()})
+
+    def _record_restart(self, reason: str, code: int | None, count_in_window: bool) -> None:
+        self.restarts += 1
+        self.ctx.store.record_restart(
+            RestartRow(self.ctx.run_id, self.index, time.time(), reason, code, self.last_checkpoint), self.restarts)
+        if count_in_window:
+            self._recent.append(time.monotonic())
+
+    def _note(self, line: str) -> None:
+        append_log(self.log_path, line)
+        self._on_log(f"[holdemd] {line}")
+
+
+async def run_phase(argv: Sequence[str], log_path: Path, tuning: Tuning, on_event: Callable[[dict[str, Any], float], None],
+                    on_log: Callable[[str], None], attempts: int) -> tuple[bool, str]:
+    """A one-shot phase child (prepare, merge): retried on crash up to `attempts`, never on exit 2."""
+    last = "not run"
+    for attempt in range(1, attempts + 1):
+        child = Child(argv, log_path, on_event, on_log, nice=tuning.child_nice)
+        try:
+            await child.start()
+        except OSError as exc:
+            return False, f"cannot start {argv[0]}: {exc}"
+        exit_ = await child.wait(tuning.heartbeat_timeout_s)
+        if exit_.clean_done:
+            return True, "done"
+        last = exit_.describe()
+        append_log(log_path, f"attempt {attempt}/{attempts}: {last}")
+        if exit_.code == 2:
+            break
+        await asyncio.sleep(min(tuning.backoff_cap_s, tuning.backoff_base_s * 2 ** (attempt - 1)))
+    return False, last

@@ -1,0 +1,229 @@
+"""The daemon's state machine behind the API: the runs it supervises and every method's meaning.
+
+The socket server (api.py) only frames and validates; this module decides. Each mutating method
+commits its change to the store before it returns, so an acknowledged request survives a SIGKILL.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from .api import ApiError, Hub
+from .config import DaemonConfig, StartSpec
+from .protocol import ErrorCode, InstanceState, Method, RunState
+from .run import RunError, RunSupervisor, create_run
+from .store import Store
+
+MAX_TAIL_LINES = 10_000
+
+
+def _check_keys(params: dict[str, Any], allowed: set[str]) -> None:
+    extra = set(params) - allowed
+    if extra:
+        raise ApiError(ErrorCode.INVALID_PARAMS, f"unexpected parameter(s): {', '.join(sorted(extra))}")
+
+
+def _opt(params: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    value = params.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise ApiError(ErrorCode.INVALID_PARAMS, f"{key!r} must be {names}")
+    return value
+
+
+class Daemon:
+    def __init__(self, cfg: DaemonConfig, store: Store, hub: Hub) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.hub = hub
+        self.runs: dict[str, RunSupervisor] = {}
+        self.started = time.time()
+
+    # lifecycle --------------------------------------------------------------------------------
+    def load(self) -> list[RunSupervisor]:
+        """Adopt every run the store knows; return those whose desired state is running."""
+        resumable = []
+        for row in reversed(self.store.runs()):
+            sup = RunSupervisor(self.cfg, self.store, self.hub.publish, row)
+            self.runs[row.id] = sup
+            if row.desired == "running" and row.state not in (RunState.DONE.value, RunState.FAILED.value):
+                resumable.append(sup)
+        return resumable
+
+    def start_run(self, spec: StartSpec) -> RunSupervisor:
+        row = create_run(self.cfg, self.store, spec)
+        sup = RunSupervisor(self.cfg, self.store, self.hub.publish, row)
+        self.runs[row.id] = sup
+        sup.start()
+        return sup
+
+    async def shutdown(self) -> None:
+        for sup in list(self.runs.values()):
+            if sup.active:
+                await sup.shutdown()
+
+    def summary(self) -> str:
+        """One line for systemd's STATUS= and the logs."""
+        active = [r for r in self.runs.values() if r.active]
+        if not active:
+            return f"idle; {len(self.runs)} run(s) known"
+        parts = []
+        for r in active:
+            insts = r.instances
+            running = sum(i.state is InstanceState.RUNNING for i in insts)
+            done = sum(i.iter for i in insts)
+            target = sum(i.target_iters or 0 for i in insts)
+            pct = f" {100 * done / target:.1f}%" if target else ""
+            ips = sum(i.ips for i in insts)
+            parts.append(f"{r.id} {r.state.value}{pct} {running}/{len(insts)} instances {ips:,.0f} it/s")
+        return "; ".join(parts)
+
+    def newest_active(self) -> RunSupervisor | None:
+        for r in sorted(self.runs.values(), key=lambda r: r.row.created, reverse=True):
+            if r.active:
+                return r
+        return None
+
+    def find(self, run_id: str | None) -> RunSupervisor:
+        if run_id is None:
+            if not self.runs:
+                raise ApiError(ErrorCode.UNKNOWN_RUN, "there are no runs")
+            return self.newest_active() or max(self.runs.values(), key=lambda r: (r.row.created, r.id))
+        if run_id in self.runs:
+            return self.runs[run_id]
+        matches = [r for r in self.runs.values() if r.id.startswith(run_id)]
+        if len(matches) == 1:
+            return matches[0]
+        raise ApiError(ErrorCode.UNKNOWN_RUN, f"unknown run {run_id!r}" if not matches else
+                       f"run prefix {run_id!r} is ambiguous")
+
+    # the API ----------------------------------------------------------------------------------
+    async def __call__(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            handler = self._handlers[method]
+        except KeyError:
+            raise ApiError(ErrorCode.UNKNOWN_METHOD, f"unknown method {method!r}; known: "
+                                                     f"{', '.join(m.value for m in Method)}") from None
+        try:
+            return await handler(self, params)
+        except RunError as exc:
+            raise ApiError(ErrorCode.CONFLICT, str(exc)) from None
+        except KeyError as exc:
+            raise ApiError(ErrorCode.INVALID_PARAMS, str(exc.args[0] if exc.args else exc)) from None
+
+    async def _ping(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_keys(params, set())
+        return {"pong": True, "pid": os.getpid()}
+
+    async def _status(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_keys(params, {"run"})
+        run_id = _opt(params, "run", str)
+        runs = [self.find(run_id)] if run_id else sorted(
+            (r for r in self.runs.values() if r.active or r is self._newest()), key=lambda r: r.row.created,
+            reverse=True)
+        return {"runs": [r.info().to_dict() for r in runs],
+                "daemon": {"pid": os.getpid(), "started": self.started, "socket": str(self.cfg.socket),
+                           "state_dir": str(self.cfg.state_dir), "summary": self.summary()}}
+
+    def _newest(self) -> RunSupervisor | None:
+        return max(self.runs.values(), key=lambda r: (r.row.created, r.id), default=None)
+
+    async def _runs_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_keys(params, set())
+        runs = sorted(self.runs.values(), key=lambda r: (r.row.created, r.id), reverse=True)
+        return {"runs": [r.info().to_dict() for r in runs]}
+
+    async def _run_start(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_keys(params, {"instances", "config", "iters", "time_budget_s", "seed"})
+        instances = _opt(params, "instances", int)
+        if instances is None:
+            raise ApiError(ErrorCode.INVALID_PARAMS, "'instances' is required")
+        config = _opt(params, "config", str)
+        budget = _opt(params, "time_budget_s", (int, float))
+        try:
+            spec = StartSpec(instances=instances, config=Path(config) if config else None,
+                             iters=_opt(params, "iters", int), time_budget_s=float(budget) if budget else None,
+                             seed=_opt(params, "seed", int))
+            sup = self.start_run(spec)
+        except ValueError as exc:
+            raise ApiError(ErrorCode.INVALID_PARAMS, str(exc)) from None
+        return {"run": sup.info().to_dict()}
+
+    async def _run_stop(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_keys(params, {"run"})
+        sup = self.find(_opt(params, "run", str))
+        await sup.stop()
+        return {"run": sup.info().to_dict()}
+
+    async def _run_resume(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_keys(params, {"run"})
+        sup = self.find(_opt(params, "run", str))
+        sup.resume()
+        return {"run": sup.info().to_dict()}
+
+    async def _instance_restart(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_keys(params, {"run", "index"})
+        index = _opt(params, "index", int)
+        if index is None:
+            raise ApiError(ErrorCode.INVALID_PARAMS, "'index' is required")
+        sup = self.find(_opt(params, "run", str))
+        sup.restart_instance(index)
+        return {"run": sup.info().to_dict()}
+
+    async def _run_merge(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_keys(params, {"run"})
+        sup = self.find(_opt(params, "run", str))
+        ok, why = await sup.merge()
+        if not ok:
+            raise ApiError(ErrorCode.CONFLICT, f"merge failed: {why}")
+        return {"run": sup.info().to_dict(), "merged": str(sup.dir / "merged")}
+
+    async def _logs_tail(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_keys(params, {"run", "index", "lines"})
+        lines = _opt(params, "lines", int) or 50
+        if not 0 < lines <= MAX_TAIL_LINES:
+            raise ApiError(ErrorCode.INVALID_PARAMS, f"'lines' must be in 1..{MAX_TAIL_LINES}")
+        index = _opt(params, "index", int)
+        if index is None and params.get("run") is None:
+            path = self.cfg.log_path
+        else:
+            sup = self.find(_opt(params, "run", str))
+            if index is None:
+                path = sup.dir / "daemon.log"
+                for phase in ("merge", "prepare"):
+                    if (sup.dir / f"{phase}.log").exists() and not path.exists():
+                        path = sup.dir / f"{phase}.log"
+            else:
+                path = sup._instance(index).log_path
+        return {"lines": tail(path, lines), "path": str(path)}
+
+    _handlers = {
+        Method.PING.value: _ping, Method.STATUS.value: _status, Method.RUNS_LIST.value: _runs_list,
+        Method.RUN_START.value: _run_start, Method.RUN_STOP.value: _run_stop, Method.RUN_RESUME.value: _run_resume,
+        Method.INSTANCE_RESTART.value: _instance_restart, Method.RUN_MERGE.value: _run_merge,
+        Method.LOGS_TAIL.value: _logs_tail,
+    }
+
+
+def tail(path: Path, n: int) -> list[str]:
+    """The last n lines of a text file, reading from the end (logs grow for days)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            block, data = 1 << 16, b""
+            pos = size
+            while pos > 0 and data.count(b"\n") <= n:
+                step = min(block, pos)
+                pos -= step
+                f.seek(pos)
+                data = f.read(step) + data
+    except FileNotFoundError:
+        return []
+    return [line.decode(errors="replace") for line in deque(data.splitlines(), maxlen=n)]

@@ -1,0 +1,226 @@
+"""Persisted daemon state: SQLite in WAL mode, one file in the state dir.
+
+Invariant: every change is committed (synchronous=FULL) before the daemon acts on it or
+acknowledges it, so a SIGKILL at any moment loses nothing that was reported. Progress counters
+are not written per event (that would be thousands of fsyncs a second); an instance's iteration is
+persisted with each checkpoint, which is the only iteration a restart can resume from anyway.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    dir TEXT NOT NULL,
+    config TEXT,
+    seed INTEGER NOT NULL,
+    iters INTEGER,
+    time_budget_s REAL,
+    n_instances INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    desired TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    reason TEXT,
+    merged TEXT,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS instances (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    idx INTEGER NOT NULL,
+    dir TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    target_iters INTEGER,
+    state TEXT NOT NULL,
+    desired TEXT NOT NULL,
+    pid INTEGER,
+    pid_start INTEGER,
+    launches INTEGER NOT NULL DEFAULT 0,
+    restarts INTEGER NOT NULL DEFAULT 0,
+    iter INTEGER NOT NULL DEFAULT 0,
+    last_checkpoint TEXT,
+    last_checkpoint_iter INTEGER,
+    reason TEXT,
+    updated REAL NOT NULL,
+    PRIMARY KEY (run_id, idx)
+);
+CREATE TABLE IF NOT EXISTS restarts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    t REAL NOT NULL,
+    reason TEXT NOT NULL,
+    exit_code INTEGER,
+    resumed_from TEXT
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    id: str
+    dir: str
+    config: str | None
+    seed: int
+    iters: int | None
+    time_budget_s: float | None
+    n_instances: int
+    state: str
+    desired: str
+    phase: str
+    reason: str | None
+    merged: str | None
+    created: float
+    updated: float
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceRow:
+    run_id: str
+    idx: int
+    dir: str
+    seed: int
+    target_iters: int | None
+    state: str
+    desired: str
+    pid: int | None
+    pid_start: int | None
+    launches: int
+    restarts: int
+    iter: int
+    last_checkpoint: str | None
+    last_checkpoint_iter: int | None
+    reason: str | None
+    updated: float
+
+
+@dataclass(frozen=True, slots=True)
+class RestartRow:
+    run_id: str
+    idx: int
+    t: float
+    reason: str
+    exit_code: int | None
+    resumed_from: str | None
+
+
+_RUN_COLS = ("state", "desired", "phase", "reason", "merged")
+_INSTANCE_COLS = ("state", "desired", "pid", "pid_start", "launches", "restarts", "iter",
+                  "last_checkpoint", "last_checkpoint_iter", "reason")
+
+
+class Store:
+    """Thin typed access to the state database. Single-threaded: the daemon's event loop owns it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+        self._db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        version = int(self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
+        if version != SCHEMA_VERSION:
+            raise RuntimeError(f"{path}: schema version {version}, this holdemd knows {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _tx(self) -> _Tx:
+        return _Tx(self._db)
+
+    # runs -------------------------------------------------------------------------------------
+    def create_run(self, run: RunRow, instances: list[InstanceRow]) -> None:
+        """A run and all its instances appear atomically, or not at all."""
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO runs VALUES (:id,:dir,:config,:seed,:iters,:time_budget_s,:n_instances,"
+                ":state,:desired,:phase,:reason,:merged,:created,:updated)", _asdict(run))
+            for inst in instances:
+                self._db.execute(
+                    "INSERT INTO instances VALUES (:run_id,:idx,:dir,:seed,:target_iters,:state,:desired,"
+                    ":pid,:pid_start,:launches,:restarts,:iter,:last_checkpoint,:last_checkpoint_iter,"
+                    ":reason,:updated)", _asdict(inst))
+
+    def update_run(self, run_id: str, **changes: Any) -> None:
+        bad = set(changes) - set(_RUN_COLS)
+        if bad:
+            raise ValueError(f"not a run column: {sorted(bad)}")
+        sets = ", ".join(f"{k}=?" for k in changes)
+        with self._tx():
+            self._db.execute(f"UPDATE runs SET {sets}, updated=? WHERE id=?",
+                             (*changes.values(), time.time(), run_id))
+
+    def run(self, run_id: str) -> RunRow | None:
+        row = self._db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        return RunRow(*row) if row else None
+
+    def runs(self) -> list[RunRow]:
+        """All runs, newest first."""
+        return [RunRow(*r) for r in self._db.execute("SELECT * FROM runs ORDER BY created DESC, id DESC")]
+
+    # instances --------------------------------------------------------------------------------
+    def update_instance(self, run_id: str, idx: int, **changes: Any) -> None:
+        bad = set(changes) - set(_INSTANCE_COLS)
+        if bad:
+            raise ValueError(f"not an instance column: {sorted(bad)}")
+        sets = ", ".join(f"{k}=?" for k in changes)
+        with self._tx():
+            self._db.execute(f"UPDATE instances SET {sets}, updated=? WHERE run_id=? AND idx=?",
+                             (*changes.values(), time.time(), run_id, idx))
+
+    def instance(self, run_id: str, idx: int) -> InstanceRow | None:
+        row = self._db.execute("SELECT * FROM instances WHERE run_id=? AND idx=?", (run_id, idx)).fetchone()
+        return InstanceRow(*row) if row else None
+
+    def instances(self, run_id: str) -> list[InstanceRow]:
+        return [InstanceRow(*r) for r in
+                self._db.execute("SELECT * FROM instances WHERE run_id=? ORDER BY idx", (run_id,))]
+
+    # restarts ---------------------------------------------------------------------------------
+    def record_restart(self, row: RestartRow, restarts: int) -> None:
+        """The restart log entry and the instance's counter change together."""
+        with self._tx():
+            self._db.execute("INSERT INTO restarts(run_id, idx, t, reason, exit_code, resumed_from) "
+                             "VALUES (?,?,?,?,?,?)",
+                             (row.run_id, row.idx, row.t, row.reason, row.exit_code, row.resumed_from))
+            self._db.execute("UPDATE instances SET restarts=?, updated=? WHERE run_id=? AND idx=?",
+                             (restarts, time.time(), row.run_id, row.idx))
+
+    def restarts(self, run_id: str, idx: int | None = None) -> list[RestartRow]:
+        q = "SELECT run_id, idx, t, reason, exit_code, resumed_from FROM restarts WHERE run_id=?"
+        args: tuple[Any, ...] = (run_id,)
+        if idx is not None:
+            q += " AND idx=?"
+            args += (idx,)
+        return [RestartRow(*r) for r in self._db.execute(q + " ORDER BY id", args)]
+
+
+class _Tx:
+    """BEGIN IMMEDIATE ... COMMIT; the commit returns only once the WAL is on disk."""
+
+    __slots__ = ("_db",)
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _asdict(row: Any) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in row.__slots__}

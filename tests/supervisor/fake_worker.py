@@ -1,0 +1,139 @@
+"""A stand-in worker that speaks the `holdem train|prepare|merge --events jsonl` contract.
+
+Used where the real solver is beside the point (the socket-abuse tests, the load benchmark's
+fallback) and to build deliberately broken children. Deterministic: the checkpoint bytes are a
+pure function of (seed, iteration), so resumed == uninterrupted, like the real worker.
+Knobs (environment): FAKE_IPS iterations/s (default 2000), FAKE_PROGRESS_S event interval
+(0.05), FAKE_CKPT_EVERY iterations (500), FAKE_MODE crash|exit2|hang|bigline|silent (instances
+whose dir ends with /$FAKE_ONLY_INDEX only, if that is set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+
+def emit(event: str, it: int, **fields: object) -> None:
+    sys.stdout.write(json.dumps({"v": 1, "event": event, "t": time.time(), "iter": it, **fields}) + "\n")
+    sys.stdout.flush()
+
+
+def state_bytes(seed: int, it: int) -> bytes:
+    return hashlib.sha256(f"{seed}:{it}".encode()).digest() * 64
+
+
+def write_checkpoint(inst: Path, seed: int, it: int) -> Path:
+    final = inst / "checkpoints" / f"{it:012d}"
+    if final.exists():
+        return final
+    tmp = inst / "checkpoints" / f".tmp-{it}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    data = state_bytes(seed, it)
+    (tmp / "state.npy").write_bytes(data)
+    manifest = {"format": 1, "iteration": it, "elapsed_s": 0.0,
+                "files": {"state.npy": {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}}}
+    (tmp / "manifest.json").write_text(json.dumps(manifest))
+    os.replace(tmp, final)
+    emit("checkpoint", it, path=str(final), bytes=len(data), sha256=manifest["files"]["state.npy"]["sha256"])
+    return final
+
+
+def latest(inst: Path) -> int | None:
+    best = None
+    for d in (inst / "checkpoints").glob("[0-9]*"):
+        try:
+            it = json.loads((d / "manifest.json").read_text())["iteration"]
+        except (OSError, ValueError, KeyError):
+            continue
+        best = it if best is None or it > best else best
+    return best
+
+
+def train(args: argparse.Namespace) -> int:
+    inst = Path(args.instance_dir)
+    mode = os.environ.get("FAKE_MODE", "")
+    only = os.environ.get("FAKE_ONLY_INDEX")
+    if only is not None and inst.name != only:
+        mode = ""
+    if mode == "exit2":
+        emit("error", 0, message="fake: bad config", permanent=True)
+        return 2
+    ips = float(os.environ.get("FAKE_IPS", "2000"))
+    interval = float(os.environ.get("FAKE_PROGRESS_S", "0.05"))
+    every = int(os.environ.get("FAKE_CKPT_EVERY", "500"))
+    start = (latest(inst) or 0) if args.resume else 0
+    stop = {"flag": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
+    emit("started", start, pid=os.getpid(), target_iters=args.iters, resumed_from=start if args.resume else None)
+    print(f"fake worker pid {os.getpid()} from {start}", file=sys.stderr, flush=True)
+    if mode == "crash":
+        return 3
+    if mode == "bigline":
+        sys.stdout.write("x" * (2 << 20) + "\n")
+    t0 = time.monotonic()
+    it = start
+    target = args.iters if args.iters is not None else 10**12
+    budget_end = t0 + args.time_budget if args.time_budget else None
+    while it < target:
+        if mode == "hang":
+            time.sleep(3600)
+        time.sleep(interval)
+        nxt = min(target, start + int((time.monotonic() - t0) * ips))
+        for b in range((it // every + 1) * every, nxt + 1, every):
+            write_checkpoint(inst, args.seed, b)
+        it = nxt
+        if mode != "silent":
+            emit("progress", it, target_iters=args.iters, elapsed_s=time.monotonic() - t0, ips=ips, metrics={})
+        if stop["flag"]:
+            write_checkpoint(inst, args.seed, it)
+            emit("stopped", it)
+            return 0
+        if budget_end and time.monotonic() >= budget_end:
+            break
+    write_checkpoint(inst, args.seed, it)
+    emit("done", it)
+    return 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--config", required=True)
+    t.add_argument("--instance-dir", required=True)
+    t.add_argument("--iters", type=int)
+    t.add_argument("--time-budget", type=float)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--resume", action="store_true")
+    t.add_argument("--events")
+    pr = sub.add_parser("prepare")
+    pr.add_argument("--config", required=True)
+    pr.add_argument("--events")
+    m = sub.add_parser("merge")
+    m.add_argument("dirs", nargs="+")
+    m.add_argument("--out", required=True)
+    m.add_argument("--events")
+    args = p.parse_args()
+    if args.cmd == "train":
+        return train(args)
+    if args.cmd == "prepare":
+        emit("started", 0, pid=os.getpid())
+        emit("done", 0)
+        return 0
+    emit("started", 0, pid=os.getpid())
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sources.json").write_text(json.dumps({"instances": args.dirs}))
+    emit("done", 0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
