@@ -4,6 +4,8 @@ Invariants: a folder named `checkpoints/<iteration, 12 digits>/` is complete and
 gets that name (it is built in a temporary folder whose name starts with "." and renamed into place);
 its `manifest.json` records the sha256 and size of every array file, and nothing is trusted until
 those verify. Arrays are saved and loaded with `allow_pickle=False`, so loading never runs code.
+One process writes an instance's checkpoints (each write clears temporaries a crashed writer left);
+any number may read them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import ctypes
 import errno
 import hashlib
 import json
+import operator
 import os
 import re
 import shutil
@@ -84,9 +87,12 @@ def write_checkpoint(
     keep: int,
 ) -> WrittenCheckpoint:
     """Write `arrays` and `meta` as checkpoint `iteration` atomically, then prune to the newest `keep`."""
+    iteration, keep = _plain_int("iteration", iteration), _plain_int("keep", keep)
     _check_arguments(iteration, arrays, meta, keep)
     root = Path(instance_dir) / "checkpoints"
-    root.mkdir(parents=True, exist_ok=True)
+    if not root.is_dir():
+        root.mkdir(parents=True)
+        _fsync_dir(root.parent)  # so the new folder's own entry survives a power cut
     _remove_stale_temporaries(root)
 
     name = f"{iteration:0{_DIGITS}d}"
@@ -110,13 +116,23 @@ def write_checkpoint(
     return WrittenCheckpoint(final, iteration, total, hashlib.sha256(manifest_bytes).hexdigest())
 
 
+def _plain_int(name: str, value: Any) -> int:
+    """A Python int from any integer (numpy's included, as training loops hold them); bool refused."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+
+
 def _check_arguments(
     iteration: int, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any], keep: int
 ) -> None:
-    if isinstance(iteration, bool) or not isinstance(iteration, int) or not 0 <= iteration < 10**_DIGITS:
-        raise ValueError(f"iteration must be an int in [0, {10**_DIGITS}), got {iteration!r}")
-    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
-        raise ValueError(f"keep must be an int >= 1, got {keep!r}")
+    if not 0 <= iteration < 10**_DIGITS:
+        raise ValueError(f"iteration must be in [0, {10**_DIGITS}), got {iteration}")
+    if keep < 1:
+        raise ValueError(f"keep must be >= 1, got {keep}")
     reserved = RESERVED_KEYS.intersection(meta)
     if reserved:
         raise ValueError(f"meta keys {sorted(reserved)} are reserved for the manifest")

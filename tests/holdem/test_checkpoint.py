@@ -236,6 +236,8 @@ def test_object_arrays_are_refused_on_write(tmp_path: Path) -> None:
         (1, {}, {"files": {}}, 1, "reserved"),
         (-1, {}, {}, 1, "iteration"),
         (1, {}, {}, 0, "keep"),
+        (True, {}, {}, 1, "iteration"),
+        (1.0, {}, {}, 1, "iteration"),
         (1, {"../x": np.zeros(1)}, {}, 1, "file name"),
         (1, {".hidden": np.zeros(1)}, {}, 1, "file name"),
         (1, {"x": [1, 2]}, {}, 1, "numpy array"),
@@ -244,6 +246,12 @@ def test_object_arrays_are_refused_on_write(tmp_path: Path) -> None:
 def test_bad_arguments_raise_value_error(tmp_path: Path, iteration, arrays, meta, keep, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         write_checkpoint(tmp_path, iteration, arrays, meta, keep)
+
+
+def test_numpy_integers_are_accepted_for_iteration_and_keep(tmp_path: Path) -> None:
+    written = write_checkpoint(tmp_path, np.int64(7), {"x": np.zeros(1)}, {}, keep=np.int32(1))
+    assert written.iteration == 7 and type(written.iteration) is int
+    assert load_checkpoint(written.path).iteration == 7
 
 
 def test_meta_that_is_not_json_leaves_no_debris(tmp_path: Path) -> None:
