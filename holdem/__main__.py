@@ -1,0 +1,5 @@
+import sys
+
+from holdem.cli import main
+
+sys.exit(main())

@@ -1,0 +1,147 @@
+"""The ``holdem`` command: train, prepare, eval, export, merge. It only parses arguments and builds
+options; the work lives in train.py, policy.py and evaluation/. Exit codes follow the instance
+contract: 0 success, 2 bad input (never worth retrying), anything else a crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from holdem.events import EventStream
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="holdem", description="Poker blueprint training by Monte Carlo CFR.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="run one single-worker solver instance")
+    t.add_argument("--config", required=True, type=Path)
+    t.add_argument("--instance-dir", required=True, type=Path)
+    goal = t.add_mutually_exclusive_group()
+    goal.add_argument("--iters", type=int, help="total iterations of this instance (a resume continues to it)")
+    goal.add_argument("--time-budget", type=float, metavar="SECONDS", help="total training seconds")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--resume", action="store_true", help="continue from the newest verified checkpoint")
+    t.add_argument("--events", choices=["jsonl"], help="stdout becomes the JSON Lines event stream")
+
+    pr = sub.add_parser("prepare", help="build what a config needs before training (nothing for Kuhn/Leduc)")
+    pr.add_argument("--config", required=True, type=Path)
+    pr.add_argument("--events", choices=["jsonl"])
+
+    e = sub.add_parser("eval", help="evaluate a policy (instance folder, checkpoint, merged folder, policy.json)")
+    e.add_argument("path", type=Path)
+    e.add_argument("--exploitability", action="store_true", help="exact exploitability (Kuhn, Leduc)")
+    e.add_argument("--json", action="store_true")
+
+    x = sub.add_parser("export", help="write the average strategy with readable infoset keys")
+    x.add_argument("path", type=Path)
+    x.add_argument("--out", required=True, type=Path)
+
+    m = sub.add_parser("merge", help="merge instances' strategies into one blueprint")
+    m.add_argument("instance_dirs", nargs="+", type=Path)
+    m.add_argument("--out", required=True, type=Path)
+    m.add_argument("--events", choices=["jsonl"])
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    handler = {"train": _train, "prepare": _prepare, "eval": _eval, "export": _export, "merge": _merge}
+    return handler[args.command](args)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from holdem.train import TrainOptions, run_training
+
+    return run_training(TrainOptions(config_path=args.config, instance_dir=args.instance_dir, iters=args.iters,
+                                     time_budget_s=args.time_budget, seed=args.seed, resume=args.resume,
+                                     events=args.events == "jsonl"))
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    """Kuhn and Leduc need nothing built; validating the config here fails a bad run early."""
+    from holdem.config import ConfigError, load_config
+
+    events = EventStream(args.events == "jsonl")
+    events.emit("started", 0, pid=_pid(), target_iters=None, time_budget_s=None, resumed_from=None)
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        return _bad(events, str(exc))
+    logging.getLogger("holdem.prepare").info("%s needs nothing prepared", cfg.game)
+    events.emit("done", 0)
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from holdem.evaluation.exploitability import exploitability
+    from holdem.policy import PolicyError, load_policy
+
+    try:
+        loaded = load_policy(args.path)
+    except PolicyError as exc:
+        return _bad(EventStream(False), str(exc))
+    out: dict[str, object] = {"game": loaded.game.name, "iteration": loaded.iteration}
+    if args.exploitability or not args.json:
+        started = time.perf_counter()
+        e = exploitability(loaded.game, loaded.policy)
+        out.update(exploitability=e.exploitability, nash_conv=e.nash_conv, policy_value=e.policy_value,
+                   seconds=round(time.perf_counter() - started, 4))
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for k, v in out.items():
+            print(f"{k:15} {v}")
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from holdem.policy import PolicyError, export_policy, load_policy, write_json_atomic
+
+    try:
+        write_json_atomic(args.out, export_policy(load_policy(args.path)))
+    except PolicyError as exc:
+        return _bad(EventStream(False), str(exc))
+    print(f"wrote {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from holdem.policy import PolicyError, merge_policies, write_merged
+
+    events = EventStream(args.events == "jsonl")
+    events.emit("started", 0, pid=_pid(), target_iters=None, time_budget_s=None, resumed_from=None)
+    try:
+        merged, used = merge_policies(args.instance_dirs)
+    except PolicyError as exc:
+        return _bad(events, str(exc))
+    written = write_merged(args.out, merged, used)
+    events.emit("checkpoint", merged.iteration, path=str(written.path), bytes=written.bytes, sha256=written.sha256)
+    events.emit("done", merged.iteration)
+    print(f"merged {len(used)} instances into {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _bad(events: EventStream, message: str) -> int:
+    print(f"holdem: {message}", file=sys.stderr)
+    events.emit("error", 0, message=message, permanent=True)
+    return EXIT_BAD_INPUT
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

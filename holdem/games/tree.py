@@ -1,0 +1,152 @@
+"""The flat game description every solver kernel reads.
+
+A game is two tables:
+
+* a **betting tree** (the public action sequence), its nodes numbered in depth-first preorder so that a
+  node's subtree is the contiguous range ``[n, n + subtree_size[n])`` and every parent precedes its
+  children. Kernels sweep it forwards (parents first) or backwards (children first) without recursion.
+* a **deal table**: the chance outcomes that matter, each as the card bucket of both players on every
+  street and the showdown result. For Kuhn and Leduc every deal is enumerated (strategically identical
+  deals are merged and their probabilities added); for hold'em deals are sampled and bucketed by lookup.
+
+An information set is a pair (decision node, bucket of the acting player on that node's street).
+Regret and strategy tables are flat: infoset (n, b) owns ``num_children[n]`` slots from
+``slot[n] + b * num_children[n]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+DECISION = 0
+FOLD = 1
+SHOWDOWN = 2
+
+
+@dataclass(frozen=True, slots=True)
+class BettingTree:
+    """Public betting tree in preorder; see the module docstring for the layout."""
+
+    kind: np.ndarray  # int8 [n]: DECISION, FOLD or SHOWDOWN
+    player: np.ndarray  # int8 [n]: who acts (decision), who folded (fold), -1 at showdown
+    street: np.ndarray  # int8 [n]
+    parent: np.ndarray  # int32 [n], -1 at the root
+    action: np.ndarray  # int8 [n]: index into action_labels of the action leading here, -1 at the root
+    child_start: np.ndarray  # int32 [n]: offset into children
+    num_children: np.ndarray  # int32 [n]
+    children: np.ndarray  # int32 [m]
+    subtree_size: np.ndarray  # int32 [n]
+    contrib: np.ndarray  # float64 [n, 2]: chips each player has put in at this node
+    slot: np.ndarray  # int64 [n]: first table slot of the node's infosets, -1 if not a decision
+    num_buckets: np.ndarray  # int32 [streets]
+    n_slots: int
+    action_labels: tuple[str, ...]
+    history: tuple[str, ...]  # readable betting history per node, streets separated by "/"
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.kind.shape[0])
+
+    @property
+    def max_actions(self) -> int:
+        return int(self.num_children.max())
+
+    def decision_nodes(self) -> np.ndarray:
+        return np.flatnonzero(self.kind == DECISION)
+
+    def n_infosets(self) -> int:
+        nodes = self.decision_nodes()
+        return int(self.num_buckets[self.street[nodes]].sum())
+
+
+@dataclass(frozen=True, slots=True)
+class DealTable:
+    """Chance outcomes: buckets [deal, player, street], winner (+1 player 0, -1 player 1, 0 tie), probability."""
+
+    buckets: np.ndarray  # int32 [d, 2, streets]
+    winner: np.ndarray  # int8 [d]
+    prob: np.ndarray  # float64 [d], sums to 1
+    bucket_labels: tuple[tuple[str, ...], ...]  # per street, a readable name per bucket
+
+    @property
+    def n_deals(self) -> int:
+        return int(self.prob.shape[0])
+
+    def cdf(self) -> np.ndarray:
+        """Cumulative probabilities for sampling, with the last entry forced to exactly 1."""
+        c = np.cumsum(self.prob)
+        c[-1] = 1.0
+        return c
+
+
+@dataclass(frozen=True, slots=True)
+class Game:
+    name: str
+    tree: BettingTree
+    deals: DealTable
+
+    def infoset_key(self, node: int, bucket: int) -> str:
+        """Readable key: the acting player's private view and the betting history, e.g. ``K|Q:rc/r``."""
+        street = int(self.tree.street[node])
+        return f"{self.deals.bucket_labels[street][bucket]}:{self.tree.history[node]}"
+
+    def infosets(self) -> list[tuple[int, int]]:
+        """Every (node, bucket) pair in table order."""
+        return [
+            (int(n), b)
+            for n in self.tree.decision_nodes()
+            for b in range(int(self.tree.num_buckets[self.tree.street[n]]))
+        ]
+
+    def infoset_slots(self) -> np.ndarray:
+        """First slot of every infoset, in the order of infosets()."""
+        out = [
+            int(self.tree.slot[n]) + b * int(self.tree.num_children[n]) for n, b in self.infosets()
+        ]
+        return np.asarray(out, dtype=np.int64)
+
+    def digest(self) -> str:
+        """sha256 over every array and label: a checkpoint names the game it belongs to."""
+        h = hashlib.sha256(self.name.encode())
+        for part in (self.tree, self.deals):
+            for field in part.__slots__:
+                value = getattr(part, field)
+                if isinstance(value, np.ndarray):
+                    h.update(field.encode())
+                    h.update(str(value.dtype).encode() + str(value.shape).encode())
+                    h.update(np.ascontiguousarray(value).tobytes())
+                else:
+                    h.update(json.dumps([field, value], sort_keys=True).encode())
+        return h.hexdigest()
+
+
+def merge_identical_deals(
+    buckets: np.ndarray, winner: np.ndarray, prob: np.ndarray, labels: tuple[tuple[str, ...], ...]
+) -> DealTable:
+    """Sum the probabilities of deals no player or payoff can tell apart (same buckets, same winner).
+
+    Lossless: every kernel reads a deal only through its buckets and its winner. Order is by first
+    appearance, so the table is the same on every machine.
+    """
+    index: dict[bytes, int] = {}
+    keep: list[int] = []
+    merged_prob: list[float] = []
+    for d in range(prob.shape[0]):
+        key = buckets[d].tobytes() + winner[d : d + 1].tobytes()
+        if key in index:
+            merged_prob[index[key]] += float(prob[d])
+        else:
+            index[key] = len(keep)
+            keep.append(d)
+            merged_prob.append(float(prob[d]))
+    p = np.asarray(merged_prob, dtype=np.float64)
+    return DealTable(
+        buckets=np.ascontiguousarray(buckets[keep], dtype=np.int32),
+        winner=np.ascontiguousarray(winner[keep], dtype=np.int8),
+        prob=p / p.sum(),
+        bucket_labels=labels,
+    )

@@ -1,0 +1,71 @@
+"""Regret matching and the per-iteration weights shared by every CFR variant.
+
+Regret matching (Hart & Mas-Colell 2000): play each action in proportion to its positive cumulative
+regret, uniformly if none is positive. The average strategy normalises the strategy sums the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, inline="always")
+def regret_match(regrets, base, n_actions, out, out_base):
+    """Write the regret-matching strategy of slots [base, base+n_actions) into out[out_base:]."""
+    total = 0.0
+    for a in range(n_actions):
+        r = regrets[base + a]
+        if r > 0.0:
+            total += r
+    if total > 0.0:
+        for a in range(n_actions):
+            r = regrets[base + a]
+            out[out_base + a] = r / total if r > 0.0 else 0.0
+    else:
+        u = 1.0 / n_actions
+        for a in range(n_actions):
+            out[out_base + a] = u
+
+
+@njit(cache=True)
+def normalise_per_infoset(sums, kind, street, slot, num_children, num_buckets, out):
+    """Average strategy: strategy sums normalised within every infoset, uniform where never reached."""
+    for n in range(kind.shape[0]):
+        if kind[n] != 0:
+            continue
+        na = num_children[n]
+        for b in range(num_buckets[street[n]]):
+            o = slot[n] + b * na
+            total = 0.0
+            for a in range(na):
+                total += sums[o + a]
+            for a in range(na):
+                out[o + a] = sums[o + a] / total if total > 0.0 else 1.0 / na
+
+
+def average_strategy(tree, strategy_sum: np.ndarray) -> np.ndarray:
+    out = np.empty(tree.n_slots, dtype=np.float64)
+    normalise_per_infoset(strategy_sum, tree.kind, tree.street, tree.slot, tree.num_children,
+                          tree.num_buckets, out)
+    return out
+
+
+def average_positive_regret(tree, regrets: np.ndarray, total_weight: float) -> float:
+    """Mean over infosets of the largest positive cumulative regret, per unit of iteration weight.
+
+    CFR's exploitability is bounded by the sum of these; a falling curve is what a healthy run shows
+    on games too large to measure exploitability exactly.
+    """
+    if total_weight <= 0:
+        return 0.0
+    nodes = tree.decision_nodes()
+    best = 0.0
+    count = 0
+    for n in nodes:
+        na = int(tree.num_children[n])
+        nb = int(tree.num_buckets[tree.street[n]])
+        block = regrets[tree.slot[n]: tree.slot[n] + na * nb].reshape(nb, na)
+        best += float(np.maximum(block.max(axis=1), 0.0).sum())
+        count += nb
+    return best / max(count, 1) / total_weight

@@ -1,0 +1,110 @@
+"""The solver's public face: a game, its tables, and ``run(n)`` that advances n iterations.
+
+All state that decides the future (regrets, strategy sums, the generator state, the iteration number)
+is exposed by ``state()`` and restored by ``restore()``; nothing else persists between calls, so a
+solver rebuilt from a checkpoint continues exactly as the original would have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from holdem.games.tree import Game
+from holdem.solver import es, full
+from holdem.solver.regret import average_positive_regret, average_strategy
+from holdem.solver.rng import seed_state
+
+ALGORITHMS = ("cfr", "cfr+", "dcfr", "es-mccfr")
+_FULL_VARIANT = {"cfr": full.CFR, "cfr+": full.CFR_PLUS, "dcfr": full.DCFR}
+
+
+@dataclass(frozen=True, slots=True)
+class SolverSettings:
+    algorithm: str
+    linear_averaging: bool = True
+    linear_regrets: bool = True
+    dcfr_alpha: float = 1.5
+    dcfr_beta: float = 0.0
+    dcfr_gamma: float = 2.0
+    prune: bool = False
+    prune_threshold: float = -3e8
+    prune_probability: float = 0.95
+    prune_start: int = 0
+
+    def __post_init__(self) -> None:
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f"unknown algorithm {self.algorithm!r} (allowed: {', '.join(ALGORITHMS)})")
+
+
+@dataclass(frozen=True, slots=True)
+class SolverState:
+    iteration: int
+    regrets: np.ndarray
+    strategy_sum: np.ndarray
+    rng: np.ndarray  # uint64[4]
+
+
+class Solver:
+    def __init__(self, game: Game, settings: SolverSettings, seed: int) -> None:
+        self.game = game
+        self.settings = settings
+        t = game.tree
+        self.iteration = 0
+        self.regrets = np.zeros(t.n_slots)
+        self.strategy_sum = np.zeros(t.n_slots)
+        self.rng = seed_state(seed)
+        self._full = settings.algorithm in _FULL_VARIANT
+        if self._full:
+            shape = (t.n_nodes, game.deals.n_deals)
+            self._work = (np.zeros(t.n_slots), np.zeros(shape), np.zeros(shape), np.zeros(shape))
+        else:
+            self._work = es.scratch(t.n_nodes, t.max_actions)
+            self._cdf = game.deals.cdf()
+
+    def run(self, n_iters: int) -> int:
+        """Advance n_iters iterations; returns the node visits (node-deal pairs for full sweeps)."""
+        if n_iters <= 0:
+            return 0
+        t, dl, s = self.game.tree, self.game.deals, self.settings
+        if self._full:
+            visits = full.full_iterations(
+                t.kind, t.player, t.street, t.child_start, t.num_children, t.children, t.contrib,
+                t.slot, t.num_buckets, dl.buckets, dl.winner, dl.prob, self.regrets,
+                self.strategy_sum, *self._work, self.iteration, n_iters,
+                _FULL_VARIANT[s.algorithm], s.linear_averaging, s.dcfr_alpha, s.dcfr_beta,
+                s.dcfr_gamma)
+        else:
+            visits = es.es_iterations_enumerated(
+                dl.buckets, dl.winner, self._cdf, t.kind, t.player, t.street, t.child_start,
+                t.num_children, t.children, t.subtree_size, t.contrib, t.slot, self.regrets,
+                self.strategy_sum, self.rng, self.iteration, n_iters, s.linear_regrets,
+                s.linear_averaging, s.prune, s.prune_threshold, s.prune_probability, s.prune_start,
+                *self._work)
+        self.iteration += n_iters
+        return int(visits)
+
+    def average_strategy(self) -> np.ndarray:
+        return average_strategy(self.game.tree, self.strategy_sum)
+
+    def average_regret(self) -> float:
+        """Average positive regret per infoset, per unit of the iterations' regret weight."""
+        n = self.iteration
+        linear = self.settings.linear_regrets and not self._full
+        return average_positive_regret(self.game.tree, self.regrets, n * (n + 1) / 2 if linear else n)
+
+    def state(self) -> SolverState:
+        return SolverState(self.iteration, self.regrets, self.strategy_sum, self.rng)
+
+    def restore(self, state: SolverState) -> None:
+        n = self.game.tree.n_slots
+        for name in ("regrets", "strategy_sum"):
+            if getattr(state, name).shape != (n,):
+                raise ValueError(f"{name} has shape {getattr(state, name).shape}, the game needs ({n},)")
+        if state.rng.shape != (4,) or state.rng.dtype != np.uint64:
+            raise ValueError("rng state must be uint64[4]")
+        self.iteration = int(state.iteration)
+        self.regrets = np.array(state.regrets, dtype=np.float64)
+        self.strategy_sum = np.array(state.strategy_sum, dtype=np.float64)
+        self.rng = np.array(state.rng, dtype=np.uint64)
