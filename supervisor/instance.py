@@ -226,7 +226,7 @@ class InstanceSupervisor:
         elif kind == "done" and self.target_iters is not None and not isinstance(it, int):
             self.iter = self.target_iters
         elif kind == "error":
-            self._on_log(f"[holdemd] worker error event: {ev.get('message')}")
+            self._note(f"worker error event: {ev.get('message')}")
 
     def _on_log(self, line: str) -> None:
         self.ctx.publish({"event": EventKind.LOG.value, "run": self.ctx.run_id, "instance": self.index,

@@ -4,7 +4,7 @@ Used where the real solver is beside the point (the socket-abuse tests, the load
 fallback) and to build deliberately broken children. Deterministic: the checkpoint bytes are a
 pure function of (seed, iteration), so resumed == uninterrupted, like the real worker.
 Knobs (environment): FAKE_IPS iterations/s (default 2000), FAKE_PROGRESS_S event interval
-(0.05), FAKE_CKPT_EVERY iterations (500), FAKE_MODE crash|exit2|hang|bigline|silent (instances
+(0.05), FAKE_CKPT_EVERY iterations (500), FAKE_SURVIVE_EPIPE, FAKE_MODE crash|exit2|hang|bigline|silent (instances
 whose dir ends with /$FAKE_ONLY_INDEX only, if that is set).
 """
 
@@ -21,8 +21,14 @@ from pathlib import Path
 
 
 def emit(event: str, it: int, **fields: object) -> None:
-    sys.stdout.write(json.dumps({"v": 1, "event": event, "t": time.time(), "iter": it, **fields}) + "\n")
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(json.dumps({"v": 1, "event": event, "t": time.time(), "iter": it, **fields}) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # FAKE_SURVIVE_EPIPE: keep training after the daemon died, like a worker that ignores its
+        # reader's death; the next daemon must find and stop it.
+        if not os.environ.get("FAKE_SURVIVE_EPIPE"):
+            raise
 
 
 def state_bytes(seed: int, it: int) -> bytes:
