@@ -19,7 +19,7 @@ from numba import njit
 
 from holdem.solver.full import terminal_value
 from holdem.solver.regret import regret_match
-from holdem.solver.rng import uniform
+from holdem.solver.rng import hash_uniform, uniform
 
 
 @njit(cache=True)
@@ -125,9 +125,9 @@ def es_iterations_enumerated(deal_buckets, deal_winner, deal_cdf, kind, player, 
         t = t0 + it + 1
         rw = float(t) if linear_regrets else 1.0
         aw = float(t) if linear_avg else 1.0
-        prune = False
-        if prune_enabled and t >= prune_start:
-            prune = uniform(rng) < prune_probability
+        # Whether iteration t prunes is a hash of t, not a draw from rng: pruning never shifts the
+        # sample stream, so a run that prunes nothing is bit-identical to one with pruning off.
+        prune = prune_enabled and t >= prune_start and hash_uniform(t) < prune_probability
         for p in range(2):
             d = sample_deal(rng, deal_cdf)
             visits += es_traverse(p, deal_buckets[d], deal_winner[d], kind, player, street,

@@ -48,3 +48,13 @@ def next_u64(s):
 def uniform(s):
     """A double in [0, 1) from the top 53 bits."""
     return float(next_u64(s) >> uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def hash_uniform(x):
+    """A double in [0, 1) that depends only on the integer x (one splitmix64 step)."""
+    z = uint64(x) + uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> uint64(27))) * uint64(0x94D049BB133111EB)
+    z = z ^ (z >> uint64(31))
+    return float(z >> uint64(11)) * (1.0 / 9007199254740992.0)
