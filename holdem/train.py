@@ -119,6 +119,7 @@ class _Trainer:
             from holdem.tensorboard_log import ScalarLog
 
             self.scalars = ScalarLog(self.opts.instance_dir / "tensorboard", purge_from_step=self.resumed_from)
+        self._update_metrics()  # so that even the first heartbeat carries metrics
         heartbeat = _Heartbeat(self)
         heartbeat.start()
         try:
