@@ -1,0 +1,191 @@
+"""holdem-tui: a Textual monitor and remote control of holdemd, over its socket API only.
+
+The app owns the Model and the Connection, redraws the visible screen when the model moves
+(at most every `frame_s`, so a flood of progress never queues work), samples the plots' histories
+once a second, and turns keys into API calls (destructive ones confirmed first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.timer import Timer
+
+from supervisor.protocol import Method, ProtocolError, socket_path
+
+from .connection import Connection
+from .messages import Link, LinkChanged, LinkStatus, ModelChanged
+from .model import Model
+from .screens.confirm import ConfirmScreen
+from .screens.dashboard import DashboardScreen
+from .screens.help import HelpScreen
+from .screens.new_run import NewRunScreen
+from .screens.runs import RunsScreen
+
+
+class HoldemApp(App[None]):
+    TITLE = "holdem-tui"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+    ]
+
+    link: reactive[LinkStatus] = reactive(LinkStatus(Link.CONNECTING, ""), always_update=True)
+
+    def __init__(self, socket: Path, *, frame_s: float = 0.2, sample_s: float = 1.0, resync_s: float = 5.0,
+                 connect: bool = True) -> None:
+        super().__init__()
+        self.socket = socket
+        self.frame_s = frame_s
+        self.sample_s = sample_s
+        self.model = Model()
+        self.connection = Connection(socket, self.model, self._model_changed, self._link_changed, resync_s=resync_s)
+        self.link = LinkStatus(Link.CONNECTING, str(socket))
+        self.connect = connect
+        self._change_queued = False
+        self._last_frame = 0.0
+        self._frame_timer: Timer | None = None
+        self.frames = 0
+        self.latencies: deque[float] = deque(maxlen=10_000)  # child's event time -> drawn, seconds
+
+    # wiring -----------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.push_screen(RunsScreen())
+        if self.connect:
+            self.run_worker(self.connection.run(), group="link", exclusive=True, exit_on_error=False)
+        self.set_interval(self.sample_s, self._sample)
+
+    def _model_changed(self) -> None:
+        # Called per daemon event: post at most one message until the app has handled it.
+        if not self._change_queued:
+            self._change_queued = True
+            self.post_message(ModelChanged())
+
+    def _link_changed(self, status: LinkStatus) -> None:
+        self.post_message(LinkChanged(status))
+
+    def on_link_changed(self, message: LinkChanged) -> None:
+        self.link = message.status
+        self.screen.set_class(message.status.link is not Link.CONNECTED, "-stale")
+
+    def on_model_changed(self, message: ModelChanged) -> None:
+        self._change_queued = False
+        wait = self._last_frame + self.frame_s - time.monotonic()
+        if wait <= 0:
+            self._draw()
+        elif self._frame_timer is None:
+            self._frame_timer = self.set_timer(wait, self._draw)
+
+    def _draw(self) -> None:
+        self._frame_timer = None
+        self._last_frame = time.monotonic()
+        refresh = getattr(self.screen, "refresh_view", None)
+        if refresh is None:
+            return
+        refresh()
+        self.frames += 1
+        event_t = self.model.last_event_t
+        if event_t is not None:
+            self.call_after_refresh(self._painted, event_t)
+
+    def _painted(self, event_t: float) -> None:
+        self.latencies.append(time.time() - event_t)
+
+    def _sample(self) -> None:
+        self.model.sample(time.time())
+
+    # navigation -------------------------------------------------------------------------------
+    def open_run(self, run_id: str) -> None:
+        self.push_screen(DashboardScreen(run_id))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # commands ---------------------------------------------------------------------------------
+    def stop_run(self, run_id: str | None) -> None:
+        if not run_id:
+            return
+        self._confirm(f"Stop run {run_id}?\n\nEvery instance checkpoints and exits; `r` resumes it later.",
+                      "Stop", Method.RUN_STOP, {"run": run_id}, f"run {run_id} stopped")
+
+    def resume_run(self, run_id: str | None) -> None:
+        if run_id:
+            self.command(Method.RUN_RESUME, {"run": run_id}, f"run {run_id} resumed")
+
+    def merge_run(self, run_id: str | None) -> None:
+        if run_id:
+            self.notify(f"merging run {run_id}…")
+            self.command(Method.RUN_MERGE, {"run": run_id}, f"run {run_id} merged")
+
+    def restart_instance(self, run_id: str, index: int) -> None:
+        self._confirm(f"Restart instance {index} of run {run_id}?\n\nIt checkpoints, exits and starts again "
+                      "from that checkpoint.", "Restart", Method.INSTANCE_RESTART, {"run": run_id, "index": index},
+                      f"instance {index} restarting")
+
+    def new_run(self, like: str | None) -> None:
+        run = self.model.runs.get(like or "")
+        form = NewRunScreen(config=run.config or "" if run else "", instances=len(run.instances) if run else 2)
+
+        def started(run_id: str | None) -> None:
+            if run_id:
+                self.notify(f"run {run_id} started")
+                self.open_run(run_id)
+
+        self.push_screen(form, started)
+
+    def _confirm(self, question: str, yes: str, method: Method, params: dict[str, Any], done: str) -> None:
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.command(method, params, done)
+
+        self.push_screen(ConfirmScreen(question, yes), answered)
+
+    @work(group="commands")
+    async def command(self, method: Method, params: dict[str, Any], done: str) -> dict[str, Any] | None:
+        try:
+            result = await self.connection.call(method, params)
+        except ProtocolError as exc:
+            self.notify(f"{method.value} failed: {exc.message}", severity="error", timeout=8)
+            return None
+        self.notify(done)
+        return result
+
+    @work(group="tail", exclusive=True)
+    async def fetch_tail(self, run_id: str, index: int) -> None:
+        try:
+            result = await self.connection.call(Method.LOGS_TAIL, {"run": run_id, "index": index, "lines": 200},
+                                                timeout=10.0)
+        except ProtocolError as exc:
+            lines = [f"(log unavailable: {exc.message})"]
+        else:
+            lines = [str(line) for line in result.get("lines", ())]
+        screen = self.screen
+        if isinstance(screen, DashboardScreen):
+            screen.tail_loaded(run_id, index, lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="holdem-tui", description="Watch and steer holdemd training runs.")
+    p.add_argument("--socket", type=Path, help="holdemd's socket (default: $HOLDEMD_SOCKET, then the runtime dir)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    HoldemApp(socket_path(args.socket)).run()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

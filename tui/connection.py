@@ -1,0 +1,133 @@
+"""The TUI's one link to holdemd: snapshot + subscribe, folded into the Model, reattached for ever.
+
+Loop: connect -> `runs.list` (snapshot) -> `subscribe` -> fold events into the model; on the first
+event of a stream, and every `resync_s`, take a fresh snapshot, so nothing published between the
+snapshot and the subscription is lost for longer than that. When the daemon goes away the link
+says so ("disconnected — retrying") and tries again with a backoff capped at `retry_cap_s`;
+the UI never restarts. Commands use a fresh Client each, because calls on one client are
+serialised and `run.stop` may wait minutes for checkpoints.
+
+No Textual here: the app passes callbacks (`on_change`, `on_link`), the tests can drive it bare.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from supervisor.protocol import Client, DaemonUnavailable, ErrorCode, Method, ProtocolError, RunInfo
+
+from .messages import Link, LinkStatus
+from .model import Model
+
+COMMAND_TIMEOUT_S = 300.0  # run.stop waits for every child's checkpoint (daemon stop timeout 120 s)
+
+
+class Connection:
+    def __init__(self, path: Path, model: Model, on_change: Callable[[], None],
+                 on_link: Callable[[LinkStatus], None], *, resync_s: float = 5.0, retry_base_s: float = 0.25,
+                 retry_cap_s: float = 2.0, connect_timeout_s: float = 2.0) -> None:
+        self.path = path
+        self.model = model
+        self.on_change = on_change
+        self.on_link = on_link
+        self.resync_s = resync_s
+        self.retry_base_s = retry_base_s
+        self.retry_cap_s = retry_cap_s
+        self.connect_timeout_s = connect_timeout_s
+        self.status = LinkStatus(Link.CONNECTING, str(path))
+        self.daemon_pid: int | None = None
+        self.events = 0  # events folded in (the benchmark reads it)
+
+    def _set(self, status: LinkStatus) -> None:
+        self.status = status
+        self.on_link(status)
+
+    def _client(self, call_timeout: float = 30.0) -> Client:
+        return Client(self.path, connect_timeout=self.connect_timeout_s, call_timeout=call_timeout)
+
+    async def run(self) -> None:
+        """Stay attached until cancelled."""
+        failures = 0
+        while True:
+            try:
+                await self._session()
+                failures = 0  # the stream ended cleanly (it never does: the daemon closes with EOF)
+                detail, link = "holdemd closed the connection", Link.DISCONNECTED
+            except ProtocolError as exc:
+                failures += 1
+                link, detail = self._explain(exc)
+            delay = min(self.retry_cap_s * (4 if link is Link.DENIED else 1),
+                        self.retry_base_s * 2 ** min(failures, 10))
+            self.daemon_pid = None
+            self._set(LinkStatus(link, str(self.path), detail, None, delay))
+            await asyncio.sleep(delay)
+            self._set(LinkStatus(Link.CONNECTING, str(self.path), detail))
+
+    def _explain(self, exc: ProtocolError) -> tuple[Link, str]:
+        if exc.code == ErrorCode.PERMISSION_DENIED.value:
+            return Link.DENIED, f"permission denied: {exc.message}"
+        if isinstance(exc, DaemonUnavailable) and not self.path.exists():
+            return Link.DISCONNECTED, f"no socket at {self.path} — is holdemd running?"
+        return Link.DISCONNECTED, exc.message
+
+    async def _session(self) -> None:
+        async with self._client() as client:
+            pong = await client.call(Method.PING)
+            self.daemon_pid = pong.get("pid")
+            await self._snapshot(client)
+            self._set(LinkStatus(Link.CONNECTED, str(self.path), "", self.daemon_pid))
+            first = asyncio.Event()
+            # Either task ending ends the session: a dead stream or a failed resync both mean
+            # the daemon is gone (or going); the other task is cancelled, the error re-raised.
+            tasks = {asyncio.create_task(self._stream(first)), asyncio.create_task(self._resync(client, first))}
+            try:
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            for task in done:
+                if task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+            raise DaemonUnavailable("holdemd closed the event stream")
+
+    async def _snapshot(self, client: Client) -> None:
+        sent = time.time()
+        result = await client.call(Method.RUNS_LIST)
+        self.model.apply_snapshot([RunInfo.from_dict(r) for r in result.get("runs", ())], sent)
+        self.on_change()
+
+    async def _resync(self, client: Client, first: asyncio.Event) -> None:
+        try:
+            await asyncio.wait_for(first.wait(), self.resync_s)
+        except asyncio.TimeoutError:
+            pass
+        while True:
+            await self._snapshot(client)
+            await asyncio.sleep(self.resync_s)
+
+    async def _stream(self, first: asyncio.Event) -> None:
+        async with contextlib.aclosing(self._client().subscribe()) as stream:
+            async for event in stream:
+                self.events += 1
+                if not first.is_set():
+                    first.set()
+                if self.model.apply_event(event) is not None or event.get("event") == "log":
+                    self.on_change()
+
+    async def call(self, method: str | Method, params: Mapping[str, Any] | None = None,
+                   timeout: float = COMMAND_TIMEOUT_S) -> dict[str, Any]:
+        """One command on its own connection; raises ProtocolError (the caller shows it)."""
+        sent = time.time()
+        async with self._client(timeout) as client:
+            result = await client.call(method, params)
+        if isinstance(result.get("run"), dict):
+            # the reply carries the run's new state: show it now rather than at the next resync
+            self.model.apply_snapshot([RunInfo.from_dict(result["run"])], sent, complete=False)
+            self.on_change()
+        return result

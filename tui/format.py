@@ -1,0 +1,99 @@
+"""How numbers, durations, states and progress look on screen: one place, so every view agrees.
+
+Pure functions returning str or rich Text; widths are fixed where a table column depends on them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+
+from supervisor.protocol import InstanceState, RunState
+
+DASH = "—"
+
+# icon and style per state; a colour-blind user still has the icon and the word
+STATE_STYLE: dict[str, tuple[str, str]] = {
+    InstanceState.STARTING.value: ("◌", "bold cyan"),
+    InstanceState.RUNNING.value: ("▶", "bold green"),
+    InstanceState.BACKOFF.value: ("↻", "bold yellow"),
+    InstanceState.STOPPING.value: ("◼", "yellow"),
+    InstanceState.STOPPED.value: ("■", "dim"),
+    InstanceState.DONE.value: ("✔", "bold blue"),
+    InstanceState.FAILED.value: ("✖", "bold red"),
+    RunState.PREPARING.value: ("◌", "bold cyan"),
+    RunState.MERGING.value: ("⧉", "bold magenta"),
+}
+
+
+def state_text(state: str) -> Text:
+    icon, style = STATE_STYLE.get(state, ("?", ""))
+    return Text(f"{icon} {state}", style=style)
+
+
+def bar(fraction: float | None, width: int = 12, label: bool = True) -> Text:
+    """A progress bar in eighths of a cell, with the percentage after it."""
+    if fraction is None:
+        return Text(("░" * width) + ("    ?" if label else ""), style="dim")
+    fraction = min(1.0, max(0.0, fraction))
+    eighths = int(round(fraction * width * 8))
+    full, part = divmod(eighths, 8)
+    partial = " ▏▎▍▌▋▊▉"[part] if part and full < width else ""
+    filled = "█" * full + partial
+    text = Text(filled, style="green" if fraction < 1 else "blue")
+    text.append("░" * (width - len(filled)), style="dim")
+    if label:
+        text.append(f" {fraction * 100:3.0f}%")
+    return text
+
+
+def duration(seconds: float | None) -> str:
+    """Compact: 45s, 12m05s, 3h07m, 2d04h."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return DASH
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def count(n: float | None) -> str:
+    """Iterations: 999, 12.3k, 4.56M, 1.2G."""
+    if n is None:
+        return DASH
+    n = float(n)
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= limit:
+            v = n / limit
+            return f"{v:.3g}{suffix}" if v < 100 else f"{v:.0f}{suffix}"
+    return f"{n:.0f}"
+
+
+def rate(ips: float | None) -> str:
+    if ips is None or ips <= 0:
+        return DASH
+    return f"{count(ips)}/s" if ips >= 1000 else f"{ips:.1f}/s" if ips < 10 else f"{ips:.0f}/s"
+
+
+def metric(value: float | None) -> str:
+    if value is None:
+        return DASH
+    return f"{value:.4g}"
+
+
+def config_name(path: str | None) -> str:
+    if not path:
+        return DASH
+    return path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def clip(line: str | None, width: int) -> str:
+    if not line:
+        return ""
+    line = line.replace("\n", " ").strip()
+    return line if len(line) <= width else line[: width - 1] + "…"

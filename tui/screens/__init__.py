@@ -1,0 +1,1 @@
+"""Screens of holdem-tui, one per module, each with its CSS beside it (`<name>.tcss`)."""

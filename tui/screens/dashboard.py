@@ -1,0 +1,170 @@
+"""One run: its summary and progress, plots (rate and quality over time), instances, and a log.
+
+The plots show the run (left axis / first line) and the selected instance (right axis / second
+line). They are redrawn once a second with the model's sampled histories; the table and header
+follow every (coalesced) model change.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from .. import format as fmt
+from ..model import RunView
+from ..widgets.connection_bar import ConnectionBar
+from ..widgets.instance_table import InstanceTable
+from ..widgets.log_pane import LogPane
+from ..widgets.time_plot import Series, TimePlot
+
+COMPACT_HEIGHT = 36  # below this many rows the plots and the log get less room
+
+
+def run_header(run: RunView | None, run_id: str) -> Text:
+    if run is None:
+        return Text(f"run {run_id} — not known to the daemon (yet)", style="yellow")
+    counts = run.state_counts()
+    states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    head = Text.assemble(("run ", "dim"), (run.id, "bold"), "  ", fmt.state_text(run.state), "  ",
+                         (fmt.config_name(run.config), "cyan"), "  ", f"{len(run.instances)} instances ({states})")
+    line2 = Text.assemble(fmt.bar(run.fraction, 20), "  ", f"{fmt.count(run.total_iter)}",
+                          f" / {fmt.count(run.total_target)}" if run.total_target else "",
+                          "  ", (fmt.rate(run.total_ips), "bold"),
+                          ("  elapsed ", "dim"), fmt.duration(run.elapsed_s or None),
+                          ("  ETA ", "dim"), fmt.duration(run.eta_s))
+    metric = run.metric
+    if metric is not None:
+        line2.append_text(Text.assemble(("  " + metric[0].replace("_", " ") + " ", "dim"), fmt.metric(metric[1])))
+    if run.reason:
+        line2.append_text(Text("  " + run.reason, style="yellow"))
+    return Text("\n").join([head, line2])
+
+
+class DashboardScreen(Screen):
+    CSS_PATH = "dashboard.tcss"
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Runs"),
+        Binding("s", "stop", "Stop run"),
+        Binding("r", "resume", "Resume"),
+        Binding("x", "restart", "Restart inst."),
+        Binding("m", "merge", "Merge"),
+        Binding("n", "new_run", "New run"),
+        Binding("p", "toggle_plots", "Plots"),
+    ]
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self._version = -1
+        self._plotted = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield ConnectionBar(id="link")
+        yield Static(id="header")
+        with Horizontal(id="plots"):
+            yield TimePlot("iterations/s", id="ips-plot")
+            yield TimePlot("quality", id="metric-plot")
+        yield InstanceTable(id="instances")
+        yield LogPane(id="log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._layout_for(self.size.height)
+        self.refresh_view()
+        self.set_interval(1.0, self.refresh_plots)
+
+    def on_resize(self) -> None:
+        self._layout_for(self.size.height)
+
+    def _layout_for(self, height: int) -> None:
+        self.set_class(height < COMPACT_HEIGHT, "-compact")
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+
+    @property
+    def run(self) -> RunView | None:
+        return self.app.model.runs.get(self.run_id)
+
+    @property
+    def selected(self) -> int | None:
+        return self.query_one(InstanceTable).selected_index
+
+    def refresh_view(self) -> None:
+        run = self.run
+        self.query_one("#header", Static).update(run_header(run, self.run_id))
+        if run is None:
+            return
+        table = self.query_one(InstanceTable)
+        table.show(run)
+        pane = self.query_one(LogPane)
+        index = self.selected
+        if pane.key is None and index is not None:
+            self._follow(index)
+        elif index is not None:
+            pane.catch_up(run.instances.get(index))
+        if time.monotonic() - self._plotted > 1.0:
+            self.refresh_plots()
+
+    def refresh_plots(self) -> None:
+        run = self.run
+        if run is None or not self.is_current:
+            return
+        self._plotted = time.monotonic()
+        now = time.time()
+        inst = run.instances.get(self.selected) if self.selected is not None else None
+        ips = [Series("run", run.ips_history, "green")]
+        metric_name = (run.metric or (None, None))[0] or "quality"
+        quality = [Series("run mean", run.metric_history, "cyan")]
+        if inst is not None:
+            ips.append(Series(f"#{inst.index}", inst.ips_history, "orange", right=True))
+            quality.append(Series(f"#{inst.index}", inst.metric_history, "orange"))
+        self.query_one("#ips-plot", TimePlot).show(tuple(ips), now, "iterations/s (run, instance →)")
+        self.query_one("#metric-plot", TimePlot).show(tuple(quality), now, metric_name.replace("_", " "))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        index = self.selected
+        if index is not None:
+            self._follow(index)
+            self.refresh_plots()
+
+    def _follow(self, index: int) -> None:
+        run = self.run
+        pane = self.query_one(LogPane)
+        key = (self.run_id, index)
+        if pane.key == key:
+            return
+        pane.follow(key, run.instances.get(index) if run else None)
+        self.app.fetch_tail(self.run_id, index)
+
+    def tail_loaded(self, run_id: str, index: int, lines: list[str]) -> None:
+        run = self.run
+        self.query_one(LogPane).load_tail((run_id, index), lines, run.instances.get(index) if run else None)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_stop(self) -> None:
+        self.app.stop_run(self.run_id)
+
+    def action_resume(self) -> None:
+        self.app.resume_run(self.run_id)
+
+    def action_merge(self) -> None:
+        self.app.merge_run(self.run_id)
+
+    def action_restart(self) -> None:
+        if self.selected is not None:
+            self.app.restart_instance(self.run_id, self.selected)
+
+    def action_new_run(self) -> None:
+        self.app.new_run(self.run_id)
+
+    def action_toggle_plots(self) -> None:
+        self.toggle_class("-no-plots")

@@ -1,0 +1,141 @@
+"""The first screen: every run the daemon knows, newest first, with progress, rate, elapsed, ETA.
+
+Enter opens a run's dashboard. Stop / resume / merge act on the highlighted run.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from .. import format as fmt
+from ..model import RunView
+from ..widgets.connection_bar import ConnectionBar
+
+RUN_COLUMNS = (("Run", "id"), ("State", "state"), ("Inst", "inst"), ("Progress", "progress"), ("it/s", "ips"),
+               ("Elapsed", "elapsed"), ("ETA", "eta"), ("Config", "config"))
+
+
+def instances_cell(run: RunView) -> Text:
+    counts = run.state_counts()
+    running = counts.get("running", 0)
+    failed = counts.get("failed", 0)
+    text = Text(f"{running}/{len(run.instances)}", justify="right")
+    if failed:
+        text.append(f" {failed}✖", style="bold red")
+    return text
+
+
+def run_cells(run: RunView) -> tuple[object, ...]:
+    return (run.id, fmt.state_text(run.state), instances_cell(run), fmt.bar(run.fraction, 12),
+            Text(fmt.rate(run.total_ips), justify="right"), Text(fmt.duration(run.elapsed_s or None), justify="right"),
+            Text(fmt.duration(run.eta_s), justify="right"), fmt.config_name(run.config))
+
+
+def run_detail(run: RunView | None) -> Text:
+    if run is None:
+        return Text("No runs yet. Press n to start one.", style="dim")
+    parts = [Text.assemble(("run ", "dim"), (run.id, "bold")), Text.assemble(("config ", "dim"), run.config or "—")]
+    if run.iters:
+        parts.append(Text.assemble(("target ", "dim"), f"{run.iters:,} iterations"))
+    elif run.time_budget_s:
+        parts.append(Text.assemble(("budget ", "dim"), fmt.duration(run.time_budget_s), " per instance"))
+    metric = run.metric
+    if metric is not None:
+        parts.append(Text.assemble((metric[0].replace("_", " ") + " ", "dim"), fmt.metric(metric[1])))
+    if run.reason:
+        parts.append(Text(run.reason, style="yellow"))
+    if run.merged:
+        parts.append(Text.assemble(("merged ", "dim"), run.merged))
+    return Text("  ·  ").join(parts)
+
+
+class RunsScreen(Screen):
+    CSS_PATH = "runs.tcss"
+    BINDINGS = [
+        Binding("enter", "open", "Open"),
+        Binding("s", "stop", "Stop"),
+        Binding("r", "resume", "Resume"),
+        Binding("m", "merge", "Merge"),
+        Binding("n", "new_run", "New run"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._order: list[str] = []
+        self._shown: dict[str, tuple[str, ...]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield ConnectionBar(id="link")
+        yield Static("Runs", id="title")
+        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield Static(id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#runs", DataTable)
+        for label, key in RUN_COLUMNS:
+            table.add_column(label, key=key)
+        self.refresh_view()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+
+    @property
+    def selected(self) -> str | None:
+        table = self.query_one("#runs", DataTable)
+        if not table.row_count:
+            return None
+        return self._order[min(table.cursor_row, len(self._order) - 1)]
+
+    def refresh_view(self) -> None:
+        table = self.query_one("#runs", DataTable)
+        runs = self.app.model.ordered()
+        order = [r.id for r in runs]
+        if order != self._order:
+            keep = self.selected
+            table.clear()
+            self._shown.clear()
+            for run in runs:
+                cells = run_cells(run)
+                table.add_row(*cells, key=run.id)
+                self._shown[run.id] = tuple(str(c) for c in cells)
+            self._order = order
+            if keep in order:
+                table.move_cursor(row=order.index(keep))
+        else:
+            for run in runs:
+                cells = run_cells(run)
+                plain = tuple(str(c) for c in cells)
+                old = self._shown.get(run.id)
+                if old != plain:
+                    for (_, col), cell, a, b in zip(RUN_COLUMNS, cells, old or (), plain):
+                        if a != b:
+                            table.update_cell(run.id, col, cell)
+                    self._shown[run.id] = plain
+        self.query_one("#detail", Static).update(run_detail(self.app.model.runs.get(self.selected or "")))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.query_one("#detail", Static).update(run_detail(self.app.model.runs.get(self.selected or "")))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        if self.selected:
+            self.app.open_run(self.selected)
+
+    def action_stop(self) -> None:
+        self.app.stop_run(self.selected)
+
+    def action_resume(self) -> None:
+        self.app.resume_run(self.selected)
+
+    def action_merge(self) -> None:
+        self.app.merge_run(self.selected)
+
+    def action_new_run(self) -> None:
+        self.app.new_run(self.selected)

@@ -1,0 +1,32 @@
+"""One line at the top of every screen: is holdemd there, and if not, why and when we retry."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ..messages import Link, LinkStatus
+from .css import css_beside
+
+
+def describe(status: LinkStatus) -> Text:
+    if status.link is Link.CONNECTED:
+        pid = f" (pid {status.pid})" if status.pid else ""
+        return Text.assemble(("● connected", "bold green"), f" to holdemd{pid} at {status.path}")
+    if status.link is Link.CONNECTING:
+        return Text.assemble(("◌ connecting", "bold yellow"), f" to holdemd at {status.path}…",
+                             (f"  {status.detail}" if status.detail else "", "dim"))
+    retry = f" in {status.retry_in:.1f}s" if status.retry_in is not None else ""
+    head = "✖ permission denied — retrying" if status.link is Link.DENIED else "✖ disconnected — retrying"
+    return Text.assemble((head + retry, "bold red"), f"  {status.detail}")
+
+
+class ConnectionBar(Static):
+    DEFAULT_CSS = css_beside(__file__)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "link", self._show, init=True)
+
+    def _show(self, status: LinkStatus) -> None:
+        self.set_class(status.link is not Link.CONNECTED, "-down")
+        self.update(describe(status))

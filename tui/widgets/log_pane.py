@@ -1,0 +1,58 @@
+"""The selected instance's log: the daemon's tail first, then the live lines as they come.
+
+`follow(key)` switches instance; `load_tail` writes the fetched tail and then whatever arrived
+live meanwhile (skipping lines the tail already holds), so nothing shows twice or goes missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.widgets import Log
+
+from ..model import InstanceView
+from .css import css_beside
+
+
+class LogPane(Log):
+    DEFAULT_CSS = css_beside(__file__)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, max_lines=2000, highlight=False, auto_scroll=True)
+        self.key: tuple[str, int] | None = None
+        self._written = 0  # how many of the instance's live lines (log_count) are on screen
+        self._waiting_tail = False
+
+    def follow(self, key: tuple[str, int] | None, inst: InstanceView | None) -> None:
+        """Start following another instance; its tail arrives through load_tail."""
+        if key == self.key:
+            return
+        self.key = key
+        self.clear()
+        self._written = inst.log_count if inst is not None else 0
+        self._waiting_tail = key is not None
+        self.border_title = f"log · instance {key[1]}" if key else "log"
+
+    def load_tail(self, key: tuple[str, int], lines: Sequence[str], inst: InstanceView | None) -> None:
+        if key != self.key:
+            return  # the user moved on while it was fetched
+        self._waiting_tail = False
+        self.clear()
+        self.write_lines([line.rstrip("\n") for line in lines])
+        tail = set(lines)
+        if inst is not None:
+            fresh = self._fresh(inst)
+            self.write_lines([line for line in fresh
+                              if line not in tail and line.removeprefix("[holdemd] ") not in tail])
+            self._written = inst.log_count
+
+    def catch_up(self, inst: InstanceView | None) -> None:
+        """Write live lines that arrived since the last call (while the tail is pending, wait)."""
+        if inst is None or self._waiting_tail or inst.log_count == self._written:
+            return
+        self.write_lines(self._fresh(inst))
+        self._written = inst.log_count
+
+    def _fresh(self, inst: InstanceView) -> list[str]:
+        n = min(inst.log_count - self._written, len(inst.log))
+        return list(inst.log)[-n:] if n > 0 else []
