@@ -25,8 +25,9 @@ from .protocol import (ErrorCode, ErrorInfo, LineReader, LineTooLong, MAX_LINE_B
                        encode, parse_request)
 
 MAX_CONNECTIONS = 1024
+BACKLOG = 1024
 SUBSCRIBER_QUEUE = 4096  # events a subscriber may lag behind before it is dropped
-WRITE_BUFFER_LIMIT = 4 << 20  # bytes unread by a client before it is dropped
+WRITE_BUFFER_LIMIT = 1 << 20  # bytes unread by a client (beyond the kernel's buffer) before it is dropped
 DRAIN_TIMEOUT_S = 10.0
 
 
@@ -82,18 +83,24 @@ def bind_socket(path: Path) -> socket.socket:
     finally:
         os.umask(old)
     os.chmod(path, 0o660)
-    sock.listen(512)
+    sock.listen(BACKLOG)
     sock.setblocking(False)
     return sock
 
 
 class Subscriber:
-    __slots__ = ("queue", "run", "dropped")
+    __slots__ = ("queue", "run", "dropped", "transport")
 
-    def __init__(self, run: str | None) -> None:
+    def __init__(self, run: str | None, transport: asyncio.BaseTransport) -> None:
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(SUBSCRIBER_QUEUE)
         self.run = run
         self.dropped = False
+        self.transport = transport
+
+    def drop(self) -> None:
+        """It fell too far behind: cut it off now (its writer then ends on the broken transport)."""
+        self.dropped = True
+        self.transport.abort()
 
 
 class Hub:
@@ -113,10 +120,8 @@ class Hub:
             try:
                 sub.queue.put_nowait(data)
             except asyncio.QueueFull:
-                sub.dropped = True  # its writer notices and closes the connection
                 self.subscribers.discard(sub)
-                sub.queue.get_nowait()
-                sub.queue.put_nowait(b"")
+                sub.drop()
 
 
 class Server:
@@ -133,7 +138,10 @@ class Server:
     async def start(self) -> None:
         sock = bind_socket(self.path)
         self._sock_gid = os.stat(self.path).st_gid
-        self._server = await asyncio.start_unix_server(self._on_connect, sock=sock, limit=MAX_LINE_BYTES)
+        # A deep backlog: a client that finds it full gets EAGAIN, which asyncio's connect mistakes
+        # for success (the socket then fails with EINVAL); bursts of clients must fit.
+        self._server = await asyncio.start_unix_server(self._on_connect, sock=sock, limit=MAX_LINE_BYTES,
+                                                       backlog=BACKLOG)
 
     async def close(self) -> None:
         if self._server is not None:
@@ -228,7 +236,7 @@ class Server:
 
     async def _stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                       run_filter: str | bool) -> None:
-        sub = Subscriber(run_filter if isinstance(run_filter, str) else None)
+        sub = Subscriber(run_filter if isinstance(run_filter, str) else None, writer.transport)
         self.hub.subscribers.add(sub)
         gone = asyncio.ensure_future(_until_eof(reader))
         try:
@@ -246,7 +254,8 @@ class Server:
                 writer.write(b"".join(chunk))
                 transport = writer.transport
                 if transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
-                    return  # it does not read: drop it rather than buffer for ever
+                    sub.drop()  # it does not read: drop it rather than buffer for ever
+                    return
                 if transport.get_write_buffer_size() > 1 << 16:
                     await asyncio.wait_for(writer.drain(), DRAIN_TIMEOUT_S)
         finally:

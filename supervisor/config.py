@@ -56,6 +56,7 @@ class DaemonConfig:
     tuning: Tuning = field(default_factory=Tuning)
     start: StartSpec | None = None
     default_config: Path | None = None
+    log_dir: Path | None = None  # systemd's LogsDirectory; else the state dir
 
     @property
     def db_path(self) -> Path:
@@ -67,7 +68,7 @@ class DaemonConfig:
 
     @property
     def log_path(self) -> Path:
-        return self.state_dir / "holdemd.log"
+        return (self.log_dir or self.state_dir) / "holdemd.log"
 
 
 def instance_seed(run_seed: int, k: int) -> int:

@@ -78,12 +78,14 @@ def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConf
     worker = tuple(shlex.split(args.worker_cmd)) if args.worker_cmd else (sys.executable, "-m", "holdem.cli")
     return DaemonConfig(state_dir=state_dir.resolve(), runs_root=runs_root.resolve(),
                         socket=socket_path(args.socket, env).absolute(), worker_cmd=worker, tuning=tuning, start=start,
-                        default_config=REPO_QUICKSTART if REPO_QUICKSTART.exists() else None)
+                        default_config=REPO_QUICKSTART if REPO_QUICKSTART.exists() else None,
+                        log_dir=Path(env["LOGS_DIRECTORY"].split(":")[0]) if env.get("LOGS_DIRECTORY") else None)
 
 
 def lock_state_dir(cfg: DaemonConfig) -> int:
     """An exclusive flock held for the daemon's life; the kernel drops it if we die."""
     cfg.state_dir.mkdir(parents=True, exist_ok=True)
+    cfg.log_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(cfg.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

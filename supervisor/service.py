@@ -129,7 +129,8 @@ class Daemon:
             reverse=True)
         return {"runs": [r.info().to_dict() for r in runs],
                 "daemon": {"pid": os.getpid(), "started": self.started, "socket": str(self.cfg.socket),
-                           "state_dir": str(self.cfg.state_dir), "summary": self.summary()}}
+                           "state_dir": str(self.cfg.state_dir), "summary": self.summary(),
+                           "subscribers": len(self.hub.subscribers)}}
 
     def _newest(self) -> RunSupervisor | None:
         return max(self.runs.values(), key=lambda r: (r.row.created, r.id), default=None)
