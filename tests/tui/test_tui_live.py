@@ -1,0 +1,147 @@
+"""holdem-tui against a real holdemd running real `holdem train` workers on Kuhn poker.
+
+Each test drives the app with the Pilot, as a person would, and checks both what the screen
+shows and what the daemon says. Conditions are awaited with deadlines, never by sleeping.
+"""
+
+from __future__ import annotations
+
+import signal
+
+from textual.widgets import DataTable, Static
+from tui_harness import LONG_RUN, Holdemd, auntil, until
+
+from tui.app import HoldemApp
+from tui.messages import Link
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.dashboard import DashboardScreen
+from tui.widgets.connection_bar import ConnectionBar
+from tui.widgets.instance_table import InstanceTable
+from tui.widgets.log_pane import LogPane
+
+
+def text_of(widget: Static) -> str:
+    return str(widget.render())
+
+
+def run_of(app: HoldemApp):
+    runs = app.model.ordered()
+    return runs[0] if runs else None
+
+
+async def open_dashboard(app: HoldemApp, pilot) -> DashboardScreen:
+    await until(pilot, lambda: app.screen.query_one("#runs", DataTable).row_count == 1, what="the run listed")
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the dashboard")
+    return app.screen  # type: ignore[return-value]
+
+
+async def test_table_fills_progress_advances_and_log_shows_real_lines(holdemd: Holdemd) -> None:
+    holdemd.start(*LONG_RUN)
+    app = HoldemApp(holdemd.sock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        dash = await open_dashboard(app, pilot)
+        table = dash.query_one(InstanceTable)
+        await until(pilot, lambda: table.row_count == 2, what="both instances in the table")
+        await until(pilot, lambda: "running" in str(table.get_cell("0", "state")), what="instance 0 running")
+        first = run_of(app).total_iter
+        await until(pilot, lambda: run_of(app).total_iter > first + 1000, what="progress")
+        # what is drawn follows the model: the iteration column shows a count, the bar a percentage
+        assert "/" in str(table.get_cell("0", "iter"))
+        assert "running" in text_of(dash.query_one("#header", Static))
+        log = dash.query_one(LogPane)
+        await until(pilot, lambda: any("holdem.train" in line for line in log.lines), what="worker log lines")
+        assert app.link.link is Link.CONNECTED
+
+
+async def test_stop_key_stops_the_run_and_resume_continues_it(holdemd: Holdemd) -> None:
+    holdemd.start(*LONG_RUN)
+    app = HoldemApp(holdemd.sock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        dash = await open_dashboard(app, pilot)
+        await until(pilot, lambda: run_of(app) and run_of(app).total_iter > 0, what="progress")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+        await pilot.press("y")
+        stopped = await auntil(lambda: _state_is(holdemd, "stopped"), pilot, what="the daemon to say stopped")
+        await until(pilot, lambda: "stopped" in text_of(dash.query_one("#header", Static)), what="stopped shown")
+        iters_at_stop = sum(i["iter"] for i in stopped["instances"])
+
+        await pilot.press("r")
+        await auntil(lambda: _state_is(holdemd, "running"), pilot, what="the daemon to say running")
+        await until(pilot, lambda: run_of(app).total_iter > iters_at_stop and run_of(app).state == "running",
+                    what="progress beyond the stop")
+        assert "running" in text_of(dash.query_one("#header", Static))
+
+
+async def _state_is(holdemd: Holdemd, state: str):
+    run = await holdemd.arun()
+    return run if run.get("state") == state else None
+
+
+async def test_destructive_keys_can_be_cancelled(holdemd: Holdemd) -> None:
+    holdemd.start(*LONG_RUN)
+    app = HoldemApp(holdemd.sock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_dashboard(app, pilot)
+        await until(pilot, lambda: run_of(app) and run_of(app).state == "running", what="running")
+        for key in ("s", "x"):
+            await pilot.press(key)
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+            await pilot.press("n")
+            await until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="back on the dashboard")
+        assert (await holdemd.arun())["state"] == "running"
+
+
+async def test_restart_instance_key_restarts_it(holdemd: Holdemd) -> None:
+    holdemd.start(*LONG_RUN)
+    app = HoldemApp(holdemd.sock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        dash = await open_dashboard(app, pilot)
+        table = dash.query_one(InstanceTable)
+        await until(pilot, lambda: table.row_count == 2 and run_of(app).instances[0].state == "running",
+                    what="instance 0 running")
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+        await pilot.press("y")
+        await auntil(lambda: _restarted(holdemd), pilot, what="the daemon to count a restart")
+        await until(pilot, lambda: str(table.get_cell("0", "restarts")) == "1", what="the restart shown")
+        await until(pilot, lambda: run_of(app).instances[0].state == "running", what="instance 0 running again")
+
+
+async def _restarted(holdemd: Holdemd):
+    run = await holdemd.arun()
+    return run["instances"][0]["restarts"] >= 1 and run["instances"][0]["state"] == "running"
+
+
+async def test_daemon_killed_and_restarted_tui_reattaches(holdemd: Holdemd) -> None:
+    holdemd.start(*LONG_RUN)
+    app = HoldemApp(holdemd.sock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        dash = await open_dashboard(app, pilot)
+        await until(pilot, lambda: run_of(app) and run_of(app).total_iter > 0, what="progress")
+        bar = dash.query_one(ConnectionBar)
+        holdemd.kill(signal.SIGKILL)
+        await until(pilot, lambda: app.link.link is Link.DISCONNECTED, what="the disconnected state")
+        await until(pilot, lambda: "disconnected — retrying" in text_of(bar), what="the message")
+        assert bar.has_class("-down")
+        before = run_of(app).total_iter  # the last data stays on screen meanwhile
+
+        holdemd.start()  # no new run: it resumes the one whose desired state is running
+        await until(pilot, lambda: app.link.link is Link.CONNECTED, timeout=60, what="reattached")
+        await until(pilot, lambda: "connected" in text_of(bar) and not bar.has_class("-down"), what="connected")
+        await until(pilot, lambda: run_of(app).state == "running" and run_of(app).total_iter > before,
+                    timeout=60, what="progress after the restart")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_missing_socket_is_explained_then_attaches_when_the_daemon_appears(holdemd: Holdemd) -> None:
+    app = HoldemApp(holdemd.sock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        bar = app.screen.query_one(ConnectionBar)
+        await until(pilot, lambda: app.link.link is Link.DISCONNECTED, what="the disconnected state")
+        assert "is holdemd running?" in text_of(bar)
+        assert str(holdemd.sock) in text_of(bar)
+        holdemd.start(*LONG_RUN)
+        await until(pilot, lambda: app.link.link is Link.CONNECTED, what="attached")
+        await until(pilot, lambda: app.screen.query_one("#runs", DataTable).row_count == 1, what="the run listed")
