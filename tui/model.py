@@ -21,7 +21,7 @@ from supervisor.protocol import InstanceInfo, InstanceState, RunInfo, RunState
 
 LOG_LINES_KEPT = 300  # live log lines kept per instance (the pane asks the daemon for older ones)
 HISTORY_POINTS = 600
-ERROR_WORDS = re.compile(r"\b(error|exception|traceback|failed|fatal|killed|crash)", re.IGNORECASE)
+ERROR_WORDS = re.compile(r"(error|exception|traceback|failed|fatal|killed|crash)", re.IGNORECASE)
 ACTIVE_RUN_STATES = frozenset({RunState.PREPARING.value, RunState.RUNNING.value, RunState.STOPPING.value,
                                RunState.MERGING.value})
 METRIC_PREFERENCE = ("exploitability", "avg_regret", "average_regret", "regret")
