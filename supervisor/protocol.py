@@ -429,7 +429,11 @@ class Client:
                 return reply
 
     async def subscribe(self, params: Mapping[str, Any] | None = None) -> AsyncIterator[dict[str, Any]]:
-        """Yield events until the daemon goes away (then DaemonUnavailable). Uses its own connection."""
+        """Yield events until the daemon goes away (then DaemonUnavailable). Uses its own connection.
+
+        Consume it in its own task: cancelling a pending `__anext__` (e.g. with wait_for) ends
+        the generator, as it does for every async generator.
+        """
         reader, writer = await self._open()
         try:
             writer.write(encode(Request(0, Method.SUBSCRIBE.value, dict(params or {})).to_dict()))

@@ -113,23 +113,33 @@ class HoldemD:
                          timeout: float = 120.0, what: str = "condition") -> dict[str, Any]:
         """Re-check `pred(run status)` on every state/checkpoint event until it holds."""
         deadline = time.monotonic() + timeout
+        events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         async with self.client() as c:
-            stream = c.subscribe({"run": run} if run else {})
-            st = await self.status(run)
-            last_check = time.monotonic()
-            while not pred(st):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"{what} not reached; status:\n{json.dumps(st, indent=1)}\n{self.output()}")
-                try:
-                    ev = await asyncio.wait_for(stream.__anext__(), min(left, 2.0))
-                except asyncio.TimeoutError:
-                    ev = {"event": "state"}
-                if ev.get("event") in ("state", "checkpoint") or time.monotonic() - last_check > 0.5:
-                    st = await self.status(run)
-                    last_check = time.monotonic()
-            await stream.aclose()
-            return st
+            async def pump() -> None:
+                async for ev in c.subscribe({"run": run} if run else {}):
+                    if ev.get("event") != "log":
+                        events.put_nowait(ev)
+
+            task = asyncio.create_task(pump())
+            try:
+                st = await self.status(run)
+                last_check = time.monotonic()
+                while not pred(st):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError(f"{what} not reached; status:\n{json.dumps(st, indent=1)}\n"
+                                           f"{self.output()}")
+                    try:
+                        ev = await asyncio.wait_for(events.get(), min(left, 1.0))
+                    except asyncio.TimeoutError:
+                        ev = {"event": "state"}
+                    if ev.get("event") in ("state", "checkpoint") or time.monotonic() - last_check > 0.25:
+                        st = await self.status(run)
+                        last_check = time.monotonic()
+                return st
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     def signal(self, sig: int) -> None:
         assert self.proc is not None
