@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("path", type=Path)
     x.add_argument("--out", required=True, type=Path)
 
+    tr = sub.add_parser("tree", help="report the betting tree of a hold'em config: nodes, infosets, memory")
+    tr.add_argument("--config", required=True, type=Path)
+    tr.add_argument("--instances", type=int, default=1, help="count the tables of this many instances")
+    tr.add_argument("--json", action="store_true")
+
     m = sub.add_parser("merge", help="merge instances' strategies into one blueprint")
     m.add_argument("instance_dirs", nargs="+", type=Path)
     m.add_argument("--out", required=True, type=Path)
@@ -55,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
-    handler = {"train": _train, "prepare": _prepare, "eval": _eval, "export": _export, "merge": _merge}
+    handler = {"train": _train, "prepare": _prepare, "eval": _eval, "export": _export, "merge": _merge,
+               "tree": _tree}
     return handler[args.command](args)
 
 
@@ -128,6 +134,30 @@ def _merge(args: argparse.Namespace) -> int:
     events.emit("checkpoint", merged.iteration, path=str(written.path), bytes=written.bytes, sha256=written.sha256)
     events.emit("done", merged.iteration)
     print(f"merged {len(used)} instances into {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _tree(args: argparse.Namespace) -> int:
+    from holdem.config import ConfigError, load_config
+    from holdem.games.hunl.betting import AbstractionError, abstraction_from_config, build_betting_tree, tree_report
+
+    try:
+        cfg = load_config(args.config)
+        if cfg.game != "hunl":
+            raise ConfigError("game", f"the tree command describes hold'em configs, this one is {cfg.game!r}")
+        abstraction = abstraction_from_config(cfg.hunl)
+    except (ConfigError, AbstractionError) as exc:
+        return _bad(EventStream(False), str(exc))
+    report = tree_report(abstraction, build_betting_tree(abstraction), max(1, args.instances))
+    if args.json:
+        print(json.dumps(report))
+        return EXIT_OK
+    print(f"{'street':8} {'betting nodes':>14} {'infosets':>12} {'table entries':>14}")
+    for s in report["streets"]:
+        print(f"{s['street']:8} {s['betting_nodes']:>14,} {s['infosets']:>12,} {s['table_entries']:>14,}")
+    print(f"nodes {report['nodes']:,}, infosets {report['infosets']:,}, tables "
+          f"{report['table_bytes_per_instance'] / 2**20:,.1f} MiB per instance, "
+          f"{report['table_bytes_all_instances'] / 2**20:,.1f} MiB for {max(1, args.instances)}")
     return EXIT_OK
 
 
