@@ -89,7 +89,8 @@ class HoldemD:
                     raise RuntimeError(f"holdemd exited {self.proc.returncode}:\n{self.output()}") from None
                 continue
             text = data.decode()
-            if needle in text.split("\n"):
+            # "KEY=VALUE" matches exactly; "KEY=" matches any value of KEY
+            if any(line == needle or (needle.endswith("=") and line.startswith(needle)) for line in text.split("\n")):
                 return text
 
     def output(self) -> str:
