@@ -57,6 +57,9 @@ class InstanceSupervisor:
         self.last_checkpoint = row.last_checkpoint
         self.reason = row.reason
         self.orphan = (row.pid, row.pid_start) if row.pid and row.pid_start else None
+        # A previous daemon died while this instance was live: relaunching it is a restart.
+        self.unclean = row.launches > 0 and row.state in (InstanceState.STARTING.value, InstanceState.RUNNING.value,
+                                                          InstanceState.BACKOFF.value, InstanceState.STOPPING.value)
         self.pid: int | None = None
         self.ips = 0.0
         self.elapsed_s = 0.0
@@ -98,13 +101,17 @@ class InstanceSupervisor:
 
     # the loop ---------------------------------------------------------------------------------
     async def run(self) -> InstanceState:
+        reason = "holdemd restarted"
         if self.orphan is not None:
             pid, start = self.orphan
             self.orphan = None
             if await stop_orphan(pid, start, self.ctx.tuning.stop_timeout_s):
                 self._note(f"stopped orphan pid {pid} left by a previous holdemd")
-                self._record_restart(f"holdemd restarted; orphan pid {pid} stopped", None, count_in_window=False)
+                reason += f"; orphan pid {pid} stopped"
             self.ctx.store.update_instance(self.ctx.run_id, self.index, pid=None, pid_start=None)
+        if self.unclean:
+            self.unclean = False
+            self._record_restart(reason, None)
         while True:
             if self._stop:
                 self._set_state(InstanceState.STOPPED, None)
@@ -124,7 +131,7 @@ class InstanceSupervisor:
                 self._note(msg)
                 self._set_state(InstanceState.FAILED, msg)
                 return self.state
-            self._record_restart(reason, exit_.code, count_in_window=False)
+            self._record_restart(reason, exit_.code)
             self._note(f"restarting in {delay:.1f}s from {self.last_checkpoint or 'scratch'} ({reason})")
             self._set_state(InstanceState.BACKOFF, reason)
             self._wake.clear()
@@ -241,12 +248,10 @@ class InstanceSupervisor:
         self.ctx.publish({"event": EventKind.STATE.value, "run": self.ctx.run_id, "instance": self.index,
                           "state": state.value, "reason": reason, "t": time.time()})
 
-    def _record_restart(self, reason: str, code: int | None, count_in_window: bool) -> None:
+    def _record_restart(self, reason: str, code: int | None) -> None:
         self.restarts += 1
         self.ctx.store.record_restart(
             RestartRow(self.ctx.run_id, self.index, time.time(), reason, code, self.last_checkpoint), self.restarts)
-        if count_in_window:
-            self._recent.append(time.monotonic())
 
     def _note(self, line: str) -> None:
         append_log(self.log_path, line)

@@ -179,6 +179,7 @@ async def test_kill_9_of_the_daemon_leaves_orphans_that_the_next_daemon_stops(tm
         # each orphan was stopped (and recorded) before its instance was launched again
         assert sorted(notes) == [0, 1]
         assert {notes[0], notes[1]} == {f"holdemd restarted; orphan pid {pid} stopped" for pid in old}
+        assert [i["restarts"] for i in st["instances"]] == [1, 1]
         for inst in st["instances"]:
             log = (Path(inst["dir"]) / "train.log").read_text()
             assert log.index("stopped orphan pid") < log.rindex("resumed from iteration")

@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from textual.css.query import NoMatches
+
 from supervisor.protocol import Client, ProtocolError, decode, encode
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,7 +148,10 @@ async def until(pilot: Any, pred: Callable[[], Any], timeout: float = 30.0, what
     """Let the app run until `pred()` is truthy; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
-        value = pred()
+        try:
+            value = pred()
+        except NoMatches:  # the screen it looks at is not composed yet
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:

@@ -1,0 +1,95 @@
+"""Layout regressions: the runs list and the dashboard at 80x24 and 160x48 (pytest-textual-snapshot).
+
+The data is real: a Kuhn run of a real holdemd, finished, and the daemon restarted, so rates and
+elapsed times are at rest. What still differs between machines and runs (the run id, tmp and repo
+paths, the daemon pid, log timestamps) is replaced by fixed text before it is drawn, and live
+updates are switched off, so each snapshot is the same on every machine.
+Update with: pytest tests/tui/test_tui_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from textual import work
+from tui_harness import KUHN, REPO, Holdemd, until
+
+from supervisor.protocol import Method, ProtocolError
+from tui.app import HoldemApp
+from tui.messages import Link, LinkStatus
+from tui.screens.dashboard import DashboardScreen
+
+RUN_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{4}")
+STAMP = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(,\d+)?")
+FIXED_ID = "20260101-000000-beef"
+
+
+@pytest.fixture(scope="module")
+def finished() -> Iterator[Holdemd]:
+    d = Holdemd()
+    try:
+        d.start("--instances", "3", "--config", str(KUHN), "--iters", "30000", "--seed", "7")
+        d.wait_run(lambda r: r.get("state") == "done", timeout=120, what="the run done")
+        d.stop()
+        d.start()  # a fresh daemon: rates and elapsed times are at rest
+        yield d
+    finally:
+        d.cleanup()
+
+
+class FrozenApp(HoldemApp):
+    """holdem-tui on the finished run, with volatile text replaced and live updates off."""
+
+    def __init__(self, daemon: Holdemd, dashboard: bool) -> None:
+        super().__init__(daemon.sock, resync_s=3600.0)
+        self.daemon = daemon
+        self.dashboard = dashboard
+        self.real_id = ""
+
+    def mask(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        text = text.replace(str(self.daemon.root), "/tmp/htui-snapshot").replace(str(REPO), "/repo")
+        return STAMP.sub("2026-01-01 00:00:00,000", RUN_ID.sub(FIXED_ID, text))
+
+    async def freeze(self, pilot) -> None:
+        await until(pilot, lambda: any(r.state == "done" for r in self.model.runs.values()), what="the run")
+        self.workers.cancel_group(self, "link")
+        (run,) = self.model.runs.values()
+        self.real_id = run.id
+        run.id, run.dir, run.config, run.merged = FIXED_ID, self.mask(run.dir), self.mask(run.config), \
+            self.mask(run.merged)
+        for inst in run.instances.values():
+            inst.last_checkpoint = self.mask(inst.last_checkpoint)
+        self.model.runs = {FIXED_ID: run}
+        self.link = LinkStatus(Link.CONNECTED, "/run/holdemd/holdemd.sock", pid=4242)
+        self.screen.refresh_view()
+        if self.dashboard:
+            self.open_run(FIXED_ID)
+            await until(pilot, lambda: isinstance(self.screen, DashboardScreen) and self.screen.query_one("#log").lines,
+                        what="the log tail")
+        await pilot.pause()
+
+    @work(group="tail", exclusive=True)
+    async def fetch_tail(self, run_id: str, index: int) -> None:
+        try:
+            result = await self.connection.call(Method.LOGS_TAIL, {"run": self.real_id, "index": index, "lines": 50})
+            lines = [self.mask(line) or "" for line in result["lines"]]
+        except ProtocolError as exc:
+            lines = [exc.message]
+        if isinstance(self.screen, DashboardScreen):
+            self.screen.tail_loaded(run_id, index, lines)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_runs_list_snapshot(finished: Holdemd, snap_compare, size: tuple[int, int]) -> None:
+    app = FrozenApp(finished, dashboard=False)
+    assert snap_compare(app, terminal_size=size, run_before=app.freeze)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_dashboard_snapshot(finished: Holdemd, snap_compare, size: tuple[int, int]) -> None:
+    app = FrozenApp(finished, dashboard=True)
+    assert snap_compare(app, terminal_size=size, run_before=app.freeze)
