@@ -34,7 +34,7 @@ from .screens.runs import RunsScreen
 
 class HoldemApp(App[None]):
     TITLE = "holdem-tui"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere keep it
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),

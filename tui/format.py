@@ -11,6 +11,8 @@ from rich.text import Text
 
 from supervisor.protocol import InstanceState, RunState
 
+PREPARING = "preparing"  # a run state of earlier daemons (now RunInfo.phase); still shown right
+
 DASH = "—"
 
 # icon and style per state; a colour-blind user still has the icon and the word
@@ -22,7 +24,7 @@ STATE_STYLE: dict[str, tuple[str, str]] = {
     InstanceState.STOPPED.value: ("■", "dim"),
     InstanceState.DONE.value: ("✔", "bold blue"),
     InstanceState.FAILED.value: ("✖", "bold red"),
-    RunState.PREPARING.value: ("◌", "bold cyan"),
+    PREPARING: ("◌", "bold cyan"),
     RunState.MERGING.value: ("⧉", "bold magenta"),
 }
 
@@ -97,3 +99,19 @@ def clip(line: str | None, width: int) -> str:
         return ""
     line = line.replace("\n", " ").strip()
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def spark(values: list[float], width: int) -> str:
+    """A one-line sparkline of the newest values, bucket-averaged down to `width` cells."""
+    if width <= 0 or not values:
+        return ""
+    if len(values) > width:
+        step = len(values) / width
+        values = [sum(values[int(i * step):max(int((i + 1) * step), int(i * step) + 1)]) /
+                  max(1, int((i + 1) * step) - int(i * step)) for i in range(width)]
+    lo, hi = min(values), max(values)
+    span = hi - lo
+    return "".join(SPARK[0 if span <= 0 else min(7, int((v - lo) / span * 8))] for v in values)

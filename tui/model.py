@@ -19,10 +19,12 @@ from typing import Any
 
 from supervisor.protocol import InstanceInfo, InstanceState, RunInfo, RunState
 
+PREPARING = "preparing"  # a run state of earlier daemons (now RunInfo.phase); still shown right
+
 LOG_LINES_KEPT = 300  # live log lines kept per instance (the pane asks the daemon for older ones)
 HISTORY_POINTS = 600
 ERROR_WORDS = re.compile(r"(error|exception|traceback|failed|fatal|killed|crash)", re.IGNORECASE)
-ACTIVE_RUN_STATES = frozenset({RunState.PREPARING.value, RunState.RUNNING.value, RunState.STOPPING.value,
+ACTIVE_RUN_STATES = frozenset({PREPARING, RunState.RUNNING.value, RunState.STOPPING.value,
                                RunState.MERGING.value})
 METRIC_PREFERENCE = ("exploitability", "avg_regret", "average_regret", "regret")
 
@@ -167,6 +169,13 @@ class RunView:
         return self.state in ACTIVE_RUN_STATES
 
     @property
+    def shown_state(self) -> str:
+        """The state a person wants to read: a running run in its prepare phase is "preparing"."""
+        if self.state == RunState.RUNNING.value and self.phase == "prepare":
+            return PREPARING
+        return self.state
+
+    @property
     def total_iter(self) -> int:
         return sum(i.iter for i in self.instances.values())
 
@@ -269,7 +278,7 @@ class Model:
         run = self.runs.get(run_id)
         if run is None:
             # a run this client has not seen yet (started elsewhere): the next snapshot fills it in
-            run = self.runs[run_id] = RunView(run_id, RunState.PREPARING.value, created=float(ev.get("t") or 0.0))
+            run = self.runs[run_id] = RunView(run_id, RunState.RUNNING.value, created=float(ev.get("t") or 0.0))
         elif isinstance(t, (int, float)) and t < run.snapshot_t:
             return None  # the snapshot already holds its effect
         index = ev.get("instance")

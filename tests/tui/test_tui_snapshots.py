@@ -57,6 +57,7 @@ class FrozenApp(HoldemApp):
     async def freeze(self, pilot) -> None:
         await until(pilot, lambda: any(r.state == "done" for r in self.model.runs.values()), what="the run")
         self.workers.cancel_group(self, "link")
+        await pilot.pause()  # let messages the link posted before it stopped arrive first
         (run,) = self.model.runs.values()
         self.real_id = run.id
         run.id, run.dir, run.config, run.merged = FIXED_ID, self.mask(run.dir), self.mask(run.config), \

@@ -7,12 +7,14 @@ follow every (coalesced) model change.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import time
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -22,6 +24,7 @@ from ..widgets.connection_bar import ConnectionBar
 from ..widgets.instance_table import InstanceTable
 from ..widgets.log_pane import LogPane
 from ..widgets.time_plot import Series, TimePlot
+from ..widgets.trend_line import TrendLine
 
 COMPACT_HEIGHT = 36  # below this many rows the plots and the log get less room
 
@@ -31,7 +34,7 @@ def run_header(run: RunView | None, run_id: str) -> Text:
         return Text(f"run {run_id} — not known to the daemon (yet)", style="yellow")
     counts = run.state_counts()
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    head = Text.assemble(("run ", "dim"), (run.id, "bold"), "  ", fmt.state_text(run.state), "  ",
+    head = Text.assemble(("run ", "dim"), (run.id, "bold"), "  ", fmt.state_text(run.shown_state), "  ",
                          (fmt.config_name(run.config), "cyan"), "  ", f"{len(run.instances)} instances ({states})")
     line2 = Text.assemble(fmt.bar(run.fraction, 20), "  ", f"{fmt.count(run.total_iter)}",
                           f" / {fmt.count(run.total_target)}" if run.total_target else "",
@@ -47,19 +50,20 @@ def run_header(run: RunView | None, run_id: str) -> Text:
 
 
 class DashboardScreen(Screen):
-    CSS_PATH = "dashboard.tcss"
+    CSS_PATH = Path(__file__).with_name("dashboard.tcss")  # absolute: subclasses elsewhere keep it
     BINDINGS = [
         Binding("escape,backspace", "back", "Runs"),
-        Binding("s", "stop", "Stop run"),
+        Binding("s", "stop", "Stop"),
         Binding("r", "resume", "Resume"),
-        Binding("x", "restart", "Restart inst."),
+        Binding("x", "restart", "Restart #"),
         Binding("m", "merge", "Merge"),
-        Binding("n", "new_run", "New run"),
+        Binding("n", "new_run", "New"),
         Binding("p", "toggle_plots", "Plots"),
     ]
 
     def __init__(self, run_id: str) -> None:
         super().__init__()
+        self._ready = False
         self.run_id = run_id
         self._version = -1
         self._plotted = 0.0
@@ -70,11 +74,15 @@ class DashboardScreen(Screen):
         with Horizontal(id="plots"):
             yield TimePlot("iterations/s", id="ips-plot")
             yield TimePlot("quality", id="metric-plot")
+        with Vertical(id="trends"):  # the plots' one-line form on small terminals
+            yield TrendLine(id="ips-trend")
+            yield TrendLine(id="metric-trend")
         yield InstanceTable(id="instances")
         yield LogPane(id="log")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        self._ready = True  # composed: the app may redraw it from now on
         self._layout_for(self.size.height)
         self.refresh_view()
         self.set_interval(1.0, self.refresh_plots)
@@ -83,7 +91,10 @@ class DashboardScreen(Screen):
         self._layout_for(self.size.height)
 
     def _layout_for(self, height: int) -> None:
-        self.set_class(height < COMPACT_HEIGHT, "-compact")
+        compact = height < COMPACT_HEIGHT
+        if compact != self.has_class("-compact"):
+            self.set_class(compact, "-compact")
+            self.call_after_refresh(self.refresh_plots)
 
     def on_screen_resume(self) -> None:
         self.refresh_view()
@@ -97,6 +108,8 @@ class DashboardScreen(Screen):
         return self.query_one(InstanceTable).selected_index
 
     def refresh_view(self) -> None:
+        if not self._ready:
+            return
         run = self.run
         self.query_one("#header", Static).update(run_header(run, self.run_id))
         if run is None:
@@ -125,8 +138,16 @@ class DashboardScreen(Screen):
         if inst is not None:
             ips.append(Series(f"#{inst.index}", inst.ips_history, "orange", right=True))
             quality.append(Series(f"#{inst.index}", inst.metric_history, "orange"))
-        self.query_one("#ips-plot", TimePlot).show(tuple(ips), now, "iterations/s (run, instance →)")
-        self.query_one("#metric-plot", TimePlot).show(tuple(quality), now, metric_name.replace("_", " "))
+        label = metric_name.replace("_", " ")
+        if self.has_class("-compact"):
+            self.query_one("#ips-trend", TrendLine).show("it/s".ljust(7), run.ips_history, fmt.rate(run.total_ips))
+            metric = run.metric
+            short = {"exploitability": "exploit", "avg_regret": "regret"}.get(metric_name, "quality")
+            self.query_one("#metric-trend", TrendLine).show(
+                short.ljust(7), run.metric_history, fmt.metric(metric[1] if metric else None), "cyan")
+        else:
+            self.query_one("#ips-plot", TimePlot).show(tuple(ips), now, "iterations/s (run, instance →)")
+            self.query_one("#metric-plot", TimePlot).show(tuple(quality), now, label)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         index = self.selected

@@ -87,7 +87,7 @@ def validate(form: StartForm, cwd: Path) -> tuple[dict[str, Any] | None, dict[st
 class NewRunScreen(ModalScreen[str | None]):
     """Dismisses with the new run's id, or None when cancelled."""
 
-    CSS_PATH = "new_run.tcss"
+    CSS_PATH = Path(__file__).with_name("new_run.tcss")  # absolute: subclasses elsewhere keep it
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "submit", "Start")]
 
     def __init__(self, config: str = "", instances: int = 2) -> None:

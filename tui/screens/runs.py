@@ -5,6 +5,8 @@ Enter opens a run's dashboard. Stop / resume / merge act on the highlighted run.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,16 +25,18 @@ def instances_cell(run: RunView) -> Text:
     counts = run.state_counts()
     running = counts.get("running", 0)
     failed = counts.get("failed", 0)
-    text = Text(f"{running}/{len(run.instances)}", justify="right")
+    # running/total while it runs; afterwards just how many there were
+    text = Text(f"{running}/{len(run.instances)}" if run.active else str(len(run.instances)), justify="right")
     if failed:
         text.append(f" {failed}✖", style="bold red")
     return text
 
 
 def run_cells(run: RunView) -> tuple[object, ...]:
-    return (run.id, fmt.state_text(run.state), instances_cell(run), fmt.bar(run.fraction, 12),
+    return (run.id, fmt.state_text(run.shown_state), instances_cell(run), fmt.bar(run.fraction, 8),
             Text(fmt.rate(run.total_ips), justify="right"), Text(fmt.duration(run.elapsed_s or None), justify="right"),
-            Text(fmt.duration(run.eta_s), justify="right"), fmt.config_name(run.config))
+            Text(fmt.duration(run.eta_s), justify="right"),
+            fmt.config_name(run.config).removesuffix(".yaml").removesuffix(".yml"))
 
 
 def run_detail(run: RunView | None) -> Text:
@@ -54,17 +58,18 @@ def run_detail(run: RunView | None) -> Text:
 
 
 class RunsScreen(Screen):
-    CSS_PATH = "runs.tcss"
+    CSS_PATH = Path(__file__).with_name("runs.tcss")  # absolute: subclasses elsewhere keep it
     BINDINGS = [
         Binding("enter", "open", "Open"),
         Binding("s", "stop", "Stop"),
         Binding("r", "resume", "Resume"),
         Binding("m", "merge", "Merge"),
-        Binding("n", "new_run", "New run"),
+        Binding("n", "new_run", "New"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        self._ready = False
         self._order: list[str] = []
         self._shown: dict[str, tuple[str, ...]] = {}
 
@@ -73,9 +78,10 @@ class RunsScreen(Screen):
         yield Static("Runs", id="title")
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield Static(id="detail")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        self._ready = True  # composed: the app may redraw it from now on
         table = self.query_one("#runs", DataTable)
         for label, key in RUN_COLUMNS:
             table.add_column(label, key=key)
@@ -92,6 +98,8 @@ class RunsScreen(Screen):
         return self._order[min(table.cursor_row, len(self._order) - 1)]
 
     def refresh_view(self) -> None:
+        if not self._ready:
+            return
         table = self.query_one("#runs", DataTable)
         runs = self.app.model.ordered()
         order = [r.id for r in runs]

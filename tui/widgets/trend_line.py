@@ -1,0 +1,20 @@
+"""A labelled one-line sparkline with the current value: the plots' small-terminal form."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from .. import format as fmt
+from ..model import History
+from .css import css_beside
+
+
+class TrendLine(Static):
+    DEFAULT_CSS = css_beside(__file__)
+
+    def show(self, label: str, history: History, value: str, style: str = "green") -> None:
+        width = max(0, self.size.width - len(label) - len(value) - 4)
+        line = fmt.spark(history.values(), width) if len(history) >= 2 else ""
+        self.update(Text.assemble((label, "dim"), " ", (line.ljust(width) if line else "waiting for data".ljust(width),
+                                                        style if line else "dim"), "  ", (value, "bold")))
