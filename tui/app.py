@@ -17,6 +17,7 @@ from typing import Any
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.timer import Timer
 
@@ -57,6 +58,7 @@ class HoldemApp(App[None]):
         self._frame_timer: Timer | None = None
         self.frames = 0
         self.latencies: deque[float] = deque(maxlen=10_000)  # child's event time -> drawn, seconds
+        self.daemon_to_screen: deque[float] = deque(maxlen=10_000)  # daemon read it -> drawn
 
     # wiring -----------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -92,14 +94,19 @@ class HoldemApp(App[None]):
         refresh = getattr(self.screen, "refresh_view", None)
         if refresh is None:
             return
-        refresh()
+        try:
+            refresh()
+        except NoMatches:
+            return  # the screen is being torn down (quitting): nothing to draw on
         self.frames += 1
-        event_t = self.model.last_event_t
-        if event_t is not None:
-            self.call_after_refresh(self._painted, event_t)
+        if self.model.last_event_t is not None:
+            self.call_after_refresh(self._painted, self.model.last_event_t, self.model.last_recv_t)
 
-    def _painted(self, event_t: float) -> None:
-        self.latencies.append(time.time() - event_t)
+    def _painted(self, event_t: float, recv_t: float | None) -> None:
+        now = time.time()
+        self.latencies.append(now - event_t)
+        if recv_t is not None:
+            self.daemon_to_screen.append(now - recv_t)
 
     def _sample(self) -> None:
         self.model.sample(time.time())
