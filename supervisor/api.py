@@ -238,18 +238,16 @@ class Server:
                       run_filter: str | bool) -> None:
         sub = Subscriber(run_filter if isinstance(run_filter, str) else None, writer.transport)
         self.hub.subscribers.add(sub)
+        # EOF from the client ends the stream through the queue (an empty frame), so the hot loop
+        # below is a bare queue.get(): no task or wait set per event.
         gone = asyncio.ensure_future(_until_eof(reader))
+        gone.add_done_callback(lambda _: _wake(sub))
         try:
             while True:
-                get = asyncio.ensure_future(sub.queue.get())
-                done, _ = await asyncio.wait({get, gone}, return_when=asyncio.FIRST_COMPLETED)
-                if gone in done:
-                    get.cancel()
-                    return
-                chunk = [get.result()]
+                chunk = [await sub.queue.get()]
                 while not sub.queue.empty():
                     chunk.append(sub.queue.get_nowait())
-                if sub.dropped:
+                if sub.dropped or not all(chunk):
                     return
                 writer.write(b"".join(chunk))
                 transport = writer.transport
@@ -261,6 +259,13 @@ class Server:
         finally:
             self.hub.subscribers.discard(sub)
             gone.cancel()
+
+
+def _wake(sub: Subscriber) -> None:
+    try:
+        sub.queue.put_nowait(b"")
+    except asyncio.QueueFull:
+        sub.drop()
 
 
 async def _until_eof(reader: asyncio.StreamReader) -> None:

@@ -123,10 +123,13 @@ class Child:
         self._started_at = 0.0
         self._last_event: str | None = None
         self._error: str | None = None
+        self._hung = False
+        self._last_line = 0.0
 
     async def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._started_at = time.monotonic()
+        self._last_line = asyncio.get_running_loop().time()
         # Own session: a Ctrl-C at the daemon's terminal must not reach the children directly;
         # the daemon relays SIGTERM so they checkpoint in order.
         self.proc = await asyncio.create_subprocess_exec(
@@ -152,22 +155,32 @@ class Child:
         """Read events until stdout closes or the heartbeat lapses (then SIGKILL), and reap."""
         assert self.proc is not None and self.proc.stdout is not None and self.proc.stderr is not None
         log_task = asyncio.create_task(self._pump_log(self.proc.stderr))
-        hung = False
+        # One cheap periodic check instead of a timeout per line: the event path is the hot path.
+        watchdog = asyncio.create_task(self._watchdog(heartbeat_s)) if heartbeat_s else None
         try:
-            hung = await self._read_events(self.proc.stdout, heartbeat_s)
+            await self._read_events(self.proc.stdout)
         except asyncio.CancelledError:
             self.kill()  # nobody will supervise it any more
             raise
         finally:
-            if hung:
-                self.kill()
+            if watchdog is not None:
+                watchdog.cancel()
             code = await self._reap()
             try:
                 await asyncio.wait_for(log_task, 5.0)
             except asyncio.TimeoutError:
                 # a grandchild may still hold stderr open; the log is not worth a hang
                 log_task.cancel()
-        return Exit(code, self._last_event, self._error, hung, time.monotonic() - self._started_at)
+        return Exit(code, self._last_event, self._error, self._hung, time.monotonic() - self._started_at)
+
+    async def _watchdog(self, heartbeat_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(min(1.0, heartbeat_s / 4))
+            if loop.time() - self._last_line > heartbeat_s:
+                self._hung = True
+                self.kill()  # SIGKILL works on a SIGSTOPped process too; stdout then closes
+                return
 
     async def _reap(self) -> int:
         assert self.proc is not None
@@ -178,20 +191,21 @@ class Child:
             self.kill()
             return await self.proc.wait()
 
-    async def _read_events(self, stream: asyncio.StreamReader, heartbeat_s: float | None) -> bool:
+    async def _read_events(self, stream: asyncio.StreamReader) -> None:
+        loop = asyncio.get_running_loop()
         reader = LineReader(stream, MAX_LINE_BYTES)
         while True:
             try:
-                line = await asyncio.wait_for(reader.readline(), heartbeat_s)
-            except asyncio.TimeoutError:
-                return True
+                line = await reader.readline()
             except LineTooLong as exc:
                 # An oversized line is the child's bug, not a crash: report it and read on.
+                self._last_line = loop.time()
                 self._emit({"event": "error", "message": f"event line dropped: {exc}", "permanent": False,
                             "synthetic": True}, time.time())
                 continue
             if line is None:
-                return False
+                return
+            self._last_line = loop.time()
             now = time.time()
             try:
                 event = json.loads(line)

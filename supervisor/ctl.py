@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from .protocol import Client, DaemonUnavailable, ErrorCode, ProtocolError, RunInfo
@@ -92,7 +93,7 @@ async def _command(c: Client, args: argparse.Namespace) -> int:
             print("\n".join(format_run(r) for r in runs) if runs else "no runs")
         return 0
     if cmd == "start":
-        params = {k: v for k, v in {"instances": args.instances, "config": args.config, "iters": args.iters,
+        params = {k: v for k, v in {"instances": args.instances, "config": str(Path(args.config).resolve()) if args.config else None, "iters": args.iters,
                                     "time_budget_s": args.time_budget, "seed": args.seed}.items() if v is not None}
         res = await c.call("run.start", params)
     elif cmd in ("stop", "resume", "merge"):

@@ -105,8 +105,7 @@ class InstanceState(str, enum.Enum):
 
 
 class RunState(str, enum.Enum):
-    PREPARING = "preparing"  # the prepare phase; shown as running by clients that do not know it
-    RUNNING = "running"
+    RUNNING = "running"  # RunInfo.phase tells prepare / train / merge apart
     STOPPING = "stopping"
     STOPPED = "stopped"
     MERGING = "merging"

@@ -75,7 +75,7 @@ def create_run(cfg: DaemonConfig, store: Store, spec: StartSpec) -> RunRow:
     _write_atomic(run_dir / "run.yaml", yaml.safe_dump(frozen, sort_keys=False).encode())
     now = time.time()
     row = RunRow(run_id, str(run_dir), str(config_src), seed, iters, spec.time_budget_s, spec.instances,
-                 RunState.PREPARING.value, "running", "prepare", None, None, now, now)
+                 RunState.RUNNING.value, "running", "prepare", None, None, now, now)
     insts = [InstanceRow(run_id, k, str(run_dir / "instances" / str(k)), seeds[k], split[k],
                          InstanceState.STOPPED.value, "running", None, None, 0, 0, 0, None, None, None, now)
              for k in range(spec.instances)]
@@ -128,6 +128,8 @@ class RunSupervisor:
         for inst in self.instances:
             if inst.state is not InstanceState.DONE:
                 self.store.update_instance(self.id, inst.index, desired="stopped")
+        if self.active:
+            self._set_state(RunState.STOPPING, "stop requested")
         await self._halt()
         if self.state not in (RunState.DONE, RunState.FAILED):
             self._set_state(RunState.STOPPED, "stopped by request")
@@ -195,7 +197,7 @@ class RunSupervisor:
             row = self.store.run(self.id)
             assert row is not None
             if row.phase == "prepare":
-                self._set_state(RunState.PREPARING, None)
+                self._set_state(RunState.RUNNING, None)
                 ok, why = await self._phase("prepare", [*self.cfg.worker_cmd, "prepare", "--config",
                                                         str(self.ctx.config_path), "--events", "jsonl"])
                 if not ok:
