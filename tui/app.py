@@ -38,6 +38,7 @@ class HoldemApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere keep it
     BINDINGS = [
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False),  # a monitor quits on ctrl+c (an Input copies first)
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
 
