@@ -27,7 +27,7 @@ NUM_RANKS = 13
 NUM_SUITS = 4
 NUM_COMBOS = NUM_CARDS * (NUM_CARDS - 1) // 2  # 1326
 # Arrays of cards are uint8: unsigned indices spare numba the negative-index fix-up on every table
-# lookup, which makes the batch evaluator about 1.5x faster than with int8 or int64 cards.
+# lookup; the batch evaluator ran 1.2-1.6x faster on uint8 than on int8 or int64 cards here.
 CARD_DTYPE = np.uint8
 
 RANK_CHARS = "23456789TJQKA"

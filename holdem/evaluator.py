@@ -10,9 +10,10 @@ the sums of any 7 ranks, at most 4 of each, are distinct) above a 4-bit counter 
 of 7 keys gives both: a counter that reaches 5 means a flush, and then the 13-bit rank mask of that suit
 is looked up in an 8,192-entry table; otherwise the rank-key sum (< 7.9 million, 49,205 distinct
 values) is looked up through a row-displacement perfect hash (Tarjan & Yao, "Storing a sparse table",
-1979), so every table fits in L2 cache (about 270 KB). The tables are built at import from a direct
-count-based scorer; ``evaluate_reference`` is an independent plain-Python twin (best of the 5-card
-subsets) that the tests compare with, along with eval7 and the exact counts of every 7-card hand.
+1979): the 7-card path reads about 270 KB of tables, which stay in L2 cache. The tables are built at
+import from a direct count-based scorer; ``evaluate_reference`` is an independent plain-Python twin
+(best of the 5-card subsets) that the tests compare with, as they do with eval7 and with the exact
+category counts of every hand.
 """
 
 from __future__ import annotations
@@ -33,8 +34,7 @@ CATEGORY_NAMES = ("high card", "one pair", "two pair", "three of a kind", "strai
 HIGH_CARD, PAIR, TWO_PAIR, TRIPS, STRAIGHT, FLUSH, FULL_HOUSE, QUADS, STRAIGHT_FLUSH = range(9)
 
 # Rank keys of SKPokerEval's 7-card evaluator; uniqueness of all 7-rank sums is checked at build.
-_RANK_KEYS = np.array([0, 1, 5, 22, 98, 453, 2031, 8698, 22854, 83661, 262349, 636345, 1479181],
-                      dtype=np.int64)
+_RANK_KEYS = np.array([0, 1, 5, 22, 98, 453, 2031, 8698, 22854, 83661, 262349, 636345, 1479181])
 _SUIT_BITS = 16      # the low 16 bits hold four 4-bit suit counters
 _FLUSH_BIAS = 0x3333  # counters start at 3, so a count of 5..7 sets the counter's top bit
 _FLUSH_BITS = 0x8888
@@ -45,13 +45,13 @@ _ROW_SHIFT = 8       # perfect hash: row = key >> 8, column = key & 255 (smalles
 
 
 @njit(cache=True)
-def _code(category, r0, r1, r2, r3, r4):
+def _code(category: int, r0: int, r1: int, r2: int, r3: int, r4: int) -> int:
     """A sortable hand value: category, then up to five ranks in order of significance."""
     return (category << 20) | (r0 << 16) | (r1 << 12) | (r2 << 8) | (r3 << 4) | r4
 
 
 @njit(cache=True)
-def _straight_top(mask):
+def _straight_top(mask: int) -> int:
     """Rank of the top card of the highest straight in a 13-bit rank mask, or -1 (wheel top = 3)."""
     for top in range(12, 3, -1):
         window = 0x1F << (top - 4)
@@ -63,22 +63,26 @@ def _straight_top(mask):
 
 
 @njit(cache=True)
-def _code_of_flush_mask(mask):
-    """Value of the best hand among cards of one suit with these ranks (at least five)."""
-    top = _straight_top(mask)
-    if top >= 0:
-        return _code(STRAIGHT_FLUSH, top, 0, 0, 0, 0)
-    r = np.zeros(5, np.int64)
-    k = 0
-    for rank in range(12, -1, -1):
-        if k < 5 and mask & (1 << rank):
-            r[k] = rank
-            k += 1
-    return _code(FLUSH, r[0], r[1], r[2], r[3], r[4])
+def _flush_codes() -> np.ndarray:
+    """Value of the best hand among cards of one suit, by their 13-bit rank mask (0 if < 5 cards)."""
+    out = np.zeros(1 << 13, np.int64)
+    r = np.zeros(13, np.int64)
+    for mask in range(1 << 13):
+        k = 0
+        for rank in range(12, -1, -1):
+            if mask & (1 << rank):
+                r[k] = rank
+                k += 1
+        top = _straight_top(mask)
+        if top >= 0 and k >= 5:
+            out[mask] = _code(STRAIGHT_FLUSH, top, 0, 0, 0, 0)
+        elif k >= 5:
+            out[mask] = _code(FLUSH, r[0], r[1], r[2], r[3], r[4])
+    return out
 
 
 @njit(cache=True)
-def _code_of_counts(counts):
+def _code_of_counts(counts: np.ndarray) -> int:
     """Value of the best hand of these rank counts when no five cards share a suit."""
     quad, trips, pairs, singles = -1, np.full(2, -1), np.full(3, -1), np.full(5, -1)
     n_trips, n_pairs, n_singles, mask = 0, 0, 0, 0
@@ -97,13 +101,8 @@ def _code_of_counts(counts):
         elif c == 1 and n_singles < 5:
             singles[n_singles] = rank
             n_singles += 1
-    if quad >= 0:
-        kicker = -1
-        for rank in range(12, -1, -1):
-            if rank != quad and counts[rank] > 0:
-                kicker = rank
-                break
-        return _code(QUADS, quad, kicker, 0, 0, 0)
+    if quad >= 0:  # the kicker is the best other rank, whether it comes single, paired or tripled
+        return _code(QUADS, quad, max(trips[0], pairs[0], singles[0]), 0, 0, 0)
     if n_trips >= 1 and (n_trips == 2 or n_pairs >= 1):
         pair = trips[1] if n_trips == 2 and trips[1] > pairs[0] else pairs[0]
         return _code(FULL_HOUSE, trips[0], pair, 0, 0, 0)
@@ -121,7 +120,7 @@ def _code_of_counts(counts):
 
 
 @njit(cache=True)
-def _codes_of_counts(counts):
+def _codes_of_counts(counts: np.ndarray) -> np.ndarray:
     out = np.empty(counts.shape[0], np.int64)
     for i in range(counts.shape[0]):
         out[i] = _code_of_counts(counts[i])
@@ -129,7 +128,7 @@ def _codes_of_counts(counts):
 
 
 @njit(cache=True)
-def _row_displacement(keys, shift):
+def _row_displacement(keys: np.ndarray, shift: int) -> tuple[np.ndarray, int]:
     """Offsets d[row] so that ``key + d[key >> shift]`` is injective on ``keys``, and the table size.
 
     First fit, densest rows first; a row with as many keys as the one before starts its search where
@@ -186,10 +185,8 @@ def _rank_multisets(n: int) -> np.ndarray:
 
 
 def _build_tables() -> dict[str, np.ndarray]:
-    flush_codes = np.zeros(1 << 13, dtype=np.int64)
-    bits = np.array([bin(m).count("1") for m in range(1 << 13)])
-    for m in np.flatnonzero(bits >= 5):
-        flush_codes[m] = _code_of_flush_mask(m)
+    flush_codes = _flush_codes()
+    five_suited = np.array([bin(m).count("1") == 5 for m in range(1 << 13)])
     by_size = {}
     for n in (5, 6, 7):
         counts = _rank_multisets(n)
@@ -200,14 +197,14 @@ def _build_tables() -> dict[str, np.ndarray]:
             raise AssertionError(f"rank keys collide on {n} cards")
         by_size[n] = keys, _codes_of_counts(counts)
     # The 7,462 classes are exactly the values of five-card hands; number them in order.
-    classes = np.union1d(by_size[5][1], flush_codes[bits == 5])
+    classes = np.union1d(by_size[5][1], flush_codes[five_suited])
     if classes.shape[0] != NUM_CLASSES:
         raise AssertionError(f"{classes.shape[0]} hand classes instead of {NUM_CLASSES}")
 
     def dense(codes: np.ndarray) -> np.ndarray:
         return (np.searchsorted(classes, codes) + 1).astype(np.uint16)
 
-    tables = {"flush": np.where(bits >= 5, dense(flush_codes), 0).astype(np.uint16)}
+    tables = {"flush": np.where(flush_codes > 0, dense(flush_codes), 0).astype(np.uint16)}
     for n, (keys, codes) in by_size.items():
         offset, size = _row_displacement(keys, _ROW_SHIFT)
         table = np.zeros(size, dtype=np.uint16)
@@ -224,8 +221,7 @@ def _build_tables() -> dict[str, np.ndarray]:
 _T = _build_tables()
 # Module-level arrays are frozen into the compiled kernels as constants (numba treats globals so).
 _CARD_KEY, _FLUSH, _CATEGORY = _T["card_key"], _T["flush"], _T["category"]
-_OFFSET5, _RANK5 = _T["offset5"], _T["rank5"]
-_OFFSET6, _RANK6 = _T["offset6"], _T["rank6"]
+_OFFSET5, _RANK5, _OFFSET6, _RANK6 = _T["offset5"], _T["rank5"], _T["offset6"], _T["rank6"]
 _OFFSET7, _RANK7 = _T["offset7"], _T["rank7"]
 # First rank of each category, for documentation and tests.
 CATEGORY_START = tuple(int(np.argmax(_CATEGORY[1:] == c)) + 1 for c in range(9))
@@ -235,10 +231,14 @@ CATEGORY_START = tuple(int(np.argmax(_CATEGORY[1:] == c)) + 1 for c in range(9))
 
 
 @njit(cache=True, inline="always")
-def _flush_rank(flush_bits, cards):
-    """Rank of a hand with five or more cards of the suit whose counter has its top bit set."""
+def _rank_of_key(key: int, offset: np.ndarray, table: np.ndarray, cards: tuple) -> np.int32:
+    """Rank from a key sum: hashed rank keys, or the flush table if a suit counts five or more."""
+    flush = key & _FLUSH_BITS
+    if flush == 0:
+        r = key >> _SUIT_BITS
+        return np.int32(table[r + offset[r >> _ROW_SHIFT]])
     suit = 0
-    while flush_bits & (8 << (4 * suit)) == 0:
+    while flush & (8 << (4 * suit)) == 0:
         suit += 1
     mask = 0
     for c in cards:
@@ -248,42 +248,30 @@ def _flush_rank(flush_bits, cards):
 
 
 @njit(cache=True, inline="always")
-def evaluate7(c0, c1, c2, c3, c4, c5, c6):
+def evaluate7(c0: int, c1: int, c2: int, c3: int, c4: int, c5: int, c6: int) -> np.int32:
     """Rank (1..7462, higher is better) of the best five of seven distinct cards."""
     key = (_FLUSH_BIAS + _CARD_KEY[c0] + _CARD_KEY[c1] + _CARD_KEY[c2] + _CARD_KEY[c3]
            + _CARD_KEY[c4] + _CARD_KEY[c5] + _CARD_KEY[c6])
-    flush = key & _FLUSH_BITS
-    if flush == 0:
-        r = key >> _SUIT_BITS
-        return np.int32(_RANK7[r + _OFFSET7[r >> _ROW_SHIFT]])
-    return _flush_rank(flush, (c0, c1, c2, c3, c4, c5, c6))
+    return _rank_of_key(key, _OFFSET7, _RANK7, (c0, c1, c2, c3, c4, c5, c6))
 
 
 @njit(cache=True, inline="always")
-def evaluate6(c0, c1, c2, c3, c4, c5):
+def evaluate6(c0: int, c1: int, c2: int, c3: int, c4: int, c5: int) -> np.int32:
     """Rank of the best five of six distinct cards."""
     key = (_FLUSH_BIAS + _CARD_KEY[c0] + _CARD_KEY[c1] + _CARD_KEY[c2] + _CARD_KEY[c3]
            + _CARD_KEY[c4] + _CARD_KEY[c5])
-    flush = key & _FLUSH_BITS
-    if flush == 0:
-        r = key >> _SUIT_BITS
-        return np.int32(_RANK6[r + _OFFSET6[r >> _ROW_SHIFT]])
-    return _flush_rank(flush, (c0, c1, c2, c3, c4, c5))
+    return _rank_of_key(key, _OFFSET6, _RANK6, (c0, c1, c2, c3, c4, c5))
 
 
 @njit(cache=True, inline="always")
-def evaluate5(c0, c1, c2, c3, c4):
+def evaluate5(c0: int, c1: int, c2: int, c3: int, c4: int) -> np.int32:
     """Rank of five distinct cards."""
     key = _FLUSH_BIAS + _CARD_KEY[c0] + _CARD_KEY[c1] + _CARD_KEY[c2] + _CARD_KEY[c3] + _CARD_KEY[c4]
-    flush = key & _FLUSH_BITS
-    if flush == 0:
-        r = key >> _SUIT_BITS
-        return np.int32(_RANK5[r + _OFFSET5[r >> _ROW_SHIFT]])
-    return _flush_rank(flush, (c0, c1, c2, c3, c4))
+    return _rank_of_key(key, _OFFSET5, _RANK5, (c0, c1, c2, c3, c4))
 
 
 @njit(cache=True)
-def evaluate_cards(cards):
+def evaluate_cards(cards: np.ndarray) -> np.int32:
     """Rank of a 1-D array of 5, 6 or 7 distinct cards (-1 for any other length)."""
     n = cards.shape[0]
     if n == 7:
@@ -296,7 +284,7 @@ def evaluate_cards(cards):
 
 
 @njit(cache=True, nogil=True)
-def evaluate_batch(hands):
+def evaluate_batch(hands: np.ndarray) -> np.ndarray:
     """Ranks (int32[n]) of the rows of ``hands`` (int[n, k], k = 5, 6 or 7 distinct cards a row)."""
     n, k = hands.shape
     out = np.empty(n, np.int32)
@@ -311,22 +299,24 @@ def evaluate_batch(hands):
 
 
 @njit(cache=True, inline="always")
-def category(rank):
+def category(rank: int) -> int:
     """Category of a rank: 0 high card, 1 pair, …, 8 straight flush (see ``CATEGORY_NAMES``)."""
     return np.int64(_CATEGORY[rank])
 
 
 @njit(cache=True, nogil=True)
-def category_counts(n_cards):
-    """How many of the C(52, n_cards) hands (n_cards = 5, 6 or 7) fall in each category: int64[9].
+def rank_counts(n_cards: int) -> np.ndarray:
+    """How many of the C(52, n_cards) hands (n_cards = 5, 6 or 7) have each rank: int64[7463].
 
     Walks every combination in lexicographic order with an index array and ranks each one
     from scratch with ``evaluate_cards``, so it exercises exactly the public kernel.
     """
-    counts = np.zeros(9, np.int64)
+    if n_cards < 5 or n_cards > 7:
+        raise ValueError("rank_counts takes 5, 6 or 7 cards")
+    counts = np.zeros(NUM_CLASSES + 1, np.int64)
     idx = np.arange(n_cards)
     while True:
-        counts[_CATEGORY[evaluate_cards(idx)]] += 1
+        counts[evaluate_cards(idx)] += 1
         j = n_cards - 1  # advance to the next combination: bump the last index that can move
         while j >= 0 and idx[j] == 52 - n_cards + j:
             j -= 1
@@ -335,6 +325,11 @@ def category_counts(n_cards):
         idx[j] += 1
         for m in range(j + 1, n_cards):
             idx[m] = idx[m - 1] + 1
+
+
+def category_counts(n_cards: int) -> np.ndarray:
+    """How many of the C(52, n_cards) hands fall in each category, high card first: int64[9]."""
+    return np.bincount(_CATEGORY, weights=rank_counts(n_cards), minlength=9).astype(np.int64)
 
 
 def evaluate(cards: str | Iterable[int]) -> int:
@@ -346,6 +341,7 @@ def evaluate(cards: str | Iterable[int]) -> int:
 
 
 def category_name(rank: int) -> str:
+    """``"one pair"`` and so on: the name of a rank's category."""
     return CATEGORY_NAMES[int(_CATEGORY[rank])]
 
 
@@ -384,19 +380,13 @@ def _five_card_value(cards: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
 def _reference_classes() -> dict[tuple[int, tuple[int, ...]], int]:
     """Every five-card value numbered 1..7462 in increasing order, from one hand of each kind."""
     values = set()
-    for ranks in itertools.combinations_with_replacement(range(13), 5):
-        if max(Counter(ranks).values()) > 4:
-            continue
-        # The k-th card of a rank gets suit k, so there is no flush unless all suits are forced equal.
-        seen: Counter[int] = Counter()
-        hand = []
-        for r in ranks:
-            hand.append(4 * r + seen[r])
-            seen[r] += 1
-        if len(set(ranks)) == 5:
-            hand[-1] = 4 * ranks[-1] + 1  # break the accidental flush
-            values.add(_five_card_value(tuple(4 * r for r in ranks)))  # and add the real one
-        values.add(_five_card_value(tuple(hand)))
+    for ranks in itertools.combinations_with_replacement(range(13), 5):  # sorted rank multisets
+        if max(Counter(ranks).values()) <= 4:
+            # Suits c, d, h, s, c by position: equal ranks sit side by side, so no card repeats,
+            # and no flush. Five distinct ranks also make a flush (all clubs).
+            values.add(_five_card_value(tuple(4 * r + i % 4 for i, r in enumerate(ranks))))
+            if len(set(ranks)) == 5:
+                values.add(_five_card_value(tuple(4 * r for r in ranks)))
     return {v: i + 1 for i, v in enumerate(sorted(values))}
 
 

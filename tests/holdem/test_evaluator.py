@@ -3,7 +3,10 @@ twin, and against eval7 (a well-known C evaluator), plus the edge cases people g
 
 from __future__ import annotations
 
+import itertools
+import math
 import warnings
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -33,6 +36,7 @@ from holdem.evaluator import (
     evaluate,
     evaluate_batch,
     evaluate_reference,
+    rank_counts,
 )
 
 # Every poker text gives these (e.g. Wikipedia, "Poker probability"): hands of each category among
@@ -52,6 +56,27 @@ EVAL7_NAMES = ["High Card", "Pair", "Two Pair", "Trips", "Straight", "Flush", "F
 def test_category_counts_over_every_hand_are_exact(n_cards):
     """All 2,598,960 / 20,358,520 / 133,784,560 hands, each ranked by the public kernel."""
     assert category_counts(n_cards).tolist() == EXACT_COUNTS[n_cards]
+
+
+def test_every_five_card_class_holds_exactly_its_share_of_all_hands():
+    """A class is a rank multiset (plus, for five distinct ranks, flush or not); its hands are the
+    ways to pick suits: the product of C(4, count) over its ranks, of which 4 are flushes when the
+    ranks are distinct. Every one of the 7,462 ranks must be hit exactly that often."""
+    expected = np.zeros(NUM_CLASSES + 1, dtype=np.int64)
+    for ranks in itertools.combinations_with_replacement(range(13), 5):
+        counts = Counter(ranks)
+        if max(counts.values()) > 4:
+            continue
+        ways = math.prod(math.comb(4, c) for c in counts.values())
+        suits = [i % 4 for i in range(5)]  # c d h s c: equal ranks are adjacent, so never a flush
+        plain = evaluate_reference([4 * r + s for r, s in zip(ranks, suits, strict=True)])
+        if len(counts) == 5:
+            expected[evaluate_reference([4 * r for r in ranks])] += 4
+            ways -= 4
+        expected[plain] += ways
+    got = rank_counts(5)
+    assert got[0] == 0 and np.all(got[1:] > 0)
+    assert np.array_equal(got, expected)
 
 
 def test_ranks_number_the_7462_classes_by_category():
