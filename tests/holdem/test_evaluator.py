@@ -16,7 +16,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import eval7
 
-from holdem.cards import format_card, parse_cards, random_hands
+from numba import njit
+
+from holdem.cards import cards_to_array, format_card, parse_cards, random_hands
 from holdem.evaluator import (
     CATEGORY_NAMES,
     CATEGORY_START,
@@ -34,6 +36,7 @@ from holdem.evaluator import (
     category_counts,
     category_name,
     evaluate,
+    evaluate7,
     evaluate_batch,
     evaluate_reference,
     rank_counts,
@@ -177,6 +180,23 @@ def test_batches_of_every_size_and_dtype_agree_with_single_hands():
         assert ranks[:50].tolist() == [evaluate(h) for h in hands[:50]]
 
 
+def test_kernels_compose_inside_other_numba_code():
+    """How the game and the abstraction use it: a showdown written in numba."""
+
+    @njit
+    def showdown(board, hole0, hole1):  # +1 if player 0 wins, -1 if player 1 does, 0 on a tie
+        b = board
+        r0 = evaluate7(b[0], b[1], b[2], b[3], b[4], hole0[0], hole0[1])
+        r1 = evaluate7(b[0], b[1], b[2], b[3], b[4], hole1[0], hole1[1])
+        return (r0 > r1) - (r0 < r1), category(r0)
+
+    board = cards_to_array("Ah Kd 7c 7s 2h")
+    assert showdown(board, cards_to_array("7h 2c"), cards_to_array("Ac As")) == (-1, FULL_HOUSE)
+    assert showdown(board, cards_to_array("7h 2c"), cards_to_array("Ac Kc")) == (1, FULL_HOUSE)
+    assert showdown(board, cards_to_array("3c 4c"), cards_to_array("3d 4d")) == (0, PAIR)
+    assert showdown(board, cards_to_array("Kc Qc"), cards_to_array("Ad 3s")) == (-1, TWO_PAIR)
+
+
 def test_bad_hands_are_refused():
     with pytest.raises(ValueError, match="5, 6 or 7 cards"):
         evaluate("As Kd Qh Jc")
@@ -184,3 +204,5 @@ def test_bad_hands_are_refused():
         evaluate("As Kd Qh Jc As")
     with pytest.raises(ValueError, match="5, 6 or 7 cards"):
         evaluate_reference("As Kd Qh Jc 9s 8s 7s 6s")
+    with pytest.raises(ValueError, match="5, 6 or 7 cards"):
+        category_counts(4)
