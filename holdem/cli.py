@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,19 +31,31 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--resume", action="store_true", help="continue from the newest verified checkpoint")
     t.add_argument("--events", choices=["jsonl"], help="stdout becomes the JSON Lines event stream")
+    _buckets_root_option(t)
 
     pr = sub.add_parser("prepare", help="build what a config needs before training (nothing for Kuhn/Leduc)")
     pr.add_argument("--config", required=True, type=Path)
     pr.add_argument("--events", choices=["jsonl"])
+    _buckets_root_option(pr)
+
+    b = sub.add_parser("buckets", help="hold'em card buckets")
+    bsub = b.add_subparsers(dest="buckets_command", required=True)
+    bb = bsub.add_parser("build", help="build the bucket set a config needs (reused if already built)")
+    bb.add_argument("--config", required=True, type=Path)
+    bb.add_argument("--out", type=Path, help="bucket store folder (default: --buckets-root)")
+    bb.add_argument("--events", choices=["jsonl"])
+    _buckets_root_option(bb)
 
     e = sub.add_parser("eval", help="evaluate a policy (instance folder, checkpoint, merged folder, policy.json)")
     e.add_argument("path", type=Path)
     e.add_argument("--exploitability", action="store_true", help="exact exploitability (Kuhn, Leduc)")
     e.add_argument("--json", action="store_true")
+    _buckets_root_option(e)
 
     x = sub.add_parser("export", help="write the average strategy with readable infoset keys")
     x.add_argument("path", type=Path)
     x.add_argument("--out", required=True, type=Path)
+    _buckets_root_option(x)
 
     tr = sub.add_parser("tree", help="report the betting tree of a hold'em config: nodes, infosets, memory")
     tr.add_argument("--config", required=True, type=Path)
@@ -53,7 +66,24 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("instance_dirs", nargs="+", type=Path)
     m.add_argument("--out", required=True, type=Path)
     m.add_argument("--events", choices=["jsonl"])
+    _buckets_root_option(m)
     return p
+
+
+def _buckets_root_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--buckets-root", type=Path, default=None,
+                        help="where hold'em bucket sets are kept (default: $HOLDEM_BUCKETS, else "
+                             "$XDG_CACHE_HOME/holdem/buckets, else ~/.cache/holdem/buckets)")
+
+
+def _buckets_root(args: argparse.Namespace) -> Path:
+    """Resolved once here, at the entry point; nothing deeper reads the environment."""
+    if getattr(args, "buckets_root", None) is not None:
+        return args.buckets_root
+    if os.environ.get("HOLDEM_BUCKETS"):
+        return Path(os.environ["HOLDEM_BUCKETS"])
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "holdem" / "buckets"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     handler = {"train": _train, "prepare": _prepare, "eval": _eval, "export": _export, "merge": _merge,
-               "tree": _tree}
+               "tree": _tree, "buckets": _buckets}
     return handler[args.command](args)
 
 
@@ -70,7 +100,7 @@ def _train(args: argparse.Namespace) -> int:
 
     return run_training(TrainOptions(config_path=args.config, instance_dir=args.instance_dir, iters=args.iters,
                                      time_budget_s=args.time_budget, seed=args.seed, resume=args.resume,
-                                     events=args.events == "jsonl"))
+                                     events=args.events == "jsonl", buckets_root=_buckets_root(args)))
 
 
 def _prepare(args: argparse.Namespace) -> int:
@@ -83,8 +113,53 @@ def _prepare(args: argparse.Namespace) -> int:
         cfg = load_config(args.config)
     except ConfigError as exc:
         return _bad(events, str(exc))
-    logging.getLogger("holdem.prepare").info("%s needs nothing prepared", cfg.game)
-    events.emit("done", 0)
+    if cfg.game != "hunl":
+        logging.getLogger("holdem.prepare").info("%s needs nothing prepared", cfg.game)
+        events.emit("done", 0)
+        return EXIT_OK
+    return _build_buckets(cfg, _buckets_root(args), events)
+
+
+def _buckets(args: argparse.Namespace) -> int:
+    from holdem.config import ConfigError, load_config
+
+    events = EventStream(args.events == "jsonl")
+    events.emit("started", 0, pid=_pid(), target_iters=None, time_budget_s=None, resumed_from=None)
+    try:
+        cfg = load_config(args.config)
+        if cfg.game != "hunl":
+            raise ConfigError("game", f"only hold'em uses card buckets, this config is {cfg.game!r}")
+    except ConfigError as exc:
+        return _bad(events, str(exc))
+    return _build_buckets(cfg, args.out or _buckets_root(args), events)
+
+
+def _build_buckets(cfg, root: Path, events: EventStream) -> int:
+    """Build (or find) the config's bucket set, reporting each stage as progress."""
+    from holdem.abstraction.buckets import STAGES, build_buckets
+    from holdem.games.hunl.betting import AbstractionError, abstraction_from_config
+    from holdem.games.hunl.game import bucket_spec
+    from holdem.progress import ProgressBar
+
+    try:
+        spec = bucket_spec(abstraction_from_config(cfg.hunl))
+    except AbstractionError as exc:
+        return _bad(events, str(exc))
+    bar = None if events.enabled else ProgressBar()
+    started = time.monotonic()
+
+    def report(stage: int, name: str) -> None:
+        snap = {"iter": stage, "target_iters": len(STAGES), "time_budget_s": None,
+                "elapsed_s": round(time.monotonic() - started, 3), "ips": 0.0, "metrics": {}}
+        events.emit("progress", stage, target_iters=len(STAGES), elapsed_s=snap["elapsed_s"], ips=0.0,
+                    metrics={"stage": name})
+        if bar is not None:
+            bar.finish(snap)
+            print(f"  {name}", file=sys.stderr)
+
+    folder = build_buckets(spec, root, report)
+    events.emit("done", len(STAGES), path=str(folder))
+    print(f"buckets ready in {folder} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -168,8 +243,6 @@ def _bad(events: EventStream, message: str) -> int:
 
 
 def _pid() -> int:
-    import os
-
     return os.getpid()
 
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from holdem import checkpoint as ckpt
 from holdem.config import ConfigError, TrainConfig, config_to_mapping, load_config, solver_config_hash
 from holdem.events import EventStream
@@ -49,6 +51,7 @@ class TrainOptions:
     seed: int | None = None
     resume: bool = False
     events: bool = False
+    buckets_root: Path = Path("buckets")  # where hold'em bucket sets are stored, shared by instances
 
 
 def settings_from_config(cfg: TrainConfig) -> SolverSettings:
@@ -94,35 +97,34 @@ def run_training(opts: TrainOptions) -> int:
 class _Trainer:
     def __init__(self, cfg: TrainConfig, opts: TrainOptions, events: EventStream) -> None:
         self.cfg, self.opts, self.events = cfg, opts, events
-        if cfg.game == "hunl":
-            raise BadInput("config key 'game': hunl is not available yet (available: kuhn, leduc)")
-        self.game = load_game(cfg.game)
-        self.solver = Solver(self.game, settings_from_config(cfg), seed=cfg.seed)
-        self.game_hash = self.game.digest()
         self.solver_hash = solver_config_hash(cfg)
         self.target = opts.iters if opts.iters is not None else (None if opts.time_budget_s else cfg.iterations)
         self.elapsed_before = 0.0
         self.resumed_from: int | None = None
         self.stop_requested = threading.Event()
         self.progress = ProgressState(target_iters=self.target, time_budget_s=opts.time_budget_s)
+        self.progress.set_metrics({"avg_regret": None})  # null until the solver has run
         self.scalars = None
 
     # ------------------------------------------------------------------ lifecycle
     def run(self) -> int:
-        self._restore_or_refuse()
+        found = self._find_resume_point()
         self._install_signal_handlers()
-        self.events.emit("started", self.solver.iteration, pid=os.getpid(), target_iters=self.target,
-                         time_budget_s=self.opts.time_budget_s, resumed_from=self.resumed_from)
-        log.info("instance %s: %s on %s, seed %d, target %s", self.opts.instance_dir, self.cfg.algorithm,
-                 self.cfg.game, self.cfg.seed, self.target or f"{self.opts.time_budget_s} s")
-        if self.cfg.metrics.tensorboard:
-            from holdem.tensorboard_log import ScalarLog
-
-            self.scalars = ScalarLog(self.opts.instance_dir / "tensorboard", purge_from_step=self.resumed_from)
-        self._update_metrics()  # so that even the first heartbeat carries metrics
+        self.events.emit("started", found.iteration if found else 0, pid=os.getpid(), target_iters=self.target,
+                         time_budget_s=self.opts.time_budget_s, resumed_from=found.iteration if found else None)
+        if found is not None:
+            self.progress.advance(found.iteration, float(found.meta.get("elapsed_s", 0.0)), 0, 0, 0.0)
         heartbeat = _Heartbeat(self)
-        heartbeat.start()
+        heartbeat.start()  # from here on the supervisor hears from us, even while buckets are built
         try:
+            self._build(found)
+            log.info("instance %s: %s on %s, seed %d, target %s", self.opts.instance_dir, self.cfg.algorithm,
+                     self.cfg.game, self.cfg.seed, self.target or f"{self.opts.time_budget_s} s")
+            if self.cfg.metrics.tensorboard:
+                from holdem.tensorboard_log import ScalarLog
+
+                self.scalars = ScalarLog(self.opts.instance_dir / "tensorboard", purge_from_step=self.resumed_from)
+            self._update_metrics()  # so that the next heartbeat carries metrics
             finished = self._loop()
         finally:
             heartbeat.stop()
@@ -132,6 +134,28 @@ class _Trainer:
         self.events.emit("done" if finished else "stopped", self.solver.iteration)
         log.info("%s at iteration %d", "done" if finished else "stopped", self.solver.iteration)
         return EXIT_OK
+
+    def _build(self, found: ckpt.Checkpoint | None) -> None:
+        """The game (building hold'em buckets first if missing), the solver, and its restored state."""
+        if self.cfg.game == "hunl":
+            from holdem.games.hunl.betting import AbstractionError
+            from holdem.games.hunl.game import load_hunl
+
+            def report(stage: int, name: str) -> None:
+                self.progress.set_metrics({"building_buckets": stage})
+                log.info("building buckets: %s", name)
+
+            try:
+                self.game = load_hunl(self.cfg.hunl, self.opts.buckets_root, build_if_missing=True, report=report)
+            except AbstractionError as exc:
+                raise BadInput(str(exc)) from None
+            self.progress.set_metrics({"building_buckets": None})
+        else:
+            self.game = load_game(self.cfg.game)
+        self.game_hash = self.game.digest()
+        self.solver = Solver(self.game, settings_from_config(self.cfg), seed=self.cfg.seed)
+        if found is not None:
+            self._restore(found)
 
     def _loop(self) -> bool:
         """Train until the target (True) or a stop request (False)."""
@@ -177,7 +201,7 @@ class _Trainer:
         it = self.solver.iteration
         metrics: dict[str, float] = {"avg_regret": self.solver.average_regret()}
         every = self.cfg.metrics.exploitability_every_s
-        if every and time.monotonic() - self.progress.last_exploitability_at >= every:
+        if every and self.cfg.game != "hunl" and time.monotonic() - self.progress.last_exploitability_at >= every:
             from holdem.evaluation.exploitability import exploitability
 
             metrics["exploitability"] = exploitability(self.game, self.solver.average_strategy()).exploitability
@@ -207,38 +231,35 @@ class _Trainer:
                          sha256=written.sha256)
         log.info("checkpoint %s (%d bytes)", written.path, written.bytes)
 
-    def _restore_or_refuse(self) -> None:
+    def _find_resume_point(self) -> ckpt.Checkpoint | None:
         existing = ckpt.list_checkpoints(self.opts.instance_dir)
         if not self.opts.resume:
             if existing:
                 raise BadInput(f"instance folder {self.opts.instance_dir} already has checkpoints; "
                                "pass --resume to continue it, or choose an empty folder")
-            return
+            return None
         found = ckpt.latest_valid_checkpoint(
             self.opts.instance_dir, on_skip=lambda p, why: log.warning("skipping checkpoint %s: %s", p, why))
-        if found is None:
-            if existing:
-                log.warning("no checkpoint in %s verifies; starting from scratch", self.opts.instance_dir)
-            return
+        if found is None and existing:
+            log.warning("no checkpoint in %s verifies; starting from scratch", self.opts.instance_dir)
+        if found is not None and self.target is not None and found.iteration > self.target:
+            raise BadInput(f"checkpoint {found.path} is at iteration {found.iteration}, past the target "
+                           f"of {self.target}")
+        return found
+
+    def _restore(self, found: ckpt.Checkpoint) -> None:
         meta = found.meta
         if meta.get("game_hash") != self.game_hash:
-            raise BadInput(f"checkpoint {found.path} belongs to another game or abstraction "
+            raise BadInput(f"checkpoint {found.path} belongs to another game, abstraction or bucket set "
                            f"({meta.get('game')!r}); refusing to resume")
         if meta.get("solver_config_hash") != self.solver_hash:
             raise BadInput(f"checkpoint {found.path} was made with another algorithm, seed or schedule; "
                            "refusing to resume (start a new instance folder instead)")
-        if self.target is not None and found.iteration > self.target:
-            raise BadInput(f"checkpoint {found.path} is at iteration {found.iteration}, past the target "
-                           f"of {self.target}")
         arrays = found.load_arrays()
-        rng = [int(x) for x in meta["rng_state"]]
-        import numpy as np
-
-        self.solver.restore(SolverState(found.iteration, arrays["regrets"], arrays["strategy_sum"],
-                                        np.array(rng, dtype=np.uint64)))
+        rng = np.array([int(x) for x in meta["rng_state"]], dtype=np.uint64)
+        self.solver.restore(SolverState(found.iteration, arrays["regrets"], arrays["strategy_sum"], rng))
         self.elapsed_before = float(meta.get("elapsed_s", 0.0))
         self.resumed_from = found.iteration
-        self.progress.advance(found.iteration, self.elapsed_before, 0, 0, 0.0)
         log.info("resumed from %s", found.path)
 
     def _install_signal_handlers(self) -> None:

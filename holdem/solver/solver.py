@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from holdem.games.tree import Game
-from holdem.solver import es, full
+from holdem.solver import es, es_hunl, full
 from holdem.solver.regret import average_positive_regret, average_strategy
+from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
+from holdem.games.hunl.game import HunlGame
 from holdem.solver.rng import seed_state
 
 ALGORITHMS = ("cfr", "cfr+", "dcfr", "es-mccfr")
@@ -47,7 +49,7 @@ class SolverState:
 
 
 class Solver:
-    def __init__(self, game: Game, settings: SolverSettings, seed: int) -> None:
+    def __init__(self, game: Game | HunlGame, settings: SolverSettings, seed: int) -> None:
         self.game = game
         self.settings = settings
         t = game.tree
@@ -56,18 +58,23 @@ class Solver:
         self.strategy_sum = np.zeros(t.n_slots)
         self.rng = seed_state(seed)
         self._full = settings.algorithm in _FULL_VARIANT
+        self._sampled_deals = not isinstance(game, Game)  # hold'em: deals are sampled in the kernel
+        if self._full and self._sampled_deals:
+            raise ValueError(f"{settings.algorithm} sweeps every deal; hold'em needs es-mccfr")
         if self._full:
             shape = (t.n_nodes, game.deals.n_deals)
             self._work = (np.zeros(t.n_slots), np.zeros(shape), np.zeros(shape), np.zeros(shape))
         else:
             self._work = es.scratch(t.n_nodes, t.max_actions)
-            self._cdf = game.deals.cdf()
+            if not self._sampled_deals:
+                self._cdf = game.deals.cdf()
 
     def run(self, n_iters: int) -> int:
         """Advance n_iters iterations; returns the node visits (node-deal pairs for full sweeps)."""
         if n_iters <= 0:
             return 0
-        t, dl, s = self.game.tree, self.game.deals, self.settings
+        t, s = self.game.tree, self.settings
+        dl = None if self._sampled_deals else self.game.deals
         if self._full:
             visits = full.full_iterations(
                 t.kind, t.player, t.street, t.child_start, t.num_children, t.children, t.contrib,
@@ -75,6 +82,15 @@ class Solver:
                 self.strategy_sum, *self._work, self.iteration, n_iters,
                 _FULL_VARIANT[s.algorithm], s.linear_averaging, s.dcfr_alpha, s.dcfr_beta,
                 s.dcfr_gamma)
+        elif self._sampled_deals:
+            b = self.game.buckets
+            visits = es_hunl.es_iterations_hunl(
+                BINOM, CARD_PERMS, b.preflop, b.flop, b.turn, b.river, b.board3_id, b.board3_perm,
+                b.board4_id, b.board4_perm, b.board5_id, b.board5_perm, t.kind, t.player, t.street,
+                t.child_start, t.num_children, t.children, t.subtree_size, t.contrib, t.slot,
+                self.regrets, self.strategy_sum, self.rng, self.iteration, n_iters, s.linear_regrets,
+                s.linear_averaging, s.prune, s.prune_threshold, s.prune_probability, s.prune_start,
+                *self._work)
         else:
             visits = es.es_iterations_enumerated(
                 dl.buckets, dl.winner, self._cdf, t.kind, t.player, t.street, t.child_start,
