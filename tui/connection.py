@@ -19,12 +19,36 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from supervisor.protocol import Client, DaemonUnavailable, ErrorCode, Method, ProtocolError, RunInfo
+from supervisor.protocol import (Client, DaemonUnavailable, ErrorCode, LineReader, LineTooLong, Method, ProtocolError,
+                                 RunInfo, decode, parse_reply)
 
 from .messages import Link, LinkStatus
 from .model import Model
 
 COMMAND_TIMEOUT_S = 300.0  # run.stop waits for every child's checkpoint (daemon stop timeout 120 s)
+
+
+async def probe_refusal(path: Path, wait_s: float = 0.5) -> ProtocolError | None:
+    """Why a daemon that is there hung up on us, if it said so.
+
+    A daemon that refuses a peer (permission_denied, busy) writes one error line on accept and
+    closes. A client that writes its request first may hit a broken pipe before it reads that
+    line, and sees only "connection lost". Connecting and only listening reads it.
+    """
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(str(path)), wait_s)
+    except (OSError, asyncio.TimeoutError):
+        return None
+    try:
+        line = await asyncio.wait_for(LineReader(reader).readline(), wait_s)
+        reply = parse_reply(decode(line)) if line else None
+    except (OSError, ValueError, LineTooLong, asyncio.TimeoutError):
+        reply = None
+    finally:
+        writer.close()
+    if reply is None or reply.error is None:
+        return None
+    return ProtocolError(reply.error.code, reply.error.message)
 
 
 class Connection:
@@ -60,6 +84,8 @@ class Connection:
                 detail, link = "holdemd closed the connection", Link.DISCONNECTED
             except ProtocolError as exc:
                 failures += 1
+                if isinstance(exc, DaemonUnavailable) and self.path.exists():
+                    exc = await probe_refusal(self.path) or exc
                 link, detail = self._explain(exc)
             delay = min(self.retry_cap_s * (4 if link is Link.DENIED else 1),
                         self.retry_base_s * 2 ** min(failures, 10))

@@ -54,7 +54,7 @@ async def test_table_fills_progress_advances_and_log_shows_real_lines(holdemd: H
         assert app.link.link is Link.CONNECTED
 
 
-async def test_stop_key_stops_the_run_and_resume_continues_it(holdemd: Holdemd) -> None:
+async def test_stop_key_stops_the_run_merge_merges_and_resume_continues_it(holdemd: Holdemd) -> None:
     holdemd.start(*LONG_RUN)
     app = HoldemApp(holdemd.sock)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -67,11 +67,20 @@ async def test_stop_key_stops_the_run_and_resume_continues_it(holdemd: Holdemd) 
         await until(pilot, lambda: "stopped" in text_of(dash.query_one("#header", Static)), what="stopped shown")
         iters_at_stop = sum(i["iter"] for i in stopped["instances"])
 
+        await pilot.press("m")  # merge what the stopped instances checkpointed
+        merged = await auntil(lambda: _merged(holdemd), pilot, what="the daemon to report a merged blueprint")
+        await until(pilot, lambda: run_of(app).merged == merged["merged"], what="the merge known to the TUI")
+
         await pilot.press("r")
         await auntil(lambda: _state_is(holdemd, "running"), pilot, what="the daemon to say running")
         await until(pilot, lambda: run_of(app).total_iter > iters_at_stop and run_of(app).state == "running",
                     what="progress beyond the stop")
         assert "running" in text_of(dash.query_one("#header", Static))
+
+
+async def _merged(holdemd: Holdemd):
+    run = await holdemd.arun()
+    return run if run.get("merged") else None
 
 
 async def _state_is(holdemd: Holdemd, state: str):

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 
 from .. import format as fmt
@@ -26,7 +27,8 @@ from ..widgets.log_pane import LogPane
 from ..widgets.time_plot import Series, TimePlot
 from ..widgets.trend_line import TrendLine
 
-COMPACT_HEIGHT = 36  # below this many rows the plots and the log get less room
+COMPACT_HEIGHT = 36
+FOLLOW_SETTLE_S = 0.15  # the log and plots follow the cursor once it rests this long  # below this many rows the plots and the log get less room
 
 
 def run_header(run: RunView | None, run_id: str) -> Text:
@@ -67,6 +69,7 @@ class DashboardScreen(Screen):
         self.run_id = run_id
         self._version = -1
         self._plotted = 0.0
+        self._settle: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield ConnectionBar(id="link")
@@ -127,7 +130,7 @@ class DashboardScreen(Screen):
 
     def refresh_plots(self) -> None:
         run = self.run
-        if run is None or not self.is_current:
+        if run is None or not self._ready or not self.is_current:
             return
         self._plotted = time.monotonic()
         now = time.time()
@@ -150,9 +153,18 @@ class DashboardScreen(Screen):
             self.query_one("#metric-plot", TimePlot).show(tuple(quality), now, label)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # Holding a key down moves the cursor many rows a second: follow where it settles, so
+        # scrolling stays smooth instead of fetching a log tail and plotting for every row.
+        if self._settle is not None:
+            self._settle.stop()
+        self._settle = self.set_timer(FOLLOW_SETTLE_S, self._follow_selected)
+
+    def _follow_selected(self) -> None:
+        self._settle = None
         index = self.selected
         if index is not None:
             self._follow(index)
+            self._plotted = 0.0
             self.refresh_plots()
 
     def _follow(self, index: int) -> None:
