@@ -51,7 +51,8 @@ def test_a_run_streams_started_progress_checkpoint_done(tmp_path, worker_factory
 def test_sigterm_checkpoints_and_exits_zero(tmp_path, worker_factory):
     cfg = write_config(tmp_path / "c.yaml", LEDUC_ES % 0)
     w = worker_factory(*train_args(cfg, tmp_path / "i", "--iters", 10**10))
-    w.wait_for("progress")
+    while w.wait_for("progress")["iter"] == 0:
+        pass
     w.proc.send_signal(signal.SIGTERM)
     ckpt = w.wait_for("checkpoint")
     stopped = w.wait_for("stopped")
