@@ -124,6 +124,7 @@ class Child:
         self._last_event: str | None = None
         self._error: str | None = None
         self._hung = False
+        self._progressed = False
         self._last_line = 0.0
 
     async def start(self) -> None:
@@ -151,12 +152,17 @@ class Child:
         if self.proc is not None and self.proc.returncode is None:
             _signal(self.proc.pid, signal.SIGKILL)
 
-    async def wait(self, heartbeat_s: float | None) -> Exit:
-        """Read events until stdout closes or the heartbeat lapses (then SIGKILL), and reap."""
+    async def wait(self, heartbeat_s: float | None, startup_s: float = 0.0) -> Exit:
+        """Read events until stdout closes or the heartbeat lapses (then SIGKILL), and reap.
+
+        Until the first `progress` event the allowance is max(heartbeat, startup): a first start
+        may spend a long time compiling kernels, a running worker reports at least once a second.
+        """
         assert self.proc is not None and self.proc.stdout is not None and self.proc.stderr is not None
         log_task = asyncio.create_task(self._pump_log(self.proc.stderr))
         # One cheap periodic check instead of a timeout per line: the event path is the hot path.
-        watchdog = asyncio.create_task(self._watchdog(heartbeat_s)) if heartbeat_s else None
+        watchdog = asyncio.create_task(self._watchdog(heartbeat_s, max(startup_s, heartbeat_s))) \
+            if heartbeat_s else None
         try:
             await self._read_events(self.proc.stdout)
         except asyncio.CancelledError:
@@ -173,11 +179,11 @@ class Child:
                 log_task.cancel()
         return Exit(code, self._last_event, self._error, self._hung, time.monotonic() - self._started_at)
 
-    async def _watchdog(self, heartbeat_s: float) -> None:
+    async def _watchdog(self, heartbeat_s: float, startup_s: float) -> None:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(min(1.0, heartbeat_s / 4))
-            if loop.time() - self._last_line > heartbeat_s:
+            if loop.time() - self._last_line > (heartbeat_s if self._progressed else startup_s):
                 self._hung = True
                 self.kill()  # SIGKILL works on a SIGSTOPped process too; stdout then closes
                 return
@@ -220,6 +226,8 @@ class Child:
         kind = event["event"]
         if not event.get("synthetic"):
             self._last_event = kind
+            if kind == "progress":
+                self._progressed = True
             if kind == "error":
                 self._error = str(event.get("message", ""))
         self.on_event(event, now)

@@ -15,6 +15,7 @@ from pathlib import Path
 @dataclass(frozen=True, slots=True)
 class Tuning:
     heartbeat_timeout_s: float = 60.0  # no event for this long: the child is hung
+    startup_timeout_s: float = 300.0  # allowance before the first progress event (numba compiles)
     stop_timeout_s: float = 120.0  # SIGTERM -> exit grace (a checkpoint); then SIGKILL
     backoff_base_s: float = 1.0  # first restart delay; doubles per recent restart
     backoff_cap_s: float = 60.0

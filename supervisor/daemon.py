@@ -50,7 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--socket", type=Path, help="control socket (default: see docs/supervisor.md)")
     s.add_argument("--worker-cmd", help="command prefix of the worker (default: python -m holdem.cli)")
     d = Tuning()
-    s.add_argument("--heartbeat-timeout", type=float, default=d.heartbeat_timeout_s, metavar="S")
+    s.add_argument("--heartbeat-timeout", type=float, default=d.heartbeat_timeout_s, metavar="S",
+                   help="a running child silent for this long is hung")
+    s.add_argument("--startup-timeout", type=float, default=d.startup_timeout_s, metavar="S",
+                   help="allowance before a child's first progress event (kernel compilation)")
     s.add_argument("--stop-timeout", type=float, default=d.stop_timeout_s, metavar="S",
                    help="how long children get to checkpoint after SIGTERM")
     s.add_argument("--backoff-base", type=float, default=d.backoff_base_s, metavar="S")
@@ -67,7 +70,8 @@ def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConf
     state_env = env.get("STATE_DIRECTORY", "").split(":")[0]
     state_dir = args.state_dir or (Path(state_env) if state_env else Path("state"))
     runs_root = args.runs_root or (Path(state_env) / "runs" if state_env else Path("runs"))
-    tuning = Tuning(heartbeat_timeout_s=args.heartbeat_timeout, stop_timeout_s=args.stop_timeout,
+    tuning = Tuning(heartbeat_timeout_s=args.heartbeat_timeout, startup_timeout_s=args.startup_timeout,
+                    stop_timeout_s=args.stop_timeout,
                     backoff_base_s=args.backoff_base, backoff_cap_s=args.backoff_cap,
                     max_restarts=args.max_restarts, restart_window_s=args.restart_window,
                     child_nice=args.child_nice, tensorboard_interval_s=args.tensorboard_interval)

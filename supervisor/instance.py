@@ -183,12 +183,12 @@ class InstanceSupervisor:
         if self._stop:
             child.terminate()
         try:
-            exit_ = await child.wait(self.ctx.tuning.heartbeat_timeout_s)
+            exit_ = await child.wait(self.ctx.tuning.heartbeat_timeout_s, self.ctx.tuning.startup_timeout_s)
         finally:
             self.child, self.pid, self.ips = None, None, 0.0
             self.ctx.store.update_instance(self.ctx.run_id, self.index, pid=None, pid_start=None)
         if exit_.hung:
-            self._note(f"pid {child.pid} sent nothing for {self.ctx.tuning.heartbeat_timeout_s:g}s; killed")
+            self._note(f"pid {child.pid} sent nothing within the heartbeat timeout; killed")
         return exit_
 
     def _argv(self, resume: bool) -> list[str]:
@@ -268,7 +268,7 @@ async def run_phase(argv: Sequence[str], log_path: Path, tuning: Tuning, on_even
             await child.start()
         except OSError as exc:
             return False, f"cannot start {argv[0]}: {exc}"
-        exit_ = await child.wait(tuning.heartbeat_timeout_s)
+        exit_ = await child.wait(tuning.heartbeat_timeout_s, tuning.startup_timeout_s)
         if exit_.clean_done:
             return True, "done"
         last = exit_.describe()

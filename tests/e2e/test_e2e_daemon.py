@@ -76,9 +76,9 @@ async def test_a_4_instance_leduc_run_completes_and_sums_exactly(tmp_path: Path)
 
 async def test_a_sigstopped_worker_is_killed_by_the_heartbeat_and_resumed(tmp_path: Path) -> None:
     cfg = leduc_config(tmp_path / "leduc.yaml")
-    d = HoldemD(tmp_path / "d", REAL_WORKER, args=[*ARGS, "--heartbeat-timeout", "3"])
+    d = HoldemD(tmp_path / "d", REAL_WORKER, args=[*ARGS, "--heartbeat-timeout", "5", "--startup-timeout", "120"])
     try:
-        await d.start("--instances", "2", "--config", str(cfg), "--iters", "6000000", "--seed", "3")
+        await d.start("--instances", "2", "--config", str(cfg), "--iters", "3000000", "--seed", "3")
         st = await d.wait_until(lambda s: all_running(s) and s["instances"][0]["last_checkpoint"],
                                 what="instance 0 running with a checkpoint", timeout=120)
         victim = st["instances"][0]["pid"]
@@ -90,7 +90,7 @@ async def test_a_sigstopped_worker_is_killed_by_the_heartbeat_and_resumed(tmp_pa
         assert "heartbeat" in reason and resumed_from and "checkpoints" in resumed_from
         st = await d.wait_until(finished, what="run done", timeout=180)
         assert st["state"] == "done"
-        assert sum(h["iteration"] for h in final_checkpoint_hashes(Path(st["dir"])).values()) == 6_000_000
+        assert sum(h["iteration"] for h in final_checkpoint_hashes(Path(st["dir"])).values()) == 3_000_000
     finally:
         await d.stop()
 
@@ -157,7 +157,7 @@ async def chaos(tmp_path: Path, iters: int, instance_kills: int, daemon_kills: i
 
 
 async def test_chaos_light_kills_change_nothing(tmp_path: Path) -> None:
-    await chaos(tmp_path, iters=4 * 3_000_000, instance_kills=6, daemon_kills=1)
+    await chaos(tmp_path, iters=4 * 2_000_000, instance_kills=6, daemon_kills=1)
 
 
 @pytest.mark.slow
