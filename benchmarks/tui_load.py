@@ -7,7 +7,11 @@ their own CPU), the event-to-screen latency (the child's `t` on a progress line 
 shows it having been drawn), p50/p95/p99, frames drawn per second and events folded in per second.
 Prints one JSON object. Goals (issue 5): latency p99 < 1 s; CPU a small fraction of a core.
 
-    .venv/bin/python benchmarks/tui_load.py [--instances 16] [--seconds 20] [--size 160x48]
+    .venv/bin/python benchmarks/tui_load.py [--instances 16] [--seconds 20] [--size 160x48] [--worker fake]
+
+`--worker fake` streams the same events from tests/supervisor/fake_worker.py, which sleeps between
+them: the TUI's own cost without 16 solvers competing with it for the cores (on a 2-core machine
+the real workers' load, niced or not, is what delays the TUI's event loop).
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ def wait_for_socket(path: Path, proc: subprocess.Popen[bytes], timeout: float = 
         time.sleep(0.05)
 
 
-async def measure(sock: Path, n: int, seconds: float, size: tuple[int, int]) -> dict:
+async def measure(sock: Path, n: int, seconds: float, size: tuple[int, int], worker: str) -> dict:
     app = HoldemApp(sock)
     async with app.run_test(size=size) as pilot:
         deadline = time.monotonic() + 180
@@ -83,7 +87,7 @@ async def measure(sock: Path, n: int, seconds: float, size: tuple[int, int]) -> 
         await pilot.pause(seconds)
         cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
         lat, tui_lat = list(app.latencies), list(app.daemon_to_screen)
-        return {"instances": n, "seconds": round(wall, 2), "size": f"{size[0]}x{size[1]}",
+        return {"instances": n, "worker": worker, "seconds": round(wall, 2), "size": f"{size[0]}x{size[1]}",
                 "tui_cpu_percent_of_one_core": round(100 * cpu / wall, 2),
                 "events_per_s": round((app.connection.events - events0) / wall, 1),
                 "frames_per_s": round((app.frames - frames0) / wall, 2),
@@ -99,6 +103,7 @@ def main() -> int:
     p.add_argument("--instances", type=int, default=16)
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--size", default="160x48")
+    p.add_argument("--worker", choices=("real", "fake"), default="real")
     args = p.parse_args()
     size = tuple(int(x) for x in args.size.split("x"))
     root = Path(tempfile.mkdtemp(prefix="htui-bench-", dir="/tmp"))
@@ -107,14 +112,18 @@ def main() -> int:
     sock = root / "holdemd.sock"
     env = {**os.environ, "NUMBA_CACHE_DIR": str(REPO / ".pytest_cache" / "numba")}
     env.pop("NOTIFY_SOCKET", None)
+    worker: list[str] = []
+    if args.worker == "fake":
+        worker = ["--worker-cmd", f"{sys.executable} {REPO / 'tests' / 'supervisor' / 'fake_worker.py'}"]
+        env.update(FAKE_PROGRESS_S="0.05", FAKE_IPS="20000", FAKE_CKPT_EVERY="1000000")
     argv = [sys.executable, "-m", "supervisor.daemon", "start", "--instances", str(args.instances), "--config",
             str(cfg), "--iters", str(10**9 * args.instances), "--runs-root", str(root / "runs"), "--state-dir",
-            str(root / "state"), "--socket", str(sock), "--child-nice", "10", "--stop-timeout", "30"]
+            str(root / "state"), "--socket", str(sock), "--child-nice", "10", "--stop-timeout", "30", *worker]
     with open(root / "holdemd.out", "wb") as out:
         daemon = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_for_socket(sock, daemon)
-        result = asyncio.run(measure(sock, args.instances, args.seconds, size))  # type: ignore[arg-type]
+        result = asyncio.run(measure(sock, args.instances, args.seconds, size, args.worker))  # type: ignore[arg-type]
     finally:
         daemon.send_signal(signal.SIGTERM)
         try:

@@ -83,10 +83,12 @@ class HoldemApp(App[None]):
 
     def on_model_changed(self, message: ModelChanged) -> None:
         self._change_queued = False
+        if self._frame_timer is not None:
+            return  # a frame is already due; it will show this change too
         wait = self._last_frame + self.frame_s - time.monotonic()
         if wait <= 0:
             self._draw()
-        elif self._frame_timer is None:
+        else:
             self._frame_timer = self.set_timer(wait, self._draw)
 
     def _draw(self) -> None:

@@ -157,12 +157,15 @@ class RunView:
         seen = set()
         for inst in info.instances:
             seen.add(inst.index)
-            self.instances.setdefault(inst.index, InstanceView(inst.index)).apply_info(inst)
+            self.instance(inst.index).apply_info(inst)
         for gone in set(self.instances) - seen:
             del self.instances[gone]
 
     def instance(self, index: int) -> InstanceView:
-        return self.instances.setdefault(index, InstanceView(index))
+        inst = self.instances.get(index)  # not setdefault: that would build a view per event
+        if inst is None:
+            inst = self.instances[index] = InstanceView(index)
+        return inst
 
     @property
     def active(self) -> bool:
@@ -259,7 +262,7 @@ class Model:
         seen = set()
         for info in runs:
             seen.add(info.id)
-            run = self.runs.setdefault(info.id, RunView(info.id, info.state))
+            run = self.runs.get(info.id) or self.runs.setdefault(info.id, RunView(info.id, info.state))
             run.apply_info(info)
             run.snapshot_t = max(run.snapshot_t, requested_t)
         if complete:

@@ -33,10 +33,11 @@ def instances_cell(run: RunView) -> Text:
 
 
 def run_cells(run: RunView) -> tuple[object, ...]:
-    return (run.id, fmt.state_text(run.shown_state), instances_cell(run), fmt.bar(run.fraction, 8),
+    # every cell is Text: a plain str would be parsed as console markup (and cost a parse per draw)
+    return (Text(run.id), fmt.state_text(run.shown_state), instances_cell(run), fmt.bar(run.fraction, 8),
             Text(fmt.rate(run.total_ips), justify="right"), Text(fmt.duration(run.elapsed_s or None), justify="right"),
             Text(fmt.duration(run.eta_s), justify="right"),
-            fmt.config_name(run.config).removesuffix(".yaml").removesuffix(".yml"))
+            Text(fmt.config_name(run.config).removesuffix(".yaml").removesuffix(".yml")))
 
 
 def run_detail(run: RunView | None) -> Text:

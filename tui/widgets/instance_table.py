@@ -19,13 +19,14 @@ COLUMNS = (("#", "idx"), ("State", "state"), ("Progress", "progress"), ("Iter / 
            ("it/s", "ips"), ("Rst", "restarts"), ("Checkpoint", "ckpt"), ("Last error", "error"))
 
 
-def checkpoint_cell(inst: InstanceView, now: float) -> str:
+def checkpoint_cell(inst: InstanceView, now: float) -> Text:
+    """`@iteration age ago`; the age only once this TUI saw the checkpoint event (see docs)."""
     if inst.checkpoint_iter is None and not inst.last_checkpoint:
-        return fmt.DASH
+        return Text(fmt.DASH)
     it = fmt.count(inst.checkpoint_iter) if inst.checkpoint_iter is not None else "?"
     if inst.checkpoint_t is None:
-        return f"@{it}"
-    return f"@{it} {fmt.duration(now - inst.checkpoint_t)} ago"
+        return Text(f"@{it}")
+    return Text(f"@{it} {fmt.duration(now - inst.checkpoint_t)} ago")
 
 
 def row_cells(inst: InstanceView, now: float) -> tuple[object, ...]:
