@@ -1,4 +1,4 @@
-"""Cards as integers, their text form, and the index of a two-card hole combination.
+"""Cards as integers, their text form, the index of a two-card hole combination, and random deals.
 
 Invariants (every module that touches cards relies on them):
 
