@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from textual import work
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.reactive import reactive
@@ -79,7 +79,6 @@ class HoldemApp(App[None]):
 
     def on_link_changed(self, message: LinkChanged) -> None:
         self.link = message.status
-        self.screen.set_class(message.status.link is not Link.CONNECTED, "-stale")
 
     def on_model_changed(self, message: ModelChanged) -> None:
         self._change_queued = False
@@ -94,13 +93,13 @@ class HoldemApp(App[None]):
     def _draw(self) -> None:
         self._frame_timer = None
         self._last_frame = time.monotonic()
-        refresh = getattr(self.screen, "refresh_view", None)
-        if refresh is None:
-            return
         try:
+            refresh = getattr(self.screen, "refresh_view", None)
+            if refresh is None:
+                return
             refresh()
-        except NoMatches:
-            return  # the screen is being torn down (quitting): nothing to draw on
+        except (NoMatches, ScreenStackError):
+            return  # quitting: the screen is being torn down, or already gone
         self.frames += 1
         if self.model.last_event_t is not None:
             self.call_after_refresh(self._painted, self.model.last_event_t, self.model.last_recv_t)

@@ -88,7 +88,7 @@ class DashboardScreen(Screen):
         self._ready = True  # composed: the app may redraw it from now on
         self._layout_for(self.size.height)
         self.refresh_view()
-        self.set_interval(1.0, self.refresh_plots)
+        self.set_interval(1.0, self.refresh_view)  # ages and plots move on even when no event comes
 
     def on_resize(self) -> None:
         self._layout_for(self.size.height)
@@ -125,7 +125,7 @@ class DashboardScreen(Screen):
             self._follow(index)
         elif index is not None:
             pane.catch_up(run.instances.get(index))
-        if time.monotonic() - self._plotted > 1.0:
+        if time.monotonic() - self._plotted > 0.9:
             self.refresh_plots()
 
     def refresh_plots(self) -> None:

@@ -28,5 +28,7 @@ class ConnectionBar(Static):
         self.watch(self.app, "link", self._show, init=True)
 
     def _show(self, status: LinkStatus) -> None:
-        self.set_class(status.link is not Link.CONNECTED, "-down")
+        down = status.link is not Link.CONNECTED
+        self.set_class(down, "-down")
+        self.screen.set_class(down, "-stale")  # the screen's data is the last known, not live
         self.update(describe(status))
