@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from holdem_proc import Worker
+from holdem_proc import SMALL_HUNL, Worker
 
 
 @pytest.fixture
@@ -24,13 +24,6 @@ def worker_factory():
             w.proc.wait()
         for stream in (w.proc.stdout, w.proc.stderr):
             stream.close()
-
-
-# A small hold'em abstraction for tests: the features are exact whatever the bucket counts, so one
-# build (about half a minute) serves every hold'em test of the session.
-SMALL_HUNL = {"bet_sizes": {"preflop": [1.0], "flop": [1.0], "turn": [1.0], "river": [1.0]},
-              "max_raises": {"preflop": 2, "flop": 1, "turn": 1, "river": 1},
-              "buckets": {"preflop": 169, "flop": 8, "turn": 8, "river": 8}}
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,7 @@ import pytest
 
 from holdem.checkpoint import list_checkpoints, load_checkpoint
 from holdem.solver.solver import Solver, SolverSettings
-from holdem_proc import write_config
-
-from conftest import SMALL_HUNL
+from holdem_proc import SMALL_HUNL, write_config
 
 
 def test_chunking_and_restore_never_change_the_result(hunl_buckets):
@@ -69,12 +67,20 @@ def test_holdem_train_runs_resumes_and_records_the_bucket_set(hunl_buckets, tmp_
     assert resumed.meta["game_hash"] == game.digest()
 
 
-def test_resume_against_other_buckets_is_refused(hunl_buckets, tmp_path, worker_factory):
+def test_resume_against_another_bucket_set_is_refused(hunl_buckets, tmp_path, worker_factory):
+    import shutil
+
     root, _ = hunl_buckets
-    args = ["--instance-dir", tmp_path / "i", "--events", "jsonl", "--buckets-root", root]
-    assert worker_factory("train", "--config", hunl_config(tmp_path), *args, "--iters", 1_000).finish()[0] == 0
-    other = dict(SMALL_HUNL, buckets={"preflop": 169, "flop": 8, "turn": 8, "river": 7})
-    cfg = write_config(tmp_path / "o.yaml", "game: hunl\nalgorithm: es-mccfr\nseed: 4\nhunl: " + json.dumps(other))
-    code, stderr = worker_factory("train", "--config", cfg, *args, "--iters", 2_000, "--resume").finish(timeout=600)
+    cfg = hunl_config(tmp_path)
+    args = ["train", "--config", cfg, "--instance-dir", tmp_path / "i", "--events", "jsonl"]
+    assert worker_factory(*args, "--buckets-root", root, "--iters", 1_000).finish()[0] == 0
+    # The same abstraction, but bucket files that differ (here: a rewritten manifest).
+    other = tmp_path / "other-root"
+    shutil.copytree(root, other)
+    manifest = next(other.rglob("manifest.json"))
+    data = json.loads(manifest.read_text())
+    data["rebuilt"] = True
+    manifest.write_text(json.dumps(data))
+    code, stderr = worker_factory(*args, "--buckets-root", other, "--iters", 2_000, "--resume").finish()
     assert code == 2 and "refusing to resume" in stderr
     assert len(list_checkpoints(tmp_path / "i")) == 1
