@@ -80,15 +80,17 @@ class Connection:
         while True:
             try:
                 await self._session()
-                failures = 0  # the stream ended cleanly (it never does: the daemon closes with EOF)
-                detail, link = "holdemd closed the connection", Link.DISCONNECTED
+                raise DaemonUnavailable("holdemd closed the connection")  # _session only ends by raising
             except ProtocolError as exc:
-                failures += 1
                 if isinstance(exc, DaemonUnavailable) and self.path.exists():
                     exc = await probe_refusal(self.path) or exc
                 link, detail = self._explain(exc)
+            except (ValueError, TypeError, KeyError) as exc:  # a reply of a shape we do not know
+                link, detail = Link.DISCONNECTED, f"unexpected reply from holdemd: {exc!r}"
+            # a session that got as far as connected starts the backoff afresh
+            failures = 1 if self.status.link is Link.CONNECTED else failures + 1
             delay = min(self.retry_cap_s * (4 if link is Link.DENIED else 1),
-                        self.retry_base_s * 2 ** min(failures, 10))
+                        self.retry_base_s * 2 ** min(failures - 1, 10))
             self.daemon_pid = None
             self._set(LinkStatus(link, str(self.path), detail, None, delay))
             await asyncio.sleep(delay)

@@ -7,9 +7,8 @@ follow every (coalesced) model change.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import time
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,8 +26,9 @@ from ..widgets.log_pane import LogPane
 from ..widgets.time_plot import Series, TimePlot
 from ..widgets.trend_line import TrendLine
 
-COMPACT_HEIGHT = 36
-FOLLOW_SETTLE_S = 0.15  # the log and plots follow the cursor once it rests this long  # below this many rows the plots and the log get less room
+COMPACT_HEIGHT = 36  # below this many rows the plots shrink to one-line sparklines
+FOLLOW_SETTLE_S = 0.15  # the log and plots follow the cursor once it rests this long
+METRIC_SHORT = {"exploitability": "exploit", "avg_regret": "regret"}
 
 
 def run_header(run: RunView | None, run_id: str) -> Text:
@@ -67,7 +67,6 @@ class DashboardScreen(Screen):
         super().__init__()
         self._ready = False
         self.run_id = run_id
-        self._version = -1
         self._plotted = 0.0
         self._settle: Timer | None = None
 
@@ -133,24 +132,23 @@ class DashboardScreen(Screen):
         if run is None or not self._ready or not self.is_current:
             return
         self._plotted = time.monotonic()
-        now = time.time()
-        inst = run.instances.get(self.selected) if self.selected is not None else None
+        metric = run.metric
+        metric_name = metric[0] if metric else "quality"
+        if self.has_class("-compact"):
+            self.query_one("#ips-trend", TrendLine).show("it/s".ljust(7), run.ips_history, fmt.rate(run.total_ips))
+            self.query_one("#metric-trend", TrendLine).show(
+                METRIC_SHORT.get(metric_name, "quality").ljust(7), run.metric_history,
+                fmt.metric(metric[1] if metric else None), "cyan")
+            return
         ips = [Series("run", run.ips_history, "green")]
-        metric_name = (run.metric or (None, None))[0] or "quality"
         quality = [Series("run mean", run.metric_history, "cyan")]
+        inst = run.instances.get(self.selected) if self.selected is not None else None
         if inst is not None:
             ips.append(Series(f"#{inst.index}", inst.ips_history, "orange", right=True))
             quality.append(Series(f"#{inst.index}", inst.metric_history, "orange"))
-        label = metric_name.replace("_", " ")
-        if self.has_class("-compact"):
-            self.query_one("#ips-trend", TrendLine).show("it/s".ljust(7), run.ips_history, fmt.rate(run.total_ips))
-            metric = run.metric
-            short = {"exploitability": "exploit", "avg_regret": "regret"}.get(metric_name, "quality")
-            self.query_one("#metric-trend", TrendLine).show(
-                short.ljust(7), run.metric_history, fmt.metric(metric[1] if metric else None), "cyan")
-        else:
-            self.query_one("#ips-plot", TimePlot).show(tuple(ips), now, "iterations/s (run, instance →)")
-            self.query_one("#metric-plot", TimePlot).show(tuple(quality), now, label)
+        now = time.time()
+        self.query_one("#ips-plot", TimePlot).show(tuple(ips), now, "iterations/s (run, instance →)")
+        self.query_one("#metric-plot", TimePlot).show(tuple(quality), now, metric_name.replace("_", " "))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # Holding a key down moves the cursor many rows a second: follow where it settles, so
