@@ -48,7 +48,7 @@ def es_traverse(p, buckets, winner, kind, player, street, child_start, num_child
             na = num_children[i]
             cs = child_start[i]
             o = slot[i] + buckets[pl, street[i]] * na
-            so = i * sigma_stride
+            so = (n_visit - 1) * sigma_stride  # by visit, not node: the scratch stays small and hot
             regret_match(regrets, o, na, sigma, so)
             if pl == p:
                 for a in range(na):
@@ -81,7 +81,7 @@ def es_traverse(p, buckets, winner, kind, player, street, child_start, num_child
             continue
         na = num_children[i]
         o = slot[i] + buckets[p, street[i]] * na
-        so = i * sigma_stride
+        so = k * sigma_stride
         v = 0.0
         for a in range(na):
             v += sigma[so + a] * values[children[cs + a]]  # a pruned action has probability 0
