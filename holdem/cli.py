@@ -1,5 +1,5 @@
-"""The ``holdem`` command: train, prepare, eval, export, merge. It only parses arguments and builds
-options; the work lives in train.py, policy.py and evaluation/. Exit codes follow the instance
+"""The ``holdem`` command: train, prepare, eval, export, merge, match, play. It only parses arguments
+and builds options; the work lives in train.py, policy.py and evaluation/. Exit codes follow the instance
 contract: 0 success, 2 bad input (never worth retrying), anything else a crash.
 """
 
@@ -67,6 +67,21 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--out", required=True, type=Path)
     m.add_argument("--events", choices=["jsonl"])
     _buckets_root_option(m)
+
+    ma = sub.add_parser("match", help="play two hold'em policies or bots against each other on duplicate deals")
+    ma.add_argument("a", help="a blueprint (instance, checkpoint or merged folder) or random, call, raise-pot")
+    ma.add_argument("b", help="the opponent, same forms as A")
+    ma.add_argument("--hands", type=int, default=10_000, help="hands to play (two per duplicate deal)")
+    ma.add_argument("--seed", type=int, default=0)
+    ma.add_argument("--json", action="store_true")
+    _buckets_root_option(ma)
+
+    pl = sub.add_parser("play", help="play hold'em against a blueprint in the terminal")
+    pl.add_argument("policy", type=Path, help="a blueprint: instance, checkpoint or merged folder")
+    pl.add_argument("--seat", type=int, choices=[0, 1], help="your seat, 0 = button (default: alternate)")
+    pl.add_argument("--hands", type=int, default=1_000_000)
+    pl.add_argument("--seed", type=int, default=0)
+    _buckets_root_option(pl)
     return p
 
 
@@ -91,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     handler = {"train": _train, "prepare": _prepare, "eval": _eval, "export": _export, "merge": _merge,
-               "tree": _tree, "buckets": _buckets}
+               "tree": _tree, "buckets": _buckets, "match": _match, "play": _play}
     return handler[args.command](args)
 
 
@@ -233,6 +248,40 @@ def _tree(args: argparse.Namespace) -> int:
     print(f"nodes {report['nodes']:,}, infosets {report['infosets']:,}, tables "
           f"{report['table_bytes_per_instance'] / 2**20:,.1f} MiB per instance, "
           f"{report['table_bytes_all_instances'] / 2**20:,.1f} MiB for {max(1, args.instances)}")
+    return EXIT_OK
+
+
+def _match(args: argparse.Namespace) -> int:
+    from holdem.evaluation.match import match_from_specs
+    from holdem.policy import PolicyError
+
+    if args.hands < 1:
+        return _bad(EventStream(False), f"--hands must be at least 1, got {args.hands}")
+    try:
+        result = match_from_specs(args.a, args.b, args.hands, args.seed, _buckets_root(args))
+    except PolicyError as exc:
+        return _bad(EventStream(False), str(exc))
+    out = result.to_json()
+    if args.json:
+        print(json.dumps(out))
+    else:
+        lo, hi = out["ci95"]
+        print(f"{out['a']} vs {out['b']}: {out['mbb_per_hand']:+.1f} mbb/hand, 95% [{lo:+.1f}, {hi:+.1f}] over "
+              f"{out['hands']:,} duplicate hands ({out['seconds']:.1f} s)")
+    return EXIT_OK
+
+
+def _play(args: argparse.Namespace) -> int:
+    from holdem.evaluation.agents import BlueprintAgent
+    from holdem.evaluation.blueprint import load_blueprint
+    from holdem.evaluation.play import PlayOptions, run_play
+    from holdem.policy import PolicyError
+
+    try:
+        bot = BlueprintAgent(load_blueprint(args.policy, _buckets_root(args)), name=str(args.policy))
+    except PolicyError as exc:
+        return _bad(EventStream(False), str(exc))
+    run_play(bot, PlayOptions(hands=max(0, args.hands), seat=args.seat, seed=args.seed), sys.stdin, sys.stdout)
     return EXIT_OK
 
 

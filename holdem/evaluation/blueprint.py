@@ -1,0 +1,82 @@
+"""Load a hold'em blueprint: the average strategy of a training run, with the game it was trained on.
+
+A source is an instance folder (its newest checkpoint that verifies), one checkpoint folder, or a
+merged folder (laid out like an instance). The checkpoint's manifest carries the resolved config; its
+`hunl` section rebuilds the abstraction and finds (or builds) the bucket set, and the game hash
+recorded at training must match the rebuilt game, so a blueprint is never read against other buckets
+or another tree. The average strategy is the strategy sum normalised per infoset (uniform where an
+infoset was never reached), as in every CFR variant's convergence theorem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from holdem import checkpoint as ckpt
+from holdem.games.hunl.betting import AbstractionError
+from holdem.games.hunl.game import HunlGame, load_hunl
+from holdem.policy import PolicyError
+from holdem.solver.regret import average_strategy
+
+
+@dataclass(frozen=True, slots=True)
+class Blueprint:
+    game: HunlGame
+    policy: np.ndarray  # average strategy in the tree's slot layout
+    iteration: int
+    source: Path
+
+
+def find_checkpoint(path: Path) -> ckpt.Checkpoint:
+    """The checkpoint a source names: the folder itself, or an instance's newest verified one."""
+    path = Path(path)
+    try:
+        if (path / ckpt.MANIFEST).is_file():
+            return ckpt.load_checkpoint(path)
+    except ckpt.CorruptCheckpoint as exc:
+        raise PolicyError(str(exc)) from None
+    if (path / "checkpoints").is_dir():
+        found = ckpt.latest_valid_checkpoint(path)
+        if found is None:
+            raise PolicyError(f"{path} has no checkpoint that verifies")
+        return found
+    if path.is_file():
+        raise PolicyError(f"{path}: hold'em blueprints are read from an instance, checkpoint or merged folder")
+    raise PolicyError(f"{path} is neither a built-in bot, an instance folder nor a checkpoint folder")
+
+
+def _hunl_section(found: ckpt.Checkpoint) -> dict[str, Any]:
+    """The `hunl` config of a checkpoint; a merged folder borrows the config of its first source."""
+    meta = found.meta
+    if meta.get("game") != "hunl":
+        raise PolicyError(f"{found.path} is a {meta.get('game')!r} policy, not a hold'em one")
+    config = meta.get("config")
+    if not isinstance(config, dict) and meta.get("merged_from"):
+        first = Path(str(meta["merged_from"][0].get("source", "")))
+        try:
+            config = ckpt.load_checkpoint(first).meta.get("config")
+        except (ckpt.CorruptCheckpoint, OSError):
+            config = None
+    if not isinstance(config, dict):
+        raise PolicyError(f"{found.path}: the manifest has no config to rebuild the abstraction from")
+    section = config.get("hunl")
+    return dict(section) if isinstance(section, dict) else {}
+
+
+def load_blueprint(path: Path, bucket_root: Path) -> Blueprint:
+    """Read a blueprint; raises PolicyError with a message naming the source when it cannot."""
+    found = find_checkpoint(path)
+    try:
+        game = load_hunl(_hunl_section(found), bucket_root, build_if_missing=True)
+    except AbstractionError as exc:
+        raise PolicyError(f"{found.path}: {exc}") from None
+    if found.meta.get("game_hash") not in (None, game.digest()):
+        raise PolicyError(f"{found.path} was trained on other buckets or another tree (game hash differs)")
+    sums = found.load_arrays(["strategy_sum"])["strategy_sum"]
+    if sums.shape != (game.tree.n_slots,):
+        raise PolicyError(f"{found.path}: strategy_sum has shape {sums.shape}, the tree needs ({game.tree.n_slots},)")
+    return Blueprint(game, average_strategy(game.tree, sums), found.iteration, found.path)

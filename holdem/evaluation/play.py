@@ -1,0 +1,166 @@
+"""`holdem play`: a person plays heads-up no-limit hold'em against a blueprint in the terminal.
+
+Plain line-oriented text on purpose: it reads one command per line (``f`` fold, ``c`` check or call,
+``r 600`` raise to 600, ``q`` quit) from any text stream, so it works in a terminal and through a pipe
+alike; end of input quits like ``q``. The blueprint plays through the same ``BlueprintAgent`` and hand
+runner as `holdem match`, so what a person meets is what the matches measure. A bad command is
+explained and asked again; it never ends the session.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import TextIO
+
+import numpy as np
+
+from holdem.cards import format_cards
+from holdem.evaluation.agents import CHECK_CALL, FOLD, BlueprintAgent
+from holdem.evaluation.match import deal_cards, play_hand, showdown_winners
+from holdem.games.hunl.rules import STREETS, Action, Kind, State
+
+HELP = "f = fold, c = check/call, r AMOUNT = raise to AMOUNT, q = quit"
+
+
+class Quit(Exception):
+    """The person asked to stop (q or end of input)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlayOptions:
+    hands: int = 1_000_000
+    seat: int | None = None  # the person's seat (0 = button); None alternates, starting on the button
+    seed: int = 0
+
+
+def _cards(cards: list[int]) -> str:
+    return format_cards(cards)
+
+
+def parse_command(line: str, state: State) -> Action | str:
+    """The Action a line asks for at ``state``, or the reason it is not legal there."""
+    words = line.strip().lower().split()
+    if not words:
+        return f"type a command ({HELP})"
+    legal = state.legal()
+    head = words[0]
+    if head in ("q", "quit"):
+        raise Quit
+    if head in ("f", "fold"):
+        return FOLD if legal.can_fold else "there is no bet to fold to: check with c"
+    if head in ("c", "check", "call", "k"):
+        return CHECK_CALL
+    if head in ("r", "raise", "b", "bet"):
+        if legal.min_raise_to is None or legal.max_raise_to is None:
+            return "no raise is possible here"
+        if len(words) != 2 or not words[1].isdigit():
+            return f"say how much to raise to, e.g. r {legal.min_raise_to}"
+        to = int(words[1])
+        if not legal.min_raise_to <= to <= legal.max_raise_to:
+            return f"raise to between {legal.min_raise_to} and {legal.max_raise_to}"
+        return Action(Kind.RAISE, to)
+    return f"unknown command {line.strip()!r} ({HELP})"
+
+
+class HumanAgent:
+    """Asks the person for each action, after showing the table from their seat."""
+
+    name = "you"
+
+    def __init__(self, inp: TextIO, out: TextIO) -> None:
+        self.inp, self.out = inp, out
+        self.seat = 0
+        self.cards: list[int] = []
+
+    def prepare(self, cards: np.ndarray) -> None:
+        self.deal = cards
+
+    def begin_hand(self, seat: int, deal: int) -> None:
+        self.seat = seat
+        self.cards = self.deal[deal].tolist()
+
+    def observe(self, before: State, action: Action, rng: random.Random) -> None:
+        pass
+
+    def act(self, state: State, rng: random.Random) -> Action:
+        legal = state.legal()
+        me, opp = self.seat, 1 - self.seat
+        w = self.out.write
+        w(f"  {STREETS[state.street]:7}  board [{_cards(_board(self.cards, state.street))}]  pot {state.pot}\n")
+        w(f"  you    [{_cards(self.cards[2 * me: 2 * me + 2])}]  stack {state.stack(me)}  bet {state.street_bet[me]}\n")
+        w(f"  bot    [?? ??]  stack {state.stack(opp)}  bet {state.street_bet[opp]}\n")
+        options = (["f fold"] if legal.can_fold else []) + [f"c call {legal.call_amount}" if legal.call_amount
+                                                             else "c check"]
+        if legal.min_raise_to is not None:
+            options.append(f"r {legal.min_raise_to}..{legal.max_raise_to} raise to")
+        w(f"your turn: {' | '.join(options)} | q quit\n")
+        while True:
+            w("> ")
+            self.out.flush()
+            line = self.inp.readline()
+            if not line:
+                raise Quit
+            if not self.inp.isatty():
+                w(line if line.endswith("\n") else line + "\n")  # what a pipe said, as a terminal would echo it
+            answer = parse_command(line, state)
+            if isinstance(answer, Action):
+                return answer
+            w(f"  {answer}\n")
+
+
+def _board(cards: list[int], street: int) -> list[int]:
+    return cards[4: 4 + (0, 3, 4, 5)[street]]
+
+
+def _describe(action: Action, before: State, s: str) -> str:
+    """'you call 50' / 'bot calls 50': s is the verb ending of the subject."""
+    if action.kind == Kind.FOLD:
+        return f"fold{s}"
+    if action.kind == Kind.CHECK_CALL:
+        call = before.legal().call_amount
+        return f"call{s} {call}" if call else f"check{s}"
+    return f"raise{s} to {action.to}" + (" (all-in)" if action.to == before.legal().max_raise_to else "")
+
+
+def run_play(bot: BlueprintAgent, options: PlayOptions, inp: TextIO, out: TextIO) -> float:
+    """Play until the hand count, q or end of input; returns the person's total in chips."""
+    rules = bot.abstraction.rules
+    human = HumanAgent(inp, out)
+    rng = random.Random(options.seed)
+    total, played = 0.0, 0
+    w = out.write
+    w(f"heads-up no-limit hold'em, blinds {rules.small_blind}/{rules.big_blind}, stacks {rules.stack}. {HELP}\n")
+    for hand in range(options.hands):
+        cards = deal_cards(1, options.seed * 1_000_003 + hand)
+        winners = np.empty(1, dtype=np.int8)
+        showdown_winners(cards, winners)
+        bot.prepare(cards)
+        human.prepare(cards)
+        seat = options.seat if options.seat is not None else hand % 2
+        seats = (human, bot) if seat == 0 else (bot, human)
+        c = cards[0].tolist()
+        w(f"\n=== hand {hand + 1}: you are {'the button (small blind)' if seat == 0 else 'the big blind'}, "
+          f"holding [{_cards(c[2 * seat: 2 * seat + 2])}] ===\n")
+
+        def show(before: State, action: Action, after: State) -> None:
+            mine = before.to_act == seat
+            w(f"  {'you' if mine else 'bot'} {_describe(action, before, '' if mine else 's')}\n")
+            if after.street > before.street and not after.finished:
+                w(f"-- {STREETS[after.street]} [{_cards(_board(c, after.street))}]  pot {after.pot} --\n")
+
+        try:
+            final, won0 = play_hand(rules, seats, 0, int(winners[0]), rng, listener=show)
+        except Quit:
+            w(f"\nbye. {played} hands, total {total:+.0f} chips ({total / rules.big_blind:+.1f} big blinds)\n")
+            return total
+        mine = won0 if seat == 0 else -won0
+        if final.folded < 0:
+            w(f"showdown: board [{_cards(c[4:9])}]  you [{_cards(c[2 * seat: 2 * seat + 2])}]  "
+              f"bot [{_cards(c[2 * (1 - seat): 2 * (1 - seat) + 2])}]\n")
+        total += mine
+        played += 1
+        w(f"you {'win' if mine > 0 else 'lose' if mine < 0 else 'split'} {abs(mine):.0f}; "
+          f"total {total:+.0f} chips over {played} hands\n")
+    w(f"\ndone. {played} hands, total {total:+.0f} chips ({total / rules.big_blind:+.1f} big blinds)\n")
+    return total
