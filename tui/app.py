@@ -44,7 +44,7 @@ class HoldemApp(App[None]):
 
     link: reactive[LinkStatus] = reactive(LinkStatus(Link.CONNECTING, ""), always_update=True)
 
-    def __init__(self, socket: Path, *, frame_s: float = 0.2, sample_s: float = 1.0, resync_s: float = 5.0,
+    def __init__(self, socket: Path, *, frame_s: float = 0.25, sample_s: float = 1.0, resync_s: float = 5.0,
                  connect: bool = True) -> None:
         super().__init__()
         self.socket = socket

@@ -43,11 +43,11 @@ async def test_table_fills_progress_advances_and_log_shows_real_lines(holdemd: H
         dash = await open_dashboard(app, pilot)
         table = dash.query_one(InstanceTable)
         await until(pilot, lambda: table.row_count == 2, what="both instances in the table")
-        await until(pilot, lambda: "running" in str(table.get_cell("0", "state")), what="instance 0 running")
+        await until(pilot, lambda: "running" in table.cell_text(0, "state"), what="instance 0 running")
         first = run_of(app).total_iter
         await until(pilot, lambda: run_of(app).total_iter > first + 1000, what="progress")
         # what is drawn follows the model: the iteration column shows a count, the bar a percentage
-        assert "/" in str(table.get_cell("0", "iter"))
+        assert "/" in table.cell_text(0, "iter")
         assert "running" in text_of(dash.query_one("#header", Static))
         log = dash.query_one(LogPane)
         await until(pilot, lambda: any("holdem.train" in line for line in log.lines), what="worker log lines")
@@ -114,7 +114,7 @@ async def test_restart_instance_key_restarts_it(holdemd: Holdemd) -> None:
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
         await pilot.press("y")
         await auntil(lambda: _restarted(holdemd), pilot, what="the daemon to count a restart")
-        await until(pilot, lambda: str(table.get_cell("0", "restarts")) == "1", what="the restart shown")
+        await until(pilot, lambda: table.cell_text(0, "restarts") == "1", what="the restart shown")
         await until(pilot, lambda: run_of(app).instances[0].state == "running", what="instance 0 running again")
 
 

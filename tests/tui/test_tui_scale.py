@@ -45,7 +45,7 @@ async def test_64_instances_scroll_and_update_in_place(tmp_path) -> None:
                                    "iter": 2000 * k + 7, "target_iters": 100_000, "ips": 900.0, "elapsed_s": 3.0,
                                    "t": 1.0, "t_recv": 1.0})
         app._model_changed()
-        await until(pilot, lambda: str(table.get_cell(str(N - 1), "iter")).startswith("126k"), what="the update")
+        await until(pilot, lambda: table.cell_text(N - 1, "iter").startswith("126k"), what="the update")
         assert table.cursor_row == N - 1 and table.scroll_y == scroll
         await pilot.press("up")
         assert table.selected_index == N - 2

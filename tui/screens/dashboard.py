@@ -124,6 +124,8 @@ class DashboardScreen(Screen):
             self._follow(index)
         elif index is not None:
             pane.catch_up(run.instances.get(index))
+        if index is not None and index in run.instances:
+            pane.show_error(run.instances[index].error_line)
         if time.monotonic() - self._plotted > 0.9:
             self.refresh_plots()
 

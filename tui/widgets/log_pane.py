@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.markup import escape
 from textual.widgets import Log
 
+from .. import format as fmt
 from ..model import InstanceView
 from .css import css_beside
 
@@ -32,6 +34,12 @@ class LogPane(Log):
         self._written = inst.log_count if inst is not None else 0
         self._waiting_tail = key is not None
         self.border_title = f"log · instance {key[1]}" if key else "log"
+
+    def show_error(self, line: str | None) -> None:
+        """The instance's last error under the pane (the table clips it on narrow terminals)."""
+        subtitle = f"[red]{escape(fmt.clip(line, max(10, self.size.width - 8)))}[/]" if line else ""
+        if subtitle != self.border_subtitle:
+            self.border_subtitle = subtitle
 
     def load_tail(self, key: tuple[str, int], lines: Sequence[str], inst: InstanceView | None) -> None:
         if key != self.key:
