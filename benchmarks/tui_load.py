@@ -120,7 +120,10 @@ def main() -> int:
             str(cfg), "--iters", str(10**9 * args.instances), "--runs-root", str(root / "runs"), "--state-dir",
             str(root / "state"), "--socket", str(sock), "--child-nice", "10", "--stop-timeout", "30", *worker]
     with open(root / "holdemd.out", "wb") as out:
-        daemon = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        # its own session, as under systemd: with autogroup scheduling the workers then compete
+        # with the TUI's terminal session as one group, not as 16 peers of the TUI
+        daemon = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
     try:
         wait_for_socket(sock, daemon)
         result = asyncio.run(measure(sock, args.instances, args.seconds, size, args.worker))  # type: ignore[arg-type]

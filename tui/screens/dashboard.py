@@ -75,7 +75,7 @@ class DashboardScreen(Screen):
         yield Static(id="header")
         with Horizontal(id="plots"):
             yield TimePlot("iterations/s", id="ips-plot")
-            yield TimePlot("quality", id="metric-plot")
+            yield TimePlot("quality", value_format=fmt.metric, id="metric-plot")
         with Vertical(id="trends"):  # the plots' one-line form on small terminals
             yield TrendLine(id="ips-trend")
             yield TrendLine(id="metric-trend")
