@@ -71,6 +71,7 @@ class HumanAgent:
     def __init__(self, inp: TextIO, out: TextIO) -> None:
         self.inp, self.out = inp, out
         self.seat = 0
+        self.deal = np.zeros((0, 9), dtype=np.int64)
         self.cards: list[int] = []
 
     def prepare(self, cards: np.ndarray) -> None:

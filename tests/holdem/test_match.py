@@ -155,6 +155,43 @@ def test_on_the_tree_the_pointer_follows_the_real_history(hunl_buckets):
         play_hand(RULES, seats, d, 0, rng, listener=check)
 
 
+def always_smallest_raise(game) -> Blueprint:
+    """A blueprint that makes its smallest raise wherever it can and otherwise checks or calls."""
+    import numpy as np
+
+    t = game.tree
+    policy = np.zeros(t.n_slots)
+    for n in t.decision_nodes():
+        kids = t.children[t.child_start[n]: t.child_start[n] + t.num_children[n]]
+        acts = t.action[kids].tolist()
+        pick = acts.index(2) if 2 in acts else acts.index(1)
+        for b in range(int(t.num_buckets[t.street[n]])):
+            policy[t.slot[n] + b * len(acts) + pick] = 1.0
+    return Blueprint(game, policy, 0, game.buckets.path)
+
+
+def test_out_of_step_the_blueprint_calls_until_the_real_hand_catches_up(hunl_buckets):
+    _, game = hunl_buckets  # preflop: at most 2 raises, each a pot raise or all-in
+    agent = BlueprintAgent(always_smallest_raise(game))
+    agent.prepare(deal_cards(1, seed=0))
+    agent.begin_hand(1, 0)
+    rng = random.Random(0)
+    state = State.initial(RULES)
+    for action in [Action(Kind.RAISE, 300), None, Action(Kind.RAISE, 2_700)]:  # None: the blueprint acts
+        if action is None:
+            action = agent.act(state, rng)
+            assert action == Action(Kind.RAISE, 900)  # a pot raise: call 200, then add the pot of 600
+        agent.observe(state, action, rng)
+        state = state.apply(action)
+    # The tree has no third raise, so the re-raise went on as a call: the pointer is on the flop already.
+    assert game.tree.street[agent.node] == 1 and state.street == 0
+    assert agent.act(state, rng) == Action(Kind.CHECK_CALL)
+    agent.observe(state, Action(Kind.CHECK_CALL), rng)
+    state = state.apply(Action(Kind.CHECK_CALL))
+    # Back in step on the flop: a pot-sized bet in the real pot.
+    assert state.street == 1 and agent.act(state, rng) == Action(Kind.RAISE, state.pot)
+
+
 # ---------------------------------------------------------------- blueprints in the real game
 
 def test_a_trained_blueprint_beats_random_and_call(trained):
@@ -229,3 +266,13 @@ def test_a_bad_policy_path_exits_2_naming_it(tmp_path, capsys, command):
     assert cli.main(args + ["--buckets-root", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert str(missing) in err and "neither a built-in bot" in err
+
+
+def test_a_policy_of_another_game_exits_2_naming_the_game(tmp_path, capsys):
+    import numpy as np
+
+    from holdem.checkpoint import write_checkpoint
+
+    write_checkpoint(tmp_path / "leduc", 10, {"strategy_sum": np.zeros(4)}, {"game": "leduc"}, keep=1)
+    assert cli.main(["match", "call", str(tmp_path / "leduc"), "--buckets-root", str(tmp_path)]) == 2
+    assert "is a 'leduc' policy, not a hold'em one" in capsys.readouterr().err
