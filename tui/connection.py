@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -25,6 +26,7 @@ from supervisor.protocol import (Client, DaemonUnavailable, ErrorCode, LineReade
 from .messages import Link, LinkStatus
 from .model import Model
 
+FULL_RESYNC_EVERY = 12  # every 12th resync lists every run, the others only the active ones
 COMMAND_TIMEOUT_S = 300.0  # run.stop waits for every child's checkpoint (daemon stop timeout 120 s)
 
 
@@ -124,10 +126,11 @@ class Connection:
                     raise task.exception()  # type: ignore[misc]
             raise DaemonUnavailable("holdemd closed the event stream")
 
-    async def _snapshot(self, client: Client) -> None:
+    async def _snapshot(self, client: Client, everything: bool = True) -> None:
+        """`runs.list` (every run; forgets runs no longer listed) or `status` (the active ones)."""
         sent = time.time()
-        result = await client.call(Method.RUNS_LIST)
-        self.model.apply_snapshot([RunInfo.from_dict(r) for r in result.get("runs", ())], sent)
+        result = await client.call(Method.RUNS_LIST if everything else Method.STATUS)
+        self.model.apply_snapshot([RunInfo.from_dict(r) for r in result.get("runs", ())], sent, complete=everything)
         self.on_change()
 
     async def _resync(self, client: Client, first: asyncio.Event) -> None:
@@ -135,9 +138,11 @@ class Connection:
             await asyncio.wait_for(first.wait(), self.resync_s)
         except asyncio.TimeoutError:
             pass
-        while True:
-            await self._snapshot(client)
+        await self._snapshot(client)
+        # Finished runs do not change: the active ones are refreshed often, the whole list rarely.
+        for n in itertools.count(1):
             await asyncio.sleep(self.resync_s)
+            await self._snapshot(client, everything=n % FULL_RESYNC_EVERY == 0)
 
     async def _stream(self, first: asyncio.Event) -> None:
         async with contextlib.aclosing(self._client().subscribe()) as stream:
