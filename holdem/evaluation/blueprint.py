@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from holdem import checkpoint as ckpt
+from holdem.abstraction.buckets import MissingBuckets
 from holdem.games.hunl.betting import AbstractionError
 from holdem.games.hunl.game import HunlGame, load_hunl
 from holdem.policy import PolicyError
@@ -70,8 +71,12 @@ def _hunl_section(found: ckpt.Checkpoint) -> dict[str, Any]:
 def load_blueprint(path: Path, bucket_root: Path) -> Blueprint:
     """Read a blueprint; raises PolicyError with a message naming the source when it cannot."""
     found = find_checkpoint(path)
+    section = _hunl_section(found)
     try:
-        game = load_hunl(_hunl_section(found), bucket_root, build_if_missing=True)
+        try:  # verifying a bucket set reads every byte: do it once, not once to find and once to load
+            game = load_hunl(section, bucket_root, build_if_missing=False)
+        except MissingBuckets:
+            game = load_hunl(section, bucket_root, build_if_missing=True)
     except AbstractionError as exc:
         raise PolicyError(f"{found.path}: {exc}") from None
     if found.meta.get("game_hash") not in (None, game.digest()):
