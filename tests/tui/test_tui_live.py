@@ -116,6 +116,11 @@ async def test_restart_instance_key_restarts_it(holdemd: Holdemd) -> None:
         await auntil(lambda: _restarted(holdemd), pilot, what="the daemon to count a restart")
         await until(pilot, lambda: table.cell_text(0, "restarts") == "1", what="the restart shown")
         await until(pilot, lambda: run_of(app).instances[0].state == "running", what="instance 0 running again")
+        # the log pane follows: the daemon's note and the new worker's lines arrive live
+        log = dash.query_one(LogPane)
+        await until(pilot, lambda: any("restart requested" in line for line in log.lines), what="the restart logged")
+        await until(pilot, lambda: sum("holdem.train: instance" in line for line in log.lines) >= 2,
+                    what="the relaunched worker's first line")
 
 
 async def _restarted(holdemd: Holdemd):
@@ -154,3 +159,18 @@ async def test_missing_socket_is_explained_then_attaches_when_the_daemon_appears
         holdemd.start(*LONG_RUN)
         await until(pilot, lambda: app.link.link is Link.CONNECTED, what="attached")
         await until(pilot, lambda: app.screen.query_one("#runs", DataTable).row_count == 1, what="the run listed")
+
+
+async def test_a_failed_run_says_why(holdemd: Holdemd, tmp_path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("game: nosuchgame\nalgorithm: cfr+\niterations: 1000\n")
+    holdemd.start("--instances", "2", "--config", str(bad), "--iters", "1000")
+    app = HoldemApp(holdemd.sock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: run_of(app) and run_of(app).state == "failed", what="the run failed")
+        table = app.screen.query_one("#runs", DataTable)
+        await until(pilot, lambda: "failed" in str(table.get_row_at(0)[1]), what="failed in the list")
+        await until(pilot, lambda: "nosuchgame" in text_of(app.screen.query_one("#detail", Static)),
+                    what="the reason under the list")
+        dash = await open_dashboard(app, pilot)
+        await until(pilot, lambda: "nosuchgame" in text_of(dash.query_one("#header", Static)), what="the reason")
