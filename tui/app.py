@@ -171,10 +171,13 @@ class HoldemApp(App[None]):
         return result
 
     @work(group="tail", exclusive=True)
-    async def fetch_tail(self, run_id: str, index: int) -> None:
+    async def fetch_tail(self, run_id: str, index: int | None) -> None:
+        """The last lines of an instance's log, or of the run's own log (index None)."""
+        params: dict[str, Any] = {"run": run_id, "lines": 200}
+        if index is not None:
+            params["index"] = index
         try:
-            result = await self.connection.call(Method.LOGS_TAIL, {"run": run_id, "index": index, "lines": 200},
-                                                timeout=10.0)
+            result = await self.connection.call(Method.LOGS_TAIL, params, timeout=10.0)
         except ProtocolError as exc:
             lines = [f"(log unavailable: {exc.message})"]
         else:

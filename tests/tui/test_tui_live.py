@@ -174,3 +174,7 @@ async def test_a_failed_run_says_why(holdemd: Holdemd, tmp_path) -> None:
                     what="the reason under the list")
         dash = await open_dashboard(app, pilot)
         await until(pilot, lambda: "nosuchgame" in text_of(dash.query_one("#header", Static)), what="the reason")
+        await pilot.press("l")  # the run's own log: the failed prepare phase says it too
+        log = dash.query_one(LogPane)
+        await until(pilot, lambda: log.key == (run_of(app).id, None), what="the run log followed")
+        await until(pilot, lambda: any("nosuchgame" in line for line in log.lines), what="the prepare log")

@@ -19,7 +19,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 
 from .. import format as fmt
-from ..model import RunView
+from ..model import InstanceView, RunView
 from ..widgets.connection_bar import ConnectionBar
 from ..widgets.instance_table import InstanceTable
 from ..widgets.log_pane import LogPane
@@ -57,10 +57,11 @@ class DashboardScreen(Screen):
         Binding("escape,backspace", "back", "Runs"),
         Binding("s", "stop", "Stop"),
         Binding("r", "resume", "Resume"),
-        Binding("x", "restart", "Restart #"),
+        Binding("x", "restart", "Restart"),
         Binding("m", "merge", "Merge"),
         Binding("n", "new_run", "New"),
         Binding("p", "toggle_plots", "Plots"),
+        Binding("l", "toggle_log", "Log"),
     ]
 
     def __init__(self, run_id: str) -> None:
@@ -69,6 +70,7 @@ class DashboardScreen(Screen):
         self.run_id = run_id
         self._plotted = 0.0
         self._settle: Timer | None = None
+        self._run_log = False  # the log pane shows the run's own log instead of the instance's
 
     def compose(self) -> ComposeResult:
         yield ConnectionBar(id="link")
@@ -120,10 +122,10 @@ class DashboardScreen(Screen):
         table.show(run)
         pane = self.query_one(LogPane)
         index = self.selected
-        if pane.key is None and index is not None:
+        if pane.key is None and (index is not None or self._run_log):
             self._follow(index)
-        elif index is not None:
-            pane.catch_up(run.instances.get(index))
+        elif pane.key is not None:
+            pane.catch_up(self._log_source(run, pane.key[1]))
         if index is not None and index in run.instances:
             pane.show_error(run.instances[index].error_line)
         if time.monotonic() - self._plotted > 0.9:
@@ -167,18 +169,27 @@ class DashboardScreen(Screen):
             self._plotted = 0.0
             self.refresh_plots()
 
-    def _follow(self, index: int) -> None:
-        run = self.run
+    @staticmethod
+    def _log_source(run: RunView | None, index: int | None) -> RunView | InstanceView | None:
+        if run is None:
+            return None
+        return run if index is None else run.instances.get(index)
+
+    def _follow(self, index: int | None) -> None:
+        """Show the selected instance's log, or the run's own log when `l` chose it."""
+        key = (self.run_id, None if self._run_log else index)
         pane = self.query_one(LogPane)
-        key = (self.run_id, index)
         if pane.key == key:
             return
-        pane.follow(key, run.instances.get(index) if run else None)
-        self.app.fetch_tail(self.run_id, index)
+        pane.follow(key, self._log_source(self.run, key[1]))
+        self.app.fetch_tail(*key)
 
-    def tail_loaded(self, run_id: str, index: int, lines: list[str]) -> None:
-        run = self.run
-        self.query_one(LogPane).load_tail((run_id, index), lines, run.instances.get(index) if run else None)
+    def tail_loaded(self, run_id: str, index: int | None, lines: list[str]) -> None:
+        self.query_one(LogPane).load_tail((run_id, index), lines, self._log_source(self.run, index))
+
+    def action_toggle_log(self) -> None:
+        self._run_log = not self._run_log
+        self._follow(self.selected)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -24,6 +24,7 @@ HELP = """\
 | runs list, dashboard | `n` | start a new run (a form) |
 | dashboard | `↑` `↓` | choose an instance: the log and the orange plot lines follow it |
 | dashboard | `x` | restart the selected instance (asks first) |
+| dashboard | `l` | the log pane: the selected instance's log, or the run's own (phases, daemon notes) |
 | dashboard | `p` | hide / show the plots |
 | dashboard | `escape` | back to the runs list |
 

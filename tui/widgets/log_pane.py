@@ -1,19 +1,29 @@
-"""The selected instance's log: the daemon's tail first, then the live lines as they come.
+"""A log: the daemon's tail first, then the live lines as they come.
 
-`follow(key)` switches instance; `load_tail` writes the fetched tail and then whatever arrived
-live meanwhile (skipping lines the tail already holds), so nothing shows twice or goes missing.
+It follows one source, keyed (run, instance) — or (run, None) for the run's own log (its phases
+and the daemon's notes). `follow(key)` switches; `load_tail` writes the fetched tail and then
+whatever arrived live meanwhile (skipping lines the tail already holds), so nothing shows twice
+or goes missing. A source is anything with `log` (the newest lines) and `log_count` (lines ever).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from rich.markup import escape
 from textual.widgets import Log
 
 from .. import format as fmt
-from ..model import InstanceView
 from .css import css_beside
+
+
+class Source(Protocol):
+    log: Sequence[str]
+    log_count: int
+
+
+Key = tuple[str, int | None]
 
 
 class LogPane(Log):
@@ -21,19 +31,22 @@ class LogPane(Log):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, max_lines=2000, highlight=False, auto_scroll=True)
-        self.key: tuple[str, int] | None = None
+        self.key: Key | None = None
         self._written = 0  # how many of the instance's live lines (log_count) are on screen
         self._waiting_tail = False
 
-    def follow(self, key: tuple[str, int] | None, inst: InstanceView | None) -> None:
-        """Start following another instance; its tail arrives through load_tail."""
+    def follow(self, key: Key | None, inst: Source | None) -> None:
+        """Start following another source; its tail arrives through load_tail."""
         if key == self.key:
             return
         self.key = key
         self.clear()
         self._written = inst.log_count if inst is not None else 0
         self._waiting_tail = key is not None
-        self.border_title = f"log · instance {key[1]}" if key else "log"
+        if key is None:
+            self.border_title = "log"
+        else:
+            self.border_title = f"log · instance {key[1]}" if key[1] is not None else "log · run (l: instance)"
 
     def show_error(self, line: str | None) -> None:
         """The instance's last error under the pane (the table clips it on narrow terminals)."""
@@ -41,7 +54,7 @@ class LogPane(Log):
         if subtitle != self.border_subtitle:
             self.border_subtitle = subtitle
 
-    def load_tail(self, key: tuple[str, int], lines: Sequence[str], inst: InstanceView | None) -> None:
+    def load_tail(self, key: Key, lines: Sequence[str], inst: Source | None) -> None:
         if key != self.key:
             return  # the user moved on while it was fetched
         self._waiting_tail = False
@@ -54,13 +67,13 @@ class LogPane(Log):
                               if line not in tail and line.removeprefix("[holdemd] ") not in tail])
             self._written = inst.log_count
 
-    def catch_up(self, inst: InstanceView | None) -> None:
+    def catch_up(self, inst: Source | None) -> None:
         """Write live lines that arrived since the last call (while the tail is pending, wait)."""
         if inst is None or self._waiting_tail or inst.log_count == self._written:
             return
         self.write_lines(self._fresh(inst))
         self._written = inst.log_count
 
-    def _fresh(self, inst: InstanceView) -> list[str]:
+    def _fresh(self, inst: Source) -> list[str]:
         n = min(inst.log_count - self._written, len(inst.log))
         return list(inst.log)[-n:] if n > 0 else []
