@@ -6,11 +6,14 @@ shows and what the daemon says. Conditions are awaited with deadlines, never by 
 
 from __future__ import annotations
 
+import contextlib
 import signal
 
+import pytest
 from textual.widgets import DataTable, Static
 from tui_harness import LONG_RUN, Holdemd, auntil, until
 
+from supervisor.protocol import Client
 from tui.app import HoldemApp
 from tui.messages import Link
 from tui.screens.confirm import ConfirmScreen
@@ -178,3 +181,22 @@ async def test_a_failed_run_says_why(holdemd: Holdemd, tmp_path) -> None:
         log = dash.query_one(LogPane)
         await until(pilot, lambda: log.key == (run_of(app).id, None), what="the run log followed")
         await until(pilot, lambda: any("nosuchgame" in line for line in log.lines), what="the prepare log")
+
+
+async def test_quality_metric_is_shown_and_plotted(holdemd: Holdemd) -> None:
+    holdemd.start(*LONG_RUN)
+    async with Client(holdemd.sock) as c, contextlib.aclosing(c.subscribe()) as stream:
+        async for event in stream:
+            if event.get("event") == "progress":
+                break
+    if "metrics" not in event:
+        pytest.skip("holdemd does not forward the workers' progress metrics yet")
+    app = HoldemApp(holdemd.sock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        dash = await open_dashboard(app, pilot)
+        await until(pilot, lambda: "exploitability" in text_of(dash.query_one("#header", Static)),
+                    what="exploitability in the header")
+        await until(pilot, lambda: len(run_of(app).metric_history) >= 2 and len(run_of(app).ips_history) >= 2,
+                    timeout=30, what="two samples of each history")
+        await until(pilot, lambda: "waiting for data" not in str(dash.query_one("#metric-plot").render()),
+                    what="the quality plot drawn")

@@ -77,7 +77,7 @@ class DashboardScreen(Screen):
         yield Static(id="header")
         with Horizontal(id="plots"):
             yield TimePlot("iterations/s", id="ips-plot")
-            yield TimePlot("quality", value_format=fmt.metric, id="metric-plot")
+            yield TimePlot("quality", value_format=fmt.metric, log_y=True, id="metric-plot")
         with Vertical(id="trends"):  # the plots' one-line form on small terminals
             yield TrendLine(id="ips-trend")
             yield TrendLine(id="metric-trend")
@@ -142,7 +142,7 @@ class DashboardScreen(Screen):
             self.query_one("#ips-trend", TrendLine).show("it/s".ljust(7), run.ips_history, fmt.rate(run.total_ips))
             self.query_one("#metric-trend", TrendLine).show(
                 METRIC_SHORT.get(metric_name, "quality").ljust(7), run.metric_history,
-                fmt.metric(metric[1] if metric else None), "cyan")
+                fmt.metric(metric[1] if metric else None), "cyan", log=True)
             return
         ips = [Series("run", run.ips_history, "green")]
         quality = [Series("run mean", run.metric_history, "cyan")]

@@ -25,10 +25,12 @@ class Series:
     right: bool = False  # on a second y axis (e.g. one instance's rate beside the run's total)
 
 
-def ticks(lo: float, hi: float, n: int = 4) -> list[float]:
-    """n evenly spaced tick values over [lo, hi] (one tick if the range is empty)."""
+def ticks(lo: float, hi: float, n: int = 4, log: bool = False) -> list[float]:
+    """n tick values over [lo, hi], evenly spaced (geometrically on a log axis)."""
     if hi <= lo:
         return [lo]
+    if log:
+        return [lo * (hi / lo) ** (i / (n - 1)) for i in range(n)]
     return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
 
 
@@ -44,11 +46,12 @@ def time_axis(span_s: float) -> tuple[float, str]:
 class TimePlot(PlotextPlot):
     DEFAULT_CSS = css_beside(__file__)
 
-    def __init__(self, title: str, *, value_format: Callable[[float], str] = fmt.count, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(self, title: str, *, value_format: Callable[[float], str] = fmt.count, log_y: bool = False,
+                 id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.title = title
         self.value_format = value_format
+        self.log_y = log_y  # for quantities that fall by orders of magnitude (exploitability)
         self._signature: tuple[object, ...] | None = None
 
     def on_mount(self) -> None:
@@ -74,7 +77,10 @@ class TimePlot(PlotextPlot):
             side = "right" if s.right else "left"
             plt.plot(xs, s.history.values(), label=s.label, color=s.color, marker="braille", yside=side)
             values = s.history.values()
-            marks = ticks(min(values), max(values))
+            log = self.log_y and min(values) > 0
+            if log:
+                plt.yscale("log", yside=side)
+            marks = ticks(min(values), max(values), log=log)
             plt.yticks(marks, [self.value_format(v) for v in marks], yside=side)
         plt.xlabel(xlabel)
         self.refresh()
