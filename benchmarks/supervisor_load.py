@@ -61,12 +61,17 @@ async def measure(sock: Path, daemon_pid: int, n: int, seconds: float, startup_t
                 raise SystemExit(f"only {running}/{n} instances running after {startup_timeout}s")
             await asyncio.sleep(0.5)
         latencies: list[float] = []
+        to_daemon: list[float] = []  # child's t -> the daemon read it (pipe + child/daemon scheduling)
+        from_daemon: list[float] = []  # the daemon read it -> the subscriber has it (the daemon's own path)
         counting = {"on": False}
 
         async def subscriber() -> None:
             async for ev in c.subscribe({"run": st["id"]}):
+                now = time.time()
                 if counting["on"] and ev.get("event") == "progress" and isinstance(ev.get("t"), (int, float)):
-                    latencies.append(time.time() - ev["t"])
+                    latencies.append(now - ev["t"])
+                    to_daemon.append(ev["t_recv"] - ev["t"])
+                    from_daemon.append(now - ev["t_recv"])
 
         task = asyncio.create_task(subscriber())
         await asyncio.sleep(2.0)  # let the subscription settle before the window opens
@@ -88,7 +93,15 @@ async def measure(sock: Path, daemon_pid: int, n: int, seconds: float, startup_t
                        "max": round(1000 * max(latencies), 2),
                        "mean": round(1000 * statistics.fmean(latencies), 2)} if latencies else None,
         "restarts_during_window": restarts,
+        "child_to_daemon_ms": _summary(to_daemon),
+        "daemon_to_subscriber_ms": _summary(from_daemon),
     }
+
+
+def _summary(values: list[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    return {"p50": round(1000 * percentile(values, 0.5), 2), "p99": round(1000 * percentile(values, 0.99), 2)}
 
 
 def main() -> int:

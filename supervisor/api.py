@@ -26,7 +26,7 @@ from .protocol import (ErrorCode, ErrorInfo, LineReader, LineTooLong, MAX_LINE_B
 
 MAX_CONNECTIONS = 1024
 BACKLOG = 1024
-SUBSCRIBER_QUEUE = 4096  # events a subscriber may lag behind before it is dropped
+FLUSH_DELAY_S = 0.002  # events for a subscriber are batched this long: fewer writes, tiny latency
 WRITE_BUFFER_LIMIT = 1 << 20  # bytes unread by a client (beyond the kernel's buffer) before it is dropped
 DRAIN_TIMEOUT_S = 10.0
 
@@ -89,17 +89,42 @@ def bind_socket(path: Path) -> socket.socket:
 
 
 class Subscriber:
-    __slots__ = ("queue", "run", "dropped", "transport")
+    """One subscribed connection. Events are appended to a buffer and flushed by a timer, so a
+    burst of events costs one write; no task or queue per event (this is the daemon's hot path)."""
 
-    def __init__(self, run: str | None, transport: asyncio.BaseTransport) -> None:
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(SUBSCRIBER_QUEUE)
+    __slots__ = ("run", "transport", "buf", "scheduled", "dropped")
+
+    def __init__(self, run: str | None, transport: asyncio.WriteTransport) -> None:
         self.run = run
-        self.dropped = False
         self.transport = transport
+        self.buf = bytearray()
+        self.scheduled = False
+        self.dropped = False
+
+    def push(self, data: bytes) -> None:
+        self.buf += data
+        if len(self.buf) > WRITE_BUFFER_LIMIT:
+            self.drop()
+        elif not self.scheduled:
+            self.scheduled = True
+            asyncio.get_running_loop().call_later(FLUSH_DELAY_S, self.flush)
+
+    def flush(self) -> None:
+        self.scheduled = False
+        if self.dropped or not self.buf:
+            return
+        if self.transport.is_closing():
+            self.buf.clear()
+            return
+        self.transport.write(bytes(self.buf))
+        self.buf.clear()
+        if self.transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
+            self.drop()  # it does not read: drop it rather than buffer for ever
 
     def drop(self) -> None:
-        """It fell too far behind: cut it off now (its writer then ends on the broken transport)."""
+        """It fell too far behind: cut it off now (its connection handler then ends)."""
         self.dropped = True
+        self.buf.clear()
         self.transport.abort()
 
 
@@ -115,13 +140,10 @@ class Hub:
         data = encode(event)
         run = event.get("run")
         for sub in tuple(self.subscribers):
-            if sub.run is not None and run != sub.run:
-                continue
-            try:
-                sub.queue.put_nowait(data)
-            except asyncio.QueueFull:
-                self.subscribers.discard(sub)
-                sub.drop()
+            if sub.run is None or run == sub.run:
+                sub.push(data)
+                if sub.dropped:
+                    self.subscribers.discard(sub)
 
 
 class Server:
@@ -236,36 +258,14 @@ class Server:
 
     async def _stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                       run_filter: str | bool) -> None:
+        """Events flow through Subscriber.push/flush; here we only wait for the client to leave."""
         sub = Subscriber(run_filter if isinstance(run_filter, str) else None, writer.transport)
         self.hub.subscribers.add(sub)
-        # EOF from the client ends the stream through the queue (an empty frame), so the hot loop
-        # below is a bare queue.get(): no task or wait set per event.
-        gone = asyncio.ensure_future(_until_eof(reader))
-        gone.add_done_callback(lambda _: _wake(sub))
         try:
-            while True:
-                chunk = [await sub.queue.get()]
-                while not sub.queue.empty():
-                    chunk.append(sub.queue.get_nowait())
-                if sub.dropped or not all(chunk):
-                    return
-                writer.write(b"".join(chunk))
-                transport = writer.transport
-                if transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
-                    sub.drop()  # it does not read: drop it rather than buffer for ever
-                    return
-                if transport.get_write_buffer_size() > 1 << 16:
-                    await asyncio.wait_for(writer.drain(), DRAIN_TIMEOUT_S)
+            await _until_eof(reader)
         finally:
             self.hub.subscribers.discard(sub)
-            gone.cancel()
-
-
-def _wake(sub: Subscriber) -> None:
-    try:
-        sub.queue.put_nowait(b"")
-    except asyncio.QueueFull:
-        sub.drop()
+            sub.dropped = True
 
 
 async def _until_eof(reader: asyncio.StreamReader) -> None:

@@ -23,6 +23,7 @@ class Tuning:
     restart_window_s: float = 600.0
     phase_attempts: int = 3  # prepare / merge tries before the run fails
     child_nice: int = 0  # niceness of children, so the supervisor stays responsive under load
+    coalesce_s: float = 0.01  # event wake-up batching (child.py); adds at most this much latency
     tensorboard_interval_s: float = 10.0
     status_interval_s: float = 5.0  # sd_notify STATUS= refresh
 

@@ -142,6 +142,14 @@ async def _watch(c: Client, args: argparse.Namespace) -> int:
     insts = {i.index: dict(state=i.state, iter=i.iter, target=i.target_iters or 0, ips=i.ips, restarts=i.restarts)
              for i in run.instances}
     state = {"run": run.state}
+    if run.state in FINAL_RUN_STATES:  # nothing more will happen: show it once
+        if args.json:
+            print(json.dumps({"event": "state", "run": run.id, "instance": None, "state": run.state,
+                              "reason": run.reason, "t": time.time()}))
+        else:
+            from rich.console import Console
+            Console().print(_render(run.id, run.state, insts))
+        return 0
     if args.json:
         async for ev in c.subscribe({"run": run.id}):
             print(json.dumps(ev), flush=True)

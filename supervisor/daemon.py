@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .api import AlreadyRunning, Hub, Server
+from .child import set_coalesce
 from .config import DaemonConfig, StartSpec, Tuning
 from .notify import Notifier, NotifyConfig
 from .protocol import EventKind, socket_path
@@ -61,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-restarts", type=int, default=d.max_restarts)
     s.add_argument("--restart-window", type=float, default=d.restart_window_s, metavar="S")
     s.add_argument("--child-nice", type=int, default=d.child_nice)
+    s.add_argument("--coalesce-ms", type=float, default=d.coalesce_s * 1000, metavar="MS",
+                   help="batch child events for up to this long per wake-up (0: off)")
     s.add_argument("--tensorboard-interval", type=float, default=d.tensorboard_interval_s, metavar="S")
     return p
 
@@ -74,7 +77,7 @@ def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConf
                     stop_timeout_s=args.stop_timeout,
                     backoff_base_s=args.backoff_base, backoff_cap_s=args.backoff_cap,
                     max_restarts=args.max_restarts, restart_window_s=args.restart_window,
-                    child_nice=args.child_nice, tensorboard_interval_s=args.tensorboard_interval)
+                    child_nice=args.child_nice, coalesce_s=args.coalesce_ms / 1000, tensorboard_interval_s=args.tensorboard_interval)
     start = None
     if args.instances is not None:
         start = StartSpec(instances=args.instances, config=args.config, iters=args.iters,
@@ -126,6 +129,7 @@ def _setup_logging(cfg: DaemonConfig, hub: Hub) -> None:
 
 async def serve(cfg: DaemonConfig, notify: NotifyConfig) -> int:
     lock_fd = lock_state_dir(cfg)
+    set_coalesce(cfg.tuning.coalesce_s)
     hub = Hub()
     _setup_logging(cfg, hub)
     store = Store(cfg.db_path)

@@ -150,7 +150,7 @@ class InstanceSupervisor:
             self._note(msg)
             self._set_state(InstanceState.FAILED, msg)
             return self.state
-        if self._stop and not self._restart_now:
+        if self._stop:  # a stop wins over a pending restart request
             self._set_state(InstanceState.STOPPED, None)
             return self.state
         if not self._restart_now:

@@ -28,7 +28,8 @@ Methods (params -> result)
     logs.tail       {run?, index?, lines?=50}            -> {"lines": [str...], "path": <file>}
     subscribe       {run?}                               -> {"subscribed": true}, then events (below)
     ping            {}                                   -> {"pong": true, "pid": <daemon pid>}
-    `run` defaults to the newest run. For `index` omitted in logs.tail the daemon log is read.
+    `run` defaults to the newest active run, else the newest. logs.tail reads instance `index`'s
+    train.log; without `index` the run's run.log (states, phases); without both the daemon's log.
 
 Subscribe events (lines without "id", after the subscribe reply)
     {"event": "progress", "run", "instance", "iter", "target_iters", "ips", "elapsed_s", "t", "t_recv"}

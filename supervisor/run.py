@@ -238,7 +238,7 @@ class RunSupervisor:
             await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         for t in self._inst_tasks.values():
             if t.exception() is not None:
-                append_log(self.dir / "daemon.log", f"instance task crashed: {t.exception()!r}")
+                append_log(self.dir / "run.log", f"instance task crashed: {t.exception()!r}")
 
     async def merge(self, final: bool = False) -> tuple[bool, str]:
         """Merge every instance that has a checkpoint into <run>/merged (holdem merge).
@@ -278,6 +278,7 @@ class RunSupervisor:
             return
         self.state, self.reason = state, reason
         self.store.update_run(self.id, state=state.value, reason=reason)
+        append_log(self.dir / "run.log", f"run {state.value}" + (f": {reason}" if reason else ""))
         self.publish({"event": EventKind.STATE.value, "run": self.id, "instance": None, "state": state.value,
                       "reason": reason, "t": time.time()})
 

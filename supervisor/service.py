@@ -196,10 +196,7 @@ class Daemon:
         else:
             sup = self.find(_opt(params, "run", str))
             if index is None:
-                path = sup.dir / "daemon.log"
-                for phase in ("merge", "prepare"):
-                    if (sup.dir / f"{phase}.log").exists() and not path.exists():
-                        path = sup.dir / f"{phase}.log"
+                path = sup.dir / "run.log"  # phases and state changes of the run
             else:
                 path = sup._instance(index).log_path
         return {"lines": tail(path, lines), "path": str(path)}

@@ -189,9 +189,9 @@ async def test_kill_9_of_the_daemon_leaves_orphans_that_the_next_daemon_stops(tm
 
 async def test_holdemctl_stop_resume_start_and_restart_instance(daemon: HoldemD, tmp_path: Path) -> None:
     cfg = write_config(tmp_path / "c.yaml")
+    daemon.env["FAKE_IPS"] = "300"  # slow enough that nothing finishes before it is stopped
     await daemon.start()
     assert json.loads(ctl(daemon, "status", "--json").stdout) == {"runs": []}
-    daemon.env["FAKE_IPS"] = "500"
     out = ctl(daemon, "start", "--instances", "2", "--config", str(cfg), "--iters", "6000", "--json")
     assert out.returncode == 0, out.stderr
     run_id = json.loads(out.stdout)["run"]["id"]
@@ -226,3 +226,15 @@ async def test_holdemctl_errors_are_one_line_and_nonzero(daemon: HoldemD, tmp_pa
     assert unknown.returncode == 1 and unknown.stderr.strip() == "holdemctl: unknown run 'no-such-run'"
     bad = ctl(daemon, "start", "--instances", "2", "--config", str(tmp_path / "missing.yaml"))
     assert bad.returncode == 1 and "cannot read config" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+async def test_holdemctl_watch_follows_a_run_to_its_end(daemon: HoldemD, tmp_path: Path) -> None:
+    daemon.env["FAKE_IPS"] = "1500"
+    await daemon.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "3000")
+    out = ctl(daemon, "watch", "--json")
+    assert out.returncode == 0, out.stderr
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    assert any(e["event"] == "progress" for e in events)
+    assert events[-1]["event"] == "state" and events[-1]["instance"] is None and events[-1]["state"] == "done"
+    human = ctl(daemon, "watch")  # the run is over: the final table, then exit 0
+    assert human.returncode == 0 and "done" in human.stdout
