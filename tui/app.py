@@ -60,6 +60,7 @@ class HoldemApp(App[None]):
         self.frames = 0
         self.latencies: deque[float] = deque(maxlen=10_000)  # child's event time -> drawn, seconds
         self.daemon_to_screen: deque[float] = deque(maxlen=10_000)  # daemon read it -> drawn
+        self.oldest_latencies: deque[float] = deque(maxlen=10_000)  # a frame's oldest new event -> drawn
 
     # wiring -----------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -102,13 +103,16 @@ class HoldemApp(App[None]):
             return  # quitting: the screen is being torn down, or already gone
         self.frames += 1
         if self.model.last_event_t is not None:
-            self.call_after_refresh(self._painted, self.model.last_event_t, self.model.last_recv_t)
+            oldest, self.model.oldest_undrawn_t = self.model.oldest_undrawn_t, None
+            self.call_after_refresh(self._painted, self.model.last_event_t, self.model.last_recv_t, oldest)
 
-    def _painted(self, event_t: float, recv_t: float | None) -> None:
+    def _painted(self, event_t: float, recv_t: float | None, oldest_t: float | None) -> None:
         now = time.time()
         self.latencies.append(now - event_t)
         if recv_t is not None:
             self.daemon_to_screen.append(now - recv_t)
+        if oldest_t is not None:
+            self.oldest_latencies.append(now - oldest_t)
 
     def _sample(self) -> None:
         self.model.sample(time.time())

@@ -252,6 +252,7 @@ class Model:
         self.daemon_log: deque[str] = deque(maxlen=LOG_LINES_KEPT)
         self.last_event_t: float | None = None  # the child's `t` of the newest progress event applied
         self.last_recv_t: float | None = None  # when the daemon read it (`t_recv`)
+        self.oldest_undrawn_t: float | None = None  # the first progress event since the last frame
         self.version = 0  # bumped on every change; views redraw when it moved
 
     def ordered(self) -> list[RunView]:
@@ -302,6 +303,8 @@ class Model:
             inst.updated = float(ev.get("t") or time.time())
             if isinstance(ev.get("t"), (int, float)):
                 self.last_event_t = max(self.last_event_t or 0.0, float(ev["t"]))
+                if self.oldest_undrawn_t is None:
+                    self.oldest_undrawn_t = float(ev["t"])
             if isinstance(ev.get("t_recv"), (int, float)):
                 self.last_recv_t = max(self.last_recv_t or 0.0, float(ev["t_recv"]))
         elif kind == "state":
