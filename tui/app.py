@@ -130,7 +130,8 @@ class HoldemApp(App[None]):
         if not run_id:
             return
         self._confirm(f"Stop run {run_id}?\n\nEvery instance checkpoints and exits; `r` resumes it later.",
-                      "Stop", Method.RUN_STOP, {"run": run_id}, f"run {run_id} stopped")
+                      "Stop", Method.RUN_STOP, {"run": run_id},
+                      f"stopping run {run_id}: each instance writes a checkpoint first…", f"run {run_id} stopped")
 
     def resume_run(self, run_id: str | None) -> None:
         if run_id:
@@ -144,7 +145,7 @@ class HoldemApp(App[None]):
     def restart_instance(self, run_id: str, index: int) -> None:
         self._confirm(f"Restart instance {index} of run {run_id}?\n\nIt checkpoints, exits and starts again "
                       "from that checkpoint.", "Restart", Method.INSTANCE_RESTART, {"run": run_id, "index": index},
-                      f"instance {index} restarting")
+                      f"restarting instance {index}: it writes a checkpoint first…", f"instance {index} restarting")
 
     def new_run(self, like: str | None) -> None:
         run = self.model.runs.get(like or "")
@@ -157,9 +158,12 @@ class HoldemApp(App[None]):
 
         self.push_screen(form, started)
 
-    def _confirm(self, question: str, yes: str, method: Method, params: dict[str, Any], done: str) -> None:
+    def _confirm(self, question: str, yes: str, method: Method, params: dict[str, Any], pending: str,
+                 done: str) -> None:
+        """Ask first; on yes, say at once that it is under way (a stop can take a while), then do it."""
         def answered(ok: bool | None) -> None:
             if ok:
+                self.notify(pending, timeout=4)
                 self.command(method, params, done)
 
         self.push_screen(ConfirmScreen(question, yes), answered)

@@ -87,6 +87,7 @@ class DashboardScreen(Screen):
 
     def on_mount(self) -> None:
         self._ready = True  # composed: the app may redraw it from now on
+        self.query_one(InstanceTable).focus()  # arrows choose an instance, not scroll the log
         self._layout_for(self.size.height)
         self.refresh_view()
         self.set_interval(1.0, self.refresh_view)  # ages and plots move on even when no event comes
