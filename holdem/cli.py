@@ -183,10 +183,16 @@ def _eval(args: argparse.Namespace) -> int:
     from holdem.policy import PolicyError, load_policy
 
     try:
-        loaded = load_policy(args.path)
+        loaded = load_policy(args.path, _buckets_root(args))
+        if loaded.game.name == "hunl" and args.exploitability:
+            raise PolicyError("exact exploitability is computed for Kuhn and Leduc; measure a hold'em "
+                              "blueprint with `holdem match`")
     except PolicyError as exc:
         return _bad(EventStream(False), str(exc))
     out: dict[str, object] = {"game": loaded.game.name, "iteration": loaded.iteration}
+    if loaded.game.name == "hunl":
+        print(json.dumps(out) if args.json else f"game hunl, iteration {loaded.iteration}")
+        return EXIT_OK
     if args.exploitability or not args.json:
         started = time.perf_counter()
         e = exploitability(loaded.game, loaded.policy)
@@ -204,7 +210,7 @@ def _export(args: argparse.Namespace) -> int:
     from holdem.policy import PolicyError, export_policy, load_policy, write_json_atomic
 
     try:
-        write_json_atomic(args.out, export_policy(load_policy(args.path)))
+        write_json_atomic(args.out, export_policy(load_policy(args.path, _buckets_root(args))))
     except PolicyError as exc:
         return _bad(EventStream(False), str(exc))
     print(f"wrote {args.out}", file=sys.stderr)
@@ -217,7 +223,7 @@ def _merge(args: argparse.Namespace) -> int:
     events = EventStream(args.events == "jsonl")
     events.emit("started", 0, pid=_pid(), target_iters=None, time_budget_s=None, resumed_from=None)
     try:
-        merged, used = merge_policies(args.instance_dirs)
+        merged, used = merge_policies(args.instance_dirs, _buckets_root(args))
     except PolicyError as exc:
         return _bad(events, str(exc))
     written = write_merged(args.out, merged, used)

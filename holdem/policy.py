@@ -40,6 +40,7 @@ class LoadedPolicy:
     policy: np.ndarray  # behaviour strategy in the game's slot layout
     strategy_sum: np.ndarray | None  # None for an exported policy.json
     source: Path
+    config: dict[str, Any] | None = None  # the training config, when the source records it
 
 
 def action_letters(game: Game, node: int) -> list[str]:
@@ -50,7 +51,8 @@ def action_letters(game: Game, node: int) -> list[str]:
     return [t.history[int(c)][own] for c in kids]
 
 
-def load_policy(path: Path) -> LoadedPolicy:
+def load_policy(path: Path, buckets_root: Path | None = None) -> LoadedPolicy:
+    """Any source's average strategy; hold'em sources also need the bucket store they were trained on."""
     path = Path(path)
     if path.is_file():
         return _load_export(path)
@@ -62,11 +64,20 @@ def load_policy(path: Path) -> LoadedPolicy:
             raise PolicyError(f"{path} has no checkpoint that verifies")
     else:
         raise PolicyError(f"{path} is neither a policy file, a checkpoint nor an instance folder")
+    config = found.meta.get("config") if isinstance(found.meta.get("config"), dict) else None
+    if found.meta.get("game") == "hunl":
+        if buckets_root is None:
+            raise PolicyError(f"{found.path} is a hold'em policy: give the bucket store (--buckets-root)")
+        from holdem.evaluation.blueprint import load_blueprint
+
+        bp = load_blueprint(found.path, buckets_root)
+        sums = found.load_arrays(["strategy_sum"])["strategy_sum"]
+        return LoadedPolicy(bp.game, found.iteration, bp.policy, sums, found.path, config)
     game = _game_of(found.meta, found.path)
     sums = found.load_arrays(["strategy_sum"])["strategy_sum"]
     if sums.shape != (game.tree.n_slots,):
         raise PolicyError(f"{found.path}: strategy_sum has shape {sums.shape}, the game needs ({game.tree.n_slots},)")
-    return LoadedPolicy(game, found.iteration, average_strategy(game.tree, sums), sums, found.path)
+    return LoadedPolicy(game, found.iteration, average_strategy(game.tree, sums), sums, found.path, config)
 
 
 def _verified(path: Path) -> ckpt.Checkpoint:
@@ -90,6 +101,8 @@ def _game_of(meta: dict[str, Any], where: Path) -> Game:
 def export_policy(loaded: LoadedPolicy) -> dict[str, Any]:
     """The average strategy as JSON-able data keyed by readable infoset keys (see README)."""
     g = loaded.game
+    if g.name == "hunl":
+        raise PolicyError("a hold'em blueprint is exported as its folder (checkpoint arrays), not as JSON")
     infosets: dict[str, dict[str, float]] = {}
     for node, bucket in g.infosets():
         na = int(g.tree.num_children[node])
@@ -134,11 +147,11 @@ def root_weight(game: Game, strategy_sum: np.ndarray) -> float:
     return float(strategy_sum[t.slot[0]: t.slot[0] + t.num_children[0] * t.num_buckets[t.street[0]]].sum())
 
 
-def merge_policies(sources: list[Path]) -> tuple[LoadedPolicy, list[dict[str, Any]]]:
+def merge_policies(sources: list[Path], buckets_root: Path | None = None) -> tuple[LoadedPolicy, list[dict[str, Any]]]:
     """Merge instances (each counted equally); returns the merged policy and what went into it."""
     if not sources:
         raise PolicyError("nothing to merge")
-    loaded = [load_policy(p) for p in sources]
+    loaded = [load_policy(p, buckets_root) for p in sources]
     game = loaded[0].game
     total = np.zeros(game.tree.n_slots)
     used: list[dict[str, Any]] = []
@@ -153,16 +166,20 @@ def merge_policies(sources: list[Path]) -> tuple[LoadedPolicy, list[dict[str, An
         total += item.strategy_sum / weight
         used.append({"source": str(item.source), "iteration": item.iteration, "weight": weight})
     iteration = sum(item.iteration for item in loaded)
-    merged = LoadedPolicy(game, iteration, average_strategy(game.tree, total), total, Path())
+    merged = LoadedPolicy(game, iteration, average_strategy(game.tree, total), total, Path(), loaded[0].config)
     return merged, used
 
 
 def write_merged(out: Path, merged: LoadedPolicy, used: list[dict[str, Any]]) -> ckpt.WrittenCheckpoint:
-    """A merged folder reads like an instance folder (so eval/export/match take it) plus policy.json."""
-    meta = {"game": merged.game.name, "game_hash": merged.game.digest(), "merged_from": used}
+    """A merged folder reads like an instance folder (so eval/export/match take it), plus a readable
+    policy.json for the small games (a hold'em blueprint has millions of infosets: arrays only)."""
+    meta: dict[str, Any] = {"game": merged.game.name, "game_hash": merged.game.digest(), "merged_from": used}
+    if merged.config is not None:
+        meta["config"] = merged.config
     assert merged.strategy_sum is not None
     written = ckpt.write_checkpoint(out, merged.iteration, {"strategy_sum": merged.strategy_sum}, meta, keep=1)
-    write_json_atomic(out / "policy.json", export_policy(merged))
+    if merged.game.name != "hunl":
+        write_json_atomic(out / "policy.json", export_policy(merged))
     return written
 
 

@@ -84,3 +84,29 @@ def test_resume_against_another_bucket_set_is_refused(hunl_buckets, tmp_path, wo
     code, stderr = worker_factory(*args, "--buckets-root", other, "--iters", 2_000, "--resume").finish()
     assert code == 2 and "refusing to resume" in stderr
     assert len(list_checkpoints(tmp_path / "i")) == 1
+
+
+def test_holdem_instances_merge_into_a_blueprint_that_plays(hunl_buckets, tmp_path, worker_factory):
+    import subprocess
+    import sys
+
+    from holdem.evaluation.blueprint import load_blueprint
+    from holdem_proc import REPO
+
+    root, game = hunl_buckets
+    cfg = hunl_config(tmp_path)
+    for k in range(2):
+        w = worker_factory("train", "--config", cfg, "--instance-dir", tmp_path / f"i{k}", "--buckets-root", root,
+                           "--iters", 3_000, "--seed", k + 1, "--events", "jsonl")
+        assert w.finish()[0] == 0
+    merged = worker_factory("merge", tmp_path / "i0", tmp_path / "i1", "--out", tmp_path / "m",
+                            "--buckets-root", root, "--events", "jsonl")
+    code, stderr = merged.finish()
+    assert code == 0, stderr
+    assert merged.events[-1]["event"] == "done" and merged.events[-1]["iter"] == 6_000
+    blueprint = load_blueprint(tmp_path / "m", root)
+    assert blueprint.iteration == 6_000 and blueprint.game.digest() == game.digest()
+    out = subprocess.run([sys.executable, "-m", "holdem", "match", tmp_path / "m", "random", "--hands", "200",
+                          "--json", "--buckets-root", root], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["hands"] == 200
