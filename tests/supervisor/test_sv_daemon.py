@@ -238,3 +238,9 @@ async def test_holdemctl_watch_follows_a_run_to_its_end(daemon: HoldemD, tmp_pat
     assert events[-1]["event"] == "state" and events[-1]["instance"] is None and events[-1]["state"] == "done"
     human = ctl(daemon, "watch")  # the run is over: the final table, then exit 0
     assert human.returncode == 0 and "done" in human.stdout
+    merged = ctl(daemon, "merge", "--json")  # on demand, again, into the same folder
+    assert merged.returncode == 0, merged.stderr
+    res = json.loads(merged.stdout)
+    assert res["run"]["state"] == "done" and Path(res["merged"], "sources.json").exists()
+    tail = ctl(daemon, "logs", "-n", "3")  # no run, no instance: the daemon's own log
+    assert tail.returncode == 0 and "holdemd" in tail.stdout
