@@ -10,6 +10,7 @@ Update with: pytest tests/tui/test_tui_snapshots.py --snapshot-update
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from collections.abc import Iterator
 
 import pytest
@@ -96,3 +97,16 @@ def test_runs_list_snapshot(finished: Holdemd, snap_compare, size: tuple[int, in
 def test_dashboard_snapshot(finished: Holdemd, snap_compare, size: tuple[int, int]) -> None:
     app = FrozenApp(finished, dashboard=True)
     assert snap_compare(app, terminal_size=size, run_before=app.freeze)
+
+
+def test_disconnected_snapshot(snap_compare) -> None:
+    """No daemon at the socket: the red line says so and why, and that it retries."""
+    app = HoldemApp(Path("/nonexistent/holdemd.sock"))
+    app.connection.retry_base_s = app.connection.retry_cap_s = 2.0  # every try says "retrying in 2.0s"
+
+    async def first_failure(pilot) -> None:
+        await until(pilot, lambda: app.link.link is Link.DISCONNECTED, what="the disconnected state")
+        app.workers.cancel_group(app, "link")  # hold this state: no "connecting" in the picture
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=first_failure)

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from .. import format as fmt
+from ..messages import Link
 from ..model import RunView
 from ..widgets.connection_bar import ConnectionBar
 
@@ -40,8 +41,10 @@ def run_cells(run: RunView) -> tuple[object, ...]:
             Text(fmt.config_name(run.config).removesuffix(".yaml").removesuffix(".yml")))
 
 
-def run_detail(run: RunView | None) -> Text:
+def run_detail(run: RunView | None, connected: bool = True) -> Text:
     if run is None:
+        if not connected:
+            return Text("Nothing to show until holdemd answers (see the top line).", style="dim")
         return Text("No runs yet. Press n to start one.", style="dim")
     parts = [Text.assemble(("run ", "dim"), (run.id, "bold")), Text.assemble(("config ", "dim"), run.config or "—")]
     if run.iters:
@@ -87,6 +90,7 @@ class RunsScreen(Screen):
         for label, key in RUN_COLUMNS:
             table.add_column(label, key=key)
         self.refresh_view()
+        self.watch(self.app, "link", lambda _: self._show_detail(), init=False)
 
     def on_screen_resume(self) -> None:
         self.refresh_view()
@@ -125,10 +129,14 @@ class RunsScreen(Screen):
                         if a != b:
                             table.update_cell(run.id, col, cell)
                     self._shown[run.id] = plain
-        self.query_one("#detail", Static).update(run_detail(self.app.model.runs.get(self.selected or "")))
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        run = self.app.model.runs.get(self.selected or "")
+        self.query_one("#detail", Static).update(run_detail(run, self.app.link.link is Link.CONNECTED))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.query_one("#detail", Static).update(run_detail(self.app.model.runs.get(self.selected or "")))
+        self._show_detail()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open()
