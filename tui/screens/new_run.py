@@ -99,24 +99,24 @@ class NewRunScreen(ModalScreen[str | None]):
         with Vertical(id="form"):
             yield Static("Start a new run", id="form-title")
             yield Label("Config file")
-            yield Input(self.default_config, placeholder="configs/leduc.yaml", id="config")
+            yield Input(self.default_config, placeholder="configs/leduc.yaml", id="config", compact=True)
             yield Static(id="config-error", classes="error")
             yield Label("Instances")
-            yield Input(str(self.default_instances), placeholder="4", id="instances", type="integer")
+            yield Input(str(self.default_instances), placeholder="4", id="instances", type="integer", compact=True)
             yield Static(id="instances-error", classes="error")
             with RadioSet(id="mode"):
-                yield RadioButton("iterations (total)", value=True, id="iters")
-                yield RadioButton("time budget (each)", id="budget")
-                yield RadioButton("config's default", id="default")
-            yield Input(placeholder="e.g. 100000  or  15m", id="amount")
+                yield RadioButton("iterations", value=True, id="iters")
+                yield RadioButton("time budget", id="budget")
+                yield RadioButton("config's own", id="default")
+            yield Input(placeholder="total iterations (100000) or time per instance (15m)", id="amount", compact=True)
             yield Static(id="amount-error", classes="error")
             yield Label("Seed (empty: random)")
-            yield Input(placeholder="", id="seed", type="integer")
+            yield Input(placeholder="", id="seed", type="integer", compact=True)
             yield Static(id="seed-error", classes="error")
             yield Static(id="daemon-error", classes="error")
             with Horizontal(id="buttons"):
-                yield Button("Start", variant="success", id="start")
-                yield Button("Cancel", id="cancel")
+                yield Button("Start", variant="success", id="start", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#config", Input).focus()
