@@ -145,10 +145,10 @@ async def test_daemon_killed_and_restarted_tui_reattaches(holdemd: Holdemd) -> N
         before = run_of(app).total_iter  # the last data stays on screen meanwhile
 
         holdemd.start()  # no new run: it resumes the one whose desired state is running
-        await until(pilot, lambda: app.link.link is Link.CONNECTED, timeout=60, what="reattached")
+        await until(pilot, lambda: app.link.link is Link.CONNECTED, what="reattached")
         await until(pilot, lambda: "connected" in text_of(bar) and not bar.has_class("-down"), what="connected")
         await until(pilot, lambda: run_of(app).state == "running" and run_of(app).total_iter > before,
-                    timeout=60, what="progress after the restart")
+                    what="progress after the restart")
         assert isinstance(app.screen, DashboardScreen)
 
 

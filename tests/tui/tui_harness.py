@@ -144,8 +144,11 @@ def _kill_strays(root: Path) -> None:
                 pass
 
 
-async def until(pilot: Any, pred: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    """Let the app run until `pred()` is truthy; fail with `what` after `timeout` seconds."""
+async def until(pilot: Any, pred: Callable[[], Any], timeout: float = 90.0, what: str = "condition") -> Any:
+    """Let the app run until `pred()` is truthy; fail with `what` after `timeout` seconds.
+
+    The default is generous because a worker's first start on a cold numba cache compiles its
+    kernels; a passing test waits only as long as the condition takes."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -159,7 +162,7 @@ async def until(pilot: Any, pred: Callable[[], Any], timeout: float = 30.0, what
         await pilot.pause(0.05)
 
 
-async def auntil(coro_pred: Callable[[], Any], pilot: Any, timeout: float = 60.0, what: str = "") -> Any:
+async def auntil(coro_pred: Callable[[], Any], pilot: Any, timeout: float = 90.0, what: str = "") -> Any:
     """Like `until`, for an async predicate (e.g. one that asks the daemon)."""
     deadline = time.monotonic() + timeout
     while True:
