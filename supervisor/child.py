@@ -170,10 +170,10 @@ def set_coalesce(seconds: float) -> None:
     COALESCE["s"] = max(0.0, seconds)
 
 
-def coalesce() -> None:
+def coalesce(loop: asyncio.AbstractEventLoop) -> None:
     if COALESCE["s"] and not COALESCE["pending"]:
         COALESCE["pending"] = True
-        asyncio.get_running_loop().call_soon(_pause)
+        loop.call_soon(_pause)
 
 
 def _pause() -> None:
@@ -189,13 +189,14 @@ class _Pipes(asyncio.SubprocessProtocol):
         self.child = child
         self.out = LineSplitter(MAX_LINE_BYTES)
         self.err = LineSplitter(MAX_LOG_LINE)
-        loop = asyncio.get_running_loop()
+        # kept: asyncio.get_running_loop() costs a getpid() system call, per line on the hot path
+        self.loop = loop = asyncio.get_running_loop()
         self.exited: asyncio.Future[None] = loop.create_future()
         self.closed: asyncio.Future[None] = loop.create_future()
         self._open = {1, 2}
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
-        coalesce()
+        coalesce(self.loop)
         if fd == 1:
             for line in self.out.feed(data):
                 self.child._stdout_line(line)
@@ -242,7 +243,7 @@ class Child:
 
     async def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
         self._started_at = time.monotonic()
         self._last_line = loop.time()
         self._log_fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
@@ -314,7 +315,7 @@ class Child:
                 return
 
     def _stdout_line(self, line: bytes | None) -> None:
-        self._last_line = asyncio.get_running_loop().time()
+        self._last_line = self._loop.time()
         now = time.time()
         if line is None:
             # An oversized line is the child's bug, not a crash: report it and read on.

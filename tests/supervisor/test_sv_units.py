@@ -168,3 +168,14 @@ def test_fake_worker_speaks_the_contract(tmp_path: Path) -> None:
     assert out.returncode == 0
     assert events[0]["event"] == "started" and events[-1]["event"] == "done" and events[-1]["iter"] == 300
     assert all({"v", "event", "t", "iter"} <= e.keys() for e in events)
+
+
+def test_the_pipe_line_splitter_caps_lines_and_resynchronises() -> None:
+    from supervisor.child import LineSplitter
+
+    s = LineSplitter(10)
+    assert s.feed(b"ab\ncd") == [b"ab"]
+    assert s.feed(b"e\n" + b"x" * 25) == [b"cde", None]  # the long line is reported once...
+    assert s.feed(b"yy\nok\n") == [b"ok"]  # ...and skipped to its end
+    assert s.feed(b"0123456789\nz") == [None]
+    assert s.tail() == b"z"
