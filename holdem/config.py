@@ -190,7 +190,11 @@ def load_config(path: Path | str) -> TrainConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(None, f"file {str(path)!r} cannot be read: {exc}") from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: builds plain data only
+        loader = _Loader(text)  # a SafeLoader: builds plain data only
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise ConfigError(None, f"file {str(path)!r} is not valid YAML: {exc}") from None
     if data is None:

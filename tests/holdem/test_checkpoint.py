@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -260,23 +259,16 @@ def test_meta_that_is_not_json_leaves_no_debris(tmp_path: Path) -> None:
     assert list((tmp_path / "checkpoints").iterdir()) == []
 
 
-class _Payload:
-    """Unpickling this object would create a folder: proof of code execution."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.mkdir, (str(self.marker),))
-
-
 def test_loading_never_unpickles(tmp_path: Path) -> None:
     write(tmp_path, 5)
     folder = write(tmp_path, 6).path
     marker = tmp_path / "pwned"
-    evil = np.array([_Payload(marker)], dtype=object)
+    # An object-dtype .npy whose body is a protocol-0 pickle calling os.mkdir(marker) when unpickled,
+    # written byte by byte so that the test itself never pickles anything.
+    payload = b"cos\nmkdir\n(V" + str(marker).encode() + b"\ntR."
     with open(folder / "regrets.npy", "wb") as f:
-        np.save(f, evil, allow_pickle=True)
+        np.lib.format.write_array_header_1_0(f, {"descr": "|O", "fortran_order": False, "shape": (1,)})
+        f.write(payload)
     data = (folder / "regrets.npy").read_bytes()
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["files"]["regrets.npy"] = {
@@ -293,7 +285,3 @@ def test_loading_never_unpickles(tmp_path: Path) -> None:
     with pytest.raises(CorruptCheckpoint, match="pickle"):
         found.load_arrays()
     assert not marker.exists()
-
-    # The control: the payload is live, so the assertion above means something.
-    np.load(folder / "regrets.npy", allow_pickle=True)
-    assert marker.is_dir()
