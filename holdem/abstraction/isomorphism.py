@@ -53,7 +53,7 @@ def combo_index(a, b):
 
 
 @njit(cache=True)
-def _sort_small(x, k):
+def sort_small(x, k):
     for i in range(1, k):
         v = x[i]
         j = i - 1
@@ -71,7 +71,7 @@ def canonical_board(board, k, card_perms, out):
     for p in range(card_perms.shape[0]):
         for i in range(k):
             tmp[i] = card_perms[p, board[i]]
-        _sort_small(tmp, k)
+        sort_small(tmp, k)
         better = best < 0
         if not better:
             for i in range(k):

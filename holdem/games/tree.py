@@ -63,6 +63,57 @@ class BettingTree:
         return int(self.num_buckets[self.street[nodes]].sum())
 
 
+@dataclass(slots=True)
+class NodeRecord:
+    """One node while a builder expands a betting tree; compile_tree turns a preorder list into arrays."""
+
+    kind: int
+    player: int
+    street: int
+    parent: int
+    action: int
+    contrib: tuple[float, float]
+    history: str
+    children: list[int]
+
+
+def compile_tree(nodes: list[NodeRecord], num_buckets: tuple[int, ...], action_labels: tuple[str, ...]) -> BettingTree:
+    """Flat arrays of a preorder list of node records (a node's children listed in action order)."""
+    n = len(nodes)
+    nb = np.asarray(num_buckets, dtype=np.int32)
+    kind = np.array([x.kind for x in nodes], dtype=np.int8)
+    num_children = np.array([len(x.children) for x in nodes], dtype=np.int32)
+    child_start = np.zeros(n, dtype=np.int32)
+    child_start[1:] = np.cumsum(num_children)[:-1]
+    children = np.array([c for x in nodes for c in x.children], dtype=np.int32)
+    subtree = np.ones(n, dtype=np.int32)
+    for i in range(n - 1, 0, -1):  # children come after parents in preorder
+        subtree[nodes[i].parent] += subtree[i]
+    slot = np.full(n, -1, dtype=np.int64)
+    next_slot = 0
+    for i, x in enumerate(nodes):
+        if x.kind == DECISION:
+            slot[i] = next_slot
+            next_slot += int(nb[x.street]) * len(x.children)
+    return BettingTree(
+        kind=kind,
+        player=np.array([x.player for x in nodes], dtype=np.int8),
+        street=np.array([x.street for x in nodes], dtype=np.int8),
+        parent=np.array([x.parent for x in nodes], dtype=np.int32),
+        action=np.array([x.action for x in nodes], dtype=np.int8),
+        child_start=child_start,
+        num_children=num_children,
+        children=children,
+        subtree_size=subtree,
+        contrib=np.array([x.contrib for x in nodes], dtype=np.float64),
+        slot=slot,
+        num_buckets=nb,
+        n_slots=next_slot,
+        action_labels=action_labels,
+        history=tuple(x.history for x in nodes),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class DealTable:
     """Chance outcomes: buckets [deal, player, street], winner (+1 player 0, -1 player 1, 0 tie), probability."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from holdem.abstraction.isomorphism import colex_rank, combo_index
+from holdem.abstraction.isomorphism import colex_rank, combo_index, sort_small
 from holdem.evaluator import evaluate7
 from holdem.solver.es import es_traverse
 from holdem.solver.rng import hash_uniform, next_u64
@@ -32,15 +32,10 @@ def deal(rng, deck, cards):
 
 @njit(cache=True)
 def _sorted_board(cards, k, out):
+    """The first k board cards (cards[4:4+k]) in ascending order, as colex ranking wants them."""
     for i in range(k):
         out[i] = cards[4 + i]
-    for i in range(1, k):
-        v = out[i]
-        j = i - 1
-        while j >= 0 and out[j] > v:
-            out[j + 1] = out[j]
-            j -= 1
-        out[j + 1] = v
+    sort_small(out, k)
 
 
 @njit(cache=True)

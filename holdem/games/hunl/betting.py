@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from holdem.games.hunl.rules import STREETS, Action, HunlRules, Kind, State
-from holdem.games.limit import compile_tree
-from holdem.games.tree import DECISION, FOLD, SHOWDOWN, BettingTree
+from holdem.games.tree import DECISION, FOLD, SHOWDOWN, BettingTree, NodeRecord, compile_tree
 
 _DEFAULT_SIZES = ((0.5, 1.0, 2.0), (0.5, 1.0), (0.75,), (0.75,))
 _DEFAULT_BUCKETS = (169, 200, 200, 200)
@@ -96,21 +95,9 @@ def abstraction_from_config(section: Mapping[str, Any] | None) -> HunlAbstractio
     return HunlAbstraction(HunlRules(sb, bb, stack), tuple(sizes), all_in, raises, buckets)
 
 
-@dataclass(slots=True)
-class _Node:
-    kind: int
-    player: int
-    street: int
-    parent: int
-    action: int
-    contrib: tuple[float, float]
-    history: str
-    children: list[int]
-
-
 def build_betting_tree(abstraction: HunlAbstraction) -> BettingTree:
     """Expand every abstract action sequence, without recursion, into the preorder flat tree."""
-    nodes: list[_Node] = []
+    nodes: list[NodeRecord] = []
     # Stack of (state, parent index, action kind); children are pushed in reverse to keep preorder.
     stack: list[tuple[State, int, int]] = [(State.initial(abstraction.rules), -1, -1)]
     while stack:
@@ -118,10 +105,10 @@ def build_betting_tree(abstraction: HunlAbstraction) -> BettingTree:
         contrib = (float(state.committed[0]), float(state.committed[1]))
         history = state.history_text()
         if state.finished:
-            node = _Node(FOLD if state.folded >= 0 else SHOWDOWN, state.folded, state.street, parent, kind,
+            node = NodeRecord(FOLD if state.folded >= 0 else SHOWDOWN, state.folded, state.street, parent, kind,
                          contrib, history, [])
         else:
-            node = _Node(DECISION, state.to_act, state.street, parent, kind, contrib, history, [])
+            node = NodeRecord(DECISION, state.to_act, state.street, parent, kind, contrib, history, [])
         nodes.append(node)
         me = len(nodes) - 1
         if parent >= 0:
