@@ -14,6 +14,7 @@ from holdem.games.tree import DECISION, FOLD, SHOWDOWN, BettingTree, NodeRecord,
 
 A_FOLD, A_CALL, A_RAISE = 0, 1, 2
 
+
 @dataclass(frozen=True, slots=True)
 class LimitRules:
     ante: float
@@ -21,6 +22,7 @@ class LimitRules:
     max_raises: int
     # Letter written into the history for an action: (action, facing_bet) -> str
     letter: Callable[[int, bool], str]
+
 
 def build_limit_tree(rules: LimitRules, num_buckets: tuple[int, ...]) -> BettingTree:
     """Expand the betting of every round into a preorder tree of flat arrays."""

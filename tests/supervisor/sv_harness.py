@@ -7,6 +7,7 @@ waits for READY=1), and conditions are awaited on the daemon's event stream, nev
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import signal
@@ -26,6 +27,7 @@ FAKE_WORKER = (PY, str(REPO / "tests" / "supervisor" / "fake_worker.py"))
 REAL_WORKER = (PY, "-m", "holdem.cli")
 
 
+@functools.cache
 def real_worker_available() -> bool:
     """The real `holdem train` is there once holdem/cli.py and the configs land."""
     if not (REPO / "holdem" / "cli.py").exists() or not (REPO / "configs" / "leduc.yaml").exists():

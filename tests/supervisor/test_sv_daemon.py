@@ -244,3 +244,21 @@ async def test_holdemctl_watch_follows_a_run_to_its_end(daemon: HoldemD, tmp_pat
     assert res["run"]["state"] == "done" and Path(res["merged"], "sources.json").exists()
     tail = ctl(daemon, "logs", "-n", "3")  # no run, no instance: the daemon's own log
     assert tail.returncode == 0 and "holdemd" in tail.stdout
+
+
+async def test_holdemctl_logs_follow_streams_new_lines(daemon: HoldemD, tmp_path: Path) -> None:
+    daemon.env["FAKE_IPS"] = "100"
+    await daemon.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "100000")
+    await daemon.wait_until(lambda s: all(i["state"] == "running" for i in s["instances"]), what="running")
+    follow = subprocess.Popen([sys.executable, "-m", "supervisor.ctl", "--socket", str(daemon.sock), "logs",
+                               "--instance", "1", "-n", "1", "-f"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert "fake worker pid" in follow.stdout.readline()  # the tail
+        out = ctl(daemon, "restart-instance", "1")  # makes new log lines: the daemon's note, the new pid
+        assert out.returncode == 0, out.stderr
+        seen = [follow.stdout.readline() for _ in range(2)]
+        assert any("restart" in line or "fake worker pid" in line for line in seen), seen
+    finally:
+        follow.terminate()
+        follow.wait(30)
+        follow.stdout.close()
