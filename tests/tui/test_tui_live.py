@@ -172,7 +172,8 @@ async def test_a_failed_run_says_why(holdemd: Holdemd, tmp_path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: run_of(app) and run_of(app).state == "failed", what="the run failed")
         table = app.screen.query_one("#runs", DataTable)
-        await until(pilot, lambda: "failed" in str(table.get_row_at(0)[1]), what="failed in the list")
+        await until(pilot, lambda: table.row_count and "failed" in str(table.get_row_at(0)[1]),
+                    what="failed in the list")
         await until(pilot, lambda: "nosuchgame" in text_of(app.screen.query_one("#detail", Static)),
                     what="the reason under the list")
         dash = await open_dashboard(app, pilot)
