@@ -5,6 +5,8 @@ probabilities, parents first), then backwards (counterfactual values, children f
 numba compiles flat loops far better, and recursive functions cannot be cached safely (numba #6061).
 
 * CFR (Zinkevich et al. 2007): simultaneous updates, the strategy is fixed for the whole iteration.
+  With linear averaging it is Linear CFR (Brown & Sandholm 2019): iteration t's regrets are weighted
+  by t too, as the convergence proof of a t-weighted average needs.
 * CFR+ (Tammelin 2014): alternating updates, regrets floored at zero, linearly weighted average.
 * DCFR (Brown & Sandholm, "Solving Imperfect-Information Games via Discounted Regret Minimization",
   2019): alternating updates; after iteration t positive regrets are scaled by t^a/(t^a+1), negative
@@ -71,7 +73,7 @@ def _forward(p, kind, player, street, child_start, num_children, children, slot,
 @njit(cache=True)
 def _backward(p, kind, player, street, child_start, num_children, children, contrib, slot,
               deal_buckets, deal_winner, deal_prob, sigma, reach_opp, reach_self, values,
-              regrets, strat_sum, avg_weight):
+              regrets, strat_sum, avg_weight, regret_weight):
     n_deals = deal_prob.shape[0]
     for n in range(kind.shape[0] - 1, -1, -1):
         if kind[n] != 0:
@@ -89,7 +91,7 @@ def _backward(p, kind, player, street, child_start, num_children, children, cont
                 v += sigma[o + a] * values[children[cs + a], d]
             values[n, d] = v
             if pl == p:
-                ro = reach_opp[n, d]
+                ro = reach_opp[n, d] * regret_weight
                 if ro != 0.0:
                     for a in range(na):
                         regrets[o + a] += ro * (values[children[cs + a], d] - v)
@@ -135,6 +137,7 @@ def full_iterations(kind, player, street, child_start, num_children, children, c
     for it in range(n_iters):
         t = float(t0 + it + 1)
         avg_weight = t if linear_avg else 1.0
+        regret_weight = t if (linear_avg and variant == CFR) else 1.0  # Linear CFR
         if variant == DCFR:
             avg_weight = 1.0  # DCFR weights the average through its gamma discount
         for p in range(2):
@@ -144,7 +147,7 @@ def full_iterations(kind, player, street, child_start, num_children, children, c
                      deal_prob, sigma, reach_opp, reach_self)
             _backward(p, kind, player, street, child_start, num_children, children, contrib, slot,
                       deal_buckets, deal_winner, deal_prob, sigma, reach_opp, reach_self, values,
-                      regrets, strat_sum, avg_weight)
+                      regrets, strat_sum, avg_weight, regret_weight)
             _after_pass(p, variant, t, alpha, beta, gamma, kind, player, street, slot, num_children,
                         num_buckets, regrets, strat_sum)
             swept += 2 * kind.shape[0] * deal_prob.shape[0]

@@ -106,7 +106,7 @@ def _deals(rules: Rules) -> list[tuple[int, ...]]:
 
 
 class ReferenceCFR:
-    """Vanilla CFR with simultaneous updates; `linear` weights iteration t's average contribution by t."""
+    """Vanilla CFR with simultaneous updates; `linear` makes it Linear CFR (regrets and average weighted by t)."""
 
     def __init__(self, rules: Rules, linear: bool = False) -> None:
         self.rules = rules
@@ -143,7 +143,7 @@ class ReferenceCFR:
         v = sum(p * x for p, x in zip(sigma, values))
         sign = 1.0 if me == 0 else -1.0
         d = delta.setdefault(key, [0.0] * len(acts))
-        cf = reach[1 - me] * chance
+        cf = reach[1 - me] * chance * (self.t if self.linear else 1.0)
         for i, x in enumerate(values):
             d[i] += cf * sign * (x - v)
         w = float(self.t) if self.linear else 1.0
