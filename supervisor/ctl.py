@@ -167,13 +167,21 @@ async def _watch(c: Client, args: argparse.Namespace) -> int:
                 state["run"] = ev["state"]
             elif k in insts:
                 insts[k]["state"] = ev["state"]
-                if ev["state"] == "backoff":
-                    insts[k]["restarts"] += 1
+
+    async def resync() -> None:
+        """State changes carry no counters: take iterations and restarts from the daemon."""
+        fresh = RunInfo.from_dict((await c.call("status", {"run": run.id}))["runs"][0])
+        state["run"] = fresh.state
+        for i in fresh.instances:
+            insts[i.index].update(state=i.state, iter=i.iter, target=i.target_iters or 0, restarts=i.restarts,
+                                  ips=i.ips)
 
     with Live(_render(run.id, state["run"], insts), refresh_per_second=4, transient=False) as live:
         last = 0.0
         async for ev in c.subscribe({"run": run.id}):
             apply(ev)
+            if ev.get("event") == "state":
+                await resync()
             now = time.monotonic()
             if now - last > 0.2 or ev.get("event") == "state":
                 live.update(_render(run.id, state["run"], insts))
