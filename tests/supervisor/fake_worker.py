@@ -4,7 +4,7 @@ Used where the real solver is beside the point (the socket-abuse tests, the load
 fallback) and to build deliberately broken children. Deterministic: the checkpoint bytes are a
 pure function of (seed, iteration), so resumed == uninterrupted, like the real worker.
 Knobs (environment): FAKE_IPS iterations/s (default 2000), FAKE_PROGRESS_S event interval
-(0.05), FAKE_CKPT_EVERY iterations (500), FAKE_SURVIVE_EPIPE, FAKE_MODE crash|exit2|hang|bigline|silent (instances
+(0.05), FAKE_CKPT_EVERY iterations (500), FAKE_SURVIVE_EPIPE, FAKE_PREPARE=exit2, FAKE_MODE crash|exit2|hang|bigline|silent (instances
 whose dir ends with /$FAKE_ONLY_INDEX only, if that is set).
 """
 
@@ -78,7 +78,7 @@ def train(args: argparse.Namespace) -> int:
     stop = {"flag": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
     emit("started", start, pid=os.getpid(), target_iters=args.iters, resumed_from=start if args.resume else None)
-    print(f"fake worker pid {os.getpid()} from {start}", file=sys.stderr, flush=True)
+    print(f"fake worker pid {os.getpid()} from {start}: {' '.join(sys.argv[1:])}", file=sys.stderr, flush=True)
     if mode == "crash":
         return 3
     if mode == "bigline":
@@ -131,6 +131,9 @@ def main() -> int:
         return train(args)
     if args.cmd == "prepare":
         emit("started", 0, pid=os.getpid())
+        if os.environ.get("FAKE_PREPARE") == "exit2":
+            emit("error", 0, message="fake: cannot build buckets", permanent=True)
+            return 2
         emit("done", 0)
         return 0
     emit("started", 0, pid=os.getpid())

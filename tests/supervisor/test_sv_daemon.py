@@ -262,3 +262,30 @@ async def test_holdemctl_logs_follow_streams_new_lines(daemon: HoldemD, tmp_path
         follow.terminate()
         follow.wait(30)
         follow.stdout.close()
+
+
+async def test_a_time_budget_gives_every_instance_the_whole_budget(tmp_path: Path) -> None:
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "1000"}, args=FAST)
+    try:
+        await d.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--time-budget", "1")
+        st = await d.wait_until(done, what="run done")
+        assert st["state"] == "done" and st["time_budget_s"] == 1.0 and st["iters"] is None
+        for inst in st["instances"]:
+            log = (Path(inst["dir"]) / "train.log").read_text()
+            assert "--time-budget 1 " in log and "--iters" not in log
+            assert inst["iter"] >= 500  # about a second's worth each, not half of it
+    finally:
+        await d.stop()
+
+
+async def test_a_failed_prepare_fails_the_run_before_any_instance_starts(tmp_path: Path) -> None:
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_PREPARE": "exit2"}, args=FAST)
+    try:
+        await d.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "100")
+        st = await d.wait_until(done, what="run failed")
+        assert st["state"] == "failed" and st["phase"] == "prepare"
+        assert "prepare failed" in st["reason"] and "exit code 2" in st["reason"]
+        assert all(i["state"] == "stopped" and i["restarts"] == 0 for i in st["instances"])
+        assert "fake: cannot build buckets" in st["reason"]
+    finally:
+        await d.stop()
