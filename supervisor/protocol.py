@@ -218,17 +218,22 @@ class DaemonUnavailable(ProtocolError):
         super().__init__(ErrorCode.UNAVAILABLE.value, message)
 
 
-def encode(obj: Mapping[str, Any]) -> bytes:
-    """One JSON Lines frame. Compact separators: progress lines are the daemon's hot path."""
-    return json.dumps(obj, separators=(",", ":"), default=_json_default).encode() + b"\n"
-
-
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+# One encoder for the process: json.dumps with non-default options builds a new one per call,
+# and progress events are the daemon's hot path.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_json_default)
+
+
+def encode(obj: Mapping[str, Any]) -> bytes:
+    """One JSON Lines frame, compact."""
+    return _ENCODER.encode(obj).encode() + b"\n"
 
 
 def decode(line: bytes | str) -> dict[str, Any]:
