@@ -106,7 +106,7 @@ def export_policy(loaded: LoadedPolicy) -> dict[str, Any]:
     infosets: dict[str, dict[str, float]] = {}
     for node, bucket in g.infosets():
         na = int(g.tree.num_children[node])
-        o = int(g.tree.slot[node]) + bucket * na
+        o = g.tree.offset(node, bucket)
         probs = loaded.policy[o: o + na]
         infosets[g.infoset_key(node, bucket)] = {a: float(p) for a, p in zip(action_letters(g, node), probs)}
     return {"format": POLICY_FORMAT, "version": POLICY_VERSION, "game": g.name, "game_hash": g.digest(),
@@ -136,7 +136,7 @@ def _load_export(path: Path) -> LoadedPolicy:
         probs = np.array([float(entry[a]) for a in letters])
         if np.any(probs < 0) or abs(probs.sum() - 1.0) > 1e-6:
             raise PolicyError(f"{path}: infoset {key!r} probabilities must be >= 0 and sum to 1")
-        o = int(game.tree.slot[node]) + bucket * len(letters)
+        o = game.tree.offset(node, bucket)
         policy[o: o + len(letters)] = probs / probs.sum()
     return LoadedPolicy(game, int(data.get("iteration", 0)), policy, None, path)
 
@@ -144,7 +144,7 @@ def _load_export(path: Path) -> LoadedPolicy:
 def root_weight(game: Game, strategy_sum: np.ndarray) -> float:
     """Total iteration weight in a strategy sum: what the root infosets have accumulated."""
     t = game.tree
-    return float(strategy_sum[t.slot[0]: t.slot[0] + t.num_children[0] * t.num_buckets[t.street[0]]].sum())
+    return float(strategy_sum[t.node_slots(0)].sum())
 
 
 def merge_policies(sources: list[Path], buckets_root: Path | None = None) -> tuple[LoadedPolicy, list[dict[str, Any]]]:

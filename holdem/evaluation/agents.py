@@ -133,6 +133,7 @@ class BlueprintAgent:
         self.num_children = t.num_children.tolist()
         self.children = t.children.tolist()
         self.slot = t.slot.tolist()
+        self.bucket_stride = t.bucket_stride.tolist()
         self.states: dict[int, State] = {0: State.initial(g.abstraction.rules)}
         self.menus: dict[int, _NodeMenu] = {}
         self.deal_buckets = np.zeros((0, 2, 4), dtype=np.int64)
@@ -192,7 +193,7 @@ class BlueprintAgent:
         node = self.node
         menu = self.menu(node)
         na = self.num_children[node]
-        o = self.slot[node] + self.hand_buckets[self.street[node]] * na
+        o = self.slot[node] + self.hand_buckets[self.street[node]] * self.bucket_stride[node]
         u = rng.random()
         i = na - 1
         acc = 0.0

@@ -11,7 +11,10 @@ A game is two tables:
 
 An information set is a pair (decision node, bucket of the acting player on that node's street).
 Regret and strategy tables are flat: infoset (n, b) owns ``num_children[n]`` slots from
-``slot[n] + b * num_children[n]``.
+``slot[n] + b * bucket_stride[n]``. Small games lay them out node-major (stride = the node's action
+count: a node's infosets are contiguous); hold'em lays them out bucket-major within each street
+(stride = the street's total action count), so that one traversal, whose bucket is fixed per street,
+reads neighbouring nodes from neighbouring memory instead of one cache line apart per node.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ class BettingTree:
     children: np.ndarray  # int32 [m]
     subtree_size: np.ndarray  # int32 [n]
     contrib: np.ndarray  # float64 [n, 2]: chips each player has put in at this node
-    slot: np.ndarray  # int64 [n]: first table slot of the node's infosets, -1 if not a decision
+    slot: np.ndarray  # int64 [n]: table slot of the node's bucket-0 infoset, -1 if not a decision
+    bucket_stride: np.ndarray  # int64 [n]: slots between the node's infosets of consecutive buckets
     num_buckets: np.ndarray  # int32 [streets]
     n_slots: int
     action_labels: tuple[str, ...]
@@ -57,6 +61,16 @@ class BettingTree:
 
     def decision_nodes(self) -> np.ndarray:
         return np.flatnonzero(self.kind == DECISION)
+
+    def offset(self, node: int, bucket: int) -> int:
+        """First slot of infoset (node, bucket)."""
+        return int(self.slot[node]) + bucket * int(self.bucket_stride[node])
+
+    def node_slots(self, node: int) -> np.ndarray:
+        """Every slot of a decision node, as [bucket, action] indices into the tables."""
+        nb = int(self.num_buckets[self.street[node]])
+        na = int(self.num_children[node])
+        return self.slot[node] + np.arange(nb)[:, None] * self.bucket_stride[node] + np.arange(na)[None, :]
 
     def n_infosets(self) -> int:
         nodes = self.decision_nodes()
@@ -77,7 +91,8 @@ class NodeRecord:
     children: list[int]
 
 
-def compile_tree(nodes: list[NodeRecord], num_buckets: tuple[int, ...], action_labels: tuple[str, ...]) -> BettingTree:
+def compile_tree(nodes: list[NodeRecord], num_buckets: tuple[int, ...], action_labels: tuple[str, ...],
+                 bucket_major: bool = False) -> BettingTree:
     """Flat arrays of a preorder list of node records (a node's children listed in action order)."""
     n = len(nodes)
     nb = np.asarray(num_buckets, dtype=np.int32)
@@ -90,11 +105,27 @@ def compile_tree(nodes: list[NodeRecord], num_buckets: tuple[int, ...], action_l
     for i in range(n - 1, 0, -1):  # children come after parents in preorder
         subtree[nodes[i].parent] += subtree[i]
     slot = np.full(n, -1, dtype=np.int64)
+    stride = np.zeros(n, dtype=np.int64)
     next_slot = 0
-    for i, x in enumerate(nodes):
-        if x.kind == DECISION:
-            slot[i] = next_slot
-            next_slot += int(nb[x.street]) * len(x.children)
+    if bucket_major:
+        width = [0] * len(nb)  # actions of all decision nodes of a street
+        local = [0] * n
+        for i, x in enumerate(nodes):
+            if x.kind == DECISION:
+                local[i] = width[x.street]
+                width[x.street] += len(x.children)
+        base = np.concatenate([[0], np.cumsum(np.array(width, dtype=np.int64) * nb)])
+        for i, x in enumerate(nodes):
+            if x.kind == DECISION:
+                slot[i] = base[x.street] + local[i]
+                stride[i] = width[x.street]
+        next_slot = int(base[-1])
+    else:
+        for i, x in enumerate(nodes):
+            if x.kind == DECISION:
+                slot[i] = next_slot
+                stride[i] = len(x.children)
+                next_slot += int(nb[x.street]) * len(x.children)
     return BettingTree(
         kind=kind,
         player=np.array([x.player for x in nodes], dtype=np.int8),
@@ -107,6 +138,7 @@ def compile_tree(nodes: list[NodeRecord], num_buckets: tuple[int, ...], action_l
         subtree_size=subtree,
         contrib=np.array([x.contrib for x in nodes], dtype=np.float64),
         slot=slot,
+        bucket_stride=stride,
         num_buckets=nb,
         n_slots=next_slot,
         action_labels=action_labels,
@@ -155,9 +187,7 @@ class Game:
 
     def infoset_slots(self) -> np.ndarray:
         """First slot of every infoset, in the order of infosets()."""
-        out = [
-            int(self.tree.slot[n]) + b * int(self.tree.num_children[n]) for n, b in self.infosets()
-        ]
+        out = [self.tree.offset(n, b) for n, b in self.infosets()]
         return np.asarray(out, dtype=np.int64)
 
     def digest(self) -> str:

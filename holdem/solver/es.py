@@ -24,7 +24,7 @@ from holdem.solver.rng import hash_uniform, uniform
 
 @njit(cache=True)
 def es_traverse(p, buckets, winner, kind, player, street, child_start, num_children, children,
-                subtree_size, contrib, slot, regrets, strat_sum, regret_weight, avg_weight, prune,
+                subtree_size, contrib, slot, stride, regrets, strat_sum, regret_weight, avg_weight, prune,
                 prune_threshold, rng, selected, order, sigma, sampled, values):
     """One external-sampling traversal for player p on one deal; returns the nodes visited.
 
@@ -47,7 +47,7 @@ def es_traverse(p, buckets, winner, kind, player, street, child_start, num_child
             pl = player[i]
             na = num_children[i]
             cs = child_start[i]
-            o = slot[i] + buckets[pl, street[i]] * na
+            o = slot[i] + buckets[pl, street[i]] * stride[i]
             so = (n_visit - 1) * sigma_stride  # by visit, not node: the scratch stays small and hot
             regret_match(regrets, o, na, sigma, so)
             if pl == p:
@@ -80,7 +80,7 @@ def es_traverse(p, buckets, winner, kind, player, street, child_start, num_child
             values[i] = values[children[cs + sampled[i]]]
             continue
         na = num_children[i]
-        o = slot[i] + buckets[p, street[i]] * na
+        o = slot[i] + buckets[p, street[i]] * stride[i]
         so = k * sigma_stride
         v = 0.0
         for a in range(na):
@@ -111,7 +111,7 @@ def sample_deal(rng, cdf):
 
 @njit(cache=True, nogil=True)  # nogil: the heartbeat thread reports while it runs
 def es_iterations_enumerated(deal_buckets, deal_winner, deal_cdf, kind, player, street, child_start,
-                             num_children, children, subtree_size, contrib, slot, regrets, strat_sum,
+                             num_children, children, subtree_size, contrib, slot, stride, regrets, strat_sum,
                              rng, t0, n_iters, linear_regrets, linear_avg, prune_enabled,
                              prune_threshold, prune_probability, prune_start, selected, order, sigma,
                              sampled, values):
@@ -132,7 +132,7 @@ def es_iterations_enumerated(deal_buckets, deal_winner, deal_cdf, kind, player, 
             d = sample_deal(rng, deal_cdf)
             visits += es_traverse(p, deal_buckets[d], deal_winner[d], kind, player, street,
                                   child_start, num_children, children, subtree_size, contrib, slot,
-                                  regrets, strat_sum, rw, aw, prune, prune_threshold, rng, selected,
+                                  stride, regrets, strat_sum, rw, aw, prune, prune_threshold, rng, selected,
                                   order, sigma, sampled, values)
     return visits
 

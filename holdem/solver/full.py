@@ -23,14 +23,14 @@ CFR, CFR_PLUS, DCFR = 0, 1, 2
 
 
 @njit(cache=True)
-def compute_strategy(regrets, kind, street, slot, num_children, num_buckets, sigma):
+def compute_strategy(regrets, kind, street, slot, stride, num_children, num_buckets, sigma):
     """Current strategy of every infoset, computed once per pass before any regret changes."""
     for n in range(kind.shape[0]):
         if kind[n] != 0:
             continue
         na = num_children[n]
         for b in range(num_buckets[street[n]]):
-            o = slot[n] + b * na
+            o = slot[n] + b * stride[n]
             regret_match(regrets, o, na, sigma, o)
 
 
@@ -47,7 +47,7 @@ def terminal_value(kind, folder, c_me, c_opp, winner_for_me, me):
 
 
 @njit(cache=True)
-def _forward(p, kind, player, street, child_start, num_children, children, slot, deal_buckets,
+def _forward(p, kind, player, street, child_start, num_children, children, slot, stride, deal_buckets,
              deal_prob, sigma, reach_opp, reach_self):
     n_deals = deal_prob.shape[0]
     for d in range(n_deals):
@@ -61,7 +61,7 @@ def _forward(p, kind, player, street, child_start, num_children, children, slot,
         for a in range(na):
             c = children[child_start[n] + a]
             for d in range(n_deals):
-                s = sigma[slot[n] + deal_buckets[d, pl, street[n]] * na + a]
+                s = sigma[slot[n] + deal_buckets[d, pl, street[n]] * stride[n] + a]
                 if pl == p:
                     reach_self[c, d] = reach_self[n, d] * s
                     reach_opp[c, d] = reach_opp[n, d]
@@ -71,7 +71,7 @@ def _forward(p, kind, player, street, child_start, num_children, children, slot,
 
 
 @njit(cache=True)
-def _backward(p, kind, player, street, child_start, num_children, children, contrib, slot,
+def _backward(p, kind, player, street, child_start, num_children, children, contrib, slot, stride,
               deal_buckets, deal_winner, deal_prob, sigma, reach_opp, reach_self, values,
               regrets, strat_sum, avg_weight, regret_weight):
     n_deals = deal_prob.shape[0]
@@ -85,7 +85,7 @@ def _backward(p, kind, player, street, child_start, num_children, children, cont
         pl = player[n]
         cs = child_start[n]
         for d in range(n_deals):
-            o = slot[n] + deal_buckets[d, pl, street[n]] * na
+            o = slot[n] + deal_buckets[d, pl, street[n]] * stride[n]
             v = 0.0
             for a in range(na):
                 v += sigma[o + a] * values[children[cs + a], d]
@@ -102,7 +102,7 @@ def _backward(p, kind, player, street, child_start, num_children, children, cont
 
 
 @njit(cache=True)
-def _after_pass(p, variant, t, alpha, beta, gamma, kind, player, street, slot, num_children,
+def _after_pass(p, variant, t, alpha, beta, gamma, kind, player, street, slot, stride, num_children,
                 num_buckets, regrets, strat_sum):
     """CFR+ floors the traverser's regrets at zero; DCFR discounts them and its strategy sum."""
     if variant == CFR:
@@ -115,20 +115,20 @@ def _after_pass(p, variant, t, alpha, beta, gamma, kind, player, street, slot, n
     for n in range(kind.shape[0]):
         if kind[n] != 0 or player[n] != p:
             continue
-        lo = slot[n]
-        hi = lo + num_children[n] * num_buckets[street[n]]
-        for i in range(lo, hi):
-            r = regrets[i]
-            if variant == CFR_PLUS:
-                if r < 0.0:
-                    regrets[i] = 0.0
-            else:
-                regrets[i] = r * (pos if r > 0.0 else neg)
-                strat_sum[i] *= disc
+        for b in range(num_buckets[street[n]]):
+            lo = slot[n] + b * stride[n]
+            for i in range(lo, lo + num_children[n]):
+                r = regrets[i]
+                if variant == CFR_PLUS:
+                    if r < 0.0:
+                        regrets[i] = 0.0
+                else:
+                    regrets[i] = r * (pos if r > 0.0 else neg)
+                    strat_sum[i] *= disc
 
 
 @njit(cache=True, nogil=True)  # nogil: the heartbeat thread reports while it runs
-def full_iterations(kind, player, street, child_start, num_children, children, contrib, slot,
+def full_iterations(kind, player, street, child_start, num_children, children, contrib, slot, stride,
                     num_buckets, deal_buckets, deal_winner, deal_prob, regrets, strat_sum, sigma,
                     reach_opp, reach_self, values, t0, n_iters, variant, linear_avg, alpha, beta,
                     gamma):
@@ -142,13 +142,13 @@ def full_iterations(kind, player, street, child_start, num_children, children, c
             avg_weight = 1.0  # DCFR weights the average through its gamma discount
         for p in range(2):
             if p == 0 or variant != CFR:  # vanilla CFR keeps one strategy for both passes
-                compute_strategy(regrets, kind, street, slot, num_children, num_buckets, sigma)
-            _forward(p, kind, player, street, child_start, num_children, children, slot, deal_buckets,
+                compute_strategy(regrets, kind, street, slot, stride, num_children, num_buckets, sigma)
+            _forward(p, kind, player, street, child_start, num_children, children, slot, stride, deal_buckets,
                      deal_prob, sigma, reach_opp, reach_self)
-            _backward(p, kind, player, street, child_start, num_children, children, contrib, slot,
+            _backward(p, kind, player, street, child_start, num_children, children, contrib, slot, stride,
                       deal_buckets, deal_winner, deal_prob, sigma, reach_opp, reach_self, values,
                       regrets, strat_sum, avg_weight, regret_weight)
-            _after_pass(p, variant, t, alpha, beta, gamma, kind, player, street, slot, num_children,
+            _after_pass(p, variant, t, alpha, beta, gamma, kind, player, street, slot, stride, num_children,
                         num_buckets, regrets, strat_sum)
             swept += 2 * kind.shape[0] * deal_prob.shape[0]
     return swept

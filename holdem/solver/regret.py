@@ -29,14 +29,14 @@ def regret_match(regrets, base, n_actions, out, out_base):
 
 
 @njit(cache=True)
-def normalise_per_infoset(sums, kind, street, slot, num_children, num_buckets, out):
+def normalise_per_infoset(sums, kind, street, slot, stride, num_children, num_buckets, out):
     """Average strategy: strategy sums normalised within every infoset, uniform where never reached."""
     for n in range(kind.shape[0]):
         if kind[n] != 0:
             continue
         na = num_children[n]
         for b in range(num_buckets[street[n]]):
-            o = slot[n] + b * na
+            o = slot[n] + b * stride[n]
             total = 0.0
             for a in range(na):
                 total += sums[o + a]
@@ -46,8 +46,9 @@ def normalise_per_infoset(sums, kind, street, slot, num_children, num_buckets, o
 
 def average_strategy(tree, strategy_sum: np.ndarray) -> np.ndarray:
     out = np.empty(tree.n_slots, dtype=np.float64)
-    normalise_per_infoset(strategy_sum, tree.kind, tree.street, tree.slot, tree.num_children,
-                          tree.num_buckets, out)
+    out[:] = 0.0  # slots outside every infoset (none today) stay defined
+    normalise_per_infoset(strategy_sum, tree.kind, tree.street, tree.slot, tree.bucket_stride,
+                          tree.num_children, tree.num_buckets, out)
     return out
 
 
@@ -63,9 +64,7 @@ def average_positive_regret(tree, regrets: np.ndarray, total_weight: float) -> f
     best = 0.0
     count = 0
     for n in nodes:
-        na = int(tree.num_children[n])
-        nb = int(tree.num_buckets[tree.street[n]])
-        block = regrets[tree.slot[n]: tree.slot[n] + na * nb].reshape(nb, na)
+        block = regrets[tree.node_slots(int(n))]
         best += float(np.maximum(block.max(axis=1), 0.0).sum())
-        count += nb
+        count += block.shape[0]
     return best / max(count, 1) / total_weight

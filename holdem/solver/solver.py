@@ -78,7 +78,7 @@ class Solver:
         if self._full:
             visits = full.full_iterations(
                 t.kind, t.player, t.street, t.child_start, t.num_children, t.children, t.contrib,
-                t.slot, t.num_buckets, dl.buckets, dl.winner, dl.prob, self.regrets,
+                t.slot, t.bucket_stride, t.num_buckets, dl.buckets, dl.winner, dl.prob, self.regrets,
                 self.strategy_sum, *self._work, self.iteration, n_iters,
                 _FULL_VARIANT[s.algorithm], s.linear_averaging, s.dcfr_alpha, s.dcfr_beta,
                 s.dcfr_gamma)
@@ -88,13 +88,13 @@ class Solver:
                 BINOM, CARD_PERMS, b.preflop, b.flop, b.turn, b.river, b.board3_id, b.board3_perm,
                 b.board4_id, b.board4_perm, b.board5_id, b.board5_perm, t.kind, t.player, t.street,
                 t.child_start, t.num_children, t.children, t.subtree_size, t.contrib, t.slot,
-                self.regrets, self.strategy_sum, self.rng, self.iteration, n_iters, s.linear_regrets,
+                t.bucket_stride, self.regrets, self.strategy_sum, self.rng, self.iteration, n_iters, s.linear_regrets,
                 s.linear_averaging, s.prune, s.prune_threshold, s.prune_probability, s.prune_start,
                 *self._work)
         else:
             visits = es.es_iterations_enumerated(
                 dl.buckets, dl.winner, self._cdf, t.kind, t.player, t.street, t.child_start,
-                t.num_children, t.children, t.subtree_size, t.contrib, t.slot, self.regrets,
+                t.num_children, t.children, t.subtree_size, t.contrib, t.slot, t.bucket_stride, self.regrets,
                 self.strategy_sum, self.rng, self.iteration, n_iters, s.linear_regrets,
                 s.linear_averaging, s.prune, s.prune_threshold, s.prune_probability, s.prune_start,
                 *self._work)

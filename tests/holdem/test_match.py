@@ -166,7 +166,7 @@ def always_smallest_raise(game) -> Blueprint:
         acts = t.action[kids].tolist()
         pick = acts.index(2) if 2 in acts else acts.index(1)
         for b in range(int(t.num_buckets[t.street[n]])):
-            policy[t.slot[n] + b * len(acts) + pick] = 1.0
+            policy[t.offset(int(n), b) + pick] = 1.0
     return Blueprint(game, policy, 0, game.buckets.path)
 
 

@@ -23,7 +23,7 @@ def test_numba_cfr_agrees_with_the_python_reference(rules, linear):
     for node, bucket in game.infosets():
         key = game.infoset_key(node, bucket)
         na = int(game.tree.num_children[node])
-        o = int(game.tree.slot[node]) + bucket * na
+        o = game.tree.offset(node, bucket)
         np.testing.assert_allclose(avg[o: o + na], ref_avg[key], atol=1e-12, err_msg=key)
         np.testing.assert_allclose(solver.regrets[o: o + na], ref.regrets[key], atol=1e-12, err_msg=key)
 

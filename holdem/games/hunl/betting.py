@@ -117,7 +117,7 @@ def build_betting_tree(abstraction: HunlAbstraction) -> BettingTree:
             for action in reversed(abstraction.actions(state)):
                 stack.append((state.apply(action), me, int(action.kind)))
     # Children were appended in the order they were popped, which is the menu's order.
-    return compile_tree(nodes, abstraction.buckets, ("fold", "call", "raise"))
+    return compile_tree(nodes, abstraction.buckets, ("fold", "call", "raise"), bucket_major=True)
 
 
 def tree_report(abstraction: HunlAbstraction, tree: BettingTree, instances: int = 1) -> dict[str, Any]:
