@@ -218,7 +218,8 @@ class InstanceSupervisor:
                 self._set_state(InstanceState.RUNNING, None)
             self.ctx.publish({"event": EventKind.PROGRESS.value, "run": self.ctx.run_id, "instance": self.index,
                               "iter": self.iter, "target_iters": self.target_iters, "ips": self.ips,
-                              "elapsed_s": self.elapsed_s, "t": ev.get("t"), "t_recv": t_recv})
+                              "elapsed_s": self.elapsed_s, "metrics": ev.get("metrics") or {},
+                              "t": ev.get("t"), "t_recv": t_recv})
         elif kind == "started":
             if isinstance(ev.get("target_iters"), int):
                 self.target_iters = ev["target_iters"]

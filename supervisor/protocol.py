@@ -32,7 +32,8 @@ Methods (params -> result)
     train.log; without `index` the run's run.log (states, phases); without both the daemon's log.
 
 Subscribe events (lines without "id", after the subscribe reply)
-    {"event": "progress", "run", "instance", "iter", "target_iters", "ips", "elapsed_s", "t", "t_recv"}
+    {"event": "progress", "run", "instance", "iter", "target_iters", "ips", "elapsed_s", "metrics", "t", "t_recv"}
+        `metrics` is the worker's own (e.g. exploitability, avg_regret; a value may be null).
         `t` is the child's own timestamp (when it wrote the line), `t_recv` when the daemon read it.
     {"event": "state", "run", "instance" (null for the run itself), "state", "reason", "t"}
     {"event": "checkpoint", "run", "instance", "iter", "path", "t"}

@@ -77,9 +77,10 @@ class TimePlot(PlotextPlot):
             side = "right" if s.right else "left"
             plt.plot(xs, s.history.values(), label=s.label, color=s.color, marker="braille", yside=side)
             values = s.history.values()
-            log = self.log_y and min(values) > 0
-            if log:
-                plt.yscale("log", yside=side)
+            # Linear for now: plotext's log axis raised a math domain error on live daemon data (its
+            # scale is chosen per side, not per series); `log_y` is kept for when that is fixed.
+            log = False
+            plt.yscale("log" if log else "linear", yside=side)  # a figure keeps its last scale
             marks = ticks(min(values), max(values), log=log)
             plt.yticks(marks, [self.value_format(v) for v in marks], yside=side)
         plt.xlabel(xlabel)
