@@ -1,0 +1,65 @@
+"""Hold'em training speed on one core: prints one JSON object.
+
+For configs/quickstart.yaml and configs/hunl-default.yaml: iterations/s and node visits/s of the
+sampled ES-MCCFR kernel after a warm-up, the instance's resident memory (bucket tables are mmapped
+and shared between instances, so they are reported apart), and 7-card evaluations/s.
+
+    .venv/bin/python benchmarks/hunl_speed.py [--seconds 10] [--buckets-root DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import time
+from pathlib import Path
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import yaml  # noqa: E402
+
+from holdem.cards import random_hands  # noqa: E402
+from holdem.evaluator import evaluate_batch  # noqa: E402
+from holdem.games.hunl.game import load_hunl  # noqa: E402
+from holdem.solver.solver import Solver, SolverSettings  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def measure(config: str, root: Path, seconds: float) -> dict:
+    section = yaml.safe_load((REPO / "configs" / config).read_text())["hunl"]
+    game = load_hunl(section, root)
+    solver = Solver(game, SolverSettings("es-mccfr"), seed=1)
+    solver.run(2_000)  # compile and warm the caches
+    iters = visits = 0
+    cpu0 = time.process_time()
+    while time.process_time() - cpu0 < seconds:
+        visits += solver.run(20_000)
+        iters += 20_000
+    cpu = time.process_time() - cpu0
+    bucket_bytes = sum(a.nbytes for a in (game.buckets.flop, game.buckets.turn, game.buckets.river))
+    return {"config": config, "iterations_per_cpu_s": round(iters / cpu), "node_visits_per_cpu_s": round(visits / cpu),
+            "table_bytes": 2 * solver.regrets.nbytes, "bucket_bytes_shared": bucket_bytes,
+            "max_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--buckets-root", type=Path,
+                   default=Path(os.environ.get("HOLDEM_BUCKETS", Path.home() / ".cache/holdem/buckets")))
+    args = p.parse_args()
+    hands = random_hands(5_000_000, 7, 1)
+    evaluate_batch(hands[:10])
+    cpu0 = time.process_time()
+    evaluate_batch(hands)
+    evals = len(hands) / (time.process_time() - cpu0)
+    out = {"benchmark": "hunl_speed", "load_average": os.getloadavg(), "evaluations_per_cpu_s": round(evals),
+           "configs": [measure(c, args.buckets_root, args.seconds) for c in ("quickstart.yaml", "hunl-default.yaml")]}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
