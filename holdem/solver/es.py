@@ -95,6 +95,19 @@ def es_traverse(p, buckets, winner, kind, player, street, child_start, num_child
 
 
 
+@njit(cache=True, inline="always")
+def iteration_schedule(t, linear_regrets, linear_avg, prune_enabled, prune_start, prune_probability):
+    """Regret weight, average weight and whether iteration t prunes: functions of t alone.
+
+    Whether t prunes is a hash of t, not a draw from rng: pruning never shifts the sample stream,
+    so a run that prunes nothing is bit-identical to one with pruning off.
+    """
+    rw = float(t) if linear_regrets else 1.0
+    aw = float(t) if linear_avg else 1.0
+    prune = prune_enabled and t >= prune_start and hash_uniform(t) < prune_probability
+    return rw, aw, prune
+
+
 @njit(cache=True)
 def sample_deal(rng, cdf):
     x = uniform(rng)
@@ -122,12 +135,8 @@ def es_iterations_enumerated(deal_buckets, deal_winner, deal_cdf, kind, player, 
     """
     visits = 0
     for it in range(n_iters):
-        t = t0 + it + 1
-        rw = float(t) if linear_regrets else 1.0
-        aw = float(t) if linear_avg else 1.0
-        # Whether iteration t prunes is a hash of t, not a draw from rng: pruning never shifts the
-        # sample stream, so a run that prunes nothing is bit-identical to one with pruning off.
-        prune = prune_enabled and t >= prune_start and hash_uniform(t) < prune_probability
+        rw, aw, prune = iteration_schedule(t0 + it + 1, linear_regrets, linear_avg, prune_enabled, prune_start,
+                                           prune_probability)
         for p in range(2):
             d = sample_deal(rng, deal_cdf)
             visits += es_traverse(p, deal_buckets[d], deal_winner[d], kind, player, street,

@@ -13,8 +13,8 @@ from numba import njit
 
 from holdem.abstraction.isomorphism import colex_rank, combo_index, sort_small
 from holdem.evaluator import evaluate7
-from holdem.solver.es import es_traverse
-from holdem.solver.rng import hash_uniform, next_u64
+from holdem.solver.es import es_traverse, iteration_schedule
+from holdem.solver.rng import next_u64
 
 
 @njit(cache=True)
@@ -77,10 +77,8 @@ def es_iterations_hunl(binom, card_perms, preflop, flop, turn, river, b3_id, b3_
     buckets = np.empty((2, 4), dtype=np.int64)
     visits = 0
     for it in range(n_iters):
-        t = t0 + it + 1
-        rw = float(t) if linear_regrets else 1.0
-        aw = float(t) if linear_avg else 1.0
-        prune = prune_enabled and t >= prune_start and hash_uniform(t) < prune_probability
+        rw, aw, prune = iteration_schedule(t0 + it + 1, linear_regrets, linear_avg, prune_enabled, prune_start,
+                                           prune_probability)
         for p in range(2):
             deal(rng, deck, cards)
             winner = deal_buckets(cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id,
