@@ -18,45 +18,68 @@ import numpy as np
 from numba import njit
 
 from holdem.solver.full import terminal_value
+from holdem.solver.prefetch import prefetch
 from holdem.solver.regret import regret_match
 from holdem.solver.rng import hash_uniform, uniform
 
 
+# Columns of the packed node table: every field the traversal reads of a node, in one 32-byte row,
+# so that a visit costs one cache line instead of one per field array.
+KIND, PLAYER, STREET, N_CHILDREN, CHILD_START, SUBTREE, SLOT, STRIDE = range(8)
+
+
+def pack_nodes(tree) -> np.ndarray:
+    """The traversal's int32 [n, 8] view of a betting tree (columns KIND .. STRIDE)."""
+    if tree.n_slots >= 2**31:
+        raise ValueError(f"the tables have {tree.n_slots:,} slots; the traversal indexes at most 2^31 - 1")
+    nodes = np.empty((tree.n_nodes, 8), dtype=np.int32)
+    for column, field in ((KIND, tree.kind), (PLAYER, tree.player), (STREET, tree.street),
+                          (N_CHILDREN, tree.num_children), (CHILD_START, tree.child_start),
+                          (SUBTREE, tree.subtree_size), (SLOT, tree.slot), (STRIDE, tree.bucket_stride)):
+        nodes[:, column] = field
+    return nodes
+
+
 @njit(cache=True)
-def es_traverse(p, buckets, winner, kind, player, street, child_start, num_children, children,
-                subtree_size, contrib, slot, stride, regrets, strat_sum, regret_weight, avg_weight, prune,
+def es_traverse(p, buckets, winner, nodes, children, contrib, regrets, strat_sum, regret_weight, avg_weight, prune,
                 prune_threshold, rng, selected, order, sigma, sampled, values):
     """One external-sampling traversal for player p on one deal; returns the nodes visited.
 
-    Scratch arrays (selected: bool[n] all False on entry and exit; order: int32[n]; sigma:
-    float64[n * max_actions]; sampled: int32[n]; values: float64[n]) are reused across calls.
+    nodes is pack_nodes(tree). Scratch arrays (selected: bool[n] all False on entry and exit; order:
+    int32[n]; sigma: float64[n * max_actions]; sampled: int32[n]; values: float64[n]) are reused.
+    A node's table rows are prefetched when it is selected, so that the misses of siblings overlap.
     """
-    n_nodes = kind.shape[0]
+    n_nodes = nodes.shape[0]
     sigma_stride = sigma.shape[0] // n_nodes
     n_visit = 0
     selected[0] = True
     i = 0
     while i < n_nodes:
         if not selected[i]:
-            i += subtree_size[i]
+            i += nodes[i, SUBTREE]
             continue
         selected[i] = False
         order[n_visit] = i
         n_visit += 1
-        if kind[i] == 0:
-            pl = player[i]
-            na = num_children[i]
-            cs = child_start[i]
-            o = slot[i] + buckets[pl, street[i]] * stride[i]
+        if nodes[i, KIND] == 0:
+            pl = nodes[i, PLAYER]
+            na = nodes[i, N_CHILDREN]
+            cs = nodes[i, CHILD_START]
+            o = nodes[i, SLOT] + buckets[pl, nodes[i, STREET]] * nodes[i, STRIDE]
             so = (n_visit - 1) * sigma_stride  # by visit, not node: the scratch stays small and hot
             regret_match(regrets, o, na, sigma, so)
             if pl == p:
                 for a in range(na):
                     c = children[cs + a]
                     # Pluribus prunes actions with very negative regret, never those ending the hand.
-                    if prune and sigma[so + a] == 0.0 and regrets[o + a] < prune_threshold and kind[c] == 0:
+                    if prune and sigma[so + a] == 0.0 and regrets[o + a] < prune_threshold and nodes[c, KIND] == 0:
                         continue
                     selected[c] = True
+                    if nodes[c, KIND] == 0:
+                        oc = nodes[c, SLOT] + buckets[nodes[c, PLAYER], nodes[c, STREET]] * nodes[c, STRIDE]
+                        prefetch(regrets, oc)
+                        if nodes[c, PLAYER] != p:
+                            prefetch(strat_sum, oc)
             else:
                 x = uniform(rng)
                 a = 0
@@ -65,22 +88,29 @@ def es_traverse(p, buckets, winner, kind, player, street, child_start, num_child
                     a += 1
                     acc += sigma[so + a]
                 sampled[i] = a
-                selected[children[cs + a]] = True
+                c = children[cs + a]
+                selected[c] = True
+                if nodes[c, KIND] == 0:
+                    oc = nodes[c, SLOT] + buckets[nodes[c, PLAYER], nodes[c, STREET]] * nodes[c, STRIDE]
+                    prefetch(regrets, oc)
+                    if nodes[c, PLAYER] != p:
+                        prefetch(strat_sum, oc)
                 for b in range(na):
                     strat_sum[o + b] += avg_weight * sigma[so + b]
         i += 1
     w = winner if p == 0 else -winner
     for k in range(n_visit - 1, -1, -1):
         i = order[k]
-        if kind[i] != 0:
-            values[i] = terminal_value(kind[i], player[i], contrib[i, p], contrib[i, 1 - p], w, p)
+        kd = nodes[i, KIND]
+        if kd != 0:
+            values[i] = terminal_value(kd, nodes[i, PLAYER], contrib[i, p], contrib[i, 1 - p], w, p)
             continue
-        cs = child_start[i]
-        if player[i] != p:
+        cs = nodes[i, CHILD_START]
+        if nodes[i, PLAYER] != p:
             values[i] = values[children[cs + sampled[i]]]
             continue
-        na = num_children[i]
-        o = slot[i] + buckets[p, street[i]] * stride[i]
+        na = nodes[i, N_CHILDREN]
+        o = nodes[i, SLOT] + buckets[p, nodes[i, STREET]] * nodes[i, STRIDE]
         so = k * sigma_stride
         v = 0.0
         for a in range(na):
@@ -89,7 +119,7 @@ def es_traverse(p, buckets, winner, kind, player, street, child_start, num_child
         for a in range(na):
             c = children[cs + a]
             # Regrets of this node are untouched until here, so the forward pruning test still holds.
-            if not (prune and sigma[so + a] == 0.0 and regrets[o + a] < prune_threshold and kind[c] == 0):
+            if not (prune and sigma[so + a] == 0.0 and regrets[o + a] < prune_threshold and nodes[c, KIND] == 0):
                 regrets[o + a] += regret_weight * (values[c] - v)
     return n_visit
 
@@ -123,8 +153,7 @@ def sample_deal(rng, cdf):
 
 
 @njit(cache=True, nogil=True)  # nogil: the heartbeat thread reports while it runs
-def es_iterations_enumerated(deal_buckets, deal_winner, deal_cdf, kind, player, street, child_start,
-                             num_children, children, subtree_size, contrib, slot, stride, regrets, strat_sum,
+def es_iterations_enumerated(deal_buckets, deal_winner, deal_cdf, nodes, children, contrib, regrets, strat_sum,
                              rng, t0, n_iters, linear_regrets, linear_avg, prune_enabled,
                              prune_threshold, prune_probability, prune_start, selected, order, sigma,
                              sampled, values):
@@ -139,10 +168,9 @@ def es_iterations_enumerated(deal_buckets, deal_winner, deal_cdf, kind, player, 
                                            prune_probability)
         for p in range(2):
             d = sample_deal(rng, deal_cdf)
-            visits += es_traverse(p, deal_buckets[d], deal_winner[d], kind, player, street,
-                                  child_start, num_children, children, subtree_size, contrib, slot,
-                                  stride, regrets, strat_sum, rw, aw, prune, prune_threshold, rng, selected,
-                                  order, sigma, sampled, values)
+            visits += es_traverse(p, deal_buckets[d], deal_winner[d], nodes, children, contrib, regrets,
+                                  strat_sum, rw, aw, prune, prune_threshold, rng, selected, order, sigma,
+                                  sampled, values)
     return visits
 
 

@@ -67,10 +67,9 @@ def deal_buckets(cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3
 
 @njit(cache=True, nogil=True)
 def es_iterations_hunl(binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id,
-                       b5_perm, kind, player, street, child_start, num_children, children, subtree_size,
-                       contrib, slot, stride, regrets, strat_sum, rng, t0, n_iters, linear_regrets, linear_avg,
-                       prune_enabled, prune_threshold, prune_probability, prune_start, selected, order, sigma,
-                       sampled, values):
+                       b5_perm, nodes, children, contrib, regrets, strat_sum, rng, t0, n_iters, linear_regrets,
+                       linear_avg, prune_enabled, prune_threshold, prune_probability, prune_start, selected, order,
+                       sigma, sampled, values):
     """Iterations t0+1 .. t0+n_iters; one sampled deal and traversal per player each. Returns visits."""
     deck = np.empty(52, dtype=np.int64)
     cards = np.empty(9, dtype=np.int64)
@@ -83,7 +82,6 @@ def es_iterations_hunl(binom, card_perms, preflop, flop, turn, river, b3_id, b3_
             deal(rng, deck, cards)
             winner = deal_buckets(cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id,
                                   b4_perm, b5_id, b5_perm, buckets)
-            visits += es_traverse(p, buckets, winner, kind, player, street, child_start, num_children, children,
-                                  subtree_size, contrib, slot, stride, regrets, strat_sum, rw, aw, prune,
+            visits += es_traverse(p, buckets, winner, nodes, children, contrib, regrets, strat_sum, rw, aw, prune,
                                   prune_threshold, rng, selected, order, sigma, sampled, values)
     return visits

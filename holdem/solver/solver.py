@@ -66,6 +66,7 @@ class Solver:
             self._work = (np.zeros(t.n_slots), np.zeros(shape), np.zeros(shape), np.zeros(shape))
         else:
             self._work = es.scratch(t.n_nodes, t.max_actions)
+            self._nodes = es.pack_nodes(t)
             if not self._sampled_deals:
                 self._cdf = game.deals.cdf()
 
@@ -86,15 +87,13 @@ class Solver:
             b = self.game.buckets
             visits = es_hunl.es_iterations_hunl(
                 BINOM, CARD_PERMS, b.preflop, b.flop, b.turn, b.river, b.board3_id, b.board3_perm,
-                b.board4_id, b.board4_perm, b.board5_id, b.board5_perm, t.kind, t.player, t.street,
-                t.child_start, t.num_children, t.children, t.subtree_size, t.contrib, t.slot,
-                t.bucket_stride, self.regrets, self.strategy_sum, self.rng, self.iteration, n_iters, s.linear_regrets,
+                b.board4_id, b.board4_perm, b.board5_id, b.board5_perm, self._nodes, t.children, t.contrib,
+                self.regrets, self.strategy_sum, self.rng, self.iteration, n_iters, s.linear_regrets,
                 s.linear_averaging, s.prune, s.prune_threshold, s.prune_probability, s.prune_start,
                 *self._work)
         else:
             visits = es.es_iterations_enumerated(
-                dl.buckets, dl.winner, self._cdf, t.kind, t.player, t.street, t.child_start,
-                t.num_children, t.children, t.subtree_size, t.contrib, t.slot, t.bucket_stride, self.regrets,
+                dl.buckets, dl.winner, self._cdf, self._nodes, t.children, t.contrib, self.regrets,
                 self.strategy_sum, self.rng, self.iteration, n_iters, s.linear_regrets,
                 s.linear_averaging, s.prune, s.prune_threshold, s.prune_probability, s.prune_start,
                 *self._work)

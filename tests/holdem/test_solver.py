@@ -1,10 +1,15 @@
 """The numba kernels agree with the plain-Python reference and reach the values theory gives."""
 
+import dataclasses
+
 import numpy as np
 import pytest
+from numba import njit
 
 from holdem.evaluation.exploitability import exploitability
 from holdem.games import load_game
+from holdem.solver import es
+from holdem.solver.prefetch import prefetch, prefetch2
 from holdem.solver.reference import KUHN, LEDUC, ReferenceCFR
 from holdem.solver.solver import Solver, SolverSettings
 
@@ -105,3 +110,45 @@ def test_different_seeds_sample_differently():
     a.run(100)
     b.run(100)
     assert not np.array_equal(a.regrets, b.regrets)
+
+
+def test_the_packed_node_table_holds_every_field_the_traversal_reads():
+    tree = load_game("leduc").tree
+    nodes = es.pack_nodes(tree)
+    assert nodes.dtype == np.int32 and nodes.shape == (tree.n_nodes, 8)
+    for column, field in ((es.KIND, tree.kind), (es.PLAYER, tree.player), (es.STREET, tree.street),
+                          (es.N_CHILDREN, tree.num_children), (es.CHILD_START, tree.child_start),
+                          (es.SUBTREE, tree.subtree_size), (es.SLOT, tree.slot), (es.STRIDE, tree.bucket_stride)):
+        np.testing.assert_array_equal(nodes[:, column], field)
+
+
+def test_a_tree_too_large_for_int32_slots_is_refused_not_wrapped():
+    tree = dataclasses.replace(load_game("leduc").tree, n_slots=2**31)
+    with pytest.raises(ValueError, match="2\\^31"):
+        es.pack_nodes(tree)
+
+
+@njit(cache=True)
+def _sum_with_prefetch(values, lookahead):
+    total = 0.0
+    for i in range(values.shape[0]):
+        prefetch(values, i + lookahead)  # runs past the end: a prefetch never faults
+        total += values[i]
+    return total
+
+
+@njit(cache=True)
+def _sum_rows_with_prefetch(table):
+    total = 0
+    for i in range(table.shape[0]):
+        prefetch2(table, i + 1, np.int32(3))
+        total += table[i, 3]
+    return total
+
+
+def test_prefetch_is_only_a_hint():
+    values = np.arange(1000, dtype=np.float64)
+    assert _sum_with_prefetch(values, 64) == values.sum()
+    assert _sum_with_prefetch(values, 10**9) == values.sum()
+    table = np.arange(40, dtype=np.uint16).reshape(10, 4)
+    assert _sum_rows_with_prefetch(table) == int(table[:, 3].sum())
