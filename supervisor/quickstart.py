@@ -47,13 +47,16 @@ def _wait_ready(notify: socket.socket, proc: subprocess.Popen[bytes], timeout: f
     raise RuntimeError("holdemd did not become ready in time")
 
 
-def start_daemon(root: Path, sock: Path, config: Path, instances: int) -> subprocess.Popen[bytes]:
+def start_daemon(root: Path, sock: Path, config: Path, instances: int,
+                 extra: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+    """holdemd in the background with everything under root; returns once it reports READY=1."""
     root.mkdir(parents=True, exist_ok=True)
     notify_path = Path(tempfile.mkdtemp(prefix="holdemd-notify-")) / "n"
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(notify_path))
     argv = [sys.executable, "-m", "supervisor.daemon", "start", "--instances", str(instances), "--config",
-            str(config), "--state-dir", str(root / "state"), "--runs-root", str(root / "runs"), "--socket", str(sock)]
+            str(config), "--state-dir", str(root / "state"), "--runs-root", str(root / "runs"), "--socket", str(sock),
+            *extra]
     env = {**os.environ, "NOTIFY_SOCKET": str(notify_path)}
     env.setdefault("NUMBA_CACHE_DIR", str(root / "numba-cache"))
     with open(root / "holdemd.out", "ab") as out:
@@ -91,6 +94,11 @@ def progress_line(run: dict) -> str:
 
 async def follow(sock: Path, interval: float = 1.0) -> str:
     """Print one line per `interval` until the newest run ends; return its final state."""
+    return (await follow_run(sock, interval))["state"]
+
+
+async def follow_run(sock: Path, interval: float = 1.0) -> dict:
+    """Print one line per `interval` until the newest run ends; return its final status."""
     async with Client(sock, call_timeout=60) as c:
         while True:
             runs = (await c.call("status"))["runs"]
@@ -102,7 +110,7 @@ async def follow(sock: Path, interval: float = 1.0) -> str:
                         print(f"  {run['reason']}", flush=True)
                     if run.get("merged"):
                         print(f"  merged blueprint: {run['merged']}", flush=True)
-                    return run["state"]
+                    return run
             await asyncio.sleep(interval)
 
 
