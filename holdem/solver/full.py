@@ -17,21 +17,9 @@ from __future__ import annotations
 
 from numba import njit
 
-from holdem.solver.regret import regret_match
+from holdem.solver.regret import normalise_per_infoset
 
 CFR, CFR_PLUS, DCFR = 0, 1, 2
-
-
-@njit(cache=True)
-def compute_strategy(regrets, kind, street, slot, stride, num_children, num_buckets, sigma):
-    """Current strategy of every infoset, computed once per pass before any regret changes."""
-    for n in range(kind.shape[0]):
-        if kind[n] != 0:
-            continue
-        na = num_children[n]
-        for b in range(num_buckets[street[n]]):
-            o = slot[n] + b * stride[n]
-            regret_match(regrets, o, na, sigma, o)
 
 
 @njit(cache=True)
@@ -44,6 +32,14 @@ def terminal_value(kind, folder, c_me, c_opp, winner_for_me, me):
     if winner_for_me < 0:
         return -c_me
     return 0.5 * (c_opp - c_me)
+
+
+@njit(cache=True)
+def terminal_values(n, p, kind, player, contrib, deal_winner, values):
+    """values[n, d] for p at terminal node n, for every deal d."""
+    for d in range(deal_winner.shape[0]):
+        w = deal_winner[d] if p == 0 else -deal_winner[d]
+        values[n, d] = terminal_value(kind[n], player[n], contrib[n, p], contrib[n, 1 - p], w, p)
 
 
 @njit(cache=True)
@@ -77,9 +73,7 @@ def _backward(p, kind, player, street, child_start, num_children, children, cont
     n_deals = deal_prob.shape[0]
     for n in range(kind.shape[0] - 1, -1, -1):
         if kind[n] != 0:
-            for d in range(n_deals):
-                w = deal_winner[d] if p == 0 else -deal_winner[d]
-                values[n, d] = terminal_value(kind[n], player[n], contrib[n, p], contrib[n, 1 - p], w, p)
+            terminal_values(n, p, kind, player, contrib, deal_winner, values)
             continue
         na = num_children[n]
         pl = player[n]
@@ -142,7 +136,8 @@ def full_iterations(kind, player, street, child_start, num_children, children, c
             avg_weight = 1.0  # DCFR weights the average through its gamma discount
         for p in range(2):
             if p == 0 or variant != CFR:  # vanilla CFR keeps one strategy for both passes
-                compute_strategy(regrets, kind, street, slot, stride, num_children, num_buckets, sigma)
+                # the current strategy of every infoset, once per pass before any regret changes
+                normalise_per_infoset(regrets, kind, street, slot, stride, num_children, num_buckets, sigma, True)
             _forward(p, kind, player, street, child_start, num_children, children, slot, stride, deal_buckets,
                      deal_prob, sigma, reach_opp, reach_self)
             _backward(p, kind, player, street, child_start, num_children, children, contrib, slot, stride,

@@ -29,8 +29,12 @@ def regret_match(regrets, base, n_actions, out, out_base):
 
 
 @njit(cache=True)
-def normalise_per_infoset(sums, kind, street, slot, stride, num_children, num_buckets, out):
-    """Average strategy: strategy sums normalised within every infoset, uniform where never reached."""
+def normalise_per_infoset(sums, kind, street, slot, stride, num_children, num_buckets, out, positive_part=False):
+    """sums normalised within every infoset into out, uniform where the total is zero.
+
+    On strategy sums this is the average strategy; with positive_part on regrets it is regret
+    matching of every infoset at once (negative entries count as zero).
+    """
     for n in range(kind.shape[0]):
         if kind[n] != 0:
             continue
@@ -39,9 +43,14 @@ def normalise_per_infoset(sums, kind, street, slot, stride, num_children, num_bu
             o = slot[n] + b * stride[n]
             total = 0.0
             for a in range(na):
-                total += sums[o + a]
+                x = sums[o + a]
+                if x > 0.0 or not positive_part:
+                    total += x
             for a in range(na):
-                out[o + a] = sums[o + a] / total if total > 0.0 else 1.0 / na
+                x = sums[o + a]
+                if positive_part and not x > 0.0:
+                    x = 0.0
+                out[o + a] = x / total if total > 0.0 else 1.0 / na
 
 
 def average_strategy(tree, strategy_sum: np.ndarray) -> np.ndarray:
