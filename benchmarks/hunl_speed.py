@@ -32,6 +32,10 @@ def measure(config: str, root: Path, seconds: float) -> dict:
     section = yaml.safe_load((REPO / "configs" / config).read_text())["hunl"]
     game = load_hunl(section, root)
     solver = Solver(game, SolverSettings("es-mccfr"), seed=1)
+    # Fault in every page of the mmapped bucket tables first: a long run pays those faults once, and
+    # timing them would make the result depend on what the page cache held before.
+    for table in (game.buckets.flop, game.buckets.turn, game.buckets.river, game.buckets.board5_id):
+        int(table.reshape(-1)[:: 4096 // table.itemsize].sum())
     solver.run(2_000)  # compile and warm the caches
     iters = visits = 0
     cpu0 = time.process_time()

@@ -105,6 +105,7 @@ class _Trainer:
         self.progress = ProgressState(target_iters=self.target, time_budget_s=opts.time_budget_s)
         self.progress.set_metrics({"avg_regret": None})  # null until the solver has run
         self.scalars = None
+        self.avg_regret_due = 0.0  # monotonic time when the average regret may be computed again
 
     # ------------------------------------------------------------------ lifecycle
     def run(self) -> int:
@@ -164,6 +165,7 @@ class _Trainer:
         last_ckpt = started
         last_metrics = 0.0
         every_iters = self.cfg.checkpoint.every_iterations
+        last_advance = started
         while not self._finished(started):
             if self.stop_requested.is_set():
                 return False
@@ -177,7 +179,9 @@ class _Trainer:
             dt = time.monotonic() - t0
             chunk = _next_chunk(chunk, n, dt)
             now = time.monotonic()
-            self.progress.advance(self.solver.iteration, self._elapsed(started), n, visits, dt)
+            # Speeds count wall time, metrics and checkpoints included: what the instance delivers.
+            self.progress.advance(self.solver.iteration, self._elapsed(started), n, visits, now - last_advance)
+            last_advance = now
             if now - last_metrics >= self.cfg.metrics.progress_interval_s:
                 last_metrics = now
                 self._update_metrics()
@@ -199,7 +203,12 @@ class _Trainer:
     # ------------------------------------------------------------------ metrics
     def _update_metrics(self) -> None:
         it = self.solver.iteration
-        metrics: dict[str, float] = {"avg_regret": self.solver.average_regret()}
+        metrics: dict[str, float] = {}
+        if time.monotonic() >= self.avg_regret_due:
+            # A pass over every infoset: ~10 ms on hunl-default; kept under 1% of the time.
+            t0 = time.monotonic()
+            metrics["avg_regret"] = self.solver.average_regret()
+            self.avg_regret_due = t0 + 100 * (time.monotonic() - t0)
         every = self.cfg.metrics.exploitability_every_s
         if every and self.cfg.game != "hunl" and time.monotonic() - self.progress.last_exploitability_at >= every:
             from holdem.evaluation.exploitability import exploitability

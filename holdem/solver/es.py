@@ -68,19 +68,8 @@ def es_traverse(p, buckets, winner, nodes, children, contrib, regrets, strat_sum
             o = nodes[i, SLOT] + buckets[pl, nodes[i, STREET]] * nodes[i, STRIDE]
             so = (n_visit - 1) * sigma_stride  # by visit, not node: the scratch stays small and hot
             regret_match(regrets, o, na, sigma, so)
-            if pl == p:
-                for a in range(na):
-                    c = children[cs + a]
-                    # Pluribus prunes actions with very negative regret, never those ending the hand.
-                    if prune and sigma[so + a] == 0.0 and regrets[o + a] < prune_threshold and nodes[c, KIND] == 0:
-                        continue
-                    selected[c] = True
-                    if nodes[c, KIND] == 0:
-                        oc = nodes[c, SLOT] + buckets[nodes[c, PLAYER], nodes[c, STREET]] * nodes[c, STRIDE]
-                        prefetch(regrets, oc)
-                        if nodes[c, PLAYER] != p:
-                            prefetch(strat_sum, oc)
-            else:
+            first, end = 0, na  # the traverser explores every action
+            if pl != p:  # the opponent samples one
                 x = uniform(rng)
                 a = 0
                 acc = sigma[so]
@@ -88,15 +77,21 @@ def es_traverse(p, buckets, winner, nodes, children, contrib, regrets, strat_sum
                     a += 1
                     acc += sigma[so + a]
                 sampled[i] = a
+                first, end = a, a + 1
+                for b in range(na):
+                    strat_sum[o + b] += avg_weight * sigma[so + b]
+            for a in range(first, end):
                 c = children[cs + a]
+                # Pluribus prunes the traverser's actions with very negative regret, never those ending the hand.
+                if (pl == p and prune and sigma[so + a] == 0.0 and regrets[o + a] < prune_threshold
+                        and nodes[c, KIND] == 0):
+                    continue
                 selected[c] = True
                 if nodes[c, KIND] == 0:
                     oc = nodes[c, SLOT] + buckets[nodes[c, PLAYER], nodes[c, STREET]] * nodes[c, STRIDE]
                     prefetch(regrets, oc)
                     if nodes[c, PLAYER] != p:
                         prefetch(strat_sum, oc)
-                for b in range(na):
-                    strat_sum[o + b] += avg_weight * sigma[so + b]
         i += 1
     w = winner if p == 0 else -winner
     for k in range(n_visit - 1, -1, -1):
