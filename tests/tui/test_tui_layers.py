@@ -10,7 +10,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 FORBIDDEN_PREFIXES = ("numba", "numpy", "holdem", "yaml", "uvloop", "sqlite3", "tensorboard")
-ALLOWED_SUPERVISOR = {"supervisor", "supervisor.protocol"}
+ALLOWED_SUPERVISOR = {"supervisor", "supervisor.protocol", "supervisor.protocol.messages", "supervisor.protocol.client"}
 
 
 def test_tui_imports_only_supervisor_protocol() -> None:

@@ -1,0 +1,58 @@
+"""The holdemd socket protocol: message shapes, framing, socket discovery and the one client.
+
+Shared by holdemd (server side), holdemctl and holdem-tui. Standard library only, so a client
+never pulls in the daemon, numba or textual. Everything here is stable: add fields, never rename.
+
+Transport and trust
+    A Unix stream socket (see `socket_path`), mode 0660. The daemon checks the peer with
+    SO_PEERCRED: its own uid, root, or a member of the socket's group; anyone else gets one
+    `permission_denied` error line and the connection is closed.
+
+Framing
+    JSON Lines, UTF-8, one object per line, at most `MAX_LINE_BYTES` (1 MiB) per line including
+    the newline. A longer line is answered with `line_too_long` and the connection is dropped.
+
+Requests and replies
+    request  {"id": <int|str>, "method": <str>, "params": {...}}
+    reply    {"id": ..., "result": {...}}   or   {"id": ..., "error": {"code": <str>, "message": <str>}}
+    Errors are data: a bad request never closes the connection (except an oversized line).
+
+Methods (params -> result)
+    status          {}                                   -> {"runs": [RunInfo...], "daemon": {...}}
+    runs.list       {}                                   -> {"runs": [RunInfo...]}   (all runs, newest first)
+    run.start       {instances, config?, iters?, time_budget_s?, seed?}  -> {"run": RunInfo}
+    run.stop        {run?}                               -> {"run": RunInfo}  (after children have stopped)
+    run.resume      {run?}                               -> {"run": RunInfo}
+    instance.restart {run?, index}                       -> {"run": RunInfo}
+    run.merge       {run?}                               -> {"run": RunInfo, "merged": <dir>} (after merge ends)
+    logs.tail       {run?, index?, lines?=50}            -> {"lines": [str...], "path": <file>}
+    subscribe       {run?}                               -> {"subscribed": true}, then events (below)
+    ping            {}                                   -> {"pong": true, "pid": <daemon pid>}
+    `run` defaults to the newest active run, else the newest. logs.tail reads instance `index`'s
+    train.log; without `index` the run's run.log (states, phases); without both the daemon's log.
+
+Subscribe events (lines without "id", after the subscribe reply)
+    {"event": "progress", "run", "instance", "iter", "target_iters", "ips", "elapsed_s", "metrics", "t", "t_recv"}
+        `metrics` is the worker's own (e.g. exploitability, avg_regret; a value may be null).
+        `t` is the child's own timestamp (when it wrote the line), `t_recv` when the daemon read it.
+    {"event": "state", "run", "instance" (null for the run itself), "state", "reason", "t"}
+    {"event": "checkpoint", "run", "instance", "iter", "path", "t"}
+    {"event": "log", "run", "instance" (null: daemon), "line", "t"}
+    A subscriber that does not keep up is dropped (the daemon never buffers without bound).
+
+Socket discovery (`socket_path`): --socket, else $HOLDEMD_SOCKET, else $RUNTIME_DIRECTORY/holdemd.sock
+(systemd), else $XDG_RUNTIME_DIR/holdemd.sock, else /run/holdemd/holdemd.sock for root and
+/tmp/holdemd-<uid>/holdemd.sock for anyone else.
+"""
+
+# The protocol in two modules: messages (shapes, framing, discovery) and the client.
+from .client import Client
+from .messages import (DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, MAX_LINE_BYTES, PROTOCOL_VERSION, SOCKET_NAME,
+                       DaemonUnavailable, ErrorCode, ErrorInfo, EventKind, InstanceInfo, InstanceState, LineReader,
+                       LineTooLong, Method, ProtocolError, Reply, Request, RunInfo, RunState, decode, encode,
+                       parse_reply, parse_request, socket_path)
+
+__all__ = ["Client", "DEFAULT_CALL_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT", "MAX_LINE_BYTES", "PROTOCOL_VERSION",
+           "SOCKET_NAME", "DaemonUnavailable", "ErrorCode", "ErrorInfo", "EventKind", "InstanceInfo",
+           "InstanceState", "LineReader", "LineTooLong", "Method", "ProtocolError", "Reply", "Request", "RunInfo",
+           "RunState", "decode", "encode", "parse_reply", "parse_request", "socket_path"]
