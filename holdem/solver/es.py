@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from holdem.games.tree import BettingTree
 from holdem.solver.full import terminal_value
 from holdem.solver.prefetch import prefetch
 from holdem.solver.regret import regret_match
@@ -28,7 +29,7 @@ from holdem.solver.rng import hash_uniform, uniform
 KIND, PLAYER, STREET, N_CHILDREN, CHILD_START, SUBTREE, SLOT, STRIDE = range(8)
 
 
-def pack_nodes(tree) -> np.ndarray:
+def pack_nodes(tree: BettingTree) -> np.ndarray:
     """The traversal's int32 [n, 8] view of a betting tree (columns KIND .. STRIDE)."""
     if tree.n_slots >= 2**31:
         raise ValueError(f"the tables have {tree.n_slots:,} slots; the traversal indexes at most 2^31 - 1")

@@ -1,10 +1,9 @@
-"""``prefetch(array, i)`` and ``prefetch2(array, i, j)``: ask the CPU to start loading the cache line of ``array[index]``.
+"""``prefetch(array, i)``: ask the CPU to start loading the cache line of ``array[i]`` (1-D).
 
 The hold'em traversal is bound by memory latency, not arithmetic: the regret row of every visited
-node, and the bucket-table entries of every deal, sit at unpredictable places in tables far larger
-than the caches. Issuing the loads as soon as their addresses are known, instead of when the values
-are needed, lets the misses overlap. A prefetch never faults and never changes a result; an index
-out of bounds is harmless.
+node sits at an unpredictable place in tables far larger than the caches. Issuing the loads as soon
+as their addresses are known, instead of when the values are needed, lets the misses overlap. A
+prefetch never faults and never changes a result; an index out of bounds is harmless.
 """
 
 from __future__ import annotations
@@ -40,16 +39,3 @@ def prefetch(typingctx, array, i):
 
     return types.void(array, i), codegen
 
-
-@intrinsic
-def prefetch2(typingctx, array, i, j):
-    """Prefetch array[i, j] of a 2-D array."""
-    if (not isinstance(array, types.Array) or array.ndim != 2 or not isinstance(i, types.Integer)
-            or not isinstance(j, types.Integer)):
-        return None
-
-    def codegen(context, builder, signature, args):
-        _emit_prefetch(context, builder, signature, args)
-        return context.get_dummy_value()
-
-    return types.void(array, i, j), codegen

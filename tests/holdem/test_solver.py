@@ -9,7 +9,7 @@ from numba import njit
 from holdem.evaluation.exploitability import exploitability
 from holdem.games import load_game
 from holdem.solver import es
-from holdem.solver.prefetch import prefetch, prefetch2
+from holdem.solver.prefetch import prefetch
 from holdem.solver.reference import KUHN, LEDUC, ReferenceCFR
 from holdem.solver.solver import Solver, SolverSettings
 
@@ -137,18 +137,7 @@ def _sum_with_prefetch(values, lookahead):
     return total
 
 
-@njit(cache=True)
-def _sum_rows_with_prefetch(table):
-    total = 0
-    for i in range(table.shape[0]):
-        prefetch2(table, i + 1, np.int32(3))
-        total += table[i, 3]
-    return total
-
-
 def test_prefetch_is_only_a_hint():
     values = np.arange(1000, dtype=np.float64)
     assert _sum_with_prefetch(values, 64) == values.sum()
     assert _sum_with_prefetch(values, 10**9) == values.sum()
-    table = np.arange(40, dtype=np.uint16).reshape(10, 4)
-    assert _sum_rows_with_prefetch(table) == int(table[:, 3].sum())
