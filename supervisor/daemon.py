@@ -20,7 +20,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .api import AlreadyRunning, Hub, Server
+from .api import AlreadyRunning, Hub, Server, claim_socket_path
 from .child import set_coalesce
 from .config import DaemonConfig, StartSpec, Tuning
 from .notify import Notifier, NotifyConfig
@@ -128,6 +128,10 @@ def _setup_logging(cfg: DaemonConfig, hub: Hub) -> None:
 
 
 async def serve(cfg: DaemonConfig, notify: NotifyConfig) -> int:
+    try:
+        claim_socket_path(cfg.socket)  # before anything is created: a refused daemon leaves no state dir
+    except AlreadyRunning as exc:
+        raise StartupError(str(exc)) from None
     lock_fd = lock_state_dir(cfg)
     set_coalesce(cfg.tuning.coalesce_s)
     hub = Hub()

@@ -58,3 +58,24 @@ async def test_holdemctl_exits_quietly_when_its_stdout_is_closed(idle: HoldemD) 
     shell = subprocess.run(f"{sys.executable} -m supervisor.ctl --socket {idle.sock} logs -n 500 | head -1",
                            shell=True, capture_output=True, text=True, timeout=60)
     assert shell.stderr == "" and len(shell.stdout.splitlines()) == 1
+
+
+async def test_socket_pointing_at_a_regular_file_is_refused_and_the_file_kept(tmp_path: Path) -> None:
+    precious = tmp_path / "notes.txt"
+    precious.write_text("do not delete me\n")
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, args=FAST)
+    d.sock = precious
+    d.root.mkdir()
+    out = subprocess.run(d.argv(), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "is not a socket" in out.stderr and len(out.stderr.splitlines()) == 1
+    assert precious.read_text() == "do not delete me\n"
+    assert not d.state.exists()
+
+
+async def test_a_daemon_refused_for_a_live_socket_creates_no_state(idle: HoldemD, tmp_path: Path) -> None:
+    other = HoldemD(tmp_path / "other", FAKE_WORKER, args=FAST)
+    other.sock = idle.sock
+    out = subprocess.run(other.argv(), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "already listening" in out.stderr
+    assert not other.state.exists() and not other.runs.exists()
+    assert (await idle.call("ping"))["pong"]
