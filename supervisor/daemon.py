@@ -127,12 +127,23 @@ def _setup_logging(cfg: DaemonConfig, hub: Hub) -> None:
         log.addHandler(handler)
 
 
-async def serve(cfg: DaemonConfig, notify: NotifyConfig) -> int:
+def claim(cfg: DaemonConfig) -> int:
+    """The state dir's lock and a free socket path, checked so that a refused daemon creates nothing:
+    an existing state dir is locked first (its holder is the better message), a new one only once
+    the socket path is known to be free."""
+    existed = cfg.state_dir.is_dir()
+    lock_fd = lock_state_dir(cfg) if existed else None
     try:
-        claim_socket_path(cfg.socket)  # before anything is created: a refused daemon leaves no state dir
+        claim_socket_path(cfg.socket)
     except AlreadyRunning as exc:
+        if lock_fd is not None:
+            os.close(lock_fd)
         raise StartupError(str(exc)) from None
-    lock_fd = lock_state_dir(cfg)
+    return lock_fd if lock_fd is not None else lock_state_dir(cfg)
+
+
+async def serve(cfg: DaemonConfig, notify: NotifyConfig) -> int:
+    lock_fd = claim(cfg)
     set_coalesce(cfg.tuning.coalesce_s)
     hub = Hub()
     _setup_logging(cfg, hub)

@@ -189,14 +189,24 @@ class Store:
                 self._db.execute("SELECT * FROM instances WHERE run_id=? ORDER BY idx", (run_id,))]
 
     # restarts ---------------------------------------------------------------------------------
-    def record_restart(self, row: RestartRow, restarts: int) -> None:
-        """The restart log entry and the instance's counter change together."""
+    def record_restart(self, row: RestartRow, restarts: int) -> int:
+        """The restart log entry and the instance's counter change together; returns the entry's id."""
         with self._tx():
-            self._db.execute("INSERT INTO restarts(run_id, idx, t, reason, exit_code, resumed_from) "
-                             "VALUES (?,?,?,?,?,?)",
-                             (row.run_id, row.idx, row.t, row.reason, row.exit_code, row.resumed_from))
+            cur = self._db.execute("INSERT INTO restarts(run_id, idx, t, reason, exit_code, resumed_from) "
+                                   "VALUES (?,?,?,?,?,?)",
+                                   (row.run_id, row.idx, row.t, row.reason, row.exit_code, row.resumed_from))
             self._db.execute("UPDATE instances SET restarts=?, updated=? WHERE run_id=? AND idx=?",
                              (restarts, time.time(), row.run_id, row.idx))
+        return int(cur.lastrowid or 0)
+
+    def set_restart_resumed_from(self, restart_id: int, checkpoint: str | None) -> None:
+        """What the relaunch actually resumed from, as its `started` event reported it."""
+        with self._tx():
+            self._db.execute("UPDATE restarts SET resumed_from=? WHERE id=?", (checkpoint, restart_id))
+
+    def last_restart_id(self, run_id: str, idx: int) -> int | None:
+        row = self._db.execute("SELECT max(id) FROM restarts WHERE run_id=? AND idx=?", (run_id, idx)).fetchone()
+        return row[0] if row and row[0] is not None else None
 
     def restarts(self, run_id: str, idx: int | None = None) -> list[RestartRow]:
         q = "SELECT run_id, idx, t, reason, exit_code, resumed_from FROM restarts WHERE run_id=?"
