@@ -118,21 +118,47 @@ _INSTANCE_COLS = ("state", "desired", "pid", "pid_start", "launches", "restarts"
                   "last_checkpoint", "last_checkpoint_iter", "reason")
 
 
+class StoreCorrupt(Exception):
+    """The database file fails SQLite's integrity check (or is not a database at all)."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(f"state database {path} is damaged ({detail})")
+        self.path = path
+        self.detail = detail
+
+
 class Store:
-    """Thin typed access to the state database. Single-threaded: the daemon's event loop owns it."""
+    """Thin typed access to the state database. Single-threaded: the daemon's event loop owns it.
+
+    Opening runs `PRAGMA quick_check` (a few ms on our small database): a damaged file is refused
+    with StoreCorrupt at start, instead of failing every later request.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreCorrupt(path, str(exc)) from None
+        except StoreCorrupt:
+            self._db.close()
+            raise
+
+    def _open(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        problems = [r[0] for r in self._db.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise StoreCorrupt(self.path, "; ".join(problems))
         self._db.executescript(_SCHEMA)
         self._db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         version = int(self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
         if version != SCHEMA_VERSION:
-            raise RuntimeError(f"{path}: schema version {version}, this holdemd knows {SCHEMA_VERSION}")
+            raise RuntimeError(f"{self.path}: schema version {version}, this holdemd knows {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self._db.close()
