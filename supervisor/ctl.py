@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--iters", type=int)
     g.add_argument("--time-budget", type=float)
     s.add_argument("--seed", type=int)
+    s.add_argument("--workers", type=int, help="worker threads per instance")
     for name, text in (("stop", "stop a run (children checkpoint and exit)"), ("resume", "continue a stopped run"),
                        ("merge", "merge the instances' strategies now")):
         sub.add_parser(name, parents=[common], help=text).add_argument("run", nargs="?")
@@ -63,13 +64,16 @@ def _print_json(obj: Any) -> None:
 
 
 def format_run(run: RunInfo) -> str:
-    lines = [f"run {run.id}  {run.state}" + (f" ({run.reason})" if run.reason else "") + f"  {run.dir}"]
+    lines = [f"run {run.id}  {run.state}" + (f" ({run.reason})" if run.reason else "") + f"  {run.dir}",
+             f"  {len(run.instances)} instances x {run.workers} workers; cores in use {run.cores_in_use}"
+             + (f" of {run.cores}" if run.cores else "")]
     for i in run.instances:
         target = i.target_iters or 0
         pct = f"{100 * i.iter / target:5.1f}%" if target else "   -  "
         extra = f"  {i.reason}" if i.reason else ""
+        rss = f"{i.rss_bytes / 2**20:,.0f} MiB" if i.rss_bytes else "-"
         lines.append(f"  [{i.index}] {i.state:<9} pid {i.pid or '-':<7} {i.iter:>12,}/{target:<12,} {pct} "
-                     f"{i.ips:>10,.0f} it/s  restarts {i.restarts}{extra}")
+                     f"{i.ips:>10,.0f} it/s  rss {rss:>9}  workers {i.workers}  restarts {i.restarts}{extra}")
     if run.merged:
         lines.append(f"  merged: {run.merged}")
     return "\n".join(lines)
@@ -96,7 +100,8 @@ async def _command(c: Client, args: argparse.Namespace) -> int:
         return 0
     if cmd == "start":
         params = {k: v for k, v in {"instances": args.instances, "config": str(Path(args.config).resolve()) if args.config else None, "iters": args.iters,
-                                    "time_budget_s": args.time_budget, "seed": args.seed}.items() if v is not None}
+                                    "time_budget_s": args.time_budget, "seed": args.seed,
+                                    "workers": args.workers}.items() if v is not None}
         res = await c.call("run.start", params)
     elif cmd in ("stop", "resume", "merge"):
         res = await c.call(f"run.{cmd}", {"run": args.run} if args.run else {})

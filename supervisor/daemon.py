@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--iters", type=int, help="total iterations, split over the instances")
     g.add_argument("--time-budget", type=float, metavar="SECONDS", help="each instance trains this long")
     s.add_argument("--seed", type=int, help="run seed (default: random, recorded in run.yaml)")
+    s.add_argument("--workers", type=int, default=1, help="worker threads per instance (holdem train --workers)")
     s.add_argument("--runs-root", type=Path, help="where run folders go (default $STATE_DIRECTORY/runs or ./runs)")
     s.add_argument("--state-dir", type=Path, help="SQLite state and lock (default $STATE_DIRECTORY or ./state)")
     s.add_argument("--socket", type=Path, help="control socket (default: see docs/supervisor.md)")
@@ -95,7 +96,7 @@ def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConf
     start = None
     if args.instances is not None:
         start = StartSpec(instances=args.instances, config=args.config, iters=args.iters,
-                          time_budget_s=args.time_budget, seed=args.seed)
+                          time_budget_s=args.time_budget, seed=args.seed, workers=args.workers)
     worker = tuple(shlex.split(args.worker_cmd)) if args.worker_cmd else (sys.executable, "-m", "holdem.cli")
     return DaemonConfig(state_dir=state_dir, runs_root=runs_root,
                         socket=socket_path(args.socket, env).absolute(), worker_cmd=worker, tuning=tuning, start=start,

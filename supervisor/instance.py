@@ -20,10 +20,12 @@ from typing import Any
 
 from .child import Child, Exit, append_log, stop_orphan
 from .config import Tuning
+from .procfs import rss_bytes
 from .protocol import EventKind, InstanceInfo, InstanceState
 from .store import InstanceRow, RestartRow, Store
 
 Publish = Callable[[dict[str, Any]], None]
+RSS_EVERY_S = 2.0
 TERMINAL = frozenset({InstanceState.DONE, InstanceState.FAILED, InstanceState.STOPPED})
 
 
@@ -39,6 +41,7 @@ class RunContext:
     tuning: Tuning
     store: Store
     publish: Publish
+    workers: int = 1  # `holdem train --workers`
 
 
 class InstanceSupervisor:
@@ -66,6 +69,8 @@ class InstanceSupervisor:
                                              if row.state == InstanceState.BACKOFF.value else None)
         self.pid: int | None = None
         self.ips = 0.0
+        self.rss_bytes: int | None = None  # sampled from /proc at most every RSS_EVERY_S
+        self._rss_at = float("-inf")
         self.elapsed_s = 0.0
         self.child: Child | None = None
         self._stop = False
@@ -81,7 +86,8 @@ class InstanceSupervisor:
         return InstanceInfo(index=self.index, state=self.state.value, pid=self.pid, iter=self.iter,
                             target_iters=self.target_iters, restarts=self.restarts,
                             last_checkpoint=self.last_checkpoint, ips=self.ips, elapsed_s=self.elapsed_s,
-                            reason=self.reason, seed=self.seed, dir=str(self.dir))
+                            reason=self.reason, seed=self.seed, dir=str(self.dir), workers=self.ctx.workers,
+                            rss_bytes=self.rss_bytes if self.pid is not None else None)
 
     # control ---------------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -203,6 +209,8 @@ class InstanceSupervisor:
         elif self.ctx.time_budget_s is not None:
             argv += ["--time-budget", f"{self.ctx.time_budget_s:g}"]
         argv += ["--seed", str(self.seed), "--events", "jsonl"]
+        if self.ctx.workers != 1:
+            argv += ["--workers", str(self.ctx.workers)]
         if resume:
             argv.append("--resume")
         return argv
@@ -214,6 +222,8 @@ class InstanceSupervisor:
         if isinstance(it, int):
             self.iter = it
         if kind == "progress":
+            if t_recv - self._rss_at >= RSS_EVERY_S:  # one small /proc read, not one per event
+                self.rss_bytes, self._rss_at = rss_bytes(self.pid), t_recv
             self.ips = float(ev.get("ips") or 0.0)
             self.elapsed_s = float(ev.get("elapsed_s") or 0.0)
             if isinstance(ev.get("target_iters"), int):
@@ -223,6 +233,7 @@ class InstanceSupervisor:
             self.ctx.publish({"event": EventKind.PROGRESS.value, "run": self.ctx.run_id, "instance": self.index,
                               "iter": self.iter, "target_iters": self.target_iters, "ips": self.ips,
                               "elapsed_s": self.elapsed_s, "metrics": ev.get("metrics") or {},
+                              "rss_bytes": self.rss_bytes,
                               "t": ev.get("t"), "t_recv": t_recv})
         elif kind == "started":
             if isinstance(ev.get("target_iters"), int):

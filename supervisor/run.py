@@ -20,6 +20,7 @@ import yaml
 from .child import append_log
 from .config import DaemonConfig, StartSpec, instance_seed, split_iterations
 from .instance import InstanceSupervisor, Publish, RunContext, run_phase
+from .procfs import machine_cores
 from .protocol import EventKind, InstanceState, RunInfo, RunState
 from .store import InstanceRow, RunRow, Store
 from .tblog import ScalarWriter
@@ -71,11 +72,11 @@ def create_run(cfg: DaemonConfig, store: Store, spec: StartSpec) -> RunRow:
     frozen = {"run_id": run_id, "config_source": str(config_src), "config": parsed, "seed": seed,
               "instances": spec.instances, "iters": iters, "time_budget_s": spec.time_budget_s,
               "split": split, "instance_seeds": seeds, "worker_cmd": list(cfg.worker_cmd),
-              "created": time.time()}
+              "workers": spec.workers, "created": time.time()}
     _write_atomic(run_dir / "run.yaml", yaml.safe_dump(frozen, sort_keys=False).encode())
     now = time.time()
     row = RunRow(run_id, str(run_dir), str(config_src), seed, iters, spec.time_budget_s, spec.instances,
-                 RunState.RUNNING.value, "running", "prepare", None, None, now, now)
+                 RunState.RUNNING.value, "running", "prepare", None, None, now, now, spec.workers)
     insts = [InstanceRow(run_id, k, str(run_dir / "instances" / str(k)), seeds[k], split[k],
                          InstanceState.STOPPED.value, "running", None, None, 0, 0, 0, None, None, None, now)
              for k in range(spec.instances)]
@@ -96,7 +97,7 @@ class RunSupervisor:
         self.state = RunState(row.state)
         self.reason = row.reason
         self.ctx = RunContext(row.id, self.dir, self.dir / "config.yaml", row.time_budget_s, cfg.worker_cmd,
-                              cfg.tuning, store, publish)
+                              cfg.tuning, store, publish, workers=row.workers)
         self.instances = [InstanceSupervisor(self.ctx, r) for r in store.instances(row.id)]
         self.task: asyncio.Task[None] | None = None
         self._inst_tasks: dict[int, asyncio.Task[InstanceState]] = {}
@@ -109,11 +110,22 @@ class RunSupervisor:
         return RunInfo(id=self.id, state=self.state.value, dir=str(self.dir),
                        instances=tuple(i.info() for i in self.instances), desired=row.desired, phase=row.phase,
                        config=row.config, seed=row.seed, iters=row.iters, time_budget_s=row.time_budget_s,
-                       created=row.created, reason=self.reason, merged=row.merged)
+                       created=row.created, reason=self.reason, merged=row.merged, workers=row.workers,
+                       cores=machine_cores())
 
     @property
     def active(self) -> bool:
         return self.task is not None and not self.task.done()
+
+    def warn_if_oversubscribed(self) -> None:
+        """Once, when the run is created: more worker threads than cores, in run.log and to subscribers."""
+        n, w, cores = self.row.n_instances, self.row.workers, machine_cores()
+        if n * w <= cores:
+            return
+        line = (f"warning: {n} instances x {w} workers = {n * w} threads on {cores} cores; "
+                "they will share cores and each train slower")
+        append_log(self.dir / "run.log", line)
+        self.publish({"event": EventKind.LOG.value, "run": self.id, "instance": None, "line": line, "t": time.time()})
 
     # lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:

@@ -60,6 +60,7 @@ class Daemon:
         row = create_run(self.cfg, self.store, spec)
         sup = RunSupervisor(self.cfg, self.store, self.hub.publish, row)
         self.runs[row.id] = sup
+        sup.warn_if_oversubscribed()
         sup.start()
         return sup
 
@@ -141,7 +142,7 @@ class Daemon:
         return {"runs": [r.info().to_dict() for r in runs]}
 
     async def _run_start(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"instances", "config", "iters", "time_budget_s", "seed"})
+        _check_keys(params, {"instances", "config", "iters", "time_budget_s", "seed", "workers"})
         instances = _opt(params, "instances", int)
         if instances is None:
             raise ApiError(ErrorCode.INVALID_PARAMS, "'instances' is required")
@@ -150,7 +151,7 @@ class Daemon:
         try:
             spec = StartSpec(instances=instances, config=Path(config) if config else None,
                              iters=_opt(params, "iters", int), time_budget_s=float(budget) if budget else None,
-                             seed=_opt(params, "seed", int))
+                             seed=_opt(params, "seed", int), workers=_opt(params, "workers", int) or 1)
             sup = self.start_run(spec)
         except ValueError as exc:
             raise ApiError(ErrorCode.INVALID_PARAMS, str(exc)) from None

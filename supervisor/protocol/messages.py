@@ -97,6 +97,8 @@ class InstanceInfo:
     reason: str | None = None  # why it is failed / backing off / was last restarted
     seed: int | None = None
     dir: str | None = None
+    workers: int = 1  # worker threads of the instance (holdem train --workers)
+    rss_bytes: int | None = None  # the child's resident memory, from /proc (None: not running)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InstanceInfo:
@@ -118,6 +120,13 @@ class RunInfo:
     created: float = 0.0
     reason: str | None = None
     merged: str | None = None
+    workers: int = 1  # per instance
+    cores: int | None = None  # cores the daemon's machine lets it use
+
+    @property
+    def cores_in_use(self) -> int:
+        """Worker threads of the running instances (at most one core each)."""
+        return sum(i.workers for i in self.instances if i.state == "running")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunInfo:

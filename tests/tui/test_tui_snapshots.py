@@ -65,6 +65,7 @@ class FrozenApp(HoldemApp):
         self.real_id = run.id
         run.id, run.dir, run.config, run.merged = FIXED_ID, self.mask(run.dir), self.mask(run.config), \
             self.mask(run.merged)
+        run.cores = 2  # the machine's cores differ between machines
         for inst in run.instances.values():
             inst.last_checkpoint = self.mask(inst.last_checkpoint)
         self.model.runs = {FIXED_ID: run}

@@ -20,7 +20,8 @@ from .css import css_beside
 
 # (header, key, width, justify); the last column takes what its text needs
 COLUMNS = (("#", "idx", 3, "right"), ("State", "state", 10, "left"), ("Progress", "progress", 15, "left"),
-           ("Iter / target", "iter", 13, "right"), ("it/s", "ips", 7, "right"), ("Rst", "restarts", 3, "right"),
+           ("Iter / target", "iter", 13, "right"), ("it/s", "ips", 7, "right"), ("RSS", "rss", 5, "right"),
+           ("W", "workers", 2, "right"), ("Rst", "restarts", 3, "right"),
            ("Checkpoint", "ckpt", 15, "left"), ("Last error", "error", 0, "left"))
 KEYS = tuple(key for _, key, _, _ in COLUMNS)
 GAP = " "
@@ -40,7 +41,8 @@ def checkpoint_cell(inst: InstanceView, now: float) -> Text:
 def row_cells(inst: InstanceView, now: float) -> tuple[Text, ...]:
     target = fmt.count(inst.target_iters) if inst.target_iters else "∞"
     return (Text(str(inst.index)), fmt.state_text(inst.state), fmt.bar(inst.fraction, 10),
-            Text(f"{fmt.count(inst.iter)} / {target}"), Text(fmt.rate(inst.ips)),
+            Text(f"{fmt.count(inst.iter)} / {target}"), Text(fmt.rate(inst.ips)), Text(fmt.memory(inst.rss_bytes)),
+            Text(str(inst.workers)),
             Text(str(inst.restarts), style="bold yellow" if inst.restarts else ""),
             checkpoint_cell(inst, now), Text(fmt.clip(inst.error_line, ERROR_WIDTH), style="red"))
 
