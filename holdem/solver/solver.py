@@ -65,7 +65,7 @@ class Solver:
         if self._full and self._sampled_deals:
             raise ValueError(f"{settings.algorithm} sweeps every deal; hold'em needs es-mccfr")
         self.workers = 1 if self._full else workers
-        self._pool = WorkerPool(self.workers, seed, lambda: es.scratch(t.n_nodes, t.max_actions))
+        self._pool = WorkerPool(self.workers, seed, lambda: es.scratch(t.n_nodes, t.max_actions), t.n_slots)
         if self._full:
             shape = (t.n_nodes, game.deals.n_deals)
             self._work = (np.zeros(t.n_slots), np.zeros(shape), np.zeros(shape), np.zeros(shape))
@@ -93,17 +93,17 @@ class Solver:
                 _FULL_VARIANT[s.algorithm], s.linear_averaging, s.dcfr_alpha, s.dcfr_beta,
                 s.dcfr_gamma)
         else:
-            visits = self._pool.run(self._es_kernel(), self.iteration, n_iters)
+            visits = self._pool.run(self._es_kernel(), self.iteration, n_iters, self.strategy_sum)
         self.iteration += n_iters
         return int(visits)
 
     def _es_kernel(self):  # -> workers.Kernel: one worker's traversals on the shared tables
         t, s = self.game.tree, self.settings
-        regrets, strategy_sum, nodes = self.regrets, self.strategy_sum, self._nodes
+        regrets, nodes = self.regrets, self._nodes
         if self._sampled_deals:
             b = self.game.buckets
 
-            def hunl(t0: int, n: int, rng: np.ndarray, work: tuple[np.ndarray, ...]) -> int:
+            def hunl(t0: int, n: int, rng: np.ndarray, work: tuple[np.ndarray, ...], strategy_sum: np.ndarray) -> int:
                 return es_hunl.es_iterations_hunl(
                     BINOM, CARD_PERMS, b.preflop, b.flop, b.turn, b.river, b.board3_id, b.board3_perm,
                     b.board4_id, b.board4_perm, b.board5_id, b.board5_perm, nodes, t.children, t.contrib,
@@ -113,7 +113,8 @@ class Solver:
             return hunl
         dl, cdf = self.game.deals, self._cdf
 
-        def enumerated(t0: int, n: int, rng: np.ndarray, work: tuple[np.ndarray, ...]) -> int:
+        def enumerated(t0: int, n: int, rng: np.ndarray, work: tuple[np.ndarray, ...],
+                       strategy_sum: np.ndarray) -> int:
             return es.es_iterations_enumerated(
                 dl.buckets, dl.winner, cdf, nodes, t.children, t.contrib, regrets, strategy_sum, rng, t0, n,
                 s.linear_regrets, s.linear_averaging, s.prune, s.prune_threshold, s.prune_probability,

@@ -5,6 +5,10 @@ add to the same float64 regret and strategy-sum arrays without locks: two worker
 entry at the same instant may lose one of the additions, which MCCFR tolerates as noise (see
 docs/decisions.md). Everything a traversal writes besides the tables is private to its worker: the
 generator state (one xoshiro256** stream per worker), the explicit stack and the value scratch.
+Small tables (Leduc, Kuhn) would have every core write the same few cache lines all the time; there
+each worker adds to a private strategy sum, folded into the shared one at the barrier (the traversal
+never reads the strategy sum, so nothing it does changes), while regrets stay shared: the workers
+learn from each other's updates at once.
 
 Invariants:
 * ``run(kernel, t0, n)`` performs iterations t0+1 .. t0+n exactly once each, every worker taking
@@ -35,8 +39,11 @@ BLOCKS_PER_WORKER = 16
 # states never share a cache line (each draw writes the state: sharing a line would stall both).
 _RNG_PAD = 32
 
-# kernel(t0, n, rng, scratch) -> node visits; runs iterations t0+1 .. t0+n with one worker's stream.
-Kernel = Callable[[int, int, np.ndarray, tuple[np.ndarray, ...]], int]
+# Tables up to this many slots get private strategy sums per worker (Leduc has 672; hold'em millions).
+PRIVATE_SUM_SLOTS = 1 << 16
+
+# kernel(t0, n, rng, scratch, strategy_sum) -> node visits; iterations t0+1 .. t0+n with one worker's stream.
+Kernel = Callable[[int, int, np.ndarray, tuple[np.ndarray, ...], np.ndarray], int]
 
 
 def worker_seed(seed: int, worker: int, salt: int = 0) -> int:
@@ -59,13 +66,16 @@ def _padded(state: np.ndarray) -> np.ndarray:
 class WorkerPool:
     """The private state of W workers and the threads that run them (worker 0 is the caller's thread)."""
 
-    def __init__(self, n_workers: int, seed: int, make_scratch: Callable[[], tuple[np.ndarray, ...]]) -> None:
+    def __init__(self, n_workers: int, seed: int, make_scratch: Callable[[], tuple[np.ndarray, ...]],
+                 n_slots: int) -> None:
         if n_workers < 1:
             raise ValueError(f"workers must be >= 1, got {n_workers}")
         self.n_workers = n_workers
         self.seed = seed
         self._rngs = [_padded(seed_state(worker_seed(seed, w))) for w in range(n_workers)]
         self._scratch = [make_scratch() for _ in range(n_workers)]
+        private = n_workers > 1 and n_slots <= PRIVATE_SUM_SLOTS
+        self._sums = [np.zeros(n_slots) for _ in range(n_workers)] if private else None
         self._threads = ThreadPoolExecutor(n_workers - 1, "mccfr-worker") if n_workers > 1 else None
         self._lock = threading.Lock()
         self._next = 0
@@ -98,18 +108,25 @@ class WorkerPool:
                 f"the streams of workers {self.n_workers}..{saved - 1} are dropped")
 
     # ------------------------------------------------------------------ running
-    def run(self, kernel: Kernel, t0: int, n_iters: int) -> int:
+    def run(self, kernel: Kernel, t0: int, n_iters: int, strategy_sum: np.ndarray) -> int:
         """Iterations t0+1 .. t0+n_iters over all workers; returns the node visits of all of them."""
         if n_iters <= 0:
             return 0
         if self._threads is None:
-            return int(kernel(t0, n_iters, self._rngs[0], self._scratch[0]))
+            return int(kernel(t0, n_iters, self._rngs[0], self._scratch[0], strategy_sum))
         self._next, self._end = t0, t0 + n_iters
         self._block = max(1, n_iters // (self.n_workers * BLOCKS_PER_WORKER))
-        futures: list[Future[int]] = [self._threads.submit(self._work, kernel, w) for w in range(1, self.n_workers)]
-        visits = self._work(kernel, 0)
+        sums = self._sums or [strategy_sum] * self.n_workers
+        futures: list[Future[int]] = [self._threads.submit(self._work, kernel, w, sums[w])
+                                      for w in range(1, self.n_workers)]
+        visits = self._work(kernel, 0, sums[0])
         # The barrier: every worker has finished its last whole traversal when this returns.
-        return visits + sum(f.result() for f in futures)
+        visits += sum(f.result() for f in futures)
+        if self._sums is not None:
+            for private in self._sums:
+                strategy_sum += private
+                private[:] = 0.0
+        return visits
 
     def _take(self) -> tuple[int, int]:
         with self._lock:
@@ -118,14 +135,14 @@ class WorkerPool:
             self._next = start + count
         return start, count
 
-    def _work(self, kernel: Kernel, w: int) -> int:
+    def _work(self, kernel: Kernel, w: int, strategy_sum: np.ndarray) -> int:
         visits = 0
         rng, scratch = self._rngs[w], self._scratch[w]
         while True:
             start, count = self._take()
             if count <= 0:
                 return visits
-            visits += int(kernel(start, count, rng, scratch))
+            visits += int(kernel(start, count, rng, scratch, strategy_sum))
 
     def close(self) -> None:
         if self._threads is not None:
