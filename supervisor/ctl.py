@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--iters", type=int)
     g.add_argument("--time-budget", type=float)
     s.add_argument("--seed", type=int)
+    s.add_argument("--executor", choices=("local", "slurm"), help="default: the daemon's --executor")
+    s.add_argument("--slurm-partition")
+    s.add_argument("--slurm-account")
+    s.add_argument("--slurm-time")
+    s.add_argument("--srun-option", action="append", default=[], metavar="OPT")
     for name, text in (("stop", "stop a run (children checkpoint and exit)"), ("resume", "continue a stopped run"),
                        ("merge", "merge the instances' strategies now")):
         sub.add_parser(name, parents=[common], help=text).add_argument("run", nargs="?")
@@ -66,8 +71,9 @@ def format_run(run: RunInfo) -> str:
         target = i.target_iters or 0
         pct = f"{100 * i.iter / target:5.1f}%" if target else "   -  "
         extra = f"  {i.reason}" if i.reason else ""
+        where = f"  {i.executor}" + (f" job {i.job_id}" if i.job_id else "") + (f" on {i.node}" if i.node else "")
         lines.append(f"  [{i.index}] {i.state:<9} pid {i.pid or '-':<7} {i.iter:>12,}/{target:<12,} {pct} "
-                     f"{i.ips:>10,.0f} it/s  restarts {i.restarts}{extra}")
+                     f"{i.ips:>10,.0f} it/s  restarts {i.restarts}{where}{extra}")
     if run.merged:
         lines.append(f"  merged: {run.merged}")
     return "\n".join(lines)
@@ -95,6 +101,10 @@ async def _command(c: Client, args: argparse.Namespace) -> int:
     if cmd == "start":
         params = {k: v for k, v in {"instances": args.instances, "config": str(Path(args.config).resolve()) if args.config else None, "iters": args.iters,
                                     "time_budget_s": args.time_budget, "seed": args.seed}.items() if v is not None}
+        if args.executor or args.slurm_partition or args.slurm_account or args.slurm_time or args.srun_option:
+            params["executor"] = {"name": args.executor or "slurm", "partition": args.slurm_partition,
+                                  "account": args.slurm_account, "time_limit": args.slurm_time,
+                                  "options": args.srun_option}
         res = await c.call("run.start", params)
     elif cmd in ("stop", "resume", "merge"):
         res = await c.call(f"run.{cmd}", {"run": args.run} if args.run else {})

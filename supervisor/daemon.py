@@ -23,6 +23,8 @@ from pathlib import Path
 from .api import AlreadyRunning, Hub, Server
 from .child import set_coalesce
 from .config import DaemonConfig, StartSpec, Tuning
+from .executors import EXECUTOR_NAMES, ExecutorSpec
+from .executors.shared import check_runs_root
 from .notify import Notifier, NotifyConfig
 from .protocol import EventKind, socket_path
 from .service import Daemon
@@ -50,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--state-dir", type=Path, help="SQLite state and lock (default $STATE_DIRECTORY or ./state)")
     s.add_argument("--socket", type=Path, help="control socket (default: see docs/supervisor.md)")
     s.add_argument("--worker-cmd", help="command prefix of the worker (default: python -m holdem.cli)")
+    x = s.add_argument_group("executor", "how new runs launch their children (docs/cluster.md)")
+    x.add_argument("--executor", choices=EXECUTOR_NAMES, default="local",
+                   help="local: subprocesses of holdemd; slurm: one srun job per instance")
+    x.add_argument("--slurm-partition", metavar="NAME", help="srun --partition")
+    x.add_argument("--slurm-account", metavar="NAME", help="srun --account")
+    x.add_argument("--slurm-time", metavar="LIMIT", help="srun --time, e.g. 2-00:00:00")
+    x.add_argument("--srun-option", action="append", default=[], metavar="OPT",
+                   help="another srun option, e.g. --srun-option=--mem=4G (repeatable)")
     d = Tuning()
     s.add_argument("--heartbeat-timeout", type=float, default=d.heartbeat_timeout_s, metavar="S",
                    help="a running child silent for this long is hung")
@@ -78,6 +88,9 @@ def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConf
                     backoff_base_s=args.backoff_base, backoff_cap_s=args.backoff_cap,
                     max_restarts=args.max_restarts, restart_window_s=args.restart_window,
                     child_nice=args.child_nice, coalesce_s=args.coalesce_ms / 1000, tensorboard_interval_s=args.tensorboard_interval)
+    executor = ExecutorSpec(args.executor, args.slurm_partition, args.slurm_account, args.slurm_time,
+                            tuple(args.srun_option))
+    check_runs_root(runs_root.resolve())
     start = None
     if args.instances is not None:
         start = StartSpec(instances=args.instances, config=args.config, iters=args.iters,
@@ -85,7 +98,7 @@ def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConf
     worker = tuple(shlex.split(args.worker_cmd)) if args.worker_cmd else (sys.executable, "-m", "holdem.cli")
     return DaemonConfig(state_dir=state_dir.resolve(), runs_root=runs_root.resolve(),
                         socket=socket_path(args.socket, env).absolute(), worker_cmd=worker, tuning=tuning, start=start,
-                        default_config=REPO_QUICKSTART if REPO_QUICKSTART.exists() else None,
+                        default_config=REPO_QUICKSTART if REPO_QUICKSTART.exists() else None, executor=executor,
                         log_dir=Path(env["LOGS_DIRECTORY"].split(":")[0]) if env.get("LOGS_DIRECTORY") else None)
 
 

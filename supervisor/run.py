@@ -19,6 +19,7 @@ import yaml
 
 from .child import append_log
 from .config import DaemonConfig, StartSpec, instance_seed, split_iterations
+from .executors import ExecutorSpec, make_executor
 from .instance import InstanceSupervisor, Publish, RunContext, run_phase
 from .protocol import EventKind, InstanceState, RunInfo, RunState
 from .store import InstanceRow, RunRow, Store
@@ -61,6 +62,7 @@ def create_run(cfg: DaemonConfig, store: Store, spec: StartSpec) -> RunRow:
         iters = parsed["iterations"]  # the config's own target, split like --iters
     if iters is not None and iters < spec.instances:
         raise ValueError(f"{iters} iterations cannot be split over {spec.instances} instances")
+    executor = spec.executor or cfg.executor
     seed = spec.seed if spec.seed is not None else secrets.randbits(63)
     run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
     run_dir = (cfg.runs_root / run_id).resolve()
@@ -71,7 +73,7 @@ def create_run(cfg: DaemonConfig, store: Store, spec: StartSpec) -> RunRow:
     frozen = {"run_id": run_id, "config_source": str(config_src), "config": parsed, "seed": seed,
               "instances": spec.instances, "iters": iters, "time_budget_s": spec.time_budget_s,
               "split": split, "instance_seeds": seeds, "worker_cmd": list(cfg.worker_cmd),
-              "created": time.time()}
+              "executor": executor.to_dict(), "created": time.time()}
     _write_atomic(run_dir / "run.yaml", yaml.safe_dump(frozen, sort_keys=False).encode())
     now = time.time()
     row = RunRow(run_id, str(run_dir), str(config_src), seed, iters, spec.time_budget_s, spec.instances,
@@ -82,6 +84,7 @@ def create_run(cfg: DaemonConfig, store: Store, spec: StartSpec) -> RunRow:
     for inst in insts:
         Path(inst.dir).mkdir(parents=True, exist_ok=True)
     store.create_run(row, insts)
+    store.set_run_executor(run_id, executor.to_dict())
     return row
 
 
@@ -95,8 +98,10 @@ class RunSupervisor:
         self.row = row
         self.state = RunState(row.state)
         self.reason = row.reason
+        recorded = store.run_executor(row.id)
+        self.executor_spec = ExecutorSpec.from_dict(recorded) if recorded else ExecutorSpec()
         self.ctx = RunContext(row.id, self.dir, self.dir / "config.yaml", row.time_budget_s, cfg.worker_cmd,
-                              cfg.tuning, store, publish)
+                              cfg.tuning, store, publish, make_executor(self.executor_spec))
         self.instances = [InstanceSupervisor(self.ctx, r) for r in store.instances(row.id)]
         self.task: asyncio.Task[None] | None = None
         self._inst_tasks: dict[int, asyncio.Task[InstanceState]] = {}
@@ -109,7 +114,8 @@ class RunSupervisor:
         return RunInfo(id=self.id, state=self.state.value, dir=str(self.dir),
                        instances=tuple(i.info() for i in self.instances), desired=row.desired, phase=row.phase,
                        config=row.config, seed=row.seed, iters=row.iters, time_budget_s=row.time_budget_s,
-                       created=row.created, reason=self.reason, merged=row.merged)
+                       created=row.created, reason=self.reason, merged=row.merged,
+                       executor=self.executor_spec.to_dict())
 
     @property
     def active(self) -> bool:
@@ -138,6 +144,7 @@ class RunSupervisor:
         """The daemon is exiting: stop children gracefully but keep desired=running for next start."""
         self._shutdown = True
         await self._halt()
+        await self.ctx.executor.close()
         if self.state not in (RunState.DONE, RunState.FAILED, RunState.STOPPED):
             self._set_state(RunState.STOPPED, "holdemd shut down; resumes on next start")
 
@@ -198,6 +205,11 @@ class RunSupervisor:
             assert row is not None
             if row.phase == "prepare":
                 self._set_state(RunState.RUNNING, None)
+                try:
+                    await self.ctx.executor.check_run_dir(self.dir, self.cfg.tuning.startup_timeout_s)
+                except ValueError as exc:
+                    self._set_state(RunState.FAILED, str(exc))
+                    return
                 ok, why = await self._phase("prepare", [*self.cfg.worker_cmd, "prepare", "--config",
                                                         str(self.ctx.config_path), "--events", "jsonl"])
                 if not ok:
@@ -271,7 +283,8 @@ class RunSupervisor:
                           "t": time.time()})
 
         append_log(log, f"{name}: {' '.join(argv)}")
-        return await run_phase(argv, log, self.cfg.tuning, lambda ev, t: None, on_log, self.cfg.tuning.phase_attempts)
+        return await run_phase(argv, log, self.cfg.tuning, lambda ev, t: None, on_log, self.cfg.tuning.phase_attempts,
+                               self.ctx.executor, self.ctx.task(name))
 
     def _set_state(self, state: RunState, reason: str | None) -> None:
         if state is self.state and reason == self.reason:

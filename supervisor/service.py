@@ -14,6 +14,7 @@ from typing import Any
 
 from .api import ApiError, Hub
 from .config import DaemonConfig, StartSpec
+from .executors import ExecutorSpec
 from .protocol import ErrorCode, InstanceState, Method, RunState
 from .run import RunError, RunSupervisor, create_run
 from .store import Store
@@ -141,16 +142,18 @@ class Daemon:
         return {"runs": [r.info().to_dict() for r in runs]}
 
     async def _run_start(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"instances", "config", "iters", "time_budget_s", "seed"})
+        _check_keys(params, {"instances", "config", "iters", "time_budget_s", "seed", "executor"})
         instances = _opt(params, "instances", int)
         if instances is None:
             raise ApiError(ErrorCode.INVALID_PARAMS, "'instances' is required")
         config = _opt(params, "config", str)
         budget = _opt(params, "time_budget_s", (int, float))
+        executor = _opt(params, "executor", dict)
         try:
             spec = StartSpec(instances=instances, config=Path(config) if config else None,
                              iters=_opt(params, "iters", int), time_budget_s=float(budget) if budget else None,
-                             seed=_opt(params, "seed", int))
+                             seed=_opt(params, "seed", int),
+                             executor=ExecutorSpec.from_dict(executor) if executor is not None else None)
             sup = self.start_run(spec)
         except ValueError as exc:
             raise ApiError(ErrorCode.INVALID_PARAMS, str(exc)) from None

@@ -97,6 +97,9 @@ class InstanceInfo:
     reason: str | None = None  # why it is failed / backing off / was last restarted
     seed: int | None = None
     dir: str | None = None
+    executor: str = "local"  # local | slurm
+    job_id: str | None = None  # the Slurm job of the current (or last) launch
+    node: str | None = None  # the host it runs on
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InstanceInfo:
@@ -118,6 +121,7 @@ class RunInfo:
     created: float = 0.0
     reason: str | None = None
     merged: str | None = None
+    executor: dict[str, Any] | None = None  # the executor spec: {name, partition, account, time_limit, options}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunInfo:
