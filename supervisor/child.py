@@ -43,49 +43,62 @@ class LogDrops:
     _open: dict[str, tuple[int, str]] = {}  # path -> (lines dropped, error) of the current episode
 
     @classmethod
-    def failed(cls, path: Path, exc: OSError) -> None:
-        cls.total += 1
+    def failed(cls, path: Path, exc: OSError, lines: int = 1) -> None:
+        cls.total += lines
         n, _ = cls._open.get(str(path), (0, ""))
         why = exc.strerror or str(exc)
-        if n == 0:
+        if str(path) not in cls._open:
             log.warning("cannot write %s (%s): dropping its log lines until writes succeed again", path, why)
-        cls._open[str(path)] = (n + 1, why)
+        cls._open[str(path)] = (n + lines, why)
 
     @classmethod
     def failing(cls) -> list[str]:
-        """The log files whose writes fail now."""
+        """The log files whose last write failed."""
         return list(cls._open)
 
     @classmethod
-    def recovered(cls, path: Path) -> bytes:
-        """The note to write before the next line, if lines were dropped; empty otherwise."""
-        n, why = cls._open.pop(str(path), (0, ""))
-        if not n:
-            return b""
+    def note(cls, path: Path) -> bytes:
+        """The line to write before the next one, if lines were dropped; empty otherwise."""
+        n, why = cls._open.get(str(path), (0, ""))
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-        return f"{stamp} [holdemd] {n} log line(s) dropped here: {why}\n".encode()
+        return f"{stamp} [holdemd] {n} log line(s) dropped here: {why}\n".encode() if str(path) in cls._open else b""
+
+    @classmethod
+    def retry(cls) -> None:
+        """Write the pending 'dropped' notes now (called periodically): a log that takes writes
+        again says so at once, not only with its next line."""
+        for path in list(cls._open):
+            fd = open_log(Path(path), lines=0)
+            if fd is not None:
+                try:
+                    write_line(fd, Path(path), b"")
+                finally:
+                    os.close(fd)
 
 
 def write_line(fd: int, path: Path, data: bytes) -> bool:
-    """Append `data` (one or more whole lines) to an open log; never raises."""
+    """Append `data` (whole lines) to an open log, after the note of lines dropped before; never raises."""
+    lines = data.count(b"\n")
     try:
-        note = LogDrops.recovered(path) if str(path) in LogDrops._open else b""
+        note = LogDrops.note(path)
         if note:
             os.write(fd, note)
-        os.write(fd, data)  # O_APPEND: a short write on a full disk leaves a cut line, then ENOSPC
+            LogDrops._open.pop(str(path), None)
+        if data:
+            os.write(fd, data)  # O_APPEND: a short write on a full disk leaves a cut line, then ENOSPC
         return True
     except OSError as exc:
-        LogDrops.failed(path, exc)
+        LogDrops.failed(path, exc, lines)
         return False
 
 
-def open_log(path: Path) -> int | None:
-    """An O_APPEND descriptor for a log file, or None if it cannot be had (counted as a drop)."""
+def open_log(path: Path, lines: int = 1) -> int | None:
+    """An O_APPEND descriptor for a log file, or None if it cannot be had (`lines` counted as dropped)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
     except OSError as exc:
-        LogDrops.failed(path, exc)
+        LogDrops.failed(path, exc, lines)
         return None
 
 
@@ -307,7 +320,7 @@ class Child:
         self._loop = loop = asyncio.get_running_loop()
         self._started_at = time.monotonic()
         self._last_line = loop.time()
-        self._log_fd = open_log(self.log_path)  # None on a full disk: the child still runs, lines are counted
+        self._log_fd = open_log(self.log_path, lines=0)  # None on a full disk: the child still runs
         # Own session: a Ctrl-C at the daemon's terminal must not reach the children directly;
         # the daemon relays SIGTERM so they checkpoint in order.
         try:
@@ -408,11 +421,9 @@ class Child:
         if raw is None:
             raw = b"[holdemd] (an over-long log line was cut)"
         if self._log_fd is None:
-            self._log_fd = open_log(self.log_path)
+            self._log_fd = open_log(self.log_path)  # counts this line if it still cannot be opened
         if self._log_fd is not None:
             write_line(self._log_fd, self.log_path, raw + b"\n")
-        else:
-            LogDrops.failed(self.log_path, OSError(0, "log file cannot be opened"))
         text = raw.decode(errors="replace")
         self.recent.append(text)
         self.on_log(text)

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .api import AlreadyRunning, Hub, Server, claim_socket_path
-from .child import set_coalesce
+from .child import LogDrops, set_coalesce
 from .config import DaemonConfig, StartSpec, Tuning
 from .notify import Notifier, NotifyConfig
 from .protocol import EventKind, socket_path
@@ -243,6 +243,7 @@ async def _heartbeat(notifier: Notifier, daemon: Daemon, cfg: DaemonConfig) -> N
         notifier.status(daemon.summary())
         try:
             daemon.store.flush()  # changes a full disk refused are written as soon as it takes them
+            LogDrops.retry()
         except Exception:  # not the disk (flush keeps waiting on that): say so, keep the heartbeat
             log.exception("state database write failed")
         await asyncio.sleep(interval)

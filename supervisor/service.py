@@ -136,6 +136,7 @@ class Daemon:
 
     def health(self) -> dict[str, Any]:
         """Free space where we write, and the warnings a person should see before a disk fills."""
+        LogDrops.retry()
         disk, warnings, seen = [], [], set()
         low = self.cfg.tuning.low_space_bytes
         for path in (self.cfg.runs_root, self.cfg.state_dir):

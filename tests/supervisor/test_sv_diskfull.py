@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -49,6 +51,10 @@ async def test_a_full_disk_is_waited_out_and_the_daemon_answers_throughout(small
         daemon = res["daemon"]
         assert daemon["disk"][0]["free_bytes"] < 4 << 20
         assert any(w.startswith("low disk space") for w in daemon["warnings"]), daemon["warnings"]
+        shown = subprocess.run([sys.executable, "-m", "supervisor.ctl", "--socket", str(d.sock), "status"],
+                               capture_output=True, text=True, timeout=60)
+        assert shown.returncode == 0 and shown.stdout.startswith("warning: low disk space")
+        assert "disk full" in shown.stdout
 
         filler.unlink()
         st = await d.wait_until(lambda s: s["state"] in ("done", "failed"), what="run done after space returned",
