@@ -90,7 +90,7 @@ async def _command(c: Client, args: argparse.Namespace) -> int:
                      else c.call("runs.list"))
         warnings = res.get("daemon", {}).get("warnings", [])
         if args.json:
-            _print_json({"runs": res["runs"], **({"warnings": warnings} if cmd == "status" else {})})
+            _print_json({"runs": res["runs"], **({"warnings": warnings} if warnings else {})})
         else:
             runs = [RunInfo.from_dict(r) for r in res["runs"]]
             print("\n".join([*(f"warning: {w}" for w in warnings),
