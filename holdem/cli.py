@@ -76,25 +76,30 @@ def _parser() -> argparse.ArgumentParser:
     ma.add_argument("--hands", type=int, default=10_000, help="hands to play (two per duplicate deal)")
     ma.add_argument("--seed", type=int, default=0)
     ma.add_argument("--json", action="store_true")
-    ma.add_argument("--search-a", action="store_true", help="A searches every postflop decision")
-    ma.add_argument("--search-b", action="store_true", help="B searches every postflop decision")
-    _search_options(ma)
     _buckets_root_option(ma)
+
+    lb = sub.add_parser("lbr", help="local best response: a lower bound on a blueprint's exploitability")
+    lb.add_argument("policy", type=Path, help="a hold'em blueprint folder, or a Leduc instance, checkpoint or policy.json")
+    lb.add_argument("--variant", choices=["fc", "fcpa"], default="fc",
+                    help="LBR's actions: fold/call, or also the tree's pot-nearest raise and its all-in")
+    lb.add_argument("--hands", type=int, default=10_000, help="hands to play (each deal in both seats)")
+    lb.add_argument("--seed", type=int, default=0)
+    lb.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="threads (default: every core)")
+    lb.add_argument("--json", action="store_true")
+    _buckets_root_option(lb)
 
     pl = sub.add_parser("play", help="play hold'em against a blueprint in the terminal")
     pl.add_argument("policy", type=Path, help="a blueprint: instance, checkpoint or merged folder")
     pl.add_argument("--seat", type=int, choices=[0, 1], help="your seat, 0 = button (default: alternate)")
     pl.add_argument("--hands", type=int, default=1_000_000)
     pl.add_argument("--seed", type=int, default=0)
-    pl.add_argument("--search", action="store_true", help="the bot searches every postflop decision")
-    _search_options(pl)
     _buckets_root_option(pl)
     return p
 
 
 def _search_options(parser: argparse.ArgumentParser, default_ms: float | None = 100.0) -> None:
-    """Flags of real-time search (holdem/search); without --search-ms and --search-iters, export runs
-    1000 iterations per search and play and match spend 100 ms a decision."""
+    """Flags of real-time search (holdem/search); without --search-ms and --search-iters, a search runs
+    1000 iterations (``default_ms`` None) or spends ``default_ms``."""
     parser.add_argument("--search-ms", type=float, default=None, help=f"time per search (default {default_ms})")
     parser.add_argument("--search-iters", type=int, default=None, help="iterations per search (first limit wins)")
     parser.add_argument("--search-workers", type=int, default=1, help="numba threads per search")
@@ -133,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     handler = {"train": _train, "prepare": _prepare, "eval": _eval, "export": _export, "merge": _merge,
-               "tree": _tree, "buckets": _buckets, "match": _match, "play": _play}
+               "tree": _tree, "buckets": _buckets, "match": _match, "play": _play, "lbr": _lbr}
     return handler[args.command](args)
 
 
@@ -333,6 +338,20 @@ def _play(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         return _bad(EventStream(False), str(exc))
     run_play(bot, PlayOptions(hands=max(0, args.hands), seat=args.seat, seed=args.seed), sys.stdin, sys.stdout)
+    return EXIT_OK
+
+
+def _lbr(args: argparse.Namespace) -> int:
+    from holdem.evaluation.lbr import LbrError, LbrSettings, TerminalBar, describe, local_best_response, target_from_path
+    from holdem.policy import PolicyError
+
+    try:
+        settings = LbrSettings(args.variant, args.hands, args.seed, args.workers)
+        target = target_from_path(args.policy, _buckets_root(args))
+    except (LbrError, PolicyError) as exc:
+        return _bad(EventStream(False), str(exc))
+    result = local_best_response(target, settings, None if args.json else TerminalBar(target.unit))
+    print(json.dumps(result.to_json()) if args.json else describe(result))
     return EXIT_OK
 
 
