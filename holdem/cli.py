@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     x = sub.add_parser("export", help="write the average strategy with readable infoset keys")
     x.add_argument("path", type=Path)
     x.add_argument("--out", required=True, type=Path)
+    x.add_argument("--search", action="store_true", help="write what search plays at every infoset (Kuhn, Leduc)")
+    _search_options(x, default_ms=None)
     _buckets_root_option(x)
 
     tr = sub.add_parser("tree", help="report the betting tree of a hold'em config: nodes, infosets, memory")
@@ -105,6 +107,26 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--seed", type=int, default=0)
     _buckets_root_option(pl)
     return p
+
+
+def _search_options(parser: argparse.ArgumentParser, default_ms: float | None = 100.0) -> None:
+    """Flags of real-time search (holdem/search); without --search-ms and --search-iters, a search runs
+    1000 iterations (``default_ms`` None) or spends ``default_ms``."""
+    parser.add_argument("--search-ms", type=float, default=None, help=f"time per search (default {default_ms})")
+    parser.add_argument("--search-iters", type=int, default=None, help="iterations per search (first limit wins)")
+    parser.add_argument("--search-workers", type=int, default=1, help="numba threads per search")
+    parser.add_argument("--search-gadget", choices=["resolve", "maxmargin", "none"], default="resolve",
+                        help="how the opponent enters a subgame (none: unsafe)")
+    parser.set_defaults(search_default_ms=default_ms)
+
+
+def _solve_options(args: argparse.Namespace):
+    from holdem.search.solve import SolveOptions
+
+    ms, iters = args.search_ms, args.search_iters
+    if ms is None and iters is None:
+        ms, iters = args.search_default_ms, (None if args.search_default_ms else 1000)
+    return SolveOptions(iterations=iters, ms=ms, workers=args.search_workers, gadget=args.search_gadget)
 
 
 def _buckets_root_option(parser: argparse.ArgumentParser) -> None:
@@ -233,11 +255,29 @@ def _export(args: argparse.Namespace) -> int:
     from holdem.policy import PolicyError, export_policy, load_policy, write_json_atomic
 
     try:
-        write_json_atomic(args.out, export_policy(load_policy(args.path, _buckets_root(args))))
-    except PolicyError as exc:
+        loaded = load_policy(args.path, _buckets_root(args))
+        if args.search:
+            loaded = _searched(loaded, args)
+        write_json_atomic(args.out, export_policy(loaded))
+    except (PolicyError, ValueError) as exc:
         return _bad(EventStream(False), str(exc))
     print(f"wrote {args.out}", file=sys.stderr)
     return EXIT_OK
+
+
+def _searched(loaded, args: argparse.Namespace):
+    """The policy search plays at every infoset of a small game, in place of the blueprint."""
+    import dataclasses
+
+    from holdem.policy import PolicyError
+    from holdem.search.small import searched_policy
+
+    if loaded.game.name not in ("kuhn", "leduc"):
+        raise PolicyError(f"export --search writes whole policies of Kuhn and Leduc, not {loaded.game.name!r}")
+    started = time.perf_counter()
+    policy, count = searched_policy(loaded.game, loaded.policy, _solve_options(args))
+    print(f"{count} searches in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return dataclasses.replace(loaded, policy=policy, strategy_sum=None)
 
 
 def _merge(args: argparse.Namespace) -> int:
