@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .api import AlreadyRunning, Hub, Server, claim_socket_path
-from .child import set_coalesce
+from .child import LogDrops, set_coalesce
 from .config import DaemonConfig, StartSpec, Tuning
 from .executors import EXECUTOR_NAMES, ExecutorSpec
 from .executors.shared import check_runs_root
@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--coalesce-ms", type=float, default=d.coalesce_s * 1000, metavar="MS",
                    help="batch child events for up to this long per wake-up (0: off)")
     s.add_argument("--tensorboard-interval", type=float, default=d.tensorboard_interval_s, metavar="S")
+    s.add_argument("--low-space-mb", type=float, default=d.low_space_bytes / 2**20, metavar="MIB",
+                   help="warn in status when the runs root or state dir has less free space than this")
     _add_recover_parser(sub)
     return p
 
@@ -101,7 +103,8 @@ def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConf
                     stop_timeout_s=args.stop_timeout,
                     backoff_base_s=args.backoff_base, backoff_cap_s=args.backoff_cap,
                     max_restarts=args.max_restarts, restart_window_s=args.restart_window,
-                    child_nice=args.child_nice, coalesce_s=args.coalesce_ms / 1000, tensorboard_interval_s=args.tensorboard_interval)
+                    child_nice=args.child_nice, coalesce_s=args.coalesce_ms / 1000, tensorboard_interval_s=args.tensorboard_interval,
+                    low_space_bytes=int(args.low_space_mb * 2**20))
     executor = ExecutorSpec(args.executor, args.slurm_partition, args.slurm_account, args.slurm_time,
                             tuple(args.srun_option))
     check_runs_root(runs_root)
@@ -144,12 +147,19 @@ class _HubHandler(logging.Handler):
                           "line": self.format(record), "t": record.created})
 
 
+class _TolerantFileHandler(logging.FileHandler):
+    """holdemd.log on a full disk: the line is lost (stderr and subscribers still get it), no traceback."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.dropped = getattr(self, "dropped", 0) + 1
+
+
 def _setup_logging(cfg: DaemonConfig, hub: Hub) -> None:
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S")
     log.handlers.clear()
     log.setLevel(logging.INFO)
     log.propagate = False
-    for handler in (logging.StreamHandler(sys.stderr), logging.FileHandler(cfg.log_path), _HubHandler(hub)):
+    for handler in (logging.StreamHandler(sys.stderr), _TolerantFileHandler(cfg.log_path), _HubHandler(hub)):
         handler.setFormatter(fmt)
         log.addHandler(handler)
 
@@ -244,6 +254,11 @@ async def _heartbeat(notifier: Notifier, daemon: Daemon, cfg: DaemonConfig) -> N
         if notifier.cfg.watchdog_usec:
             notifier.watchdog()
         notifier.status(daemon.summary())
+        try:
+            daemon.store.flush()  # changes a full disk refused are written as soon as it takes them
+            LogDrops.retry()
+        except Exception:  # not the disk (flush keeps waiting on that): say so, keep the heartbeat
+            log.exception("state database write failed")
         await asyncio.sleep(interval)
 
 
