@@ -88,6 +88,18 @@ def _parser() -> argparse.ArgumentParser:
     lb.add_argument("--json", action="store_true")
     _buckets_root_option(lb)
 
+    sg = sub.add_parser("strategy", help="what a hold'em blueprint plays at a spot: one hand, or the 13x13 grid")
+    sg.add_argument("policy", type=Path, help="a blueprint: instance, checkpoint or merged folder")
+    what = sg.add_mutually_exclusive_group(required=True)
+    what.add_argument("--hand", help="two hole cards, e.g. AsKd")
+    what.add_argument("--range", action="store_true", help="every hand class on the 13x13 preflop grid")
+    sg.add_argument("--board", default="", help="the board the history has dealt, e.g. \"Qh Jh 2c\"")
+    sg.add_argument("--history", default="", help="betting so far in the tree's letters, e.g. r300c/ "
+                                                  "(f fold, c check/call, r<to> raise to, / end of street)")
+    sg.add_argument("--png", type=Path, help="with --range: also draw the grid as a PNG picture")
+    sg.add_argument("--json", action="store_true")
+    _buckets_root_option(sg)
+
     pl = sub.add_parser("play", help="play hold'em against a blueprint in the terminal")
     pl.add_argument("policy", type=Path, help="a blueprint: instance, checkpoint or merged folder")
     pl.add_argument("--seat", type=int, choices=[0, 1], help="your seat, 0 = button (default: alternate)")
@@ -138,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     handler = {"train": _train, "prepare": _prepare, "eval": _eval, "export": _export, "merge": _merge,
-               "tree": _tree, "buckets": _buckets, "match": _match, "play": _play, "lbr": _lbr}
+               "tree": _tree, "buckets": _buckets, "match": _match, "play": _play, "lbr": _lbr,
+               "strategy": _strategy}
     return handler[args.command](args)
 
 
@@ -352,6 +365,30 @@ def _lbr(args: argparse.Namespace) -> int:
         return _bad(EventStream(False), str(exc))
     result = local_best_response(target, settings, None if args.json else TerminalBar(target.unit))
     print(json.dumps(result.to_json()) if args.json else describe(result))
+    return EXIT_OK
+
+
+def _strategy(args: argparse.Namespace) -> int:
+    from holdem.evaluation.blueprint import load_blueprint
+    from holdem.evaluation.explorer import SpotError, find_spot, grid_json, spot_json
+    from holdem.evaluation.explorer_render import print_grid, print_spot, save_grid_png
+    from holdem.policy import PolicyError
+
+    try:
+        if args.png is not None and not args.range:
+            raise SpotError("--png draws the --range grid; add --range")
+        bp = load_blueprint(args.policy, _buckets_root(args))
+        spot = find_spot(bp, args.history, args.board)
+        out = grid_json(bp, spot, str(args.policy)) if args.range else spot_json(bp, spot, args.hand, str(args.policy))
+    except (PolicyError, SpotError) as exc:
+        return _bad(EventStream(False), str(exc))
+    if args.png is not None:
+        save_grid_png(out, args.png)
+        print(f"wrote {args.png}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(out))
+    else:
+        (print_grid if args.range else print_spot)(out)
     return EXIT_OK
 
 
