@@ -2,7 +2,8 @@
 
 Invariants: a folder named `checkpoints/<iteration, 12 digits>/` is complete and fsynced before it
 gets that name (it is built in a temporary folder whose name starts with "." and renamed into place);
-its `manifest.json` records the sha256 and size of every array file, and nothing is trusted until
+its `manifest.json` records the sha256 and size of every array file and the sha256 of its own
+content (`manifest_sha256`, over the canonical JSON of the other keys), and nothing is trusted until
 those verify. Arrays are saved and loaded with `allow_pickle=False`, so loading never runs code.
 One process writes an instance's checkpoints (each write clears temporaries a crashed writer left);
 any number may read them.
@@ -26,9 +27,11 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest carries its own checksum
+READABLE_FORMATS = frozenset({1, 2})  # 1: written before that; still read, so old runs and bucket sets resume
 MANIFEST = "manifest.json"
-RESERVED_KEYS = frozenset({"format", "iteration", "files"})
+SELF_CHECKSUM = "manifest_sha256"
+RESERVED_KEYS = frozenset({"format", "iteration", "files", SELF_CHECKSUM})
 
 _DIGITS = 12
 _CHECKPOINT_NAME = re.compile(r"\d{%d}" % _DIGITS)
@@ -101,6 +104,7 @@ def write_checkpoint(
     try:
         files = {f"{key}.npy": _save_array(tmp / f"{key}.npy", arr) for key, arr in arrays.items()}
         manifest = {"format": FORMAT_VERSION, "iteration": iteration, "files": files, **meta}
+        manifest[SELF_CHECKSUM] = manifest_checksum(manifest)
         # Strict JSON (no NaN) so that any reader, not only Python's, can parse the manifest.
         manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False).encode()
         _write_file(tmp / MANIFEST, manifest_bytes)
@@ -114,6 +118,16 @@ def write_checkpoint(
     _prune(root, keep, iteration)
     total = sum(entry["bytes"] for entry in files.values()) + len(manifest_bytes)
     return WrittenCheckpoint(final, iteration, total, hashlib.sha256(manifest_bytes).hexdigest())
+
+
+def manifest_checksum(manifest: Mapping[str, Any]) -> str:
+    """sha256 of the manifest's canonical JSON without its own checksum key.
+
+    Canonical (sorted keys, no spaces, strict) so a reader recomputes it from the parsed object:
+    an edit anywhere in the manifest, even one that leaves valid JSON, changes it.
+    """
+    body = {k: v for k, v in manifest.items() if k != SELF_CHECKSUM}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()).hexdigest()
 
 
 def _plain_int(name: str, value: Any) -> int:
@@ -306,15 +320,32 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         raise CorruptCheckpoint(path, f"{MANIFEST} is not valid JSON: {exc}") from None
     if not isinstance(manifest, dict):
         raise CorruptCheckpoint(path, f"{MANIFEST} is not a JSON object")
-    if manifest.get("format") != FORMAT_VERSION:
+    fmt = manifest.get("format")
+    if type(fmt) is not int or fmt not in READABLE_FORMATS:
         raise CorruptCheckpoint(
-            path, f"format version {manifest.get('format')!r}, this program reads {FORMAT_VERSION}"
+            path, f"format version {fmt!r}, this program reads {sorted(READABLE_FORMATS)}"
         )
     iteration = manifest.get("iteration")
     if type(iteration) is not int or not _CHECKPOINT_NAME.fullmatch(path.name) or int(path.name) != iteration:
         raise CorruptCheckpoint(path, f"manifest iteration {iteration!r} does not match the folder name")
     _check_files_table(path, manifest.get("files"))
+    if fmt >= 2:
+        _check_self_checksum(path, manifest)
     return manifest
+
+
+def _check_self_checksum(path: Path, manifest: dict[str, Any]) -> None:
+    recorded = manifest.get(SELF_CHECKSUM)
+    if not isinstance(recorded, str):
+        raise CorruptCheckpoint(path, f"{MANIFEST} has no manifest checksum ({SELF_CHECKSUM})")
+    try:
+        actual = manifest_checksum(manifest)
+    except ValueError as exc:  # NaN or infinity: not canonical JSON, so not what we wrote
+        raise CorruptCheckpoint(path, f"{MANIFEST} is not strict JSON: {exc}") from None
+    if actual != recorded:
+        raise CorruptCheckpoint(
+            path, f"manifest checksum {actual[:16]}… does not match the recorded {recorded[:16]}… (edited?)"
+        )
 
 
 def _check_files_table(path: Path, files: Any) -> None:

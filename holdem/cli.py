@@ -91,6 +91,16 @@ def _parser() -> argparse.ArgumentParser:
     ma.add_argument("--json", action="store_true", help="one JSON object on stdout")
     _buckets_root_option(ma)
 
+    lb = sub.add_parser("lbr", help="local best response: a lower bound on a blueprint's exploitability")
+    lb.add_argument("policy", type=Path, help="a hold'em blueprint folder, or a Leduc instance, checkpoint or policy.json")
+    lb.add_argument("--variant", choices=["fc", "fcpa"], default="fc",
+                    help="LBR's actions: fold/call, or also the tree's pot-nearest raise and its all-in")
+    lb.add_argument("--hands", type=int, default=10_000, help="hands to play (each deal in both seats)")
+    lb.add_argument("--seed", type=int, default=0)
+    lb.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="threads (default: every core)")
+    lb.add_argument("--json", action="store_true")
+    _buckets_root_option(lb)
+
     pl = sub.add_parser("play", help="play hold'em against a blueprint in the terminal")
     pl.add_argument("policy", type=Path, help="a blueprint: instance, checkpoint or merged folder")
     pl.add_argument("--seat", type=int, choices=[0, 1], help="your seat, 0 = button (default: alternate)")
@@ -120,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
-    handler = {"train": _train, "prepare": _prepare, "check-config": _check_config, "eval": _eval, "export": _export, "merge": _merge,
-               "tree": _tree, "buckets": _buckets, "match": _match, "play": _play}
+    handler = {"train": _train, "prepare": _prepare, "check-config": _check_config, "eval": _eval, "export": _export,
+               "merge": _merge, "tree": _tree, "buckets": _buckets, "match": _match, "play": _play, "lbr": _lbr}
     return handler[args.command](args)
 
 
@@ -348,6 +358,20 @@ def _play(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         return _bad(EventStream(False), str(exc))
     run_play(bot, PlayOptions(hands=max(0, args.hands), seat=args.seat, seed=args.seed), sys.stdin, sys.stdout)
+    return EXIT_OK
+
+
+def _lbr(args: argparse.Namespace) -> int:
+    from holdem.evaluation.lbr import LbrError, LbrSettings, TerminalBar, describe, local_best_response, target_from_path
+    from holdem.policy import PolicyError
+
+    try:
+        settings = LbrSettings(args.variant, args.hands, args.seed, args.workers)
+        target = target_from_path(args.policy, _buckets_root(args))
+    except (LbrError, PolicyError) as exc:
+        return _bad(EventStream(False), str(exc))
+    result = local_best_response(target, settings, None if args.json else TerminalBar(target.unit))
+    print(json.dumps(result.to_json()) if args.json else describe(result))
     return EXIT_OK
 
 

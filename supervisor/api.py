@@ -17,6 +17,7 @@ import grp
 import os
 import pwd
 import socket
+import stat
 import struct
 from pathlib import Path
 from typing import Any, Protocol
@@ -60,22 +61,36 @@ def peer_allowed(uid: int, gid: int, sock_gid: int, own_uid: int | None = None) 
         return False
 
 
+def claim_socket_path(path: Path) -> None:
+    """Make sure `path` is free for our socket: absent, or a stale socket (removed here).
+
+    Anything else is refused and left untouched: a live daemon's socket, and any path that is not
+    a socket at all (a regular file given by mistake to --socket must never be deleted).
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(st.st_mode):
+        raise AlreadyRunning(f"{path} exists and is not a socket; refusing to replace it (choose another --socket)")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(2.0)
+    try:
+        probe.connect(str(path))
+    except (ConnectionRefusedError, FileNotFoundError):
+        path.unlink(missing_ok=True)  # stale: its daemon is gone
+    except OSError as exc:
+        raise AlreadyRunning(f"{path} exists and cannot be probed: {exc}") from None
+    else:
+        raise AlreadyRunning(f"another holdemd is already listening on {path}")
+    finally:
+        probe.close()
+
+
 def bind_socket(path: Path) -> socket.socket:
     """Bind a fresh listening socket at `path` with mode 0660, removing a stale one first."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-    if path.exists() or path.is_symlink():
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        probe.settimeout(2.0)
-        try:
-            probe.connect(str(path))
-        except (ConnectionRefusedError, FileNotFoundError):
-            path.unlink(missing_ok=True)  # stale: its daemon is gone
-        except OSError as exc:
-            raise AlreadyRunning(f"{path} exists and cannot be probed: {exc}") from None
-        else:
-            raise AlreadyRunning(f"another holdemd is already listening on {path}")
-        finally:
-            probe.close()
+    claim_socket_path(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old = os.umask(0o117)
     try:

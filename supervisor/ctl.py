@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -323,15 +325,30 @@ def _eta(remaining: int, ips: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
+def _stdout_gone() -> int:
+    """The reader of our stdout left (`holdemctl status | head -2`): exit quietly, as Unix tools do.
+
+    stdout is pointed at /dev/null so the interpreter's final flush cannot fail a second time.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     for name, default in (("json", False), ("socket", None), ("timeout", None), ("wait", DEFAULT_WAIT_S)):
         if not hasattr(args, name):
             setattr(args, name, default)
     try:
-        return asyncio.run(_run(args))
+        code = asyncio.run(_run(args))
+        sys.stdout.flush()  # here, not at interpreter exit, so a closed pipe is caught below
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _stdout_gone()
     except DaemonUnavailable as exc:
         print(f"holdemctl: {exc.message}", file=sys.stderr)
         return 3

@@ -28,13 +28,14 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .api import AlreadyRunning, Hub, Server
+from .api import AlreadyRunning, Hub, Server, claim_socket_path
 from .child import set_coalesce
 from .config import DaemonConfig, StartSpec, Tuning
 from .notify import Notifier, NotifyConfig
 from .protocol import EventKind, socket_path
 from .service import Daemon
-from .store import Store
+from .recover import move_aside, rebuild
+from .store import Store, StoreCorrupt
 from .submit import ConfigRefused, check_config_sync, describe_spec, resolve_config, same_run
 
 log = logging.getLogger("holdemd")
@@ -107,14 +108,27 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
                    help="batch child events for up to this long per wake-up, 0: off (default: %(default)g)")
     s.add_argument("--tensorboard-interval", type=float, default=d.tensorboard_interval_s, metavar="S",
                    help="how often run-level TensorBoard scalars are written (default: %(default)gs)")
+    _add_recover_parser(sub)
     return p
+
+
+def _add_recover_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    r = sub.add_parser("recover", help="move a damaged state database aside and rebuild it from the run folders")
+    r.add_argument("--runs-root", type=Path, help="where run folders are (default $STATE_DIRECTORY/runs or ./runs)")
+    r.add_argument("--state-dir", type=Path, help="SQLite state and lock (default $STATE_DIRECTORY or ./state)")
+
+
+def state_and_runs(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[Path, Path]:
+    """The state dir and runs root: flags, else systemd's $STATE_DIRECTORY, else ./state and ./runs."""
+    state_env = env.get("STATE_DIRECTORY", "").split(":")[0]
+    state_dir = args.state_dir or (Path(state_env) if state_env else Path("state"))
+    runs_root = args.runs_root or (Path(state_env) / "runs" if state_env else Path("runs"))
+    return state_dir.resolve(), runs_root.resolve()
 
 
 def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConfig:
     """The one place that reads arguments and environment."""
-    state_env = env.get("STATE_DIRECTORY", "").split(":")[0]
-    state_dir = args.state_dir or (Path(state_env) if state_env else Path("state"))
-    runs_root = args.runs_root or (Path(state_env) / "runs" if state_env else Path("runs"))
+    state_dir, runs_root = state_and_runs(args, env)
     tuning = Tuning(heartbeat_timeout_s=args.heartbeat_timeout, startup_timeout_s=args.startup_timeout,
                     stop_timeout_s=args.stop_timeout,
                     backoff_base_s=args.backoff_base, backoff_cap_s=args.backoff_cap,
@@ -131,7 +145,7 @@ def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConf
             raise ValueError(f"{', '.join(given + (['--new'] if args.new else []))} describe a new run: "
                              "give --instances N too")
     worker = tuple(shlex.split(args.worker_cmd)) if args.worker_cmd else (sys.executable, "-m", "holdem.cli")
-    return DaemonConfig(state_dir=state_dir.resolve(), runs_root=runs_root.resolve(),
+    return DaemonConfig(state_dir=state_dir, runs_root=runs_root,
                         socket=socket_path(args.socket, env).absolute(), worker_cmd=worker, tuning=tuning, start=start,
                         start_new=args.new, no_resume=args.no_resume,
                         default_config=REPO_QUICKSTART if REPO_QUICKSTART.exists() else None,
@@ -176,12 +190,32 @@ def _setup_logging(cfg: DaemonConfig, hub: Hub) -> None:
         log.addHandler(handler)
 
 
+def claim(cfg: DaemonConfig) -> int:
+    """The state dir's lock and a free socket path, checked so that a refused daemon creates nothing:
+    an existing state dir is locked first (its holder is the better message), a new one only once
+    the socket path is known to be free."""
+    existed = cfg.state_dir.is_dir()
+    lock_fd = lock_state_dir(cfg) if existed else None
+    try:
+        claim_socket_path(cfg.socket)
+    except AlreadyRunning as exc:
+        if lock_fd is not None:
+            os.close(lock_fd)
+        raise StartupError(str(exc)) from None
+    return lock_fd if lock_fd is not None else lock_state_dir(cfg)
+
+
 async def serve(cfg: DaemonConfig, notify: NotifyConfig) -> int:
-    lock_fd = lock_state_dir(cfg)
+    lock_fd = claim(cfg)
     set_coalesce(cfg.tuning.coalesce_s)
     hub = Hub()
     _setup_logging(cfg, hub)
-    store = Store(cfg.db_path)
+    try:
+        store = Store(cfg.db_path)
+    except StoreCorrupt as exc:
+        os.close(lock_fd)
+        raise StartupError(f"{exc}; move it aside and rebuild it from the run folders with: holdemd recover "
+                           f"--state-dir {cfg.state_dir} --runs-root {cfg.runs_root}") from None
     daemon = Daemon(cfg, store, hub)
     server = Server(cfg.socket, daemon, hub)
     notifier = Notifier(notify)
@@ -278,8 +312,36 @@ async def _heartbeat(notifier: Notifier, daemon: Daemon, cfg: DaemonConfig) -> N
         await asyncio.sleep(interval)
 
 
+def recover(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """holdemd recover: under the state dir's lock, move the database aside and rebuild it."""
+    state_dir, runs_root = state_and_runs(args, env)
+    cfg = DaemonConfig(state_dir=state_dir, runs_root=runs_root, socket=Path("/nonexistent"))
+    lock_fd = lock_state_dir(cfg)
+    try:
+        for moved in move_aside(cfg.db_path):
+            print(f"moved {moved.name.split('.corrupt-')[0]} aside to {moved}")
+        store = Store(cfg.db_path)
+        try:
+            lines = rebuild(store, runs_root) if runs_root.is_dir() else []
+        finally:
+            store.close()
+    finally:
+        os.close(lock_fd)
+    for line in lines:
+        print(line)
+    print(f"rebuilt {cfg.db_path} from {len(lines)} run folder(s) under {runs_root}; "
+          "unfinished runs resume on the next holdemd start")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "recover":
+        try:
+            return recover(args, os.environ)
+        except StartupError as exc:
+            print(f"holdemd: {exc}", file=sys.stderr)
+            return 1
     try:
         cfg = build_config(args, os.environ)
         if cfg.start is not None:  # a run that cannot start is refused before the daemon starts at all

@@ -57,9 +57,13 @@ class InstanceSupervisor:
         self.last_checkpoint = row.last_checkpoint
         self.reason = row.reason
         self.orphan = (row.pid, row.pid_start) if row.pid and row.pid_start else None
-        # A previous daemon died while this instance was live: relaunching it is a restart.
+        # A previous daemon died while this instance was live: relaunching it is a restart. One that
+        # died during a backoff had recorded that restart already; its relaunch completes it.
         self.unclean = row.launches > 0 and row.state in (InstanceState.STARTING.value, InstanceState.RUNNING.value,
-                                                          InstanceState.BACKOFF.value, InstanceState.STOPPING.value)
+                                                          InstanceState.STOPPING.value)
+        # The restart record whose relaunch has not reported `started` yet (it fills in resumed_from).
+        self._pending_restart: int | None = (ctx.store.last_restart_id(ctx.run_id, row.idx)
+                                             if row.state == InstanceState.BACKOFF.value else None)
         self.pid: int | None = None
         self.ips = 0.0
         self.elapsed_s = 0.0
@@ -132,7 +136,7 @@ class InstanceSupervisor:
                 self._set_state(InstanceState.FAILED, msg)
                 return self.state
             self._record_restart(reason, exit_.code)
-            self._note(f"restarting in {delay:.1f}s from {self.last_checkpoint or 'scratch'} ({reason})")
+            self._note(f"restarting in {delay:.1f}s with --resume ({reason})")
             self._set_state(InstanceState.BACKOFF, reason)
             self._wake.clear()
             try:
@@ -223,8 +227,7 @@ class InstanceSupervisor:
         elif kind == "started":
             if isinstance(ev.get("target_iters"), int):
                 self.target_iters = ev["target_iters"]
-            if ev.get("resumed_from") is not None:
-                self._note(f"pid {ev.get('pid')} resumed from iteration {ev['resumed_from']}")
+            self._on_started(ev)
         elif kind == "checkpoint":
             self.last_checkpoint = str(ev.get("path"))
             self.ctx.store.update_instance(self.ctx.run_id, self.index, iter=self.iter,
@@ -235,6 +238,18 @@ class InstanceSupervisor:
             self.iter = self.target_iters
         elif kind == "error":
             self._note(f"worker error event: {ev.get('message')}")
+
+    def _on_started(self, ev: dict[str, Any]) -> None:
+        """The child says what it resumed from: that, not our guess, goes into the restart record."""
+        resumed = ev.get("resumed_from")
+        ckpt = str(self.dir / "checkpoints" / f"{resumed:012d}") if isinstance(resumed, int) else None
+        if ckpt is not None:
+            self._note(f"pid {ev.get('pid')} resumed from iteration {resumed}")
+        elif self.launches > 1:
+            self._note(f"pid {ev.get('pid')} started from scratch: no valid checkpoint to resume from")
+        if self._pending_restart is not None:
+            self.ctx.store.set_restart_resumed_from(self._pending_restart, ckpt)
+            self._pending_restart = None
 
     def _on_log(self, line: str) -> None:
         self.ctx.publish({"event": EventKind.LOG.value, "run": self.ctx.run_id, "instance": self.index,
@@ -251,8 +266,8 @@ class InstanceSupervisor:
 
     def _record_restart(self, reason: str, code: int | None) -> None:
         self.restarts += 1
-        self.ctx.store.record_restart(
-            RestartRow(self.ctx.run_id, self.index, time.time(), reason, code, self.last_checkpoint), self.restarts)
+        self._pending_restart = self.ctx.store.record_restart(
+            RestartRow(self.ctx.run_id, self.index, time.time(), reason, code, None), self.restarts)
 
     def _note(self, line: str) -> None:
         append_log(self.log_path, line)

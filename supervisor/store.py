@@ -118,21 +118,47 @@ _INSTANCE_COLS = ("state", "desired", "pid", "pid_start", "launches", "restarts"
                   "last_checkpoint", "last_checkpoint_iter", "reason")
 
 
+class StoreCorrupt(Exception):
+    """The database file fails SQLite's integrity check (or is not a database at all)."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(f"state database {path} is damaged ({detail})")
+        self.path = path
+        self.detail = detail
+
+
 class Store:
-    """Thin typed access to the state database. Single-threaded: the daemon's event loop owns it."""
+    """Thin typed access to the state database. Single-threaded: the daemon's event loop owns it.
+
+    Opening runs `PRAGMA quick_check` (a few ms on our small database): a damaged file is refused
+    with StoreCorrupt at start, instead of failing every later request.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreCorrupt(path, str(exc)) from None
+        except StoreCorrupt:
+            self._db.close()
+            raise
+
+    def _open(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        problems = [r[0] for r in self._db.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise StoreCorrupt(self.path, "; ".join(problems))
         self._db.executescript(_SCHEMA)
         self._db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         version = int(self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
         if version != SCHEMA_VERSION:
-            raise RuntimeError(f"{path}: schema version {version}, this holdemd knows {SCHEMA_VERSION}")
+            raise RuntimeError(f"{self.path}: schema version {version}, this holdemd knows {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self._db.close()
@@ -189,14 +215,24 @@ class Store:
                 self._db.execute("SELECT * FROM instances WHERE run_id=? ORDER BY idx", (run_id,))]
 
     # restarts ---------------------------------------------------------------------------------
-    def record_restart(self, row: RestartRow, restarts: int) -> None:
-        """The restart log entry and the instance's counter change together."""
+    def record_restart(self, row: RestartRow, restarts: int) -> int:
+        """The restart log entry and the instance's counter change together; returns the entry's id."""
         with self._tx():
-            self._db.execute("INSERT INTO restarts(run_id, idx, t, reason, exit_code, resumed_from) "
-                             "VALUES (?,?,?,?,?,?)",
-                             (row.run_id, row.idx, row.t, row.reason, row.exit_code, row.resumed_from))
+            cur = self._db.execute("INSERT INTO restarts(run_id, idx, t, reason, exit_code, resumed_from) "
+                                   "VALUES (?,?,?,?,?,?)",
+                                   (row.run_id, row.idx, row.t, row.reason, row.exit_code, row.resumed_from))
             self._db.execute("UPDATE instances SET restarts=?, updated=? WHERE run_id=? AND idx=?",
                              (restarts, time.time(), row.run_id, row.idx))
+        return int(cur.lastrowid or 0)
+
+    def set_restart_resumed_from(self, restart_id: int, checkpoint: str | None) -> None:
+        """What the relaunch actually resumed from, as its `started` event reported it."""
+        with self._tx():
+            self._db.execute("UPDATE restarts SET resumed_from=? WHERE id=?", (checkpoint, restart_id))
+
+    def last_restart_id(self, run_id: str, idx: int) -> int | None:
+        row = self._db.execute("SELECT max(id) FROM restarts WHERE run_id=? AND idx=?", (run_id, idx)).fetchone()
+        return row[0] if row and row[0] is not None else None
 
     def restarts(self, run_id: str, idx: int | None = None) -> list[RestartRow]:
         q = "SELECT run_id, idx, t, reason, exit_code, resumed_from FROM restarts WHERE run_id=?"

@@ -197,7 +197,10 @@ def encode(obj: Mapping[str, Any]) -> bytes:
 
 def decode(line: bytes | str) -> dict[str, Any]:
     """Parse one frame; raises ValueError unless it is a JSON object."""
-    obj = json.loads(line)
+    try:
+        obj = json.loads(line)
+    except RecursionError:  # e.g. 200,000 nested '[': a bad line like any other, not a crash
+        raise ValueError("JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise ValueError("a frame must be a JSON object")
     return obj

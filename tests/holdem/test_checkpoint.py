@@ -277,6 +277,7 @@ def test_loading_never_unpickles(tmp_path: Path) -> None:
         "dtype": "|O",
         "shape": [1],
     }
+    manifest["manifest_sha256"] = ckpt.manifest_checksum(manifest)  # a forger who knows the format
     (folder / "manifest.json").write_text(json.dumps(manifest))
 
     # The checksums verify, so the checkpoint is found; loading its arrays must refuse, not execute.
@@ -285,3 +286,27 @@ def test_loading_never_unpickles(tmp_path: Path) -> None:
     with pytest.raises(CorruptCheckpoint, match="pickle"):
         found.load_arrays()
     assert not marker.exists()
+
+
+def test_an_edited_manifest_fails_its_own_checksum_and_the_previous_checkpoint_is_used(tmp_path: Path) -> None:
+    write(tmp_path, 10, rng_state={"pos": 1})
+    newest = write(tmp_path, 20, rng_state={"pos": 2}).path
+    _edit_manifest(newest, rng_state={"pos": 3})  # still valid JSON, every array still verifies
+
+    found, skipped = skips_of(tmp_path)
+
+    assert found is not None and found.iteration == 10
+    assert skipped == [("000000000020", skipped[0][1])] and "manifest checksum" in skipped[0][1]
+
+
+def test_a_manifest_without_its_checksum_is_corrupt_unless_it_is_format_1(tmp_path: Path) -> None:
+    path = write(tmp_path, 5).path
+    manifest = json.loads((path / "manifest.json").read_text())
+    del manifest["manifest_sha256"]
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CorruptCheckpoint, match="no manifest checksum"):
+        load_checkpoint(path)
+    # Format 1 (written before manifests carried a checksum) still loads: old runs and bucket sets resume.
+    manifest["format"] = 1
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    assert load_checkpoint(path).iteration == 5

@@ -74,10 +74,11 @@ def train(args: argparse.Namespace) -> int:
     ips = float(os.environ.get("FAKE_IPS", "2000"))
     interval = float(os.environ.get("FAKE_PROGRESS_S", "0.05"))
     every = int(os.environ.get("FAKE_CKPT_EVERY", "500"))
-    start = (latest(inst) or 0) if args.resume else 0
+    found = latest(inst) if args.resume else None
+    start = found or 0
     stop = {"flag": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
-    emit("started", start, pid=os.getpid(), target_iters=args.iters, resumed_from=start if args.resume else None)
+    emit("started", start, pid=os.getpid(), target_iters=args.iters, resumed_from=found)
     print(f"fake worker pid {os.getpid()} from {start}: {' '.join(sys.argv[1:])}", file=sys.stderr, flush=True)
     if mode == "crash":
         return 3

@@ -1,0 +1,81 @@
+"""Faults a days-long daemon meets at its socket and its command line: absurd requests, floods of
+clients, a `--socket` that is not a socket, a closed stdout. All against a real holdemd process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from supervisor.protocol import Client, ProtocolError
+from sv_harness import FAKE_WORKER, HoldemD, write_config
+
+FAST = ["--heartbeat-timeout", "20", "--backoff-base", "0.05", "--backoff-cap", "0.2", "--stop-timeout", "20"]
+
+
+@pytest.fixture
+async def idle(tmp_path: Path):
+    """A daemon with one short finished run (so status has a few lines to print)."""
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "4000"}, args=FAST)
+    await d.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "2000")
+    yield d
+    await d.stop()
+
+
+async def raw(d: HoldemD) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_unix_connection(str(d.sock), limit=4 << 20)
+
+
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes) -> dict:
+    writer.write(data)
+    await writer.drain()
+    return json.loads(await asyncio.wait_for(reader.readline(), 30))
+
+
+async def test_200000_nested_brackets_get_a_parse_error_not_a_recursion_error(idle: HoldemD) -> None:
+    r, w = await raw(idle)
+    reply = await exchange(r, w, b"[" * 200_000 + b"\n")
+    assert reply["error"]["code"] == "parse_error" and "deep" in reply["error"]["message"]
+    assert (await exchange(r, w, b'{"id": 7, "method": "ping", "params": {}}\n'))["result"]["pong"]
+    w.close()
+
+
+async def test_holdemctl_exits_quietly_when_its_stdout_is_closed(idle: HoldemD) -> None:
+    rfd, wfd = os.pipe()
+    os.close(rfd)  # like `holdemctl status | head -2` once head has gone: every write is EPIPE
+    try:
+        out = subprocess.run([sys.executable, "-m", "supervisor.ctl", "--socket", str(idle.sock), "status"],
+                             stdout=wfd, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(wfd)
+    assert out.stderr == "" and out.returncode == 141  # 128 + SIGPIPE, as `yes | head` reports it
+    shell = subprocess.run(f"{sys.executable} -m supervisor.ctl --socket {idle.sock} logs -n 500 | head -1",
+                           shell=True, capture_output=True, text=True, timeout=60)
+    assert shell.stderr == "" and len(shell.stdout.splitlines()) == 1
+
+
+async def test_socket_pointing_at_a_regular_file_is_refused_and_the_file_kept(tmp_path: Path) -> None:
+    precious = tmp_path / "notes.txt"
+    precious.write_text("do not delete me\n")
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, args=FAST)
+    d.sock = precious
+    d.root.mkdir()
+    out = subprocess.run(d.argv(), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "is not a socket" in out.stderr and len(out.stderr.splitlines()) == 1
+    assert precious.read_text() == "do not delete me\n"
+    assert not d.state.exists()
+
+
+async def test_a_daemon_refused_for_a_live_socket_creates_no_state(idle: HoldemD, tmp_path: Path) -> None:
+    other = HoldemD(tmp_path / "other", FAKE_WORKER, args=FAST)
+    other.sock = idle.sock
+    out = subprocess.run(other.argv(), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "already listening" in out.stderr
+    assert not other.state.exists() and not other.runs.exists()
+    assert (await idle.call("ping"))["pong"]
