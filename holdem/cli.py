@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     x = sub.add_parser("export", help="write the average strategy with readable infoset keys")
     x.add_argument("path", type=Path, help="instance folder, checkpoint folder or merged folder")
     x.add_argument("--out", required=True, type=Path, help="the JSON file to write")
+    x.add_argument("--search", action="store_true", help="write what search plays at every infoset (Kuhn, Leduc)")
+    _search_options(x, default_ms=None)
     _buckets_root_option(x)
 
     tr = sub.add_parser("tree", help="report the betting tree of a hold'em config: nodes, infosets, memory")
@@ -101,6 +103,18 @@ def _parser() -> argparse.ArgumentParser:
     lb.add_argument("--json", action="store_true")
     _buckets_root_option(lb)
 
+    sg = sub.add_parser("strategy", help="what a hold'em blueprint plays at a spot: one hand, or the 13x13 grid")
+    sg.add_argument("policy", type=Path, help="a blueprint: instance, checkpoint or merged folder")
+    what = sg.add_mutually_exclusive_group(required=True)
+    what.add_argument("--hand", help="two hole cards, e.g. AsKd")
+    what.add_argument("--range", action="store_true", help="every hand class on the 13x13 preflop grid")
+    sg.add_argument("--board", default="", help="the board the history has dealt, e.g. \"Qh Jh 2c\"")
+    sg.add_argument("--history", default="", help="betting so far in the tree's letters, e.g. r300c/ "
+                                                  "(f fold, c check/call, r<to> raise to, / end of street)")
+    sg.add_argument("--png", type=Path, help="with --range: also draw the grid as a PNG picture")
+    sg.add_argument("--json", action="store_true")
+    _buckets_root_option(sg)
+
     pl = sub.add_parser("play", help="play hold'em against a blueprint in the terminal")
     pl.add_argument("policy", type=Path, help="a blueprint: instance, checkpoint or merged folder")
     pl.add_argument("--seat", type=int, choices=[0, 1], help="your seat, 0 = button (default: alternate)")
@@ -108,6 +122,26 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--seed", type=int, default=0, help="seed of the deals (default: 0)")
     _buckets_root_option(pl)
     return p
+
+
+def _search_options(parser: argparse.ArgumentParser, default_ms: float | None = 100.0) -> None:
+    """Flags of real-time search (holdem/search); without --search-ms and --search-iters, a search runs
+    1000 iterations (``default_ms`` None) or spends ``default_ms``."""
+    parser.add_argument("--search-ms", type=float, default=None, help=f"time per search (default {default_ms})")
+    parser.add_argument("--search-iters", type=int, default=None, help="iterations per search (first limit wins)")
+    parser.add_argument("--search-workers", type=int, default=1, help="numba threads per search")
+    parser.add_argument("--search-gadget", choices=["resolve", "maxmargin", "none"], default="resolve",
+                        help="how the opponent enters a subgame (none: unsafe)")
+    parser.set_defaults(search_default_ms=default_ms)
+
+
+def _solve_options(args: argparse.Namespace):
+    from holdem.search.solve import SolveOptions
+
+    ms, iters = args.search_ms, args.search_iters
+    if ms is None and iters is None:
+        ms, iters = args.search_default_ms, (None if args.search_default_ms else 1000)
+    return SolveOptions(iterations=iters, ms=ms, workers=args.search_workers, gadget=args.search_gadget)
 
 
 def _buckets_root_option(parser: argparse.ArgumentParser) -> None:
@@ -131,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     handler = {"train": _train, "prepare": _prepare, "check-config": _check_config, "eval": _eval, "export": _export,
-               "merge": _merge, "tree": _tree, "buckets": _buckets, "match": _match, "play": _play, "lbr": _lbr}
+               "merge": _merge, "tree": _tree, "buckets": _buckets, "match": _match, "play": _play, "lbr": _lbr,
+               "strategy": _strategy}
     return handler[args.command](args)
 
 
@@ -280,11 +315,29 @@ def _export(args: argparse.Namespace) -> int:
     from holdem.policy import PolicyError, export_policy, load_policy, write_json_atomic
 
     try:
-        write_json_atomic(args.out, export_policy(load_policy(args.path, _buckets_root(args))))
-    except PolicyError as exc:
+        loaded = load_policy(args.path, _buckets_root(args))
+        if args.search:
+            loaded = _searched(loaded, args)
+        write_json_atomic(args.out, export_policy(loaded))
+    except (PolicyError, ValueError) as exc:
         return _bad(EventStream(False), str(exc))
     print(f"wrote {args.out}", file=sys.stderr)
     return EXIT_OK
+
+
+def _searched(loaded, args: argparse.Namespace):
+    """The policy search plays at every infoset of a small game, in place of the blueprint."""
+    import dataclasses
+
+    from holdem.policy import PolicyError
+    from holdem.search.small import searched_policy
+
+    if loaded.game.name not in ("kuhn", "leduc"):
+        raise PolicyError(f"export --search writes whole policies of Kuhn and Leduc, not {loaded.game.name!r}")
+    started = time.perf_counter()
+    policy, count = searched_policy(loaded.game, loaded.policy, _solve_options(args))
+    print(f"{count} searches in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return dataclasses.replace(loaded, policy=policy, strategy_sum=None)
 
 
 def _merge(args: argparse.Namespace) -> int:
@@ -372,6 +425,30 @@ def _lbr(args: argparse.Namespace) -> int:
         return _bad(EventStream(False), str(exc))
     result = local_best_response(target, settings, None if args.json else TerminalBar(target.unit))
     print(json.dumps(result.to_json()) if args.json else describe(result))
+    return EXIT_OK
+
+
+def _strategy(args: argparse.Namespace) -> int:
+    from holdem.evaluation.blueprint import load_blueprint
+    from holdem.evaluation.explorer import SpotError, find_spot, grid_json, spot_json
+    from holdem.evaluation.explorer_render import print_grid, print_spot, save_grid_png
+    from holdem.policy import PolicyError
+
+    try:
+        if args.png is not None and not args.range:
+            raise SpotError("--png draws the --range grid; add --range")
+        bp = load_blueprint(args.policy, _buckets_root(args))
+        spot = find_spot(bp, args.history, args.board)
+        out = grid_json(bp, spot, str(args.policy)) if args.range else spot_json(bp, spot, args.hand, str(args.policy))
+    except (PolicyError, SpotError) as exc:
+        return _bad(EventStream(False), str(exc))
+    if args.png is not None:
+        save_grid_png(out, args.png)
+        print(f"wrote {args.png}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(out))
+    else:
+        (print_grid if args.range else print_spot)(out)
     return EXIT_OK
 
 

@@ -26,6 +26,7 @@ class Tuning:
     coalesce_s: float = 0.01  # event wake-up batching (child.py); adds at most this much latency
     tensorboard_interval_s: float = 10.0
     status_interval_s: float = 5.0  # sd_notify STATUS= refresh
+    low_space_bytes: int = 1 << 30  # status warns when the runs root or state dir has less free
 
 
 @dataclass(frozen=True, slots=True)

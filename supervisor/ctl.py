@@ -175,11 +175,14 @@ async def _command(c: Client, args: argparse.Namespace) -> int:
         asked = cmd == "status" and bool(args.run)
         res = await (c.call("runs.list") if cmd == "runs" else
                      c.call("status", {"run": args.run} if args.run else {"all": True} if every else {}))
+        warnings = res.get("daemon", {}).get("warnings", [])
         if args.json:
-            _print_json({"runs": res["runs"]})
+            _print_json({"runs": res["runs"], **({"warnings": warnings} if warnings else {})})
         else:
             runs = [RunInfo.from_dict(r) for r in res["runs"]]
-            print("\n".join(format_run(r, _why_shown(r, every or asked)) for r in runs) if runs else "no runs")
+            print("\n".join([*(f"warning: {w}" for w in warnings),
+                             *(format_run(r, _why_shown(r, every or asked)) for r in runs)])
+                  if runs or warnings else "no runs")
         return 0
     if cmd == "start":
         params = {k: v for k, v in {"instances": args.instances, "config": str(Path(args.config).resolve()) if args.config else None, "iters": args.iters,

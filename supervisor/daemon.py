@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .api import AlreadyRunning, Hub, Server, claim_socket_path
-from .child import set_coalesce
+from .child import LogDrops, set_coalesce
 from .config import DaemonConfig, StartSpec, Tuning
 from .notify import Notifier, NotifyConfig
 from .protocol import EventKind, socket_path
@@ -108,6 +108,9 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
                    help="batch child events for up to this long per wake-up, 0: off (default: %(default)g)")
     s.add_argument("--tensorboard-interval", type=float, default=d.tensorboard_interval_s, metavar="S",
                    help="how often run-level TensorBoard scalars are written (default: %(default)gs)")
+    s.add_argument("--low-space-mb", type=float, default=d.low_space_bytes / 2**20, metavar="MIB",
+                   help="warn in status when the runs root or state dir has less free space than this "
+                        "(default: %(default)g)")
     _add_recover_parser(sub)
     return p
 
@@ -133,7 +136,8 @@ def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConf
                     stop_timeout_s=args.stop_timeout,
                     backoff_base_s=args.backoff_base, backoff_cap_s=args.backoff_cap,
                     max_restarts=args.max_restarts, restart_window_s=args.restart_window,
-                    child_nice=args.child_nice, coalesce_s=args.coalesce_ms / 1000, tensorboard_interval_s=args.tensorboard_interval)
+                    child_nice=args.child_nice, coalesce_s=args.coalesce_ms / 1000, tensorboard_interval_s=args.tensorboard_interval,
+                    low_space_bytes=int(args.low_space_mb * 2**20))
     start = None
     if args.instances is not None:
         start = StartSpec(instances=args.instances, config=args.config, iters=args.iters,
@@ -180,12 +184,19 @@ class _HubHandler(logging.Handler):
                           "line": self.format(record), "t": record.created})
 
 
+class _TolerantFileHandler(logging.FileHandler):
+    """holdemd.log on a full disk: the line is lost (stderr and subscribers still get it), no traceback."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.dropped = getattr(self, "dropped", 0) + 1
+
+
 def _setup_logging(cfg: DaemonConfig, hub: Hub) -> None:
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S")
     log.handlers.clear()
     log.setLevel(logging.INFO)
     log.propagate = False
-    for handler in (logging.StreamHandler(sys.stderr), logging.FileHandler(cfg.log_path), _HubHandler(hub)):
+    for handler in (logging.StreamHandler(sys.stderr), _TolerantFileHandler(cfg.log_path), _HubHandler(hub)):
         handler.setFormatter(fmt)
         log.addHandler(handler)
 
@@ -309,6 +320,11 @@ async def _heartbeat(notifier: Notifier, daemon: Daemon, cfg: DaemonConfig) -> N
         if notifier.cfg.watchdog_usec:
             notifier.watchdog()
         notifier.status(daemon.summary())
+        try:
+            daemon.store.flush()  # changes a full disk refused are written as soon as it takes them
+            LogDrops.retry()
+        except Exception:  # not the disk (flush keeps waiting on that): say so, keep the heartbeat
+            log.exception("state database write failed")
         await asyncio.sleep(interval)
 
 

@@ -4,7 +4,9 @@ Restart policy (what a days-long run needs): a crash or a hang is answered by SI
 and a relaunch with `--resume` after a backoff that doubles per recent restart up to a cap, with
 jitter so that N instances killed together do not come back in lockstep. More than
 `max_restarts` within `restart_window_s` marks the instance failed; exit 2 (bad input) is failed
-at once. Every launch, restart and state is committed to the store before anything else happens.
+at once. A child that died of a full disk is relaunched after the same doubling backoff but never
+failed for it (reason "disk full …"): the run continues by itself once space returns. Every launch,
+restart and state is committed to the store before anything else happens.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from .child import Child, Exit, append_log, stop_orphan
 from .config import Tuning
+from .diskspace import disk_full_reason
 from .protocol import EventKind, InstanceInfo, InstanceState
 from .store import InstanceRow, RestartRow, Store
 
@@ -72,6 +75,8 @@ class InstanceSupervisor:
         self._restart_now = False
         self._wake = asyncio.Event()
         self._recent: deque[float] = deque()
+        self._last_words: list[str] = []  # the last child's final stderr lines
+        self._full_streak = 0  # consecutive exits on a full disk (their backoff doubles)
 
     @property
     def log_path(self) -> Path:
@@ -128,6 +133,10 @@ class InstanceSupervisor:
                 continue
             delay = 0.0 if self._restart_now else self._backoff()
             reason = "restart requested" if self._restart_now else exit_.describe()
+            full = None if self._restart_now else self._disk_full(exit_)
+            if full is not None:
+                delay = self._full_backoff()
+                reason = f"{full}; retrying in {delay:.0f}s ({reason})"
             self._restart_now = False
             if len(self._recent) > self.ctx.tuning.max_restarts:
                 msg = (f"failed: {len(self._recent) - 1} restarts within {self.ctx.tuning.restart_window_s:g}s;"
@@ -164,6 +173,21 @@ class InstanceSupervisor:
                 self._recent.popleft()
         return None
 
+    def _disk_full(self, exit_: Exit) -> str | None:
+        """A full disk is not the worker's fault: such an exit does not count toward max_restarts."""
+        full = disk_full_reason(self.dir, [exit_.error, *self._last_words])
+        if full is None:
+            self._full_streak = 0
+            return None
+        if self._recent:
+            self._recent.pop()
+        self._full_streak += 1
+        return full
+
+    def _full_backoff(self) -> float:
+        t = self.ctx.tuning
+        return min(t.backoff_cap_s, t.backoff_base_s * 2 ** min(self._full_streak - 1, 30))
+
     def _backoff(self) -> float:
         t = self.ctx.tuning
         n = max(len(self._recent) - 1, 0)
@@ -190,6 +214,7 @@ class InstanceSupervisor:
             exit_ = await child.wait(self.ctx.tuning.heartbeat_timeout_s, self.ctx.tuning.startup_timeout_s)
         finally:
             self.child, self.pid, self.ips = None, None, 0.0
+            self._last_words = list(child.recent)
             self.ctx.store.update_instance(self.ctx.run_id, self.index, pid=None, pid_start=None)
         if exit_.hung:
             self._note(f"pid {child.pid} sent nothing within the heartbeat timeout; killed")
@@ -278,7 +303,8 @@ async def run_phase(argv: Sequence[str], log_path: Path, tuning: Tuning, on_even
                     on_log: Callable[[str], None], attempts: int) -> tuple[bool, str]:
     """A one-shot phase child (prepare, merge): retried on crash up to `attempts`, never on exit 2."""
     last = "not run"
-    for attempt in range(1, attempts + 1):
+    attempt = full_streak = 0
+    while attempt < attempts:
         child = Child(argv, log_path, on_event, on_log, nice=tuning.child_nice)
         try:
             await child.start()
@@ -288,6 +314,14 @@ async def run_phase(argv: Sequence[str], log_path: Path, tuning: Tuning, on_even
         if exit_.clean_done:
             return True, "done"
         last = exit_.describe()
+        full = disk_full_reason(log_path.parent, [exit_.error, *child.recent]) if exit_.code != 2 else None
+        if full is not None:  # not the phase's fault: wait for space, the attempt does not count
+            full_streak += 1
+            delay = min(tuning.backoff_cap_s, tuning.backoff_base_s * 2 ** min(full_streak - 1, 30))
+            append_log(log_path, f"{full}; retrying in {delay:.0f}s ({last})")
+            await asyncio.sleep(delay)
+            continue
+        attempt += 1
         append_log(log_path, f"attempt {attempt}/{attempts}: {last}")
         if exit_.code == 2:
             break

@@ -334,16 +334,31 @@ class RunSupervisor:
                       "reason": reason, "t": time.time()})
 
     async def _tensorboard(self) -> None:
-        """Run-level scalars: total it/s, overall progress, restarts, live instances."""
-        writer = ScalarWriter(self.dir / "tensorboard")
+        """Run-level scalars: total it/s, overall progress, restarts, live instances.
+
+        On a full disk the points are skipped and the file closed (a cut record would hide the rest
+        of it from TensorBoard); a new event file starts once writes succeed again."""
+        writer: ScalarWriter | None = None
         t0 = time.monotonic()
+
+        def add(point: bool = True) -> None:
+            nonlocal writer
+            try:
+                writer = writer or ScalarWriter(self.dir / "tensorboard")
+                if point:
+                    writer.add_scalars(int(time.monotonic() - t0), self.scalars())
+            except OSError:
+                _close_quietly(writer)
+                writer = None
+
         try:
+            add(point=False)
             while True:
                 await asyncio.sleep(self.cfg.tuning.tensorboard_interval_s)
-                writer.add_scalars(int(time.monotonic() - t0), self.scalars())
+                add()
         finally:
-            writer.add_scalars(int(time.monotonic() - t0), self.scalars())
-            writer.close()
+            add()
+            _close_quietly(writer)
 
     def scalars(self) -> dict[str, float]:
         total = sum(i.iter for i in self.instances)
@@ -355,3 +370,11 @@ class RunSupervisor:
         if target:
             out["run/progress"] = total / target
         return out
+
+
+def _close_quietly(writer: ScalarWriter | None) -> None:
+    if writer is not None:
+        try:
+            writer.close()
+        except OSError:
+            pass  # its buffered bytes could not be written: that file ends at its last whole record

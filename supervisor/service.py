@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from .api import ApiError, Hub
+from .child import LogDrops
 from .config import DaemonConfig, StartSpec
+from .diskspace import human_bytes, space
 from .protocol import ErrorCode, InstanceState, Method, RunState
 from .run import RunError, RunSupervisor, create_run
 from .store import Store
@@ -142,7 +144,31 @@ class Daemon:
         return {"runs": [r.info().to_dict() for r in runs],
                 "daemon": {"pid": os.getpid(), "started": self.started, "socket": str(self.cfg.socket),
                            "state_dir": str(self.cfg.state_dir), "summary": self.summary(),
-                           "subscribers": len(self.hub.subscribers)}}
+                           "subscribers": len(self.hub.subscribers), **self.health()}}
+
+    def health(self) -> dict[str, Any]:
+        """Free space where we write, and the warnings a person should see before a disk fills."""
+        LogDrops.retry()
+        disk, warnings, seen = [], [], set()
+        low = self.cfg.tuning.low_space_bytes
+        for path in (self.cfg.runs_root, self.cfg.state_dir):
+            sp = space(path)
+            if sp is None:
+                continue
+            disk.append({"path": sp.path, "free_bytes": sp.free_bytes, "total_bytes": sp.total_bytes,
+                         "low": sp.free_bytes < low})
+            if sp.free_bytes < low and sp.device not in seen:
+                seen.add(sp.device)
+                warnings.append(f"low disk space: {human_bytes(sp.free_bytes)} free for {path} "
+                                f"(warning below {human_bytes(low)})")
+        if self.store.write_error:
+            warnings.append(f"state not saved: {self.store.unsaved} change(s) held in memory "
+                            f"({self.store.write_error})")
+        if LogDrops.failing():
+            warnings.append(f"{len(LogDrops.failing())} log file(s) refuse writes; "
+                            f"{LogDrops.total} line(s) dropped so far")
+        return {"disk": disk, "warnings": warnings, "log_lines_dropped": LogDrops.total,
+                "unsaved_changes": self.store.unsaved}
 
     def _newest(self) -> RunSupervisor | None:
         return max(self.runs.values(), key=lambda r: (r.row.created, r.id), default=None)
