@@ -27,6 +27,8 @@ class Tuning:
     tensorboard_interval_s: float = 10.0
     status_interval_s: float = 5.0  # sd_notify STATUS= refresh
     low_space_bytes: int = 1 << 30  # status warns when the runs root or state dir has less free
+    max_clients: int = 1024  # socket connections; the oldest idle one makes room for a newcomer
+    client_idle_timeout_s: float = 300.0  # an unsubscribed connection without a request is closed
 
 
 @dataclass(frozen=True, slots=True)

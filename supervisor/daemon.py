@@ -111,6 +111,12 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     s.add_argument("--low-space-mb", type=float, default=d.low_space_bytes / 2**20, metavar="MIB",
                    help="warn in status when the runs root or state dir has less free space than this "
                         "(default: %(default)g)")
+    s.add_argument("--max-clients", type=int, default=d.max_clients, metavar="N",
+                   help="socket connections at most; the oldest idle one makes room for a newcomer "
+                        "(default: %(default)s)")
+    s.add_argument("--client-idle-timeout", type=float, default=d.client_idle_timeout_s, metavar="S",
+                   help="close a connection that is not subscribed after this long without a request "
+                        "(default: %(default)gs)")
     _add_recover_parser(sub)
     return p
 
@@ -137,7 +143,8 @@ def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConf
                     backoff_base_s=args.backoff_base, backoff_cap_s=args.backoff_cap,
                     max_restarts=args.max_restarts, restart_window_s=args.restart_window,
                     child_nice=args.child_nice, coalesce_s=args.coalesce_ms / 1000, tensorboard_interval_s=args.tensorboard_interval,
-                    low_space_bytes=int(args.low_space_mb * 2**20))
+                    low_space_bytes=int(args.low_space_mb * 2**20), max_clients=args.max_clients,
+                    client_idle_timeout_s=args.client_idle_timeout)
     start = None
     if args.instances is not None:
         start = StartSpec(instances=args.instances, config=args.config, iters=args.iters,
@@ -228,7 +235,8 @@ async def serve(cfg: DaemonConfig, notify: NotifyConfig) -> int:
         raise StartupError(f"{exc}; move it aside and rebuild it from the run folders with: holdemd recover "
                            f"--state-dir {cfg.state_dir} --runs-root {cfg.runs_root}") from None
     daemon = Daemon(cfg, store, hub)
-    server = Server(cfg.socket, daemon, hub)
+    server = Server(cfg.socket, daemon, hub, max_clients=cfg.tuning.max_clients,
+                    idle_timeout_s=cfg.tuning.client_idle_timeout_s)
     notifier = Notifier(notify)
     try:
         await server.start()

@@ -45,7 +45,8 @@ class ErrorCode(str, enum.Enum):
     CONFLICT = "conflict"  # e.g. resume of a run that is running
     LINE_TOO_LONG = "line_too_long"  # the connection is closed after this one
     PERMISSION_DENIED = "permission_denied"
-    BUSY = "busy"  # too many connections
+    BUSY = "busy"  # (older daemons: too many connections)
+    TOO_MANY_CLIENTS = "too_many_clients"  # every place is taken by a busy or subscribed client
     INTERNAL = "internal"
     # client side only: no daemon, the connection died, or a timeout.
     UNAVAILABLE = "unavailable"
@@ -249,6 +250,12 @@ class LineReader:
         self._limit = limit
         self._skipping = False
         self._eof = False
+
+    def closed(self) -> bool:
+        """Nothing more will come: the peer hung up (or reset) and every buffered line was read."""
+        if self._buf.find(b"\n") >= 0:
+            return False
+        return self._eof or self._reader.at_eof() or self._reader.exception() is not None
 
     async def readline(self) -> bytes | None:
         """The next line without its newline, or None at end of stream."""
