@@ -63,6 +63,8 @@ class DaemonConfig:
     worker_cmd: tuple[str, ...] = (sys.executable, "-m", "holdem.cli")
     tuning: Tuning = field(default_factory=Tuning)
     start: StartSpec | None = None
+    start_new: bool = False  # --new: start `start` even if an unfinished run has the same arguments
+    no_resume: bool = False  # --no-resume: leave the other unfinished runs stopped
     default_config: Path | None = None
     log_dir: Path | None = None  # systemd's LogsDirectory; else the state dir
     executor: ExecutorSpec = field(default_factory=ExecutorSpec)  # for new runs without their own

@@ -53,6 +53,7 @@ class ErrorCode(str, enum.Enum):
 
 
 class InstanceState(str, enum.Enum):
+    PENDING = "pending"  # not launched yet: its run is still in the prepare phase (RunInfo.phase)
     STARTING = "starting"
     RUNNING = "running"
     BACKOFF = "backoff"
@@ -122,6 +123,8 @@ class RunInfo:
     created: float = 0.0
     reason: str | None = None
     merged: str | None = None
+    phase_detail: str | None = None  # what the phase is doing now, e.g. "building buckets: flop 310/1,755 boards"
+    origin: str | None = None  # why the run is active: how it was started or resumed by this daemon
     executor: dict[str, Any] | None = None  # the executor spec: {name, partition, account, time_limit, options}
 
     @classmethod
