@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="evaluate a policy (instance folder, checkpoint, merged folder, policy.json)")
     e.add_argument("path", type=Path)
     e.add_argument("--exploitability", action="store_true", help="exact exploitability (Kuhn, Leduc)")
+    e.add_argument("--ladder", action="store_true", help="hold'em: bots, LBR-fc and the sanity probes")
+    e.add_argument("--hands", type=int, default=4_000, help="--ladder: hands per bot match")
+    e.add_argument("--lbr-hands", type=int, default=4_000, help="--ladder: LBR hands")
+    e.add_argument("--seed", type=int, default=0, help="--ladder: seed of the matches and LBR")
+    e.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="--ladder: LBR threads")
     e.add_argument("--json", action="store_true")
     _buckets_root_option(e)
 
@@ -227,6 +232,8 @@ def _eval(args: argparse.Namespace) -> int:
     from holdem.evaluation.exploitability import exploitability
     from holdem.policy import PolicyError, load_policy
 
+    if args.ladder:
+        return _ladder(args)
     try:
         loaded = load_policy(args.path, _buckets_root(args))
         if loaded.game.name == "hunl" and args.exploitability:
@@ -248,6 +255,20 @@ def _eval(args: argparse.Namespace) -> int:
     else:
         for k, v in out.items():
             print(f"{k:15} {v}")
+    return EXIT_OK
+
+
+def _ladder(args: argparse.Namespace) -> int:
+    from holdem.evaluation.ladder import LadderSettings, describe, run_ladder
+    from holdem.evaluation.lbr import LbrError
+    from holdem.policy import PolicyError
+
+    try:
+        report = run_ladder(args.path, _buckets_root(args), LadderSettings(args.hands, args.lbr_hands, args.seed,
+                                                                            args.workers))
+    except (PolicyError, LbrError) as exc:
+        return _bad(EventStream(False), str(exc))
+    print(json.dumps(report) if args.json else describe(report))
     return EXIT_OK
 
 
