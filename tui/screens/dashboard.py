@@ -186,7 +186,9 @@ class DashboardScreen(Screen):
         self.app.fetch_tail(*key)
 
     def tail_loaded(self, run_id: str, index: int | None, lines: list[str]) -> None:
-        self.query_one(LogPane).load_tail((run_id, index), lines, self._log_source(self.run, index))
+        panes = self.query(LogPane)  # empty while the screen is being torn down (the app is quitting)
+        if panes:
+            panes.first().load_tail((run_id, index), lines, self._log_source(self.run, index))
 
     def action_toggle_log(self) -> None:
         self._run_log = not self._run_log
