@@ -64,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="evaluate a policy (instance folder, checkpoint, merged folder, policy.json)")
     e.add_argument("path", type=Path, help="instance folder, checkpoint folder, merged folder or policy.json")
     e.add_argument("--exploitability", action="store_true", help="exact exploitability (Kuhn, Leduc)")
+    e.add_argument("--ladder", action="store_true", help="hold'em: bots, LBR-fc and the sanity probes")
+    e.add_argument("--hands", type=int, default=4_000, help="--ladder: hands per bot match")
+    e.add_argument("--lbr-hands", type=int, default=4_000, help="--ladder: LBR hands")
+    e.add_argument("--seed", type=int, default=0, help="--ladder: seed of the matches and LBR")
+    e.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="--ladder: LBR threads")
     e.add_argument("--json", action="store_true", help="one JSON object on stdout")
     _buckets_root_option(e)
 
@@ -98,9 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     lb.add_argument("--variant", choices=["fc", "fcpa"], default="fc",
                     help="LBR's actions: fold/call, or also the tree's pot-nearest raise and its all-in")
     lb.add_argument("--hands", type=int, default=10_000, help="hands to play (each deal in both seats)")
-    lb.add_argument("--seed", type=int, default=0)
+    lb.add_argument("--seed", type=int, default=0, help="the deals and every draw come from it")
     lb.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="threads (default: every core)")
-    lb.add_argument("--json", action="store_true")
+    lb.add_argument("--json", action="store_true", help="one JSON object on stdout")
     _buckets_root_option(lb)
 
     sg = sub.add_parser("strategy", help="what a hold'em blueprint plays at a spot: one hand, or the 13x13 grid")
@@ -112,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     sg.add_argument("--history", default="", help="betting so far in the tree's letters, e.g. r300c/ "
                                                   "(f fold, c check/call, r<to> raise to, / end of street)")
     sg.add_argument("--png", type=Path, help="with --range: also draw the grid as a PNG picture")
-    sg.add_argument("--json", action="store_true")
+    sg.add_argument("--json", action="store_true", help="one JSON object on stdout")
     _buckets_root_option(sg)
 
     pl = sub.add_parser("play", help="play hold'em against a blueprint in the terminal")
@@ -272,6 +277,8 @@ def _eval(args: argparse.Namespace) -> int:
     from holdem.evaluation.exploitability import exploitability
     from holdem.policy import PolicyError, load_policy
 
+    if args.ladder:
+        return _ladder(args)
     try:
         loaded = load_policy(args.path, _buckets_root(args))
         if loaded.game.name == "hunl" and args.exploitability:
@@ -282,7 +289,10 @@ def _eval(args: argparse.Namespace) -> int:
     out: dict[str, object] = {"game": loaded.game.name, "iteration": loaded.iteration}
     if loaded.game.name == "hunl":
         # What a hold'em blueprint can be measured with: no exact exploitability, but matches.
-        out["can_evaluate"] = {"match": f"holdem match {args.path} call --hands 10000",
+        out["can_evaluate"] = {"ladder": f"holdem eval {args.path} --ladder",
+                               "lbr": f"holdem lbr {args.path}",
+                               "strategy": f"holdem strategy {args.path} --range",
+                               "match": f"holdem match {args.path} call --hands 10000",
                                "play": f"holdem play {args.path}",
                                "export": f"holdem export {args.path} --out preflop.json"}
         if args.json:
@@ -308,6 +318,20 @@ def _eval(args: argparse.Namespace) -> int:
     else:
         for k, v in out.items():
             print(f"{k:15} {v}")
+    return EXIT_OK
+
+
+def _ladder(args: argparse.Namespace) -> int:
+    from holdem.evaluation.ladder import LadderSettings, describe, run_ladder
+    from holdem.evaluation.lbr import LbrError
+    from holdem.policy import PolicyError
+
+    try:
+        report = run_ladder(args.path, _buckets_root(args), LadderSettings(args.hands, args.lbr_hands, args.seed,
+                                                                            args.workers))
+    except (PolicyError, LbrError) as exc:
+        return _bad(EventStream(False), str(exc))
+    print(json.dumps(report) if args.json else describe(report))
     return EXIT_OK
 
 
