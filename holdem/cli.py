@@ -83,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--config", required=True, type=Path, help="a hold'em training config (YAML)")
     tr.add_argument("--instances", type=int, default=1, help="count the memory of this many instances (default: 1)")
     tr.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    tr.add_argument("--sample-s", type=float, default=3.0, metavar="SECONDS",
+                    help="train this long to estimate iterations/s and the budget's time (0: skip)")
+    tr.add_argument("--iters", type=int, help="the budget to estimate (default: the config's iterations)")
+    tr.add_argument("--time-budget", type=float, metavar="SECONDS", help="estimate the iterations of this budget")
+    _buckets_root_option(tr)
 
     m = sub.add_parser("merge", help="merge instances' strategies into one blueprint")
     m.add_argument("instance_dirs", nargs="+", type=Path, help="instance folders (each one's newest checkpoint)")
@@ -392,6 +397,11 @@ def _tree(args: argparse.Namespace) -> int:
     except (ConfigError, AbstractionError) as exc:
         return _bad(EventStream(False), str(exc))
     report = tree_report(abstraction, build_betting_tree(abstraction), max(1, args.instances))
+    if args.sample_s > 0:  # the timed sample (holdem.estimate), kept apart from the tree's own figures
+        from holdem.estimate import speed_report
+
+        report["speed"] = speed_report(cfg, _buckets_root(args), args.sample_s, args.iters, args.time_budget,
+                                       max(1, args.instances), len(os.sched_getaffinity(0)))
     if args.json:
         print(json.dumps(report))
         return EXIT_OK
@@ -401,6 +411,10 @@ def _tree(args: argparse.Namespace) -> int:
     print(f"nodes {report['nodes']:,}, infosets {report['infosets']:,}, tables "
           f"{report['table_bytes_per_instance'] / 2**20:,.1f} MiB per instance, "
           f"{report['table_bytes_all_instances'] / 2**20:,.1f} MiB for {max(1, args.instances)}")
+    if "speed" in report:
+        from holdem.estimate import describe_speed
+
+        print(describe_speed(report["speed"]))
     return EXIT_OK
 
 
