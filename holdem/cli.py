@@ -405,12 +405,18 @@ def _tree(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
         return EXIT_OK
-    print(f"{'street':8} {'betting nodes':>14} {'infosets':>12} {'table entries':>14}")
+    n = max(1, args.instances)
+    mib = 2**20
+    print(f"{'street':8} {'betting nodes':>14} {'terminal nodes':>15} {'infosets':>12} {'table entries':>14}")
     for s in report["streets"]:
-        print(f"{s['street']:8} {s['betting_nodes']:>14,} {s['infosets']:>12,} {s['table_entries']:>14,}")
-    print(f"nodes {report['nodes']:,}, infosets {report['infosets']:,}, tables "
-          f"{report['table_bytes_per_instance'] / 2**20:,.1f} MiB per instance, "
-          f"{report['table_bytes_all_instances'] / 2**20:,.1f} MiB for {max(1, args.instances)}")
+        print(f"{s['street']:8} {s['betting_nodes']:>14,} {s['terminal_nodes']:>15,} {s['infosets']:>12,} "
+              f"{s['table_entries']:>14,}")
+    print(f"nodes {report['nodes']:,} ({report['terminals']:,} terminal), infosets {report['infosets']:,}")
+    print(f"memory per instance: tables {report['table_bytes_per_instance'] / mib:,.1f} MiB + tree "
+          f"{report['tree_bytes_per_instance'] / mib:,.1f} MiB + runtime {report['runtime_bytes_per_instance'] / mib:,.0f}"
+          f" MiB = {report['private_bytes_per_instance'] / mib:,.1f} MiB private")
+    print(f"card buckets (mapped read-only, shared): {report['bucket_bytes_shared'] / mib:,.1f} MiB once")
+    print(f"{n} instance{'s' if n != 1 else ''}: about {report['memory_bytes_all_instances'] / mib:,.0f} MiB in all")
     if "speed" in report:
         from holdem.estimate import describe_speed
 

@@ -91,3 +91,22 @@ def test_an_unwritable_bucket_store_is_refused_before_any_work(tmp_path: Path) -
     events = [json.loads(line) for line in out.stdout.splitlines()]
     assert events[-1]["event"] == "error" and events[-1]["permanent"] is True
     assert not any(e["event"] == "progress" for e in events)
+
+
+def test_the_readme_stays_inside_the_repository_and_makes_what_it_merges() -> None:
+    import re
+
+    text = (REPO / "README.md").read_text()
+    links = re.findall(r"\]\(([^)]+)\)", text) + re.findall(r"`([^` ]*/[^` ]*\.(?:md|yaml|py|png))`", text)
+    for link in links:
+        if "://" in link or link.startswith(("/tmp", "runs/")) or "<" in link:
+            continue
+        assert not link.startswith(".."), link
+        assert (REPO / link).exists(), f"README points at {link}, which is not in the repository"
+    merge = re.search(r"holdem merge ((?:/tmp/\S+ )+)--out", text)
+    assert merge is not None
+    trained = set(re.findall(r"--instance-dir (\S+)", text))
+    for source in merge.group(1).split():
+        made = source in trained or any("$" in t and re.fullmatch(re.escape(t).replace(r"\$seed", r"\d+"), source)
+                                        for t in trained)
+        assert made, f"the merge example's input {source} is never made"
