@@ -83,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--config", required=True, type=Path, help="a hold'em training config (YAML)")
     tr.add_argument("--instances", type=int, default=1, help="count the memory of this many instances (default: 1)")
     tr.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    tr.add_argument("--sample-s", type=float, default=3.0, metavar="SECONDS",
+                    help="train this long to estimate iterations/s and the budget's time (0: skip)")
+    tr.add_argument("--iters", type=int, help="the budget to estimate (default: the config's iterations)")
+    tr.add_argument("--time-budget", type=float, metavar="SECONDS", help="estimate the iterations of this budget")
+    _buckets_root_option(tr)
 
     m = sub.add_parser("merge", help="merge instances' strategies into one blueprint")
     m.add_argument("instance_dirs", nargs="+", type=Path, help="instance folders (each one's newest checkpoint)")
@@ -311,7 +316,7 @@ def _merge(args: argparse.Namespace) -> int:
 def _tree(args: argparse.Namespace) -> int:
     from holdem.cli_prepare import tree
 
-    return tree(args)
+    return tree(args, _buckets_root(args))
 
 
 def _match(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -107,7 +108,7 @@ def build_buckets(cfg, root: Path, events: EventStream) -> int:
     return EXIT_OK
 
 
-def tree(args: argparse.Namespace) -> int:
+def tree(args: argparse.Namespace, root: Path) -> int:
     from holdem.config import ConfigError, load_config
     from holdem.games.hunl.betting import AbstractionError, abstraction_from_config, build_betting_tree, tree_report
 
@@ -119,6 +120,11 @@ def tree(args: argparse.Namespace) -> int:
     except (ConfigError, AbstractionError) as exc:
         return _bad(EventStream(False), str(exc))
     report = tree_report(abstraction, build_betting_tree(abstraction), max(1, args.instances))
+    if args.sample_s > 0:  # the timed sample (holdem.estimate), kept apart from the tree's own figures
+        from holdem.estimate import speed_report
+
+        report["speed"] = speed_report(cfg, root, args.sample_s, args.iters, args.time_budget,
+                                       max(1, args.instances), len(os.sched_getaffinity(0)))
     if args.json:
         print(json.dumps(report))
         return EXIT_OK
@@ -134,4 +140,8 @@ def tree(args: argparse.Namespace) -> int:
           f" MiB = {report['private_bytes_per_instance'] / mib:,.1f} MiB private")
     print(f"card buckets (mapped read-only, shared): {report['bucket_bytes_shared'] / mib:,.1f} MiB once")
     print(f"{n} instance{'s' if n != 1 else ''}: about {report['memory_bytes_all_instances'] / mib:,.0f} MiB in all")
+    if "speed" in report:
+        from holdem.estimate import describe_speed
+
+        print(describe_speed(report["speed"]))
     return EXIT_OK
