@@ -58,6 +58,8 @@ def rebuild(store: Store, runs_root: Path) -> list[str]:
             lines.append(f"skipped {run_yaml.parent}: run {run.id} is already known")
             continue
         store.create_run(run, insts)
+        if isinstance(frozen.get("executor"), dict):  # runs before executors have none: local
+            store.set_run_executor(run.id, frozen["executor"])
         done = sum(i.state == InstanceState.DONE.value for i in insts)
         lines.append(f"run {run.id}: {run.state}, phase {run.phase}, {done}/{len(insts)} instances done"
                      + (f", merged in {run.merged}" if run.merged else ""))
@@ -98,5 +100,6 @@ def _rows(run_dir: Path, frozen: Any) -> tuple[RunRow, list[InstanceRow]]:
                  iters=frozen.get("iters"), time_budget_s=frozen.get("time_budget_s"), n_instances=n,
                  state=state.value, desired="running" if state is not RunState.DONE else "stopped", phase=phase,
                  reason="rebuilt from the run folder by holdemd recover", merged=str(run_dir / "merged")
-                 if merged else None, created=float(frozen.get("created") or now), updated=now)
+                 if merged else None, created=float(frozen.get("created") or now), updated=now,
+                 workers=int(frozen.get("workers") or 1))
     return run, insts

@@ -1,0 +1,345 @@
+"""The subgame solver's numba kernels: Discounted CFR vectorised over hands, on W threads.
+
+One iteration is two passes (alternating updates, as DCFR prescribes: Brown & Sandholm, "Solving
+Imperfect-Information Games via Discounted Regret Minimization", AAAI 2019; alpha 1.5, beta 0,
+gamma 2). A pass for traverser p:
+
+1. regret matching at every decision node for every hand (independent per hand);
+2. forwards in preorder, both players' reach per hand (independent per hand);
+3. every terminal's counterfactual values for p's hands against the other's reach there: fold and
+   leaf by per-bucket and per-card sums, showdown by one sweep over hands sorted by strength, each
+   with exact card removal (O(H) or O(H·B) per terminal, never a pair matrix);
+4. backwards, values, regrets and the discounted strategy sum (independent per hand).
+
+Steps 1, 2 and 4 split the hands into W chunks and step 3 splits the terminals, each over ``prange``:
+the threads share the tables and never write the same entry, so W threads give the same numbers as one.
+
+Safety (a subgame whose root has a history): the non-searcher's root reach comes from a gadget, built
+from ``alt``, its counterfactual best-response values against the blueprint in the same subgame.
+* RESOLVE (the default): the re-solve gadget (Burch, Johanson & Bowling, "Solving Imperfect
+  Information Games Using Decomposition", AAAI 2014; Brown & Sandholm, "Safe and Nested Subgame
+  Solving", NeurIPS 2017): per hand the opponent chooses to follow into the subgame or take ``alt``,
+  here with weight ``gadget_weight`` on top of its Bayes range (which sums to 1). The searcher then
+  minimises the opponent's range-weighted value (what unsafe solving optimises, and why it plays
+  well) plus ``weight`` x the amount by which any hand would gain over its alternative: an exact
+  penalty for the safety constraints. With the range at 0 this is Burch's gadget itself.
+* MAXMARGIN (Moravčík, Burch, Lisý et al., "Refining Subgames in Large Imperfect Information Games",
+  AAAI 2016): the opponent picks which hand to enter with, by regret matching on the margins, so the
+  searcher maximises the smallest margin. Safe, but it improves little beyond that one hand: on Leduc
+  it leaves a weak blueprint more exploitable than RESOLVE does (docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from holdem.solver.regret import regret_match
+
+LEARN, BEST_RESPONSE = 0, 1
+
+
+@njit(cache=True)
+def _bounds(c, n_chunks, n_hands):
+    return c * n_hands // n_chunks, (c + 1) * n_hands // n_chunks
+
+
+@njit(cache=True)
+def _match_chunk(lo, hi, kind, num_children, slot, regrets, sigma):
+    for n in range(kind.shape[0]):
+        if kind[n] != 0:
+            continue
+        na = num_children[n]
+        for h in range(lo, hi):
+            o = slot[n] + h * na
+            regret_match(regrets, o, na, sigma, o)
+
+
+@njit(cache=True)
+def _forward_chunk(p, lo, hi, kind, player, child_start, num_children, children, slot, sigma, reach_self,
+                   reach_opp):
+    for n in range(kind.shape[0]):
+        if kind[n] != 0:
+            continue
+        na = num_children[n]
+        mine = player[n] == p
+        for a in range(na):
+            c = children[child_start[n] + a]
+            for h in range(lo, hi):
+                s = sigma[slot[n] + h * na + a]
+                if mine:
+                    reach_self[c, h] = reach_self[n, h] * s
+                    reach_opp[c, h] = reach_opp[n, h]
+                else:
+                    reach_self[c, h] = reach_self[n, h]
+                    reach_opp[c, h] = reach_opp[n, h] * s
+
+
+@njit(cache=True, inline="always")
+def _clean(x, scale):
+    """A sum of reaches computed by subtraction, with its rounding residue below 1e-12 of the total
+    dropped: an opponent who cannot be there must weigh exactly 0, or regret matching reads noise."""
+    return x if x > 1e-12 * scale else 0.0
+
+
+@njit(cache=True)
+def _compatible(h, total, card_sum, cards, two, ro):
+    """Opponent reach over hands sharing no card with hand h (the same combo is subtracted twice)."""
+    x = total - card_sum[cards[h, 0]]
+    if two:
+        x -= card_sum[cards[h, 1]]
+        x += ro[h]
+    return _clean(x, total)
+
+
+@njit(cache=True)
+def terminal_values(p, n, kind, player, contrib, leaf_table, leaf_values, cards, two, strength, order,
+                    leaf_bucket, reach_opp, values):
+    """values[n, h] for traverser p at terminal n: sum over compatible opponent hands of reach x payoff."""
+    n_hands = cards.shape[0]
+    o = 1 - p
+    ro = reach_opp[n]
+    card_sum = np.zeros(52)
+    total = 0.0
+    for h in range(n_hands):
+        r = ro[h]
+        total += r
+        card_sum[cards[h, 0]] += r
+        if two:
+            card_sum[cards[h, 1]] += r
+    if kind[n] == 1:  # fold
+        u = -contrib[n, p] if player[n] == p else contrib[n, o]
+        for h in range(n_hands):
+            values[n, h] = u * _compatible(h, total, card_sum, cards, two, ro)
+    elif kind[n] == 2:  # showdown: one sweep up the strength order
+        win_c = contrib[n, o]
+        lose_c = contrib[n, p]
+        lo_sum = np.zeros(52)
+        grp_sum = np.zeros(52)
+        lo_total = 0.0
+        i = 0
+        while i < n_hands:
+            j = i
+            s = strength[order[i]]
+            g_total = 0.0
+            while j < n_hands and strength[order[j]] == s:
+                h = order[j]
+                r = ro[h]
+                g_total += r
+                grp_sum[cards[h, 0]] += r
+                if two:
+                    grp_sum[cards[h, 1]] += r
+                j += 1
+            for k in range(i, j):
+                h = order[k]
+                win = lo_total - lo_sum[cards[h, 0]]
+                tie = g_total - grp_sum[cards[h, 0]]
+                if two:
+                    win -= lo_sum[cards[h, 1]]
+                    tie -= grp_sum[cards[h, 1]]
+                    tie += ro[h]
+                win = _clean(win, total)
+                tie = _clean(tie, total)
+                lose = _clean(_compatible(h, total, card_sum, cards, two, ro) - win - tie, total)
+                values[n, h] = win_c * win - lose_c * lose + 0.5 * (win_c - lose_c) * tie
+            for k in range(i, j):  # fold the group into the weaker side and clear what it touched
+                h = order[k]
+                c0 = cards[h, 0]
+                lo_sum[c0] += grp_sum[c0]
+                grp_sum[c0] = 0.0
+                if two:
+                    c1 = cards[h, 1]
+                    lo_sum[c1] += grp_sum[c1]
+                    grp_sum[c1] = 0.0
+            lo_total += g_total
+            i = j
+    else:  # leaf: player 0's value by (bucket 0, bucket 1), card removal by per-card bucket sums
+        t = leaf_table[n]
+        nb = leaf_values.shape[1]
+        per_b = np.zeros(nb)
+        per_cb = np.zeros((52, nb))
+        for h in range(n_hands):
+            r = ro[h]
+            b = leaf_bucket[h]
+            per_b[b] += r
+            per_cb[cards[h, 0], b] += r
+            if two:
+                per_cb[cards[h, 1], b] += r
+        sign = 1.0 if p == 0 else -1.0
+        for h in range(n_hands):
+            b = leaf_bucket[h]
+            c0 = cards[h, 0]
+            c1 = cards[h, 1]
+            v = 0.0
+            for b2 in range(nb):
+                x = per_b[b2] - per_cb[c0, b2]
+                if two:
+                    x -= per_cb[c1, b2]
+                    if b2 == b:
+                        x += ro[h]
+                x = _clean(x, per_b[b2])
+                if x != 0.0:
+                    v += (leaf_values[t, b, b2] if p == 0 else leaf_values[t, b2, b]) * x
+            values[n, h] = sign * v
+
+
+@njit(cache=True)
+def _backward_chunk(p, lo, hi, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
+                    values, regrets, strat_sum, pos, neg, disc):
+    for n in range(kind.shape[0] - 1, -1, -1):
+        if kind[n] != 0:
+            continue
+        na = num_children[n]
+        cs = child_start[n]
+        mine = player[n] == p
+        for h in range(lo, hi):
+            o = slot[n] + h * na
+            if not mine:  # the other's strategy is already in its reach: its actions' values add up
+                v = 0.0
+                for a in range(na):
+                    v += values[children[cs + a], h]
+            elif mode == BEST_RESPONSE:
+                v = values[children[cs], h]
+                for a in range(1, na):
+                    v = max(v, values[children[cs + a], h])
+            else:
+                v = 0.0
+                for a in range(na):
+                    v += sigma[o + a] * values[children[cs + a], h]
+            values[n, h] = v
+            if mine and mode == LEARN:
+                rs = reach_self[n, h]
+                for a in range(na):
+                    r = regrets[o + a] + values[children[cs + a], h] - v
+                    regrets[o + a] = r * (pos if r > 0.0 else neg)
+                    strat_sum[o + a] = (strat_sum[o + a] + rs * sigma[o + a]) * disc
+
+
+@njit(cache=True, parallel=True)
+def _pass(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values, cards,
+          two, strength, order, leaf_bucket, terminals, sigma, reach_self, reach_opp, values, regrets, strat_sum,
+          pos, neg, disc, n_chunks):
+    """Steps 2-4 of a pass; the root rows of reach_self and reach_opp are set by the caller."""
+    n_hands = cards.shape[0]
+    for c in prange(n_chunks):
+        lo, hi = _bounds(c, n_chunks, n_hands)
+        _forward_chunk(p, lo, hi, kind, player, child_start, num_children, children, slot, sigma, reach_self,
+                       reach_opp)
+    for i in prange(terminals.shape[0]):
+        terminal_values(p, terminals[i], kind, player, contrib, leaf_table, leaf_values, cards, two, strength, order,
+                        leaf_bucket, reach_opp, values)
+    for c in prange(n_chunks):
+        lo, hi = _bounds(c, n_chunks, n_hands)
+        _backward_chunk(p, lo, hi, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
+                        values, regrets, strat_sum, pos, neg, disc)
+
+
+@njit(cache=True, parallel=True)
+def _match_all(kind, num_children, slot, regrets, sigma, n_hands, n_chunks):
+    for c in prange(n_chunks):
+        lo, hi = _bounds(c, n_chunks, n_hands)
+        _match_chunk(lo, hi, kind, num_children, slot, regrets, sigma)
+
+
+NO_GADGET, MAXMARGIN, RESOLVE = 0, 1, 2
+
+
+@njit(cache=True)
+def _gadget_reach(gadget, range_o, margin, weight, q):
+    """The gadget player's root reach: its range (none), the Maxmargin hand choice, or its range plus
+    ``weight`` times the re-solve gadget's probability of following in with each hand."""
+    n_hands = range_o.shape[0]
+    if gadget == MAXMARGIN:
+        regret_match(margin[:, 0], 0, n_hands, q, 0)
+        return
+    for h in range(n_hands):
+        follow = 0.5
+        a = max(margin[h, 0], 0.0)
+        b = max(margin[h, 1], 0.0)
+        if a + b > 0.0:
+            follow = a / (a + b)
+        q[h] = range_o[h] + (weight * follow if gadget == RESOLVE else 0.0)
+
+
+@njit(cache=True)
+def _gadget_update(gadget, values_root, alt, q, range_o, weight, margin):
+    """CFR+ on the gadget's choices: which hand to enter with (Maxmargin) or, per hand, whether to
+    follow in (value: counterfactual value minus the alternative) or take the alternative (re-solve)."""
+    n_hands = q.shape[0]
+    if gadget == MAXMARGIN:
+        mean = 0.0
+        for h in range(n_hands):
+            mean += q[h] * (values_root[h] - alt[h])
+        for h in range(n_hands):
+            margin[h, 0] = max(0.0, margin[h, 0] + values_root[h] - alt[h] - mean)
+        return
+    for h in range(n_hands):
+        follow = (q[h] - range_o[h]) / weight
+        gain = values_root[h] - alt[h]
+        margin[h, 0] = max(0.0, margin[h, 0] + gain - follow * gain)
+        margin[h, 1] = max(0.0, margin[h, 1] - follow * gain)
+
+
+@njit(cache=True)
+def dcfr_iterations(kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values, cards,
+                    two, strength, order, leaf_bucket, terminals, range0, range1, gadget_player, gadget, alt, margin,
+                    gadget_weight, regrets, strat_sum, sigma, reach_self, reach_opp, values, t0, n_iters, alpha, beta,
+                    gamma, n_chunks):
+    """Iterations t0+1 .. t0+n_iters in place. The gadget player's root reach comes from the gadget
+    (``margin`` [H, 2] holds the gadget's cumulative regrets, ``alt`` the gadget player's best-response
+    values against the blueprint); the searcher's own root reach counts as 1, so its average strategy is
+    defined for every hand (a per-hand factor cancels within an infoset)."""
+    n_hands = cards.shape[0]
+    q = np.empty(n_hands)
+    range_g = range0 if gadget_player == 0 else range1
+    for it in range(n_iters):
+        t = float(t0 + it + 1)
+        ta = t ** alpha
+        tb = t ** beta
+        pos = ta / (ta + 1.0)
+        neg = tb / (tb + 1.0)
+        disc = (t / (t + 1.0)) ** gamma
+        for p in range(2):
+            _match_all(kind, num_children, slot, regrets, sigma, n_hands, n_chunks)
+            _gadget_reach(gadget, range_g, margin, gadget_weight, q)
+            for h in range(n_hands):
+                reach_self[0, h] = q[h] if p == gadget_player else 1.0
+                reach_opp[0, h] = q[h] if (1 - p) == gadget_player else (range1[h] if p == 0 else range0[h])
+            _pass(p, LEARN, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values,
+                  cards, two, strength, order, leaf_bucket, terminals, sigma, reach_self, reach_opp, values, regrets,
+                  strat_sum, pos, neg, disc, n_chunks)
+            if p == gadget_player and gadget != NO_GADGET:
+                _gadget_update(gadget, values[0], alt, q, range_g, gadget_weight, margin)
+
+
+@njit(cache=True)
+def best_response_values(o, kind, player, child_start, num_children, children, contrib, slot, leaf_table,
+                         leaf_values, cards, two, strength, order, leaf_bucket, terminals, fixed, range_other,
+                         reach_self, reach_opp, values, n_chunks):
+    """Counterfactual values at the root of o's best response, for every hand of o, when the other
+    player plays ``fixed`` from ``range_other``: the gadget's alternative values."""
+    n_hands = cards.shape[0]
+    for h in range(n_hands):
+        reach_self[0, h] = 1.0
+        reach_opp[0, h] = range_other[h]
+    dummy = np.zeros(1)
+    _pass(o, BEST_RESPONSE, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values,
+          cards, two, strength, order, leaf_bucket, terminals, fixed, reach_self, reach_opp, values, dummy, dummy,
+          1.0, 1.0, 1.0, n_chunks)
+    return values[0].copy()
+
+
+@njit(cache=True)
+def normalise(strat_sum, kind, num_children, slot, n_hands, out):
+    """Average strategy per (node, hand): the strategy sum normalised, uniform where it is zero."""
+    for n in range(kind.shape[0]):
+        if kind[n] != 0:
+            continue
+        na = num_children[n]
+        for h in range(n_hands):
+            o = slot[n] + h * na
+            total = 0.0
+            for a in range(na):
+                total += strat_sum[o + a]
+            for a in range(na):
+                out[o + a] = strat_sum[o + a] / total if total > 0.0 else 1.0 / na

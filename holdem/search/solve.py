@@ -1,0 +1,133 @@
+"""Run the subgame solver for a budget: iterations, milliseconds, or both (whichever ends first).
+
+The kernel runs in batches sized from the measured time per iteration, so a time budget is met
+without the kernel reading a clock; ``workers`` sets numba's thread count for the call.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from holdem.search import kernel
+from holdem.search.subgame import Subgame
+
+
+GADGETS = {"none": kernel.NO_GADGET, "maxmargin": kernel.MAXMARGIN, "resolve": kernel.RESOLVE}
+
+
+@dataclass(frozen=True, slots=True)
+class SolveOptions:
+    iterations: int | None = None  # stop after this many
+    ms: float | None = None  # or when this much wall time is spent (counted from `started`)
+    workers: int = 1
+    gadget: str = "resolve"  # how the other player enters a subgame that has a history: see kernel
+    gadget_weight: float = 1.0  # re-solve gadget: weight of following in, against a range summing to 1
+    alpha: float = 1.5
+    beta: float = 0.0
+    gamma: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.iterations is None and self.ms is None:
+            raise ValueError("a search needs a budget: --search-iters or --search-ms")
+        if self.iterations is not None and self.iterations < 1:
+            raise ValueError(f"--search-iters must be at least 1, got {self.iterations}")
+        if self.ms is not None and not self.ms > 0:
+            raise ValueError(f"--search-ms must be above 0, got {self.ms}")
+        if self.gadget not in GADGETS:
+            raise ValueError(f"search gadget must be one of {', '.join(GADGETS)}, got {self.gadget!r}")
+        if not 1 <= self.workers <= numba.config.NUMBA_NUM_THREADS:
+            raise ValueError(f"--search-workers must be in [1, {numba.config.NUMBA_NUM_THREADS}], got {self.workers}")
+
+
+@dataclass(frozen=True, slots=True)
+class SolveResult:
+    average: np.ndarray  # average strategy, slot layout of the subgame
+    iterations: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Scratch:
+    reach_self: np.ndarray
+    reach_opp: np.ndarray
+    values: np.ndarray
+    order: np.ndarray
+    terminals: np.ndarray
+
+
+def _scratch(sub: Subgame) -> _Scratch:
+    shape = (sub.n_nodes, sub.hands.n)
+    return _Scratch(np.zeros(shape), np.zeros(shape), np.zeros(shape), sub.hands.order(), sub.terminals())
+
+
+def _check_range(name: str, r: np.ndarray, n: int) -> np.ndarray:
+    r = np.ascontiguousarray(r, dtype=np.float64)
+    if r.shape != (n,) or not np.all(np.isfinite(r)) or np.any(r < 0):
+        raise ValueError(f"{name} must be {n} finite non-negative reach probabilities")
+    return r
+
+
+def gadget_values(sub: Subgame, fixed: np.ndarray, range_searcher: np.ndarray, workers: int = 1) -> np.ndarray:
+    """The non-searcher's best-response counterfactual values at the root against ``fixed`` (the
+    blueprint in the subgame's layout): what the Maxmargin gadget measures margins from."""
+    s = _scratch(sub)
+    h = sub.hands
+    numba.set_num_threads(workers)
+    return kernel.best_response_values(
+        1 - sub.searcher, sub.kind, sub.player, sub.child_start, sub.num_children, sub.children, sub.contrib, sub.slot,
+        sub.leaf_table, sub.leaf_values, h.cards, h.two_cards, h.strength, s.order, h.leaf_bucket, s.terminals,
+        np.ascontiguousarray(fixed, dtype=np.float64), _check_range("range", range_searcher, h.n), s.reach_self,
+        s.reach_opp, s.values, workers)
+
+
+def solve(sub: Subgame, ranges: tuple[np.ndarray, np.ndarray], alt: np.ndarray | None, options: SolveOptions,
+          started: float | None = None) -> SolveResult:
+    """Solve the subgame from both players' root reaches; with ``alt`` the non-searcher enters through the
+    Maxmargin gadget instead of its range. Returns the searcher's (and the other's) average strategy."""
+    started = time.perf_counter() if started is None else started
+    h = sub.hands
+    r0 = _check_range("player 0's range", ranges[0], h.n)
+    r1 = _check_range("player 1's range", ranges[1], h.n)
+    mode = kernel.NO_GADGET if alt is None else GADGETS[options.gadget]
+    gadget = -1 if mode == kernel.NO_GADGET else 1 - sub.searcher
+    alt_arr = np.zeros(h.n) if alt is None else np.ascontiguousarray(alt, dtype=np.float64)
+    if gadget >= 0:  # the gadget player's range as probabilities, so the gadget weight has a scale
+        r = (r0, r1)[gadget]
+        r = r / r.sum() if r.sum() > 0 else np.full(h.n, 1.0 / h.n)
+        r0, r1 = (r, r1) if gadget == 0 else (r0, r)
+    s = _scratch(sub)
+    regrets = np.zeros(sub.n_slots)
+    strat_sum = np.zeros(sub.n_slots)
+    sigma = np.zeros(sub.n_slots)
+    margin = np.zeros((h.n, 2))
+    numba.set_num_threads(options.workers)
+    deadline = None if options.ms is None else started + options.ms / 1000.0
+    done, batch = 0, 1
+    while True:
+        n = batch if options.iterations is None else min(batch, options.iterations - done)
+        if n <= 0:
+            break
+        t = time.perf_counter()
+        kernel.dcfr_iterations(sub.kind, sub.player, sub.child_start, sub.num_children, sub.children, sub.contrib,
+                               sub.slot, sub.leaf_table, sub.leaf_values, h.cards, h.two_cards, h.strength, s.order,
+                               h.leaf_bucket, s.terminals, r0, r1, gadget, mode, alt_arr, margin,
+                               options.gadget_weight, regrets, strat_sum, sigma,
+                               s.reach_self, s.reach_opp, s.values, done, n, options.alpha, options.beta,
+                               options.gamma, options.workers)
+        now = time.perf_counter()
+        done += n
+        if deadline is None:
+            batch = options.iterations or 1
+            continue
+        left = deadline - now
+        per = (now - t) / n
+        if left <= per:
+            break
+        batch = max(1, int(0.7 * left / per))
+    average = np.empty(sub.n_slots)
+    kernel.normalise(strat_sum, sub.kind, sub.num_children, sub.slot, h.n, average)
+    return SolveResult(average, done, time.perf_counter() - started)

@@ -1,0 +1,142 @@
+"""A subgame as flat arrays: the public tree from the search root to the depth limit, and the hands.
+
+Nodes are in preorder (parents first), like ``games.tree``; a decision node's regrets for hand h occupy
+``num_children[n]`` slots from ``slot[n] + h * num_children[n]``. Both players hold hands from the same
+list (all private holdings compatible with the board), so hand h of one player and hand h of the other
+are the same cards: card removal is done by the cards, never by a pair matrix.
+
+Terminal kinds, all valued as player 0's net chips at the end of the hand:
+* FOLD: the folder loses what it has put in;
+* SHOWDOWN: the stronger hand wins the other's contribution (ties split), from sorted strengths;
+* LEAF: the depth limit; a table ``leaf_values[t, b0, b1]`` indexed by both hands' leaf buckets gives
+  the blueprint's continuation value. A leaf is always the child of a choice node of the non-searching
+  player among k continuation strategies (Brown, Sandholm & Amos 2018; Pluribus, 2019).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DECISION, FOLD, SHOWDOWN, LEAF = 0, 1, 2, 3
+
+
+@dataclass(frozen=True, slots=True)
+class Hands:
+    """The private holdings both players may have: cards [H, 2] (the second -1 for one-card games)."""
+
+    cards: np.ndarray  # int64 [H, 2]
+    strength: np.ndarray  # int64 [H]: showdown strength on this board (higher wins)
+    leaf_bucket: np.ndarray  # int64 [H]: row/column of the leaf value tables
+    labels: tuple[str, ...]
+
+    @property
+    def n(self) -> int:
+        return int(self.cards.shape[0])
+
+    @property
+    def two_cards(self) -> bool:
+        return bool((self.cards[:, 1] >= 0).any())
+
+    def order(self) -> np.ndarray:
+        """Hands by ascending strength (stable, so the sweep is the same on every machine)."""
+        return np.argsort(self.strength, kind="stable").astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Subgame:
+    kind: np.ndarray  # int8 [n]
+    player: np.ndarray  # int8 [n]: who acts; the folder at FOLD; -1 otherwise
+    child_start: np.ndarray  # int32 [n]
+    num_children: np.ndarray  # int32 [n]
+    children: np.ndarray  # int32 [m]
+    contrib: np.ndarray  # float64 [n, 2]: chips each player has put in over the hand
+    slot: np.ndarray  # int64 [n]: -1 unless a decision node
+    leaf_table: np.ndarray  # int32 [n]: index into leaf_values at LEAF nodes, else -1
+    leaf_values: np.ndarray  # float64 [tables, B, B]: player 0's continuation value by leaf buckets
+    n_slots: int
+    hands: Hands
+    searcher: int
+    origin: np.ndarray  # int64 [n]: the node of the game or blueprint tree it stands for, -1 if none
+    labels: tuple[str, ...]  # readable action sequence from the root, per node
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.kind.shape[0])
+
+    def terminals(self) -> np.ndarray:
+        return np.flatnonzero(self.kind != DECISION).astype(np.int64)
+
+    def node_strategy(self, table: np.ndarray, node: int) -> np.ndarray:
+        """[H, actions] view of a slot-layout table at one decision node."""
+        na = int(self.num_children[node])
+        o = int(self.slot[node])
+        return table[o: o + self.hands.n * na].reshape(self.hands.n, na)
+
+
+class SubgameBuilder:
+    """Collects nodes in preorder (add a node, then its children's subtrees one after another)."""
+
+    def __init__(self) -> None:
+        self.kind: list[int] = []
+        self.player: list[int] = []
+        self.parent: list[int] = []
+        self.contrib: list[tuple[float, float]] = []
+        self.table: list[int] = []
+        self.origin: list[int] = []
+        self.labels: list[str] = []
+        self.children: list[list[int]] = []
+
+    def add(self, kind: int, player: int, parent: int, contrib: tuple[float, float], label: str,
+            origin: int = -1, table: int = -1) -> int:
+        me = len(self.kind)
+        self.kind.append(kind)
+        self.player.append(player)
+        self.parent.append(parent)
+        self.contrib.append((float(contrib[0]), float(contrib[1])))
+        self.table.append(table)
+        self.origin.append(origin)
+        self.labels.append(label)
+        self.children.append([])
+        if parent >= 0:
+            self.children[parent].append(me)
+        return me
+
+    def build(self, hands: Hands, leaf_values: np.ndarray, searcher: int) -> Subgame:
+        n = len(self.kind)
+        num_children = np.array([len(c) for c in self.children], dtype=np.int32)
+        child_start = np.zeros(n, dtype=np.int32)
+        child_start[1:] = np.cumsum(num_children)[:-1]
+        kind = np.array(self.kind, dtype=np.int8)
+        slot = np.full(n, -1, dtype=np.int64)
+        used = 0
+        for i in range(n):
+            if kind[i] == DECISION:
+                if num_children[i] == 0:
+                    raise ValueError(f"subgame node {self.labels[i]!r} is a decision with no actions")
+                slot[i] = used
+                used += int(num_children[i]) * hands.n
+        if leaf_values.ndim != 3:
+            raise ValueError("leaf_values must be [tables, buckets, buckets]")
+        return Subgame(kind=kind, player=np.array(self.player, dtype=np.int8), child_start=child_start,
+                       num_children=num_children,
+                       children=np.array([c for cs in self.children for c in cs], dtype=np.int32),
+                       contrib=np.array(self.contrib, dtype=np.float64).reshape(n, 2), slot=slot,
+                       leaf_table=np.array(self.table, dtype=np.int32),
+                       leaf_values=np.ascontiguousarray(leaf_values, dtype=np.float64), n_slots=used, hands=hands,
+                       searcher=searcher, origin=np.array(self.origin, dtype=np.int64), labels=tuple(self.labels))
+
+
+def bias_strategy(probs: np.ndarray, action_kinds: np.ndarray, bias: int, factor: float = 5.0) -> np.ndarray:
+    """Pluribus's continuation strategies: bias 0 is the blueprint; 1, 2, 3 multiply the probability of
+    fold, check/call, or every bet/raise by ``factor`` and renormalise. ``probs`` is [..., actions]."""
+    if bias == 0:
+        return probs
+    scale = np.where(action_kinds == bias - 1, factor, 1.0)
+    out = probs * scale
+    total = out.sum(axis=-1, keepdims=True)
+    return np.where(total > 0, out / np.where(total > 0, total, 1.0), probs)
+
+
+K_CONTINUATIONS = 4
