@@ -64,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="evaluate a policy (instance folder, checkpoint, merged folder, policy.json)")
     e.add_argument("path", type=Path, help="instance folder, checkpoint folder, merged folder or policy.json")
     e.add_argument("--exploitability", action="store_true", help="exact exploitability (Kuhn, Leduc)")
+    e.add_argument("--ladder", action="store_true", help="hold'em: bots, LBR-fc and the sanity probes")
+    e.add_argument("--hands", type=int, default=4_000, help="--ladder: hands per bot match")
+    e.add_argument("--lbr-hands", type=int, default=4_000, help="--ladder: LBR hands")
+    e.add_argument("--seed", type=int, default=0, help="--ladder: seed of the matches and LBR")
+    e.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="--ladder: LBR threads")
     e.add_argument("--json", action="store_true", help="one JSON object on stdout")
     _buckets_root_option(e)
 
@@ -78,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--config", required=True, type=Path, help="a hold'em training config (YAML)")
     tr.add_argument("--instances", type=int, default=1, help="count the memory of this many instances (default: 1)")
     tr.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    tr.add_argument("--sample-s", type=float, default=3.0, metavar="SECONDS",
+                    help="train this long to estimate iterations/s and the budget's time (0: skip)")
+    tr.add_argument("--iters", type=int, help="the budget to estimate (default: the config's iterations)")
+    tr.add_argument("--time-budget", type=float, metavar="SECONDS", help="estimate the iterations of this budget")
+    _buckets_root_option(tr)
 
     m = sub.add_parser("merge", help="merge instances' strategies into one blueprint")
     m.add_argument("instance_dirs", nargs="+", type=Path, help="instance folders (each one's newest checkpoint)")
@@ -98,9 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     lb.add_argument("--variant", choices=["fc", "fcpa"], default="fc",
                     help="LBR's actions: fold/call, or also the tree's pot-nearest raise and its all-in")
     lb.add_argument("--hands", type=int, default=10_000, help="hands to play (each deal in both seats)")
-    lb.add_argument("--seed", type=int, default=0)
+    lb.add_argument("--seed", type=int, default=0, help="the deals and every draw come from it")
     lb.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="threads (default: every core)")
-    lb.add_argument("--json", action="store_true")
+    lb.add_argument("--json", action="store_true", help="one JSON object on stdout")
     _buckets_root_option(lb)
 
     sg = sub.add_parser("strategy", help="what a hold'em blueprint plays at a spot: one hand, or the 13x13 grid")
@@ -112,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     sg.add_argument("--history", default="", help="betting so far in the tree's letters, e.g. r300c/ "
                                                   "(f fold, c check/call, r<to> raise to, / end of street)")
     sg.add_argument("--png", type=Path, help="with --range: also draw the grid as a PNG picture")
-    sg.add_argument("--json", action="store_true")
+    sg.add_argument("--json", action="store_true", help="one JSON object on stdout")
     _buckets_root_option(sg)
 
     pl = sub.add_parser("play", help="play hold'em against a blueprint in the terminal")
@@ -272,6 +282,8 @@ def _eval(args: argparse.Namespace) -> int:
     from holdem.evaluation.exploitability import exploitability
     from holdem.policy import PolicyError, load_policy
 
+    if args.ladder:
+        return _ladder(args)
     try:
         loaded = load_policy(args.path, _buckets_root(args))
         if loaded.game.name == "hunl" and args.exploitability:
@@ -282,7 +294,10 @@ def _eval(args: argparse.Namespace) -> int:
     out: dict[str, object] = {"game": loaded.game.name, "iteration": loaded.iteration}
     if loaded.game.name == "hunl":
         # What a hold'em blueprint can be measured with: no exact exploitability, but matches.
-        out["can_evaluate"] = {"match": f"holdem match {args.path} call --hands 10000",
+        out["can_evaluate"] = {"ladder": f"holdem eval {args.path} --ladder",
+                               "lbr": f"holdem lbr {args.path}",
+                               "strategy": f"holdem strategy {args.path} --range",
+                               "match": f"holdem match {args.path} call --hands 10000",
                                "play": f"holdem play {args.path}",
                                "export": f"holdem export {args.path} --out preflop.json"}
         if args.json:
@@ -308,6 +323,20 @@ def _eval(args: argparse.Namespace) -> int:
     else:
         for k, v in out.items():
             print(f"{k:15} {v}")
+    return EXIT_OK
+
+
+def _ladder(args: argparse.Namespace) -> int:
+    from holdem.evaluation.ladder import LadderSettings, describe, run_ladder
+    from holdem.evaluation.lbr import LbrError
+    from holdem.policy import PolicyError
+
+    try:
+        report = run_ladder(args.path, _buckets_root(args), LadderSettings(args.hands, args.lbr_hands, args.seed,
+                                                                            args.workers))
+    except (PolicyError, LbrError) as exc:
+        return _bad(EventStream(False), str(exc))
+    print(json.dumps(report) if args.json else describe(report))
     return EXIT_OK
 
 
@@ -368,15 +397,30 @@ def _tree(args: argparse.Namespace) -> int:
     except (ConfigError, AbstractionError) as exc:
         return _bad(EventStream(False), str(exc))
     report = tree_report(abstraction, build_betting_tree(abstraction), max(1, args.instances))
+    if args.sample_s > 0:  # the timed sample (holdem.estimate), kept apart from the tree's own figures
+        from holdem.estimate import speed_report
+
+        report["speed"] = speed_report(cfg, _buckets_root(args), args.sample_s, args.iters, args.time_budget,
+                                       max(1, args.instances), len(os.sched_getaffinity(0)))
     if args.json:
         print(json.dumps(report))
         return EXIT_OK
-    print(f"{'street':8} {'betting nodes':>14} {'infosets':>12} {'table entries':>14}")
+    n = max(1, args.instances)
+    mib = 2**20
+    print(f"{'street':8} {'betting nodes':>14} {'terminal nodes':>15} {'infosets':>12} {'table entries':>14}")
     for s in report["streets"]:
-        print(f"{s['street']:8} {s['betting_nodes']:>14,} {s['infosets']:>12,} {s['table_entries']:>14,}")
-    print(f"nodes {report['nodes']:,}, infosets {report['infosets']:,}, tables "
-          f"{report['table_bytes_per_instance'] / 2**20:,.1f} MiB per instance, "
-          f"{report['table_bytes_all_instances'] / 2**20:,.1f} MiB for {max(1, args.instances)}")
+        print(f"{s['street']:8} {s['betting_nodes']:>14,} {s['terminal_nodes']:>15,} {s['infosets']:>12,} "
+              f"{s['table_entries']:>14,}")
+    print(f"nodes {report['nodes']:,} ({report['terminals']:,} terminal), infosets {report['infosets']:,}")
+    print(f"memory per instance: tables {report['table_bytes_per_instance'] / mib:,.1f} MiB + tree "
+          f"{report['tree_bytes_per_instance'] / mib:,.1f} MiB + runtime {report['runtime_bytes_per_instance'] / mib:,.0f}"
+          f" MiB = {report['private_bytes_per_instance'] / mib:,.1f} MiB private")
+    print(f"card buckets (mapped read-only, shared): {report['bucket_bytes_shared'] / mib:,.1f} MiB once")
+    print(f"{n} instance{'s' if n != 1 else ''}: about {report['memory_bytes_all_instances'] / mib:,.0f} MiB in all")
+    if "speed" in report:
+        from holdem.estimate import describe_speed
+
+        print(describe_speed(report["speed"]))
     return EXIT_OK
 
 
