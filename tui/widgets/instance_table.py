@@ -18,10 +18,11 @@ from .. import format as fmt
 from ..model import InstanceView, RunView
 from .css import css_beside
 
-# (header, key, width, justify); the last column takes what its text needs
+# (header, key, width, justify); the last column takes what its text needs (its header is short
+# enough for the whole header line to fit 80 columns)
 COLUMNS = (("#", "idx", 3, "right"), ("State", "state", 10, "left"), ("Progress", "progress", 15, "left"),
            ("Iter / target", "iter", 13, "right"), ("it/s", "ips", 7, "right"), ("Rst", "restarts", 3, "right"),
-           ("Checkpoint", "ckpt", 15, "left"), ("Last error", "error", 0, "left"))
+           ("Checkpoint", "ckpt", 15, "left"), ("Error", "error", 0, "left"))
 KEYS = tuple(key for _, key, _, _ in COLUMNS)
 GAP = " "
 ERROR_WIDTH = 60
