@@ -1,4 +1,4 @@
-"""The ``holdem`` command: train, prepare, eval, export, merge, match, play. It only parses arguments
+"""The ``holdem`` command: train, prepare, check-config, eval, export, merge, match, play. It only parses arguments
 and builds options; the work lives in train.py, policy.py and evaluation/. Exit codes follow the instance
 contract: 0 success, 2 bad input (never worth retrying), anything else a crash.
 """
@@ -18,64 +18,79 @@ from holdem.events import EventStream
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
 
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("holdem")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="holdem", description="Poker blueprint training by Monte Carlo CFR.")
+    p.add_argument("--version", action="version", version=f"holdem {version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="run one single-worker solver instance")
-    t.add_argument("--config", required=True, type=Path)
-    t.add_argument("--instance-dir", required=True, type=Path)
+    t.add_argument("--config", required=True, type=Path, help="training config (YAML), e.g. configs/leduc.yaml")
+    t.add_argument("--instance-dir", required=True, type=Path, help="the instance folder (checkpoints, tensorboard)")
     goal = t.add_mutually_exclusive_group()
     goal.add_argument("--iters", type=int, help="total iterations of this instance (a resume continues to it)")
     goal.add_argument("--time-budget", type=float, metavar="SECONDS", help="total training seconds")
-    t.add_argument("--seed", type=int)
+    t.add_argument("--seed", type=int, help="RNG seed (default: the config's seed)")
     t.add_argument("--resume", action="store_true", help="continue from the newest verified checkpoint")
     t.add_argument("--events", choices=["jsonl"], help="stdout becomes the JSON Lines event stream")
     _buckets_root_option(t)
 
     pr = sub.add_parser("prepare", help="build what a config needs before training (nothing for Kuhn/Leduc)")
-    pr.add_argument("--config", required=True, type=Path)
-    pr.add_argument("--events", choices=["jsonl"])
+    pr.add_argument("--config", required=True, type=Path, help="training config (YAML)")
+    pr.add_argument("--events", choices=["jsonl"], help="stdout becomes the JSON Lines event stream")
     _buckets_root_option(pr)
+
+    cc = sub.add_parser("check-config", help="validate a config as train and prepare would, building nothing")
+    cc.add_argument("config", type=Path, help="training config (YAML)")
+    cc.add_argument("--json", action="store_true", help='one JSON object: {"ok", "game", ...} or {"ok", "key", "message"}')
 
     b = sub.add_parser("buckets", help="hold'em card buckets")
     bsub = b.add_subparsers(dest="buckets_command", required=True)
     bb = bsub.add_parser("build", help="build the bucket set a config needs (reused if already built)")
-    bb.add_argument("--config", required=True, type=Path)
+    bb.add_argument("--config", required=True, type=Path, help="a hold'em training config (YAML)")
     bb.add_argument("--out", type=Path, help="bucket store folder (default: --buckets-root)")
-    bb.add_argument("--events", choices=["jsonl"])
+    bb.add_argument("--events", choices=["jsonl"], help="stdout becomes the JSON Lines event stream")
     _buckets_root_option(bb)
 
     e = sub.add_parser("eval", help="evaluate a policy (instance folder, checkpoint, merged folder, policy.json)")
-    e.add_argument("path", type=Path)
+    e.add_argument("path", type=Path, help="instance folder, checkpoint folder, merged folder or policy.json")
     e.add_argument("--exploitability", action="store_true", help="exact exploitability (Kuhn, Leduc)")
-    e.add_argument("--json", action="store_true")
+    e.add_argument("--json", action="store_true", help="one JSON object on stdout")
     _buckets_root_option(e)
 
     x = sub.add_parser("export", help="write the average strategy with readable infoset keys")
-    x.add_argument("path", type=Path)
-    x.add_argument("--out", required=True, type=Path)
+    x.add_argument("path", type=Path, help="instance folder, checkpoint folder or merged folder")
+    x.add_argument("--out", required=True, type=Path, help="the JSON file to write")
     x.add_argument("--search", action="store_true", help="write what search plays at every infoset (Kuhn, Leduc)")
     _search_options(x, default_ms=None)
     _buckets_root_option(x)
 
     tr = sub.add_parser("tree", help="report the betting tree of a hold'em config: nodes, infosets, memory")
-    tr.add_argument("--config", required=True, type=Path)
-    tr.add_argument("--instances", type=int, default=1, help="count the tables of this many instances")
-    tr.add_argument("--json", action="store_true")
+    tr.add_argument("--config", required=True, type=Path, help="a hold'em training config (YAML)")
+    tr.add_argument("--instances", type=int, default=1, help="count the memory of this many instances (default: 1)")
+    tr.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
     m = sub.add_parser("merge", help="merge instances' strategies into one blueprint")
-    m.add_argument("instance_dirs", nargs="+", type=Path)
-    m.add_argument("--out", required=True, type=Path)
-    m.add_argument("--events", choices=["jsonl"])
+    m.add_argument("instance_dirs", nargs="+", type=Path, help="instance folders (each one's newest checkpoint)")
+    m.add_argument("--out", required=True, type=Path, help="the merged folder to write")
+    m.add_argument("--events", choices=["jsonl"], help="stdout becomes the JSON Lines event stream")
     _buckets_root_option(m)
 
     ma = sub.add_parser("match", help="play two hold'em policies or bots against each other on duplicate deals")
     ma.add_argument("a", help="a blueprint (instance, checkpoint or merged folder) or random, call, raise-pot")
     ma.add_argument("b", help="the opponent, same forms as A")
-    ma.add_argument("--hands", type=int, default=10_000, help="hands to play (two per duplicate deal)")
-    ma.add_argument("--seed", type=int, default=0)
-    ma.add_argument("--json", action="store_true")
+    ma.add_argument("--hands", type=int, default=10_000, help="hands to play, two per duplicate deal (default: 10000)")
+    ma.add_argument("--seed", type=int, default=0, help="seed of the deals (default: 0)")
+    ma.add_argument("--json", action="store_true", help="one JSON object on stdout")
     _buckets_root_option(ma)
 
     lb = sub.add_parser("lbr", help="local best response: a lower bound on a blueprint's exploitability")
@@ -103,8 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("play", help="play hold'em against a blueprint in the terminal")
     pl.add_argument("policy", type=Path, help="a blueprint: instance, checkpoint or merged folder")
     pl.add_argument("--seat", type=int, choices=[0, 1], help="your seat, 0 = button (default: alternate)")
-    pl.add_argument("--hands", type=int, default=1_000_000)
-    pl.add_argument("--seed", type=int, default=0)
+    pl.add_argument("--hands", type=int, default=1_000_000, help="hands to play before it ends (default: 1000000)")
+    pl.add_argument("--seed", type=int, default=0, help="seed of the deals (default: 0)")
     _buckets_root_option(pl)
     return p
 
@@ -149,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
-    handler = {"train": _train, "prepare": _prepare, "eval": _eval, "export": _export, "merge": _merge,
-               "tree": _tree, "buckets": _buckets, "match": _match, "play": _play, "lbr": _lbr,
+    handler = {"train": _train, "prepare": _prepare, "check-config": _check_config, "eval": _eval, "export": _export,
+               "merge": _merge, "tree": _tree, "buckets": _buckets, "match": _match, "play": _play, "lbr": _lbr,
                "strategy": _strategy}
     return handler[args.command](args)
 
@@ -180,6 +195,34 @@ def _prepare(args: argparse.Namespace) -> int:
     return _build_buckets(cfg, _buckets_root(args), events)
 
 
+def _check_config(args: argparse.Namespace) -> int:
+    """Everything `train` and `prepare` check before they work, and nothing else: the supervisor
+    runs this (a subprocess) before it accepts a run, so a bad key is refused at submission."""
+    import re
+
+    from holdem.config import ConfigError, load_config
+    from holdem.games.hunl.betting import AbstractionError, abstraction_from_config
+
+    try:
+        if not args.config.exists():
+            raise ConfigError(None, f"file {str(args.config)!r} does not exist")
+        cfg = load_config(args.config)
+        if cfg.game == "hunl":
+            abstraction_from_config(cfg.hunl)
+    except (ConfigError, AbstractionError) as exc:
+        key = exc.key if isinstance(exc, ConfigError) else None
+        if key is None:
+            found = re.search(r"config key '([^']+)'", str(exc))
+            key = found.group(1) if found else None
+        if args.json:
+            print(json.dumps({"ok": False, "key": key, "message": str(exc)}))
+        print(f"holdem: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    result = {"ok": True, "game": cfg.game, "algorithm": cfg.algorithm, "iterations": cfg.iterations}
+    print(json.dumps(result) if args.json else f"{args.config}: a valid {cfg.game} config ({cfg.algorithm})")
+    return EXIT_OK
+
+
 def _buckets(args: argparse.Namespace) -> int:
     from holdem.config import ConfigError, load_config
 
@@ -195,8 +238,8 @@ def _buckets(args: argparse.Namespace) -> int:
 
 
 def _build_buckets(cfg, root: Path, events: EventStream) -> int:
-    """Build (or find) the config's bucket set, reporting each stage as progress."""
-    from holdem.abstraction.buckets import STAGES, build_buckets
+    """Build (or find) the config's bucket set, reporting boards done per stage as progress."""
+    from holdem.abstraction.buckets import STAGES, BucketStoreError, BuildProgress, build_buckets
     from holdem.games.hunl.betting import AbstractionError, abstraction_from_config
     from holdem.games.hunl.game import bucket_spec
     from holdem.progress import ProgressBar
@@ -208,16 +251,18 @@ def _build_buckets(cfg, root: Path, events: EventStream) -> int:
     bar = None if events.enabled else ProgressBar()
     started = time.monotonic()
 
-    def report(stage: int, name: str) -> None:
-        snap = {"iter": stage, "target_iters": len(STAGES), "time_budget_s": None,
-                "elapsed_s": round(time.monotonic() - started, 3), "ips": 0.0, "metrics": {}}
-        events.emit("progress", stage, target_iters=len(STAGES), elapsed_s=snap["elapsed_s"], ips=0.0,
-                    metrics={"stage": name})
+    def progress(p: BuildProgress) -> None:
+        label = f"{p.name} ({p.stage + 1}/{len(STAGES)})"
+        events.emit("progress", p.stage, target_iters=len(STAGES), elapsed_s=round(time.monotonic() - started, 3),
+                    ips=0.0, metrics={"stage": label, "done": p.done, "total": p.total, "unit": p.unit,
+                                      "per_s": round(p.per_s, 1)})
         if bar is not None:
-            bar.finish(snap)
-            print(f"  {name}", file=sys.stderr)
+            bar.draw_count(label, p.done, p.total, p.unit, p.per_s)
 
-    folder = build_buckets(spec, root, report)
+    try:
+        folder = build_buckets(spec, root, progress=progress)
+    except BucketStoreError as exc:
+        return _bad(events, str(exc))
     events.emit("done", len(STAGES), path=str(folder))
     print(f"buckets ready in {folder} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
     return EXIT_OK
@@ -236,7 +281,22 @@ def _eval(args: argparse.Namespace) -> int:
         return _bad(EventStream(False), str(exc))
     out: dict[str, object] = {"game": loaded.game.name, "iteration": loaded.iteration}
     if loaded.game.name == "hunl":
-        print(json.dumps(out) if args.json else f"game hunl, iteration {loaded.iteration}")
+        # What a hold'em blueprint can be measured with: no exact exploitability, but matches.
+        out["can_evaluate"] = {"match": f"holdem match {args.path} call --hands 10000",
+                               "play": f"holdem play {args.path}",
+                               "export": f"holdem export {args.path} --out preflop.json"}
+        if args.json:
+            print(json.dumps(out))
+        else:
+            print(f"game hunl, iteration {loaded.iteration}: exact exploitability is out of reach for hold'em;")
+            for what, cmd in out["can_evaluate"].items():  # type: ignore[union-attr]
+                print(f"  {what:7} {cmd}")
+        return EXIT_OK
+    if args.json and not args.exploitability:
+        # Nothing asked for: say what can be evaluated instead of an answer that looks empty.
+        out["can_evaluate"] = {"exploitability": f"holdem eval {args.path} --exploitability --json"}
+        print(json.dumps(out))
+        print("holdem: nothing evaluated; --exploitability computes the exact exploitability", file=sys.stderr)
         return EXIT_OK
     if args.exploitability or not args.json:
         started = time.perf_counter()

@@ -54,6 +54,8 @@ def action_letters(game: Game, node: int) -> list[str]:
 def load_policy(path: Path, buckets_root: Path | None = None) -> LoadedPolicy:
     """Any source's average strategy; hold'em sources also need the bucket store they were trained on."""
     path = Path(path)
+    if not path.exists():
+        raise PolicyError(f"{path} does not exist")
     if path.is_file():
         return _load_export(path)
     if (path / ckpt.MANIFEST).is_file():

@@ -2,7 +2,8 @@
 
 The daemon never imports the solver; a child is `argv` plus a pipe of JSON Lines on stdout and
 human log lines on stderr (appended to its log file). Nothing here knows about restarts: that
-policy lives in instance.py, which reuses this for train, prepare and merge alike.
+policy lives in instance.py, which reuses this for train, prepare and merge alike. How the child
+is started and signalled (a local process, or `srun`) is its executor's business (executors/).
 
 Log writes never raise: on a full disk or an I/O error a line is dropped and counted, the daemon
 says so once, and the count is written into the log as soon as a write succeeds again.
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .executors import Executor, ExecutorSpec, Launched, LocalExecutor, Placement, Task
+from .executors.proc import is_same_process, proc_start_time, renice, stop_orphan  # noqa: F401 (re-exported)
 from .protocol import MAX_LINE_BYTES
 
 # A child's stderr line longer than this is cut: a log line is for a person.
@@ -134,69 +137,6 @@ class Exit:
         return f"{what}: {self.error}" if self.error else what
 
 
-def proc_start_time(pid: int) -> int | None:
-    """The process start time in clock ticks since boot (/proc/PID/stat field 22), or None."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    # The command name may hold spaces and parentheses: fields resume after the last ')'.
-    rest = data[data.rfind(b")") + 2:].split()
-    if rest[0] == b"Z":  # a zombie is dead for our purposes
-        return None
-    return int(rest[19])
-
-
-def is_same_process(pid: int, start: int) -> bool:
-    """True if `pid` is still the very process that had this start time (pids get reused)."""
-    return proc_start_time(pid) == start
-
-
-async def stop_orphan(pid: int, start: int, grace_s: float) -> bool:
-    """Stop a child left behind by a dead daemon: SIGTERM, wait up to grace, then SIGKILL.
-
-    It is not our child, so it cannot be waited for; we watch /proc instead (a zombie counts
-    as gone). Returns True if there was such a process.
-    """
-    if not is_same_process(pid, start):
-        return False
-    _signal(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
-        if not is_same_process(pid, start):
-            return True
-        await asyncio.sleep(0.05)
-    _signal(pid, signal.SIGKILL)
-    for _ in range(200):
-        if not is_same_process(pid, start):
-            break
-        await asyncio.sleep(0.05)
-    return True
-
-
-def renice(pid: int, nice: int) -> None:
-    """Lower a child's priority. The child leads its own session, so with the scheduler's
-    autogroups (sched_autogroup_enabled) its process nice would not count against the daemon:
-    the session's autogroup gets the same nice."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, pid, nice)
-    except OSError:
-        pass
-    try:
-        with open(f"/proc/{pid}/autogroup", "w") as f:
-            f.write(str(nice))
-    except OSError:
-        pass  # no autogroups (e.g. under systemd the cgroup decides), or not permitted
-
-
-def _signal(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
-
-
 class LineSplitter:
     """Cuts a byte stream into lines as it arrives, with a hard cap per line (synchronous twin of
     protocol.LineReader, for protocol callbacks). An over-long line yields one None, then is skipped."""
@@ -295,7 +235,13 @@ class Child:
     """A running child. `start()`, then `wait()` returns its Exit once it is gone."""
 
     def __init__(self, argv: Sequence[str], log_path: Path, on_event: EventSink, on_log: LogSink,
-                 *, cwd: Path | None = None, env: dict[str, str] | None = None, nice: int = 0) -> None:
+                 *, cwd: Path | None = None, env: dict[str, str] | None = None, nice: int = 0,
+                 executor: Executor | None = None, task: Task | None = None,
+                 on_placed: Callable[[Placement], None] | None = None) -> None:
+        self.executor = executor or LocalExecutor(ExecutorSpec())
+        self.task = task or Task(log_path.parent.name)
+        self.on_placed = on_placed
+        self.launched: Launched | None = None
         self.argv = list(argv)
         self.log_path = log_path
         self.on_event = on_event
@@ -323,10 +269,15 @@ class Child:
         self._log_fd = open_log(self.log_path, lines=0)  # None on a full disk: the child still runs
         # Own session: a Ctrl-C at the daemon's terminal must not reach the children directly;
         # the daemon relays SIGTERM so they checkpoint in order.
+        argv = self.executor.command(self.task, self.argv)
+        extra: dict[str, Any] = {}
+        if (preexec := self.executor.preexec()) is not None:
+            extra["preexec_fn"] = preexec
         try:
             self.transport, self.pipes = await loop.subprocess_exec(
-                lambda: _Pipes(self), *self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, cwd=self.cwd, env=self.env, start_new_session=True)
+                lambda: _Pipes(self), *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, cwd=self.cwd, env=self.env, start_new_session=self.executor.new_session(),
+                **extra)
         except BaseException:
             if self._log_fd is not None:
                 os.close(self._log_fd)
@@ -336,17 +287,20 @@ class Child:
         self.start_time = proc_start_time(self.pid)
         if self.nice:
             renice(self.pid, self.nice)
+        self.launched = Launched(self.task, self.pid, self.start_time, Placement(self.executor.name),
+                                 self.on_placed)
+        self.executor.started(self.launched)
 
     def _alive(self) -> bool:
         return self.transport is not None and self.transport.get_returncode() is None
 
     def terminate(self) -> None:
-        if self._alive() and self.pid:
-            _signal(self.pid, signal.SIGTERM)
+        if self._alive() and self.launched is not None:
+            self.executor.terminate(self.launched)
 
     def kill(self) -> None:
-        if self._alive() and self.pid:
-            _signal(self.pid, signal.SIGKILL)
+        if self._alive() and self.launched is not None:
+            self.executor.kill(self.launched)
 
     async def wait(self, heartbeat_s: float | None, startup_s: float = 0.0) -> Exit:
         """Until the child is gone: its events flow through callbacks meanwhile; a lapsed

@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .executors import ExecutorSpec
+
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
@@ -40,6 +42,7 @@ class StartSpec:
     iters: int | None = None
     time_budget_s: float | None = None
     seed: int | None = None
+    executor: ExecutorSpec | None = None  # None: the daemon's --executor
 
     def __post_init__(self) -> None:
         if not isinstance(self.instances, int) or self.instances < 1:
@@ -60,8 +63,11 @@ class DaemonConfig:
     worker_cmd: tuple[str, ...] = (sys.executable, "-m", "holdem.cli")
     tuning: Tuning = field(default_factory=Tuning)
     start: StartSpec | None = None
+    start_new: bool = False  # --new: start `start` even if an unfinished run has the same arguments
+    no_resume: bool = False  # --no-resume: leave the other unfinished runs stopped
     default_config: Path | None = None
     log_dir: Path | None = None  # systemd's LogsDirectory; else the state dir
+    executor: ExecutorSpec = field(default_factory=ExecutorSpec)  # for new runs without their own
 
     @property
     def db_path(self) -> Path:

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .child import Child, Exit, append_log, stop_orphan
+from .child import Child, Exit, append_log
 from .config import Tuning
 from .diskspace import disk_full_reason
+from .executors import Executor, Placement, Task
 from .protocol import EventKind, InstanceInfo, InstanceState
-from .store import InstanceRow, RestartRow, Store
+from .store import InstanceRow, PlacementRow, RestartRow, Store
 
 Publish = Callable[[dict[str, Any]], None]
 TERMINAL = frozenset({InstanceState.DONE, InstanceState.FAILED, InstanceState.STOPPED})
@@ -43,6 +44,12 @@ class RunContext:
     tuning: Tuning
     store: Store
     publish: Publish
+    executor: Executor
+    cpus: int = 1  # per instance: its worker threads (srun --cpus-per-task)
+
+    def task(self, what: str | int) -> Task:
+        """`holdem-<run>-<k>` for instance k, `holdem-<run>-prepare` for a phase."""
+        return Task(f"holdem-{self.run_id}-{what}", self.cpus if isinstance(what, int) else 1)
 
 
 def checkpoint_elapsed(path: str | None) -> float:
@@ -73,6 +80,9 @@ class InstanceSupervisor:
         self.last_checkpoint = row.last_checkpoint
         self.reason = row.reason
         self.orphan = (row.pid, row.pid_start) if row.pid and row.pid_start else None
+        placed = ctx.store.placement(ctx.run_id, row.idx)
+        self.placement = Placement(placed.executor, placed.job_id, placed.node) if placed else \
+            Placement(ctx.executor.name)
         # A previous daemon died while this instance was live: relaunching it is a restart. One that
         # died during a backoff had recorded that restart already; its relaunch completes it.
         self.unclean = row.launches > 0 and row.state in (InstanceState.STARTING.value, InstanceState.RUNNING.value,
@@ -99,7 +109,9 @@ class InstanceSupervisor:
         return InstanceInfo(index=self.index, state=self.state.value, pid=self.pid, iter=self.iter,
                             target_iters=self.target_iters, restarts=self.restarts,
                             last_checkpoint=self.last_checkpoint, ips=self.ips, elapsed_s=self.elapsed_s,
-                            reason=self.reason, seed=self.seed, dir=str(self.dir))
+                            reason=self.reason, seed=self.seed, dir=str(self.dir),
+                            executor=self.placement.executor, job_id=self.placement.job_id,
+                            node=self.placement.node)
 
     # control ---------------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -124,12 +136,14 @@ class InstanceSupervisor:
     # the loop ---------------------------------------------------------------------------------
     async def run(self) -> InstanceState:
         reason = "holdemd restarted"
-        if self.orphan is not None:
-            pid, start = self.orphan
+        if self.unclean or self.orphan is not None:
+            pid, start = self.orphan or (None, None)
             self.orphan = None
-            if await stop_orphan(pid, start, self.ctx.tuning.stop_timeout_s):
-                self._note(f"stopped orphan pid {pid} left by a previous holdemd")
-                reason += f"; orphan pid {pid} stopped"
+            what = await self.ctx.executor.clear_leftover(self.ctx.task(self.index), pid, start,
+                                                          self.ctx.tuning.stop_timeout_s)
+            if what:
+                self._note(f"stopped {what} left by a previous holdemd")
+                reason += f"; {what} stopped"
             self.ctx.store.update_instance(self.ctx.run_id, self.index, pid=None, pid_start=None)
         if self.unclean:
             self.unclean = False
@@ -212,7 +226,8 @@ class InstanceSupervisor:
         self.launches += 1
         self.ctx.store.update_instance(self.ctx.run_id, self.index, launches=self.launches)
         self._set_state(InstanceState.STARTING, self.reason)
-        child = Child(argv, self.log_path, self._on_event, self._on_log, nice=self.ctx.tuning.child_nice)
+        child = Child(argv, self.log_path, self._on_event, self._on_log, nice=self.ctx.tuning.child_nice,
+                      executor=self.ctx.executor, task=self.ctx.task(self.index), on_placed=self._on_placed)
         try:
             await child.start()
         except OSError as exc:
@@ -277,6 +292,15 @@ class InstanceSupervisor:
         elif kind == "error":
             self._note(f"worker error event: {ev.get('message')}")
 
+    def _on_placed(self, placement: Placement) -> None:
+        """The executor learnt where the child runs (a Slurm job id and node): record, tell."""
+        self.placement = placement
+        self.ctx.store.set_placement(PlacementRow(self.ctx.run_id, self.index, placement.executor,
+                                                  placement.job_id, placement.node))
+        self.ctx.publish({"event": EventKind.STATE.value, "run": self.ctx.run_id, "instance": self.index,
+                          "state": self.state.value, "reason": self.reason, "executor": placement.executor,
+                          "job_id": placement.job_id, "node": placement.node, "t": time.time()})
+
     def _on_started(self, ev: dict[str, Any]) -> None:
         """The child says what it resumed from: that, not our guess, goes into the restart record."""
         resumed = ev.get("resumed_from")
@@ -313,12 +337,12 @@ class InstanceSupervisor:
 
 
 async def run_phase(argv: Sequence[str], log_path: Path, tuning: Tuning, on_event: Callable[[dict[str, Any], float], None],
-                    on_log: Callable[[str], None], attempts: int) -> tuple[bool, str]:
+                    on_log: Callable[[str], None], attempts: int, executor: Executor, task: Task) -> tuple[bool, str]:
     """A one-shot phase child (prepare, merge): retried on crash up to `attempts`, never on exit 2."""
     last = "not run"
     attempt = full_streak = 0
     while attempt < attempts:
-        child = Child(argv, log_path, on_event, on_log, nice=tuning.child_nice)
+        child = Child(argv, log_path, on_event, on_log, nice=tuning.child_nice, executor=executor, task=task)
         try:
             await child.start()
         except OSError as exc:

@@ -12,6 +12,7 @@ once, and written by the next write or `flush()` that succeeds; the daemon goes 
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
@@ -70,6 +71,19 @@ CREATE TABLE IF NOT EXISTS restarts (
     exit_code INTEGER,
     resumed_from TEXT
 );
+CREATE TABLE IF NOT EXISTS run_executors (
+    run_id TEXT PRIMARY KEY REFERENCES runs(id),
+    spec TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS placements (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    idx INTEGER NOT NULL,
+    executor TEXT NOT NULL,
+    job_id TEXT,
+    node TEXT,
+    updated REAL NOT NULL,
+    PRIMARY KEY (run_id, idx)
+);
 """
 
 
@@ -124,6 +138,17 @@ class RestartRow:
 _RUN_COLS = ("state", "desired", "phase", "reason", "merged")
 _INSTANCE_COLS = ("state", "desired", "pid", "pid_start", "launches", "restarts", "iter",
                   "last_checkpoint", "last_checkpoint_iter", "reason")
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementRow:
+    """Where an instance's current (or last) launch runs: executor, Slurm job id, node."""
+
+    run_id: str
+    idx: int
+    executor: str
+    job_id: str | None
+    node: str | None
 
 
 class StoreCorrupt(Exception):
@@ -236,6 +261,34 @@ class Store:
     def instances(self, run_id: str) -> list[InstanceRow]:
         return [self._instance_row(r) for r in
                 self._db.execute("SELECT * FROM instances WHERE run_id=? ORDER BY idx", (run_id,))]
+
+    # executors and placements (tables of their own, so older state files simply gain them) ---
+    def set_run_executor(self, run_id: str, spec: dict[str, Any]) -> None:
+        with self._tx():
+            self._db.execute("INSERT OR REPLACE INTO run_executors(run_id, spec) VALUES (?, ?)",
+                             (run_id, json.dumps(spec, sort_keys=True)))
+
+    def run_executor(self, run_id: str) -> dict[str, Any] | None:
+        """The executor spec the run was created with; None for runs older than executors (local)."""
+        row = self._db.execute("SELECT spec FROM run_executors WHERE run_id=?", (run_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_placement(self, row: PlacementRow) -> None:
+        """Best effort, like set_restart_resumed_from: a placement is shown, never resumed from, and
+        the next launch writes it again."""
+        try:
+            with self._tx():
+                self._db.execute("INSERT OR REPLACE INTO placements(run_id, idx, executor, job_id, node, updated) "
+                                 "VALUES (?,?,?,?,?,?)", (row.run_id, row.idx, row.executor, row.job_id, row.node,
+                                                          time.time()))
+        except sqlite3.OperationalError as exc:
+            if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) not in _DISK_ERRORS:
+                raise
+
+    def placement(self, run_id: str, idx: int) -> PlacementRow | None:
+        row = self._db.execute("SELECT run_id, idx, executor, job_id, node FROM placements WHERE run_id=? AND idx=?",
+                               (run_id, idx)).fetchone()
+        return PlacementRow(*row) if row else None
 
     def _instance_row(self, row: tuple[Any, ...]) -> InstanceRow:
         inst = InstanceRow(*row)

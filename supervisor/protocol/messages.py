@@ -53,6 +53,7 @@ class ErrorCode(str, enum.Enum):
 
 
 class InstanceState(str, enum.Enum):
+    PENDING = "pending"  # not launched yet: its run is still in the prepare phase (RunInfo.phase)
     STARTING = "starting"
     RUNNING = "running"
     BACKOFF = "backoff"
@@ -98,6 +99,9 @@ class InstanceInfo:
     reason: str | None = None  # why it is failed / backing off / was last restarted
     seed: int | None = None
     dir: str | None = None
+    executor: str = "local"  # local | slurm
+    job_id: str | None = None  # the Slurm job of the current (or last) launch
+    node: str | None = None  # the host it runs on
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InstanceInfo:
@@ -119,6 +123,9 @@ class RunInfo:
     created: float = 0.0
     reason: str | None = None
     merged: str | None = None
+    phase_detail: str | None = None  # what the phase is doing now, e.g. "building buckets: flop 310/1,755 boards"
+    origin: str | None = None  # why the run is active: how it was started or resumed by this daemon
+    executor: dict[str, Any] | None = None  # the executor spec: {name, partition, account, time_limit, options}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunInfo:

@@ -154,6 +154,8 @@ class DashboardScreen(Screen):
         metric = run.metric
         metric_name = metric[0] if metric else "quality"
         if self.has_class("-compact"):
+            if not self.query("#metric-trend"):  # still being mounted
+                return
             view = (self.run_id, metric_name)
             self.query_one("#ips-trend", TrendLine).show("it/s".ljust(7), run.ips_history, fmt.rate(run.total_ips),
                                                          view=view)
@@ -167,6 +169,8 @@ class DashboardScreen(Screen):
         if inst is not None:
             ips.append(Series(f"#{inst.index}", inst.ips_history, "orange", right=True))
             quality.append(Series(f"#{inst.index}", inst.metric_history, "orange"))
+        if not self.query("#ips-legend"):  # the plot boxes are still being mounted: the next frame draws them
+            return
         now = self.clock()
         view = (self.run_id, self.selected, metric_name)  # each axis keeps its scale while this holds
         self.query_one("#ips-plot", TimePlot).show(tuple(ips), now, "iterations/s", view)
@@ -205,7 +209,9 @@ class DashboardScreen(Screen):
         self.app.fetch_tail(*key)
 
     def tail_loaded(self, run_id: str, index: int | None, lines: list[str]) -> None:
-        self.query_one(LogPane).load_tail((run_id, index), lines, self._log_source(self.run, index))
+        panes = self.query(LogPane)  # empty while the screen is being torn down (the app is quitting)
+        if panes:
+            panes.first().load_tail((run_id, index), lines, self._log_source(self.run, index))
 
     def action_toggle_log(self) -> None:
         self._run_log = not self._run_log
