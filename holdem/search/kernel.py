@@ -215,16 +215,25 @@ def _backward_chunk(p, lo, hi, mode, kind, player, child_start, num_children, ch
                     strat_sum[o + a] = (strat_sum[o + a] + rs * sigma[o + a]) * disc
 
 
-@njit(cache=True, parallel=True)
-def _pass(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values, cards,
-          two, strength, order, leaf_bucket, terminals, sigma, reach_self, reach_opp, values, regrets, strat_sum,
-          pos, neg, disc, n_chunks):
-    """Steps 2-4 of a pass; the root rows of reach_self and reach_opp are set by the caller."""
-    n_hands = cards.shape[0]
-    for c in prange(n_chunks):
+@njit(cache=True)
+def _pass_chunks(c_lo, c_hi, p, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
+                 reach_opp, regrets, n_hands, n_chunks):
+    for c in range(c_lo, c_hi):
         lo, hi = _bounds(c, n_chunks, n_hands)
+        if mode == LEARN:
+            _match_chunk(lo, hi, kind, num_children, slot, regrets, sigma)
         _forward_chunk(p, lo, hi, kind, player, child_start, num_children, children, slot, sigma, reach_self,
                        reach_opp)
+
+
+@njit(cache=True, parallel=True)
+def _pass_parallel(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table,
+                   leaf_values, cards, two, strength, order, leaf_bucket, terminals, sigma, reach_self, reach_opp,
+                   values, regrets, strat_sum, pos, neg, disc, n_chunks):
+    n_hands = cards.shape[0]
+    for c in prange(n_chunks):
+        _pass_chunks(c, c + 1, p, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
+                     reach_opp, regrets, n_hands, n_chunks)
     for i in prange(terminals.shape[0]):
         terminal_values(p, terminals[i], kind, player, contrib, leaf_table, leaf_values, cards, two, strength, order,
                         leaf_bucket, reach_opp, values)
@@ -234,11 +243,25 @@ def _pass(p, mode, kind, player, child_start, num_children, children, contrib, s
                         values, regrets, strat_sum, pos, neg, disc)
 
 
-@njit(cache=True, parallel=True)
-def _match_all(kind, num_children, slot, regrets, sigma, n_hands, n_chunks):
-    for c in prange(n_chunks):
-        lo, hi = _bounds(c, n_chunks, n_hands)
-        _match_chunk(lo, hi, kind, num_children, slot, regrets, sigma)
+@njit(cache=True)
+def _pass(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values, cards,
+          two, strength, order, leaf_bucket, terminals, sigma, reach_self, reach_opp, values, regrets, strat_sum,
+          pos, neg, disc, n_chunks):
+    """Steps 1-4 of a pass (step 1 only when learning); the root rows of reach_self and reach_opp are set by
+    the caller. One chunk runs without the thread pool: a parallel region costs more than a small street."""
+    if n_chunks > 1:
+        _pass_parallel(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table,
+                       leaf_values, cards, two, strength, order, leaf_bucket, terminals, sigma, reach_self, reach_opp,
+                       values, regrets, strat_sum, pos, neg, disc, n_chunks)
+        return
+    n_hands = cards.shape[0]
+    _pass_chunks(0, 1, p, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self, reach_opp,
+                 regrets, n_hands, 1)
+    for i in range(terminals.shape[0]):
+        terminal_values(p, terminals[i], kind, player, contrib, leaf_table, leaf_values, cards, two, strength, order,
+                        leaf_bucket, reach_opp, values)
+    _backward_chunk(p, 0, n_hands, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
+                    values, regrets, strat_sum, pos, neg, disc)
 
 
 NO_GADGET, MAXMARGIN, RESOLVE = 0, 1, 2
@@ -300,7 +323,6 @@ def dcfr_iterations(kind, player, child_start, num_children, children, contrib, 
         neg = tb / (tb + 1.0)
         disc = (t / (t + 1.0)) ** gamma
         for p in range(2):
-            _match_all(kind, num_children, slot, regrets, sigma, n_hands, n_chunks)
             _gadget_reach(gadget, range_g, margin, gadget_weight, q)
             for h in range(n_hands):
                 reach_self[0, h] = q[h] if p == gadget_player else 1.0
