@@ -36,7 +36,7 @@ from holdem.search.subgame import DECISION
 class SearchConfig:
     solve: SolveOptions
     bet_sizes: tuple[tuple[float, ...], ...] | None = None  # per street; None: the blueprint's
-    leaf_deals: int = 3000  # sampled deals that value the depth-limit leaves
+    leaf_deals: int = 2000  # sampled deals that value the depth-limit leaves
 
 
 @dataclass(frozen=True, slots=True)

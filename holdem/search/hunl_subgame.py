@@ -111,7 +111,7 @@ def build_hunl_subgame(root: State, real: list[Action], fractions: tuple[float, 
             path.append(len(states))
         if state.finished and state.folded >= 0:
             node(FOLD, state.folded, parent, state, label, LOST)
-        elif state.finished and state.street == 3 or (state.finished and street == 3):
+        elif state.finished and state.street == 3:
             node(SHOWDOWN, -1, parent, state, label, LOST)
         elif state.finished or state.street > street:  # depth limit: the street is over
             choice = node(DECISION, 1 - searcher, parent, state, label + "|", LOST)
@@ -130,7 +130,9 @@ def build_hunl_subgame(root: State, real: list[Action], fractions: tuple[float, 
                 on_path = depth if forced is not None and a == forced else -1
                 child_bp = bpmap.child(bp, state, a) if bp != LOST else LOST
                 stack.append((state.apply(a), me, label + a.letter(), child_bp, depth + 1 if on_path >= 0 else -1))
-    sub = b.build(hands, leaf_values_of(leaves), searcher)
+    # leaves by bucket against the whole range: the tables are Monte Carlo estimates by bucket already, and
+    # card removal there would cost O(H·B) per leaf (most of an iteration on the flop)
+    sub = b.build(hands, leaf_values_of(leaves), searcher, exact_leaves=False)
     return HunlSubgame(sub, states, actions, np.array(bp_nodes, dtype=np.int64), path, leaves, combos)
 
 

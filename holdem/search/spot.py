@@ -53,6 +53,8 @@ def parse_spot(rules: HunlRules, hole: str, board: str, history: str) -> Spot:
     played: list[tuple[State, Action]] = []
     streets = history.split("/") if history else [""]
     for s, text in enumerate(streets):
+        if s > 0 and state.finished:
+            raise SpotError(f"history {history!r}: the hand is over before the {STREETS[min(s, 3)]}")
         if s > 0 and state.street != s:
             raise SpotError(f"history {history!r}: street {s + 1} ({STREETS[min(s, 3)]}) begins before "
                             f"the {STREETS[state.street]} betting is over")
