@@ -57,9 +57,15 @@ def duplicate(a, b, rules, seed: int, seconds: float, max_deals: int) -> dict:
         _, first = play_hand(rules, (a, b), d, w, rng)
         _, second = play_hand(rules, (b, a), d, w, rng)
         per_deal.append(first - second)
-    x = np.array(per_deal)
-    scale = 1000.0 / rules.big_blind / 2.0
-    mean = float(x.mean()) * scale
-    half = 1.96 * float(x.std(ddof=1)) * scale / math.sqrt(len(x)) if len(x) > 1 else math.inf
-    return {"a": a.name, "b": b.name, "hands": 2 * len(x), "mbb_per_hand": round(mean, 1),
-            "ci95": [round(mean - half, 1), round(mean + half, 1)], "seconds": round(time.perf_counter() - started, 1)}
+    out = summary(np.array(per_deal), rules.big_blind)
+    out.update(a=a.name, b=b.name, seconds=round(time.perf_counter() - started, 1), per_deal=per_deal)
+    return out
+
+
+def summary(per_deal: np.ndarray, big_blind: int) -> dict:
+    """mbb/hand and its 95% interval from duplicate results per deal (chips, two hands each)."""
+    scale = 1000.0 / big_blind / 2.0
+    n = len(per_deal)
+    mean = float(per_deal.mean()) * scale if n else math.nan
+    half = 1.96 * float(per_deal.std(ddof=1)) * scale / math.sqrt(n) if n > 1 else math.inf
+    return {"hands": 2 * n, "mbb_per_hand": round(mean, 1), "ci95": [round(mean - half, 1), round(mean + half, 1)]}

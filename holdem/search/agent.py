@@ -238,7 +238,7 @@ class SearchAgent:
         if ranges[1 - searcher].sum() <= 0:
             ranges = (np.ones_like(mine), np.ones_like(mine))
         ranges = (mine, ranges[1]) if searcher == 0 else (ranges[0], mine)
-        alt = gadget_values(g.sub, self._blueprint_in(g, leaf_bucket[combos]), mine, self.config.solve.workers)
+        alt = gadget_values(g.sub, self._blueprint_in(g, leaf_bucket[combos]), mine)
         result = solve(g.sub, ranges, alt, self.config.solve, started=started)
         return _Solution(g, result, hand_of_combo)
 
