@@ -17,13 +17,21 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m supervisor.quickstart
 
-# systemd-analyze verifies the unit file in the tests; install it where it is missing.
+# systemd-analyze verifies the unit file in the tests, and the Slurm executor's tests start a private
+# single-node cluster (tests/supervisor/slurm_cluster.py); install them where they are missing.
+SLURM_PKGS := slurmctld slurmd slurm-client munge
 test: $(STAMP)
 	@command -v systemd-analyze >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null) \
 	      || echo "could not install systemd; its unit test will be skipped"; \
 	  fi; }
+	@{ command -v srun && command -v scancel && test -x /usr/sbin/slurmctld && test -x /usr/sbin/slurmd \
+	   && test -x /usr/sbin/munged; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SLURM_PKGS) >/dev/null) \
+	      || echo "could not install $(SLURM_PKGS); the Slurm executor's tests will be skipped"; \
+	  else echo "Slurm is not installed and this is not root with apt-get; the Slurm tests will be skipped"; fi; }
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

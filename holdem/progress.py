@@ -100,3 +100,20 @@ class ProgressBar:
     def finish(self, snap: dict[str, Any]) -> None:
         self._out.write(("\r" if self._tty else "") + self._text(snap) + "\n")
         self._out.flush()
+
+    def count_text(self, label: str, done: int, total: int, unit: str, per_s: float) -> str:
+        """A bar in real units: '[###---]  40.0%  river strength 53,784/134,459 boards  8,210 boards/s'."""
+        frac = min(1.0, done / total) if total > 0 else 0.0
+        filled = int(frac * self._width)
+        rate = f"  {per_s:,.0f} {unit}/s" if per_s > 0 else ""
+        return f"[{'#' * filled}{'-' * (self._width - filled)}] {frac:6.1%}  {label} {done:,}/{total:,} {unit}{rate}"
+
+    def draw_count(self, label: str, done: int, total: int, unit: str, per_s: float = 0.0) -> None:
+        """Redraw in place on a terminal; elsewhere a line every 10 s and one when a stage completes."""
+        text = self.count_text(label, done, total, unit, per_s)
+        if self._tty:
+            self._out.write("\r" + text + "\x1b[K" + ("\n" if done >= total else ""))
+        elif done >= total or time.monotonic() - self._last_line >= 10.0:
+            self._last_line = time.monotonic()
+            self._out.write(text + "\n")
+        self._out.flush()

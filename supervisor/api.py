@@ -8,6 +8,12 @@ Robustness: a handler that fails returns an error as data; the server never dies
 Lines are capped at 1 MiB (a longer one ends that connection). A client that stops reading is
 dropped when its buffer passes a bound; subscribers that fall behind are dropped the same way, so
 one slow client can never make the daemon buffer without limit or stall the others.
+
+Floods: at most `max_clients` connections. A newcomer beyond that takes the place of the oldest
+idle one (not subscribed, no request in flight), which is closed; only if none is idle is the
+newcomer refused with `too_many_clients`. Subscribers may hold at most half the places, so
+holdemctl and the TUI always get in. A connection that sends no request for `idle_timeout_s`
+(and is not subscribed) is closed; the client reconnects on its next call.
 """
 
 from __future__ import annotations
@@ -19,13 +25,16 @@ import pwd
 import socket
 import stat
 import struct
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
 from .protocol import (ErrorCode, ErrorInfo, LineReader, LineTooLong, MAX_LINE_BYTES, Method, Reply, decode,
                        encode, parse_request)
 
-MAX_CONNECTIONS = 1024
+MAX_CLIENTS = 1024
+IDLE_TIMEOUT_S = 300.0
+REFUSAL_LINGER_S = 2.0  # after a refusal, wait this long for the client to read it and hang up
 BACKLOG = 1024
 FLUSH_DELAY_S = 0.002  # events for a subscriber are batched this long: fewer writes, tiny latency
 WRITE_BUFFER_LIMIT = 1 << 20  # bytes unread by a client (beyond the kernel's buffer) before it is dropped
@@ -161,16 +170,33 @@ class Hub:
                     self.subscribers.discard(sub)
 
 
+class _Conn:
+    """What admission needs to know of one admitted connection."""
+
+    __slots__ = ("writer", "last_active", "busy", "subscribed")
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.last_active = time.monotonic()
+        self.busy = False
+        self.subscribed = False
+
+
 class Server:
     """Accepts connections on the socket and serves `handler` and the hub."""
 
-    def __init__(self, path: Path, handler: Handler, hub: Hub) -> None:
+    def __init__(self, path: Path, handler: Handler, hub: Hub, *, max_clients: int = MAX_CLIENTS,
+                 idle_timeout_s: float = IDLE_TIMEOUT_S) -> None:
         self.path = path
         self.handler = handler
         self.hub = hub
+        self.max_clients = max_clients
+        self.idle_timeout_s = idle_timeout_s
         self._server: asyncio.AbstractServer | None = None
         self._conns: set[asyncio.Task[None]] = set()
+        self._clients: set[_Conn] = set()
         self._sock_gid = 0
+        self.evicted = 0  # idle connections closed to make room (status shows it)
 
     async def start(self) -> None:
         sock = bind_socket(self.path)
@@ -217,10 +243,31 @@ class Server:
         writer.write(encode(reply.to_dict()))
         await asyncio.wait_for(writer.drain(), DRAIN_TIMEOUT_S)
 
+    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, code: ErrorCode,
+                      message: str) -> None:
+        """One error line, then a half-close; the client's request is read and discarded until it
+        hangs up, so it sees the error and not a reset ("Broken pipe")."""
+        await self._send(writer, Reply(None, error=ErrorInfo(code.value, message)))
+        writer.write_eof()
+        try:
+            await asyncio.wait_for(_until_eof(reader), REFUSAL_LINGER_S)
+        except asyncio.TimeoutError:
+            pass
+
+    def _admit(self, conn: _Conn) -> bool:
+        """A place for a new connection, making room by closing the oldest idle one if need be."""
+        if len(self._clients) >= self.max_clients:
+            idle = [c for c in self._clients if not c.busy and not c.subscribed]
+            if not idle:
+                return False
+            oldest = min(idle, key=lambda c: c.last_active)
+            self._clients.discard(oldest)
+            oldest.writer.transport.abort()  # its handler sees the connection end and exits
+            self.evicted += 1
+        self._clients.add(conn)
+        return True
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if len(self._conns) > MAX_CONNECTIONS:
-            await self._send(writer, Reply(None, error=ErrorInfo(ErrorCode.BUSY.value, "too many connections")))
-            return
         sock = writer.get_extra_info("socket")
         pid, uid, gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                                                           struct.calcsize("3i")))
@@ -229,10 +276,23 @@ class Server:
                 ErrorCode.PERMISSION_DENIED.value, f"uid {uid} may not control holdemd (not owner, root or in "
                                                    f"the socket's group)")))
             return
+        conn = _Conn(writer)
+        if not self._admit(conn):
+            await self._refuse(reader, writer, ErrorCode.TOO_MANY_CLIENTS,
+                               f"too many clients: all {self.max_clients} places are busy or subscribed")
+            return
+        try:
+            await self._requests(reader, writer, conn)
+        finally:
+            self._clients.discard(conn)
+
+    async def _requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, conn: _Conn) -> None:
         lines = LineReader(reader, MAX_LINE_BYTES)
         while True:
             try:
-                line = await lines.readline()
+                line = await asyncio.wait_for(lines.readline(), self.idle_timeout_s)
+            except asyncio.TimeoutError:
+                return  # idle: closed quietly; a client reconnects on its next call
             except LineTooLong as exc:
                 await self._send(writer, Reply(None, error=ErrorInfo(ErrorCode.LINE_TOO_LONG.value, str(exc))))
                 return
@@ -240,9 +300,15 @@ class Server:
                 return
             if not line.strip():
                 continue
+            conn.busy = True
             reply, subscribe = await self._dispatch(line)
+            if subscribe is not None and sum(c.subscribed for c in self._clients) >= self.max_clients // 2:
+                reply, subscribe = Reply(reply.id, error=ErrorInfo(
+                    ErrorCode.TOO_MANY_CLIENTS.value, f"too many subscribers (at most {self.max_clients // 2})")), None
             await self._send(writer, reply)
+            conn.busy, conn.last_active = False, time.monotonic()
             if subscribe is not None:
+                conn.subscribed = True
                 await self._stream(reader, writer, subscribe)
                 return
 

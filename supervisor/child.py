@@ -2,22 +2,30 @@
 
 The daemon never imports the solver; a child is `argv` plus a pipe of JSON Lines on stdout and
 human log lines on stderr (appended to its log file). Nothing here knows about restarts: that
-policy lives in instance.py, which reuses this for train, prepare and merge alike.
+policy lives in instance.py, which reuses this for train, prepare and merge alike. How the child
+is started and signalled (a local process, or `srun`) is its executor's business (executors/).
+
+Log writes never raise: on a full disk or an I/O error a line is dropped and counted, the daemon
+says so once, and the count is written into the log as soon as a write succeeds again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .executors import Executor, ExecutorSpec, Launched, LocalExecutor, Placement, Task
+from .executors.proc import is_same_process, proc_start_time, renice, stop_orphan  # noqa: F401 (re-exported)
 from .protocol import MAX_LINE_BYTES
 
 # A child's stderr line longer than this is cut: a log line is for a person.
@@ -26,6 +34,75 @@ TERMINAL_EVENTS = frozenset({"done", "stopped"})
 
 EventSink = Callable[[dict[str, Any], float], None]
 LogSink = Callable[[str], None]
+RECENT_LINES = 20  # stderr lines kept in memory per child, to tell why it died (even if unwritten)
+log = logging.getLogger("holdemd")
+
+
+class LogDrops:
+    """Lines that could not be written, per log file: counted, told once per episode, then noted
+    in the file itself when it takes writes again. `total` is shown in the daemon's status."""
+
+    total = 0
+    _open: dict[str, tuple[int, str]] = {}  # path -> (lines dropped, error) of the current episode
+
+    @classmethod
+    def failed(cls, path: Path, exc: OSError, lines: int = 1) -> None:
+        cls.total += lines
+        n, _ = cls._open.get(str(path), (0, ""))
+        why = exc.strerror or str(exc)
+        if str(path) not in cls._open:
+            log.warning("cannot write %s (%s): dropping its log lines until writes succeed again", path, why)
+        cls._open[str(path)] = (n + lines, why)
+
+    @classmethod
+    def failing(cls) -> list[str]:
+        """The log files whose last write failed."""
+        return list(cls._open)
+
+    @classmethod
+    def note(cls, path: Path) -> bytes:
+        """The line to write before the next one, if lines were dropped; empty otherwise."""
+        n, why = cls._open.get(str(path), (0, ""))
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{stamp} [holdemd] {n} log line(s) dropped here: {why}\n".encode() if str(path) in cls._open else b""
+
+    @classmethod
+    def retry(cls) -> None:
+        """Write the pending 'dropped' notes now (called periodically): a log that takes writes
+        again says so at once, not only with its next line."""
+        for path in list(cls._open):
+            fd = open_log(Path(path), lines=0)
+            if fd is not None:
+                try:
+                    write_line(fd, Path(path), b"")
+                finally:
+                    os.close(fd)
+
+
+def write_line(fd: int, path: Path, data: bytes) -> bool:
+    """Append `data` (whole lines) to an open log, after the note of lines dropped before; never raises."""
+    lines = data.count(b"\n")
+    try:
+        note = LogDrops.note(path)
+        if note:
+            os.write(fd, note)
+            LogDrops._open.pop(str(path), None)
+        if data:
+            os.write(fd, data)  # O_APPEND: a short write on a full disk leaves a cut line, then ENOSPC
+        return True
+    except OSError as exc:
+        LogDrops.failed(path, exc, lines)
+        return False
+
+
+def open_log(path: Path, lines: int = 1) -> int | None:
+    """An O_APPEND descriptor for a log file, or None if it cannot be had (`lines` counted as dropped)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        LogDrops.failed(path, exc, lines)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,69 +135,6 @@ class Exit:
             elif self.code == 0 and self.last_event not in TERMINAL_EVENTS:
                 what += " without a done/stopped event"
         return f"{what}: {self.error}" if self.error else what
-
-
-def proc_start_time(pid: int) -> int | None:
-    """The process start time in clock ticks since boot (/proc/PID/stat field 22), or None."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    # The command name may hold spaces and parentheses: fields resume after the last ')'.
-    rest = data[data.rfind(b")") + 2:].split()
-    if rest[0] == b"Z":  # a zombie is dead for our purposes
-        return None
-    return int(rest[19])
-
-
-def is_same_process(pid: int, start: int) -> bool:
-    """True if `pid` is still the very process that had this start time (pids get reused)."""
-    return proc_start_time(pid) == start
-
-
-async def stop_orphan(pid: int, start: int, grace_s: float) -> bool:
-    """Stop a child left behind by a dead daemon: SIGTERM, wait up to grace, then SIGKILL.
-
-    It is not our child, so it cannot be waited for; we watch /proc instead (a zombie counts
-    as gone). Returns True if there was such a process.
-    """
-    if not is_same_process(pid, start):
-        return False
-    _signal(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
-        if not is_same_process(pid, start):
-            return True
-        await asyncio.sleep(0.05)
-    _signal(pid, signal.SIGKILL)
-    for _ in range(200):
-        if not is_same_process(pid, start):
-            break
-        await asyncio.sleep(0.05)
-    return True
-
-
-def renice(pid: int, nice: int) -> None:
-    """Lower a child's priority. The child leads its own session, so with the scheduler's
-    autogroups (sched_autogroup_enabled) its process nice would not count against the daemon:
-    the session's autogroup gets the same nice."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, pid, nice)
-    except OSError:
-        pass
-    try:
-        with open(f"/proc/{pid}/autogroup", "w") as f:
-            f.write(str(nice))
-    except OSError:
-        pass  # no autogroups (e.g. under systemd the cgroup decides), or not permitted
-
-
-def _signal(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 class LineSplitter:
@@ -221,7 +235,13 @@ class Child:
     """A running child. `start()`, then `wait()` returns its Exit once it is gone."""
 
     def __init__(self, argv: Sequence[str], log_path: Path, on_event: EventSink, on_log: LogSink,
-                 *, cwd: Path | None = None, env: dict[str, str] | None = None, nice: int = 0) -> None:
+                 *, cwd: Path | None = None, env: dict[str, str] | None = None, nice: int = 0,
+                 executor: Executor | None = None, task: Task | None = None,
+                 on_placed: Callable[[Placement], None] | None = None) -> None:
+        self.executor = executor or LocalExecutor(ExecutorSpec())
+        self.task = task or Task(log_path.parent.name)
+        self.on_placed = on_placed
+        self.launched: Launched | None = None
         self.argv = list(argv)
         self.log_path = log_path
         self.on_event = on_event
@@ -240,38 +260,47 @@ class Child:
         self._hung = False
         self._progressed = False
         self._last_line = 0.0
+        self.recent: deque[str] = deque(maxlen=RECENT_LINES)
 
     async def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._loop = loop = asyncio.get_running_loop()
         self._started_at = time.monotonic()
         self._last_line = loop.time()
-        self._log_fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        self._log_fd = open_log(self.log_path, lines=0)  # None on a full disk: the child still runs
         # Own session: a Ctrl-C at the daemon's terminal must not reach the children directly;
         # the daemon relays SIGTERM so they checkpoint in order.
+        argv = self.executor.command(self.task, self.argv)
+        extra: dict[str, Any] = {}
+        if (preexec := self.executor.preexec()) is not None:
+            extra["preexec_fn"] = preexec
         try:
             self.transport, self.pipes = await loop.subprocess_exec(
-                lambda: _Pipes(self), *self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, cwd=self.cwd, env=self.env, start_new_session=True)
+                lambda: _Pipes(self), *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, cwd=self.cwd, env=self.env, start_new_session=self.executor.new_session(),
+                **extra)
         except BaseException:
-            os.close(self._log_fd)
+            if self._log_fd is not None:
+                os.close(self._log_fd)
             self._log_fd = None
             raise
         self.pid = self.transport.get_pid()
         self.start_time = proc_start_time(self.pid)
         if self.nice:
             renice(self.pid, self.nice)
+        self.launched = Launched(self.task, self.pid, self.start_time, Placement(self.executor.name),
+                                 self.on_placed)
+        self.executor.started(self.launched)
 
     def _alive(self) -> bool:
         return self.transport is not None and self.transport.get_returncode() is None
 
     def terminate(self) -> None:
-        if self._alive() and self.pid:
-            _signal(self.pid, signal.SIGTERM)
+        if self._alive() and self.launched is not None:
+            self.executor.terminate(self.launched)
 
     def kill(self) -> None:
-        if self._alive() and self.pid:
-            _signal(self.pid, signal.SIGKILL)
+        if self._alive() and self.launched is not None:
+            self.executor.kill(self.launched)
 
     async def wait(self, heartbeat_s: float | None, startup_s: float = 0.0) -> Exit:
         """Until the child is gone: its events flow through callbacks meanwhile; a lapsed
@@ -345,14 +374,23 @@ class Child:
         """Append a stderr line to the log file and pass it on for subscribers."""
         if raw is None:
             raw = b"[holdemd] (an over-long log line was cut)"
+        if self._log_fd is None:
+            self._log_fd = open_log(self.log_path)  # counts this line if it still cannot be opened
         if self._log_fd is not None:
-            os.write(self._log_fd, raw + b"\n")
-        self.on_log(raw.decode(errors="replace"))
+            write_line(self._log_fd, self.log_path, raw + b"\n")
+        text = raw.decode(errors="replace")
+        self.recent.append(text)
+        self.on_log(text)
 
 
 def append_log(path: Path, line: str) -> None:
-    """A daemon-side note in a child's log (restarts, orphans), so `logs` tells the whole story."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """A daemon-side note in a child's log (restarts, orphans), so `logs` tells the whole story.
+    Never raises: on a full disk the note is dropped and counted like a child's line."""
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(f"{stamp} [holdemd] {line}\n")
+    fd = open_log(path)
+    if fd is None:
+        return
+    try:
+        write_line(fd, path, f"{stamp} [holdemd] {line}\n".encode())
+    finally:
+        os.close(fd)

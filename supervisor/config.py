@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .executors import ExecutorSpec
+
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
@@ -26,6 +28,9 @@ class Tuning:
     coalesce_s: float = 0.01  # event wake-up batching (child.py); adds at most this much latency
     tensorboard_interval_s: float = 10.0
     status_interval_s: float = 5.0  # sd_notify STATUS= refresh
+    low_space_bytes: int = 1 << 30  # status warns when the runs root or state dir has less free
+    max_clients: int = 1024  # socket connections; the oldest idle one makes room for a newcomer
+    client_idle_timeout_s: float = 300.0  # an unsubscribed connection without a request is closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,7 @@ class StartSpec:
     iters: int | None = None
     time_budget_s: float | None = None
     seed: int | None = None
+    executor: ExecutorSpec | None = None  # None: the daemon's --executor
 
     def __post_init__(self) -> None:
         if not isinstance(self.instances, int) or self.instances < 1:
@@ -57,8 +63,11 @@ class DaemonConfig:
     worker_cmd: tuple[str, ...] = (sys.executable, "-m", "holdem.cli")
     tuning: Tuning = field(default_factory=Tuning)
     start: StartSpec | None = None
+    start_new: bool = False  # --new: start `start` even if an unfinished run has the same arguments
+    no_resume: bool = False  # --no-resume: leave the other unfinished runs stopped
     default_config: Path | None = None
     log_dir: Path | None = None  # systemd's LogsDirectory; else the state dir
+    executor: ExecutorSpec = field(default_factory=ExecutorSpec)  # for new runs without their own
 
     @property
     def db_path(self) -> Path:

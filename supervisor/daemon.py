@@ -5,6 +5,14 @@ flock) and per socket (a live socket is probed, a stale one removed). Signal han
 record the signal; the main coroutine acts on it. SIGTERM/SIGINT: every child gets SIGTERM and
 time to checkpoint (bounded by --stop-timeout), the state is recorded, exit 0. A second SIGINT
 kills the children and exits at once.
+
+What `holdemd start` does with runs (each decision is logged, and `holdemctl status` shows it as the
+run's origin): every run whose desired state is "running" is resumed (it was running when the
+last daemon stopped), unless `--no-resume`. With run arguments (`--instances N` ...) the config is
+checked first (`holdem check-config`; a bad one exits 2 before anything starts); if an unfinished
+run has exactly these arguments it is the one resumed (so a restart by systemd is idempotent),
+otherwise a new run is started from them, beside the resumed ones; `--new` starts a new one even
+then.
 """
 
 from __future__ import annotations
@@ -21,13 +29,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .api import AlreadyRunning, Hub, Server, claim_socket_path
-from .child import set_coalesce
+from .child import LogDrops, set_coalesce
 from .config import DaemonConfig, StartSpec, Tuning
+from .executors import EXECUTOR_NAMES, ExecutorSpec
+from .executors.shared import check_runs_root
 from .notify import Notifier, NotifyConfig
 from .protocol import EventKind, socket_path
 from .service import Daemon
 from .recover import move_aside, rebuild
 from .store import Store, StoreCorrupt
+from .submit import ConfigRefused, check_config_sync, describe_spec, resolve_config, same_run
 
 log = logging.getLogger("holdemd")
 REPO_QUICKSTART = Path(__file__).resolve().parent.parent / "configs" / "quickstart.yaml"
@@ -37,35 +48,85 @@ class StartupError(Exception):
     """A reason not to start, told to the user in one line."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("holdem")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
+    env = os.environ if env is None else env
     p = argparse.ArgumentParser(prog="holdemd", description="Supervise `holdem train` instances.")
+    p.add_argument("--version", action="version", version=f"holdemd {version()}")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("start", help="run the daemon in the foreground")
-    s.add_argument("--instances", type=int, help="start a new run with N instances if none is active")
-    s.add_argument("--config", type=Path, help="run config (default: configs/quickstart.yaml)")
+    s = sub.add_parser("start", help="run the daemon in the foreground",
+                       description=__doc__.split("\n\n")[2].replace("\n", " "))
+    s.add_argument("--version", action="version", version=f"holdemd {version()}")
+    s.add_argument("--instances", type=int, metavar="N", help="start a run of N instances from these arguments (resumed "
+                                                 "instead if an unfinished run has exactly these arguments)")
+    s.add_argument("--config", type=Path, help=f"run config (default: {REPO_QUICKSTART})")
     g = s.add_mutually_exclusive_group()
-    g.add_argument("--iters", type=int, help="total iterations, split over the instances")
+    g.add_argument("--iters", type=int, help="total iterations, split over the instances (default: the config's "
+                                             "`iterations`)")
     g.add_argument("--time-budget", type=float, metavar="SECONDS", help="each instance trains this long")
     s.add_argument("--seed", type=int, help="run seed (default: random, recorded in run.yaml)")
-    s.add_argument("--runs-root", type=Path, help="where run folders go (default $STATE_DIRECTORY/runs or ./runs)")
-    s.add_argument("--state-dir", type=Path, help="SQLite state and lock (default $STATE_DIRECTORY or ./state)")
-    s.add_argument("--socket", type=Path, help="control socket (default: see docs/supervisor.md)")
-    s.add_argument("--worker-cmd", help="command prefix of the worker (default: python -m holdem.cli)")
+    s.add_argument("--new", action="store_true",
+                   help="start a new run even if an unfinished run has the same arguments")
+    s.add_argument("--no-resume", action="store_true",
+                   help="leave the unfinished runs stopped (holdemctl resume RUN continues one later)")
+    state_env = env.get("STATE_DIRECTORY", "").split(":")[0]
+    s.add_argument("--runs-root", type=Path, help="where run folders go (default: "
+                   f"{Path(state_env) / 'runs' if state_env else Path('runs').absolute()})")
+    s.add_argument("--state-dir", type=Path, help="SQLite state and lock (default: "
+                   f"{state_env or Path('state').absolute()})")
+    s.add_argument("--socket", type=Path, help=f"control socket (default here: {socket_path(None, env)}; order: "
+                   "$HOLDEMD_SOCKET, $RUNTIME_DIRECTORY, $XDG_RUNTIME_DIR, /tmp/holdemd-<uid>)")
+    s.add_argument("--worker-cmd", help="command prefix of the worker (default: python -m holdem.cli, with this "
+                                        "Python)")
+    x = s.add_argument_group("executor", "how new runs launch their children (docs/cluster.md)")
+    x.add_argument("--executor", choices=EXECUTOR_NAMES, default="local",
+                   help="local: subprocesses of holdemd; slurm: one srun job per instance")
+    x.add_argument("--slurm-partition", metavar="NAME", help="srun --partition")
+    x.add_argument("--slurm-account", metavar="NAME", help="srun --account")
+    x.add_argument("--slurm-time", metavar="LIMIT", help="srun --time, e.g. 2-00:00:00")
+    x.add_argument("--srun-option", action="append", default=[], metavar="OPT",
+                   help="another srun option, e.g. --srun-option=--mem=4G (repeatable)")
     d = Tuning()
     s.add_argument("--heartbeat-timeout", type=float, default=d.heartbeat_timeout_s, metavar="S",
-                   help="a running child silent for this long is hung")
+                   help="a running child silent for this long is hung (default: %(default)gs)")
     s.add_argument("--startup-timeout", type=float, default=d.startup_timeout_s, metavar="S",
-                   help="allowance before a child's first progress event (kernel compilation)")
+                   help="allowance before a child's first progress event, for kernel compilation "
+                        "(default: %(default)gs)")
     s.add_argument("--stop-timeout", type=float, default=d.stop_timeout_s, metavar="S",
-                   help="how long children get to checkpoint after SIGTERM")
-    s.add_argument("--backoff-base", type=float, default=d.backoff_base_s, metavar="S")
-    s.add_argument("--backoff-cap", type=float, default=d.backoff_cap_s, metavar="S")
-    s.add_argument("--max-restarts", type=int, default=d.max_restarts)
-    s.add_argument("--restart-window", type=float, default=d.restart_window_s, metavar="S")
-    s.add_argument("--child-nice", type=int, default=d.child_nice)
+                   help="how long children get to checkpoint after SIGTERM (default: %(default)gs)")
+    s.add_argument("--backoff-base", type=float, default=d.backoff_base_s, metavar="S",
+                   help="first restart delay, doubled per recent restart (default: %(default)gs)")
+    s.add_argument("--backoff-cap", type=float, default=d.backoff_cap_s, metavar="S",
+                   help="longest restart delay (default: %(default)gs)")
+    s.add_argument("--max-restarts", type=int, default=d.max_restarts, metavar="N",
+                   help="more restarts than this within --restart-window mark an instance failed "
+                        "(default: %(default)s)")
+    s.add_argument("--restart-window", type=float, default=d.restart_window_s, metavar="S",
+                   help="the window --max-restarts counts in (default: %(default)gs)")
+    s.add_argument("--child-nice", type=int, default=d.child_nice, metavar="N",
+                   help="niceness of the children (default: %(default)s)")
     s.add_argument("--coalesce-ms", type=float, default=d.coalesce_s * 1000, metavar="MS",
-                   help="batch child events for up to this long per wake-up (0: off)")
-    s.add_argument("--tensorboard-interval", type=float, default=d.tensorboard_interval_s, metavar="S")
+                   help="batch child events for up to this long per wake-up, 0: off (default: %(default)g)")
+    s.add_argument("--tensorboard-interval", type=float, default=d.tensorboard_interval_s, metavar="S",
+                   help="how often run-level TensorBoard scalars are written (default: %(default)gs)")
+    s.add_argument("--low-space-mb", type=float, default=d.low_space_bytes / 2**20, metavar="MIB",
+                   help="warn in status when the runs root or state dir has less free space than this "
+                        "(default: %(default)g)")
+    s.add_argument("--max-clients", type=int, default=d.max_clients, metavar="N",
+                   help="socket connections at most; the oldest idle one makes room for a newcomer "
+                        "(default: %(default)s)")
+    s.add_argument("--client-idle-timeout", type=float, default=d.client_idle_timeout_s, metavar="S",
+                   help="close a connection that is not subscribed after this long without a request "
+                        "(default: %(default)gs)")
     _add_recover_parser(sub)
     return p
 
@@ -91,15 +152,27 @@ def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConf
                     stop_timeout_s=args.stop_timeout,
                     backoff_base_s=args.backoff_base, backoff_cap_s=args.backoff_cap,
                     max_restarts=args.max_restarts, restart_window_s=args.restart_window,
-                    child_nice=args.child_nice, coalesce_s=args.coalesce_ms / 1000, tensorboard_interval_s=args.tensorboard_interval)
+                    child_nice=args.child_nice, coalesce_s=args.coalesce_ms / 1000, tensorboard_interval_s=args.tensorboard_interval,
+                    low_space_bytes=int(args.low_space_mb * 2**20), max_clients=args.max_clients,
+                    client_idle_timeout_s=args.client_idle_timeout)
+    executor = ExecutorSpec(args.executor, args.slurm_partition, args.slurm_account, args.slurm_time,
+                            tuple(args.srun_option))
+    check_runs_root(runs_root)
     start = None
     if args.instances is not None:
         start = StartSpec(instances=args.instances, config=args.config, iters=args.iters,
                           time_budget_s=args.time_budget, seed=args.seed)
+    else:
+        given = [flag for flag, value in (("--config", args.config), ("--iters", args.iters),
+                                          ("--time-budget", args.time_budget), ("--seed", args.seed)) if value is not None]
+        if given or args.new:
+            raise ValueError(f"{', '.join(given + (['--new'] if args.new else []))} describe a new run: "
+                             "give --instances N too")
     worker = tuple(shlex.split(args.worker_cmd)) if args.worker_cmd else (sys.executable, "-m", "holdem.cli")
     return DaemonConfig(state_dir=state_dir, runs_root=runs_root,
                         socket=socket_path(args.socket, env).absolute(), worker_cmd=worker, tuning=tuning, start=start,
-                        default_config=REPO_QUICKSTART if REPO_QUICKSTART.exists() else None,
+                        start_new=args.new, no_resume=args.no_resume,
+                        default_config=REPO_QUICKSTART if REPO_QUICKSTART.exists() else None, executor=executor,
                         log_dir=Path(env["LOGS_DIRECTORY"].split(":")[0]) if env.get("LOGS_DIRECTORY") else None)
 
 
@@ -131,12 +204,19 @@ class _HubHandler(logging.Handler):
                           "line": self.format(record), "t": record.created})
 
 
+class _TolerantFileHandler(logging.FileHandler):
+    """holdemd.log on a full disk: the line is lost (stderr and subscribers still get it), no traceback."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.dropped = getattr(self, "dropped", 0) + 1
+
+
 def _setup_logging(cfg: DaemonConfig, hub: Hub) -> None:
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S")
     log.handlers.clear()
     log.setLevel(logging.INFO)
     log.propagate = False
-    for handler in (logging.StreamHandler(sys.stderr), logging.FileHandler(cfg.log_path), _HubHandler(hub)):
+    for handler in (logging.StreamHandler(sys.stderr), _TolerantFileHandler(cfg.log_path), _HubHandler(hub)):
         handler.setFormatter(fmt)
         log.addHandler(handler)
 
@@ -168,7 +248,8 @@ async def serve(cfg: DaemonConfig, notify: NotifyConfig) -> int:
         raise StartupError(f"{exc}; move it aside and rebuild it from the run folders with: holdemd recover "
                            f"--state-dir {cfg.state_dir} --runs-root {cfg.runs_root}") from None
     daemon = Daemon(cfg, store, hub)
-    server = Server(cfg.socket, daemon, hub)
+    server = Server(cfg.socket, daemon, hub, max_clients=cfg.tuning.max_clients,
+                    idle_timeout_s=cfg.tuning.client_idle_timeout_s)
     notifier = Notifier(notify)
     try:
         await server.start()
@@ -195,15 +276,14 @@ async def serve(cfg: DaemonConfig, notify: NotifyConfig) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)
 
-    for sup in daemon.load():
-        log.info("resuming run %s (%s)", sup.id, sup.state.value)
-        sup.start()
-    if cfg.start is not None and daemon.newest_active() is None:
-        try:
-            sup = daemon.start_run(cfg.start)
-            log.info("started run %s in %s", sup.id, sup.dir)
-        except ValueError as exc:
-            log.error("cannot start a run: %s", exc)
+    try:
+        start_runs(cfg, daemon)
+    except ValueError as exc:
+        await daemon.shutdown()
+        await server.close()
+        store.close()
+        os.close(lock_fd)
+        raise StartupError(f"cannot start the run: {exc}") from None
     notifier.ready(daemon.summary())
     background = [asyncio.create_task(_heartbeat(notifier, daemon, cfg))]
     await stop.wait()
@@ -224,6 +304,36 @@ async def serve(cfg: DaemonConfig, notify: NotifyConfig) -> int:
     return 0
 
 
+def start_runs(cfg: DaemonConfig, daemon: Daemon) -> None:
+    """Resume and start runs as the module docstring says, logging every decision and its reason."""
+    resumable = daemon.load()
+    config = resolve_config(cfg.start, cfg.default_config) if cfg.start is not None else None
+    same = None
+    if cfg.start is not None and config is not None and not cfg.start_new:
+        same = next((sup for sup in resumable if same_run(sup.dir, cfg.start, config)), None)
+    if cfg.start is not None and same is None:
+        assert config is not None  # started first: a spec that cannot make a run exits before anything resumes
+        sup = daemon.start_run(cfg.start, f"started from holdemd start arguments: {describe_spec(cfg.start, config)}")
+        log.info("started run %s from the arguments (%s) in %s", sup.id, describe_spec(cfg.start, config), sup.dir)
+    for sup in resumable:
+        where = f"{sup.state.value} at {sup.progress_text()}"
+        if sup is same:
+            why = "resumed at start-up: holdemd start was given the same arguments as this run"
+        elif cfg.no_resume:
+            sup.park(f"left stopped at start-up (holdemd start --no-resume); `holdemctl resume {sup.id}` continues it")
+            log.info("not resuming run %s (%s): --no-resume; `holdemctl resume %s` continues it", sup.id, where, sup.id)
+            continue
+        else:
+            why = "resumed at start-up: it was running when holdemd last stopped"
+        log.info("resuming run %s (%s): %s%s", sup.id, where, why.split(": ", 1)[1],
+                 "" if cfg.start is None or sup is same else
+                 f"; beside the new run (`holdemctl stop {sup.id}` stops it, --no-resume leaves it stopped)")
+        sup.set_origin(why)
+        sup.start()
+    if not daemon.newest_active():
+        log.info("no run to resume; waiting for `holdemctl start` (%d finished run(s) known)", len(daemon.runs))
+
+
 async def _heartbeat(notifier: Notifier, daemon: Daemon, cfg: DaemonConfig) -> None:
     """WATCHDOG=1 from the event loop itself (a blocked loop gets us restarted) and STATUS=."""
     interval = min(cfg.tuning.status_interval_s, notifier.cfg.watchdog_interval_s or cfg.tuning.status_interval_s)
@@ -231,6 +341,11 @@ async def _heartbeat(notifier: Notifier, daemon: Daemon, cfg: DaemonConfig) -> N
         if notifier.cfg.watchdog_usec:
             notifier.watchdog()
         notifier.status(daemon.summary())
+        try:
+            daemon.store.flush()  # changes a full disk refused are written as soon as it takes them
+            LogDrops.retry()
+        except Exception:  # not the disk (flush keeps waiting on that): say so, keep the heartbeat
+            log.exception("state database write failed")
         await asyncio.sleep(interval)
 
 
@@ -266,6 +381,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
     try:
         cfg = build_config(args, os.environ)
+        if cfg.start is not None:  # a run that cannot start is refused before the daemon starts at all
+            check_config_sync(cfg.worker_cmd, resolve_config(cfg.start, cfg.default_config))
+    except ConfigRefused as exc:
+        print(f"holdemd: cannot start the run: {exc}", file=sys.stderr)
+        return 2
     except ValueError as exc:
         print(f"holdemd: {exc}", file=sys.stderr)
         return 2

@@ -4,7 +4,9 @@ Restart policy (what a days-long run needs): a crash or a hang is answered by SI
 and a relaunch with `--resume` after a backoff that doubles per recent restart up to a cap, with
 jitter so that N instances killed together do not come back in lockstep. More than
 `max_restarts` within `restart_window_s` marks the instance failed; exit 2 (bad input) is failed
-at once. Every launch, restart and state is committed to the store before anything else happens.
+at once. A child that died of a full disk is relaunched after the same doubling backoff but never
+failed for it (reason "disk full …"): the run continues by itself once space returns. Every launch,
+restart and state is committed to the store before anything else happens.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .child import Child, Exit, append_log, stop_orphan
+from .child import Child, Exit, append_log
 from .config import Tuning
+from .diskspace import disk_full_reason
+from .executors import Executor, Placement, Task
 from .protocol import EventKind, InstanceInfo, InstanceState
-from .store import InstanceRow, RestartRow, Store
+from .store import InstanceRow, PlacementRow, RestartRow, Store
 
 Publish = Callable[[dict[str, Any]], None]
 TERMINAL = frozenset({InstanceState.DONE, InstanceState.FAILED, InstanceState.STOPPED})
@@ -39,6 +43,12 @@ class RunContext:
     tuning: Tuning
     store: Store
     publish: Publish
+    executor: Executor
+    cpus: int = 1  # per instance: its worker threads (srun --cpus-per-task)
+
+    def task(self, what: str | int) -> Task:
+        """`holdem-<run>-<k>` for instance k, `holdem-<run>-prepare` for a phase."""
+        return Task(f"holdem-{self.run_id}-{what}", self.cpus if isinstance(what, int) else 1)
 
 
 class InstanceSupervisor:
@@ -57,6 +67,9 @@ class InstanceSupervisor:
         self.last_checkpoint = row.last_checkpoint
         self.reason = row.reason
         self.orphan = (row.pid, row.pid_start) if row.pid and row.pid_start else None
+        placed = ctx.store.placement(ctx.run_id, row.idx)
+        self.placement = Placement(placed.executor, placed.job_id, placed.node) if placed else \
+            Placement(ctx.executor.name)
         # A previous daemon died while this instance was live: relaunching it is a restart. One that
         # died during a backoff had recorded that restart already; its relaunch completes it.
         self.unclean = row.launches > 0 and row.state in (InstanceState.STARTING.value, InstanceState.RUNNING.value,
@@ -72,6 +85,8 @@ class InstanceSupervisor:
         self._restart_now = False
         self._wake = asyncio.Event()
         self._recent: deque[float] = deque()
+        self._last_words: list[str] = []  # the last child's final stderr lines
+        self._full_streak = 0  # consecutive exits on a full disk (their backoff doubles)
 
     @property
     def log_path(self) -> Path:
@@ -81,7 +96,9 @@ class InstanceSupervisor:
         return InstanceInfo(index=self.index, state=self.state.value, pid=self.pid, iter=self.iter,
                             target_iters=self.target_iters, restarts=self.restarts,
                             last_checkpoint=self.last_checkpoint, ips=self.ips, elapsed_s=self.elapsed_s,
-                            reason=self.reason, seed=self.seed, dir=str(self.dir))
+                            reason=self.reason, seed=self.seed, dir=str(self.dir),
+                            executor=self.placement.executor, job_id=self.placement.job_id,
+                            node=self.placement.node)
 
     # control ---------------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -106,12 +123,14 @@ class InstanceSupervisor:
     # the loop ---------------------------------------------------------------------------------
     async def run(self) -> InstanceState:
         reason = "holdemd restarted"
-        if self.orphan is not None:
-            pid, start = self.orphan
+        if self.unclean or self.orphan is not None:
+            pid, start = self.orphan or (None, None)
             self.orphan = None
-            if await stop_orphan(pid, start, self.ctx.tuning.stop_timeout_s):
-                self._note(f"stopped orphan pid {pid} left by a previous holdemd")
-                reason += f"; orphan pid {pid} stopped"
+            what = await self.ctx.executor.clear_leftover(self.ctx.task(self.index), pid, start,
+                                                          self.ctx.tuning.stop_timeout_s)
+            if what:
+                self._note(f"stopped {what} left by a previous holdemd")
+                reason += f"; {what} stopped"
             self.ctx.store.update_instance(self.ctx.run_id, self.index, pid=None, pid_start=None)
         if self.unclean:
             self.unclean = False
@@ -128,6 +147,10 @@ class InstanceSupervisor:
                 continue
             delay = 0.0 if self._restart_now else self._backoff()
             reason = "restart requested" if self._restart_now else exit_.describe()
+            full = None if self._restart_now else self._disk_full(exit_)
+            if full is not None:
+                delay = self._full_backoff()
+                reason = f"{full}; retrying in {delay:.0f}s ({reason})"
             self._restart_now = False
             if len(self._recent) > self.ctx.tuning.max_restarts:
                 msg = (f"failed: {len(self._recent) - 1} restarts within {self.ctx.tuning.restart_window_s:g}s;"
@@ -164,6 +187,21 @@ class InstanceSupervisor:
                 self._recent.popleft()
         return None
 
+    def _disk_full(self, exit_: Exit) -> str | None:
+        """A full disk is not the worker's fault: such an exit does not count toward max_restarts."""
+        full = disk_full_reason(self.dir, [exit_.error, *self._last_words])
+        if full is None:
+            self._full_streak = 0
+            return None
+        if self._recent:
+            self._recent.pop()
+        self._full_streak += 1
+        return full
+
+    def _full_backoff(self) -> float:
+        t = self.ctx.tuning
+        return min(t.backoff_cap_s, t.backoff_base_s * 2 ** min(self._full_streak - 1, 30))
+
     def _backoff(self) -> float:
         t = self.ctx.tuning
         n = max(len(self._recent) - 1, 0)
@@ -175,7 +213,8 @@ class InstanceSupervisor:
         self.launches += 1
         self.ctx.store.update_instance(self.ctx.run_id, self.index, launches=self.launches)
         self._set_state(InstanceState.STARTING, self.reason)
-        child = Child(argv, self.log_path, self._on_event, self._on_log, nice=self.ctx.tuning.child_nice)
+        child = Child(argv, self.log_path, self._on_event, self._on_log, nice=self.ctx.tuning.child_nice,
+                      executor=self.ctx.executor, task=self.ctx.task(self.index), on_placed=self._on_placed)
         try:
             await child.start()
         except OSError as exc:
@@ -190,6 +229,7 @@ class InstanceSupervisor:
             exit_ = await child.wait(self.ctx.tuning.heartbeat_timeout_s, self.ctx.tuning.startup_timeout_s)
         finally:
             self.child, self.pid, self.ips = None, None, 0.0
+            self._last_words = list(child.recent)
             self.ctx.store.update_instance(self.ctx.run_id, self.index, pid=None, pid_start=None)
         if exit_.hung:
             self._note(f"pid {child.pid} sent nothing within the heartbeat timeout; killed")
@@ -239,6 +279,15 @@ class InstanceSupervisor:
         elif kind == "error":
             self._note(f"worker error event: {ev.get('message')}")
 
+    def _on_placed(self, placement: Placement) -> None:
+        """The executor learnt where the child runs (a Slurm job id and node): record, tell."""
+        self.placement = placement
+        self.ctx.store.set_placement(PlacementRow(self.ctx.run_id, self.index, placement.executor,
+                                                  placement.job_id, placement.node))
+        self.ctx.publish({"event": EventKind.STATE.value, "run": self.ctx.run_id, "instance": self.index,
+                          "state": self.state.value, "reason": self.reason, "executor": placement.executor,
+                          "job_id": placement.job_id, "node": placement.node, "t": time.time()})
+
     def _on_started(self, ev: dict[str, Any]) -> None:
         """The child says what it resumed from: that, not our guess, goes into the restart record."""
         resumed = ev.get("resumed_from")
@@ -275,11 +324,12 @@ class InstanceSupervisor:
 
 
 async def run_phase(argv: Sequence[str], log_path: Path, tuning: Tuning, on_event: Callable[[dict[str, Any], float], None],
-                    on_log: Callable[[str], None], attempts: int) -> tuple[bool, str]:
+                    on_log: Callable[[str], None], attempts: int, executor: Executor, task: Task) -> tuple[bool, str]:
     """A one-shot phase child (prepare, merge): retried on crash up to `attempts`, never on exit 2."""
     last = "not run"
-    for attempt in range(1, attempts + 1):
-        child = Child(argv, log_path, on_event, on_log, nice=tuning.child_nice)
+    attempt = full_streak = 0
+    while attempt < attempts:
+        child = Child(argv, log_path, on_event, on_log, nice=tuning.child_nice, executor=executor, task=task)
         try:
             await child.start()
         except OSError as exc:
@@ -288,6 +338,14 @@ async def run_phase(argv: Sequence[str], log_path: Path, tuning: Tuning, on_even
         if exit_.clean_done:
             return True, "done"
         last = exit_.describe()
+        full = disk_full_reason(log_path.parent, [exit_.error, *child.recent]) if exit_.code != 2 else None
+        if full is not None:  # not the phase's fault: wait for space, the attempt does not count
+            full_streak += 1
+            delay = min(tuning.backoff_cap_s, tuning.backoff_base_s * 2 ** min(full_streak - 1, 30))
+            append_log(log_path, f"{full}; retrying in {delay:.0f}s ({last})")
+            await asyncio.sleep(delay)
+            continue
+        attempt += 1
         append_log(log_path, f"attempt {attempt}/{attempts}: {last}")
         if exit_.code == 2:
             break

@@ -2,9 +2,10 @@
 
 Everything lives under ./runs/quickstart/ (state/, runs/, holdemd.sock, holdemd.out), so it never
 touches a system daemon. If a previous quickstart was interrupted, its run is resumed instead of
-starting over. On a terminal holdem-tui is attached (quitting it stops the daemon, whose children
-checkpoint); otherwise one progress line a second is printed until the run ends, then the daemon is
-stopped and the exit code is 0 for done, 1 for failed.
+starting over; after a finished one a fresh run starts; either way it says which. On a terminal
+holdem-tui is attached (quitting it stops the daemon, whose children checkpoint); otherwise one
+progress line a second is printed until the run ends, then the daemon is stopped and the exit code
+is 0 for done, 1 for failed. A finished run ends with what to do with its blueprint.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .protocol import Client, ProtocolError
+from .ctl import progress_line as run_progress_line
+from .protocol import Client, ProtocolError, RunInfo
 
 REPO = Path(__file__).resolve().parent.parent
 FINAL = ("done", "failed")
@@ -82,14 +84,61 @@ def stop_daemon(proc: subprocess.Popen[bytes]) -> None:
 
 
 def progress_line(run: dict) -> str:
-    insts = run["instances"]
-    done = sum(i["iter"] for i in insts)
-    target = sum(i["target_iters"] or 0 for i in insts)
-    ips = sum(i["ips"] for i in insts if i["state"] == "running")
-    pct = f"{100 * done / target:5.1f}%" if target else "  ?  "
-    states = " ".join(f"[{i['index']}]{i['state']}" for i in insts)
-    return f"{time.strftime('%H:%M:%S')} run {run['id']} {run['state']:<9} {pct} {done:,}/{target:,} " \
-           f"{ips:,.0f} it/s  {states}"
+    return run_progress_line(RunInfo.from_dict(run))
+
+
+async def announce(sock: Path) -> dict | None:
+    """Say what this start does: resume an interrupted run, or start a fresh one (and why)."""
+    async with Client(sock, call_timeout=60) as c:
+        runs = (await c.call("runs.list"))["runs"]
+    active = [r for r in runs if r["state"] not in ("done", "failed", "stopped")]
+    if not active:
+        return None
+    run = active[0]
+    earlier = [r for r in runs if r["id"] != run["id"] and r["state"] in FINAL]
+    if (run.get("origin") or "").startswith("resumed"):
+        done = sum(i["iter"] for i in run["instances"])
+        target = sum(i["target_iters"] or 0 for i in run["instances"])
+        at = f" at {100 * done / target:.1f}%" if target else ""
+        print(f"resuming run {run['id']}{at}: it was interrupted before it finished", flush=True)
+    elif earlier:
+        last = earlier[0]
+        where = f"; its blueprint stays in {last['merged']}" if last.get("merged") else ""
+        print(f"starting a fresh run {run['id']}: the previous run {last['id']} is {last['state']}{where}", flush=True)
+    else:
+        print(f"starting a fresh run {run['id']}", flush=True)
+    return run
+
+
+def next_steps(run: dict) -> list[str]:
+    """What to do with a finished run's blueprint, as commands to copy."""
+    merged = run.get("merged")
+    if run.get("state") != "done" or not merged:
+        return []
+    holdem = Path(sys.executable).parent / "holdem"
+    shown = os.path.relpath(holdem) if holdem.is_relative_to(Path.cwd()) else str(holdem)
+    if _game_of(Path(run["dir"])) == "hunl":
+        steps = [("measure it against a bot that always calls", f"{shown} match {merged} call --hands 20000"),
+                 ("play against it yourself", f"{shown} play {merged}"),
+                 ("read its preflop strategy, by hand class", f"{shown} export {merged} --out preflop.json")]
+    else:
+        steps = [("how far it is from a Nash equilibrium", f"{shown} eval {merged} --exploitability"),
+                 ("read its strategy", f"{shown} export {merged} --out policy.json")]
+    lines = ["next:"]
+    for what, cmd in steps:
+        lines += [f"  {what}:", f"    {cmd}"]
+    lines.append("  `make run` again starts a fresh run (this one stays in its folder).")
+    return lines
+
+
+def _game_of(run_dir: Path) -> str | None:
+    import yaml
+
+    try:
+        frozen = yaml.safe_load((run_dir / "run.yaml").read_text())
+        return str(frozen["config"].get("game"))
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
+        return None
 
 
 async def follow(sock: Path, interval: float = 1.0) -> str:
@@ -125,12 +174,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     sock = _socket_for(root)
     proc = start_daemon(root, sock, args.config.resolve(), args.instances)
     print(f"holdemd (pid {proc.pid}) is training; its files are in {root}", flush=True)
+    final: dict = {}
     try:
+        asyncio.run(announce(sock))
         if sys.stdout.isatty() and not args.no_tui and (REPO / "tui" / "app.py").exists():
             subprocess.run([sys.executable, "-m", "tui.app", "--socket", str(sock)], cwd=REPO)
-            state = "stopped"
+            final = asyncio.run(_newest(sock)) or {}
+            state = final.get("state") if final.get("state") in FINAL else "stopped"
         else:
-            state = asyncio.run(follow(sock))
+            final = asyncio.run(follow_run(sock))
+            state = final["state"]
     except KeyboardInterrupt:
         state = "stopped"
     except ProtocolError as exc:
@@ -140,7 +193,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop_daemon(proc)
     if state == "stopped":
         print("holdemd stopped; its instances checkpointed. `make run` again resumes the run.")
+    for line in next_steps(final):
+        print(line)
     return 1 if state == "failed" else 0
+
+
+async def _newest(sock: Path) -> dict | None:
+    async with Client(sock, call_timeout=60) as c:
+        runs = (await c.call("status"))["runs"]
+    return runs[0] if runs else None
 
 
 if __name__ == "__main__":

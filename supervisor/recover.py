@@ -58,6 +58,8 @@ def rebuild(store: Store, runs_root: Path) -> list[str]:
             lines.append(f"skipped {run_yaml.parent}: run {run.id} is already known")
             continue
         store.create_run(run, insts)
+        if isinstance(frozen.get("executor"), dict):  # runs before executors have none: local
+            store.set_run_executor(run.id, frozen["executor"])
         done = sum(i.state == InstanceState.DONE.value for i in insts)
         lines.append(f"run {run.id}: {run.state}, phase {run.phase}, {done}/{len(insts)} instances done"
                      + (f", merged in {run.merged}" if run.merged else ""))

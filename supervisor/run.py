@@ -3,7 +3,7 @@
 A run's folder holds everything it needs: the frozen `run.yaml`, a byte copy of the config the
 workers read (`config.yaml`, so editing the original mid-run changes nothing), `instances/<k>/`,
 `merged/` and `tensorboard/`. Phase and desired state are in the store, so a new daemon continues
-a run exactly where the old one left it.
+a run exactly where the old one left it. Instances are `pending` until the prepare phase is over.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import os
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,24 @@ import yaml
 
 from .child import append_log
 from .config import DaemonConfig, StartSpec, instance_seed, split_iterations
+from .executors import ExecutorSpec, make_executor
 from .instance import InstanceSupervisor, Publish, RunContext, run_phase
 from .protocol import EventKind, InstanceState, RunInfo, RunState
 from .store import InstanceRow, RunRow, Store
 from .tblog import ScalarWriter
+
+
+def describe_stage(metrics: dict[str, Any]) -> str | None:
+    """'flop features 310/1,755 boards, 42/s' from a prepare progress event's metrics."""
+    stage = metrics.get("stage")
+    if not isinstance(stage, str):
+        return None
+    done, total, unit, rate = (metrics.get(k) for k in ("done", "total", "unit", "per_s"))
+    if isinstance(done, int) and isinstance(total, int) and total > 0:
+        stage += f" {done:,}/{total:,}" + (f" {unit}" if isinstance(unit, str) else "")
+        if isinstance(rate, (int, float)) and rate > 0:
+            stage += f", {rate:,.0f}/s"
+    return stage
 
 
 class RunError(Exception):
@@ -61,6 +76,7 @@ def create_run(cfg: DaemonConfig, store: Store, spec: StartSpec) -> RunRow:
         iters = parsed["iterations"]  # the config's own target, split like --iters
     if iters is not None and iters < spec.instances:
         raise ValueError(f"{iters} iterations cannot be split over {spec.instances} instances")
+    executor = spec.executor or cfg.executor
     seed = spec.seed if spec.seed is not None else secrets.randbits(63)
     run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
     run_dir = (cfg.runs_root / run_id).resolve()
@@ -71,17 +87,18 @@ def create_run(cfg: DaemonConfig, store: Store, spec: StartSpec) -> RunRow:
     frozen = {"run_id": run_id, "config_source": str(config_src), "config": parsed, "seed": seed,
               "instances": spec.instances, "iters": iters, "time_budget_s": spec.time_budget_s,
               "split": split, "instance_seeds": seeds, "worker_cmd": list(cfg.worker_cmd),
-              "created": time.time()}
+              "executor": executor.to_dict(), "created": time.time()}
     _write_atomic(run_dir / "run.yaml", yaml.safe_dump(frozen, sort_keys=False).encode())
     now = time.time()
     row = RunRow(run_id, str(run_dir), str(config_src), seed, iters, spec.time_budget_s, spec.instances,
                  RunState.RUNNING.value, "running", "prepare", None, None, now, now)
     insts = [InstanceRow(run_id, k, str(run_dir / "instances" / str(k)), seeds[k], split[k],
-                         InstanceState.STOPPED.value, "running", None, None, 0, 0, 0, None, None, None, now)
+                         InstanceState.PENDING.value, "running", None, None, 0, 0, 0, None, None, None, now)
              for k in range(spec.instances)]
     for inst in insts:
         Path(inst.dir).mkdir(parents=True, exist_ok=True)
     store.create_run(row, insts)
+    store.set_run_executor(run_id, executor.to_dict())
     return row
 
 
@@ -95,13 +112,17 @@ class RunSupervisor:
         self.row = row
         self.state = RunState(row.state)
         self.reason = row.reason
+        recorded = store.run_executor(row.id)
+        self.executor_spec = ExecutorSpec.from_dict(recorded) if recorded else ExecutorSpec()
         self.ctx = RunContext(row.id, self.dir, self.dir / "config.yaml", row.time_budget_s, cfg.worker_cmd,
-                              cfg.tuning, store, publish)
+                              cfg.tuning, store, publish, make_executor(self.executor_spec))
         self.instances = [InstanceSupervisor(self.ctx, r) for r in store.instances(row.id)]
         self.task: asyncio.Task[None] | None = None
         self._inst_tasks: dict[int, asyncio.Task[InstanceState]] = {}
         self._merge_lock = asyncio.Lock()
         self._shutdown = False
+        self.origin: str | None = None  # why this daemon made the run active (see set_origin)
+        self.phase_detail: str | None = None  # the prepare phase's last stage, from its progress events
 
     # views ------------------------------------------------------------------------------------
     def info(self) -> RunInfo:
@@ -109,7 +130,14 @@ class RunSupervisor:
         return RunInfo(id=self.id, state=self.state.value, dir=str(self.dir),
                        instances=tuple(i.info() for i in self.instances), desired=row.desired, phase=row.phase,
                        config=row.config, seed=row.seed, iters=row.iters, time_budget_s=row.time_budget_s,
-                       created=row.created, reason=self.reason, merged=row.merged)
+                       created=row.created, reason=self.reason, merged=row.merged,
+                       phase_detail=self.phase_detail if row.phase == "prepare" else None, origin=self.origin,
+                       executor=self.executor_spec.to_dict())
+
+    def set_origin(self, origin: str) -> None:
+        """Why the run is active (started from arguments, by request, resumed): shown by status, logged."""
+        self.origin = origin
+        append_log(self.dir / "run.log", origin)
 
     @property
     def active(self) -> bool:
@@ -138,8 +166,28 @@ class RunSupervisor:
         """The daemon is exiting: stop children gracefully but keep desired=running for next start."""
         self._shutdown = True
         await self._halt()
+        await self.ctx.executor.close()
         if self.state not in (RunState.DONE, RunState.FAILED, RunState.STOPPED):
             self._set_state(RunState.STOPPED, "holdemd shut down; resumes on next start")
+
+    def park(self, reason: str) -> None:
+        """Leave a run that has not been started by this daemon stopped (desired=stopped, committed)."""
+        self.store.update_run(self.id, desired="stopped")
+        for inst in self.instances:
+            if inst.state is not InstanceState.DONE:
+                self.store.update_instance(self.id, inst.index, desired="stopped")
+        self._set_state(RunState.STOPPED, reason)
+
+    def progress_text(self) -> str:
+        """'5,500,000/100,000,000 iterations (5.5%)', or the phase it is in."""
+        done = sum(i.iter for i in self.instances)
+        target = sum(i.target_iters or 0 for i in self.instances)
+        row = self.store.run(self.id) or self.row
+        if row.phase == "prepare":
+            return "not started yet (prepare phase)"
+        if not target:
+            return f"{done:,} iterations"
+        return f"{done:,}/{target:,} iterations ({100 * done / target:.1f}%)"
 
     async def _halt(self) -> None:
         for inst in self.instances:
@@ -165,7 +213,9 @@ class RunSupervisor:
         self.store.update_run(self.id, desired="running")
         for inst in self.instances:
             if inst.state is not InstanceState.DONE:
-                self.store.update_instance(self.id, inst.index, desired="running", state="stopped")
+                never_launched = inst.launches == 0 and inst.state in (InstanceState.PENDING, InstanceState.STOPPED)
+                self.store.update_instance(self.id, inst.index, desired="running",
+                                           state=(InstanceState.PENDING if never_launched else InstanceState.STOPPED).value)
         self.instances = [InstanceSupervisor(self.ctx, r) for r in self.store.instances(self.id)]
         self.start()
 
@@ -198,8 +248,14 @@ class RunSupervisor:
             assert row is not None
             if row.phase == "prepare":
                 self._set_state(RunState.RUNNING, None)
+                try:
+                    await self.ctx.executor.check_run_dir(self.dir, self.cfg.tuning.startup_timeout_s)
+                except ValueError as exc:
+                    self._set_state(RunState.FAILED, str(exc))
+                    return
                 ok, why = await self._phase("prepare", [*self.cfg.worker_cmd, "prepare", "--config",
-                                                        str(self.ctx.config_path), "--events", "jsonl"])
+                                                        str(self.ctx.config_path), "--events", "jsonl"],
+                                            self._on_prepare_event)
                 if not ok:
                     self._set_state(RunState.FAILED, f"prepare failed: {why}")
                     return
@@ -263,7 +319,13 @@ class RunSupervisor:
                 self._set_state(previous, self.reason if previous is not RunState.MERGING else None)
             return ok, why
 
-    async def _phase(self, name: str, argv: list[str]) -> tuple[bool, str]:
+    def _on_prepare_event(self, ev: dict[str, Any], t_recv: float) -> None:
+        """holdem prepare reports its stages as progress (metrics: stage, done, total, unit, per_s)."""
+        if ev.get("event") == "progress":
+            self.phase_detail = describe_stage(ev.get("metrics") or {}) or self.phase_detail
+
+    async def _phase(self, name: str, argv: list[str],
+                     on_event: Callable[[dict[str, Any], float], None] | None = None) -> tuple[bool, str]:
         log = self.dir / f"{name}.log"
 
         def on_log(line: str) -> None:
@@ -271,7 +333,8 @@ class RunSupervisor:
                           "t": time.time()})
 
         append_log(log, f"{name}: {' '.join(argv)}")
-        return await run_phase(argv, log, self.cfg.tuning, lambda ev, t: None, on_log, self.cfg.tuning.phase_attempts)
+        return await run_phase(argv, log, self.cfg.tuning, on_event or (lambda ev, t: None), on_log,
+                               self.cfg.tuning.phase_attempts, self.ctx.executor, self.ctx.task(name))
 
     def _set_state(self, state: RunState, reason: str | None) -> None:
         if state is self.state and reason == self.reason:
@@ -283,16 +346,31 @@ class RunSupervisor:
                       "reason": reason, "t": time.time()})
 
     async def _tensorboard(self) -> None:
-        """Run-level scalars: total it/s, overall progress, restarts, live instances."""
-        writer = ScalarWriter(self.dir / "tensorboard")
+        """Run-level scalars: total it/s, overall progress, restarts, live instances.
+
+        On a full disk the points are skipped and the file closed (a cut record would hide the rest
+        of it from TensorBoard); a new event file starts once writes succeed again."""
+        writer: ScalarWriter | None = None
         t0 = time.monotonic()
+
+        def add(point: bool = True) -> None:
+            nonlocal writer
+            try:
+                writer = writer or ScalarWriter(self.dir / "tensorboard")
+                if point:
+                    writer.add_scalars(int(time.monotonic() - t0), self.scalars())
+            except OSError:
+                _close_quietly(writer)
+                writer = None
+
         try:
+            add(point=False)
             while True:
                 await asyncio.sleep(self.cfg.tuning.tensorboard_interval_s)
-                writer.add_scalars(int(time.monotonic() - t0), self.scalars())
+                add()
         finally:
-            writer.add_scalars(int(time.monotonic() - t0), self.scalars())
-            writer.close()
+            add()
+            _close_quietly(writer)
 
     def scalars(self) -> dict[str, float]:
         total = sum(i.iter for i in self.instances)
@@ -304,3 +382,11 @@ class RunSupervisor:
         if target:
             out["run/progress"] = total / target
         return out
+
+
+def _close_quietly(writer: ScalarWriter | None) -> None:
+    if writer is not None:
+        try:
+            writer.close()
+        except OSError:
+            pass  # its buffered bytes could not be written: that file ends at its last whole record

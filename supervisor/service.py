@@ -13,10 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from .api import ApiError, Hub
+from .child import LogDrops
 from .config import DaemonConfig, StartSpec
+from .diskspace import human_bytes, space
+from .executors import ExecutorSpec
 from .protocol import ErrorCode, InstanceState, Method, RunState
 from .run import RunError, RunSupervisor, create_run
 from .store import Store
+from .submit import ConfigRefused, check_config, describe_spec, resolve_config
 
 MAX_TAIL_LINES = 10_000
 
@@ -56,12 +60,20 @@ class Daemon:
                 resumable.append(sup)
         return resumable
 
-    def start_run(self, spec: StartSpec) -> RunSupervisor:
+    def start_run(self, spec: StartSpec, origin: str) -> RunSupervisor:
+        """Create and start a run whose config has been checked (see validated_start)."""
         row = create_run(self.cfg, self.store, spec)
         sup = RunSupervisor(self.cfg, self.store, self.hub.publish, row)
         self.runs[row.id] = sup
+        sup.set_origin(origin)
         sup.start()
         return sup
+
+    async def validated_start(self, spec: StartSpec, why: str) -> RunSupervisor:
+        """run.start: the config must pass `holdem check-config` before anything is created."""
+        config = resolve_config(spec, self.cfg.default_config)
+        await check_config(self.cfg.worker_cmd, config)
+        return self.start_run(spec, f"{why}: {describe_spec(spec, config)}")
 
     async def shutdown(self) -> None:
         for sup in list(self.runs.values()):
@@ -122,15 +134,42 @@ class Daemon:
         return {"pong": True, "pid": os.getpid()}
 
     async def _status(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"run"})
+        _check_keys(params, {"run", "all"})
         run_id = _opt(params, "run", str)
+        every = params.get("all") or False
+        if not isinstance(every, bool):
+            raise ApiError(ErrorCode.INVALID_PARAMS, "'all' must be true or false")
         runs = [self.find(run_id)] if run_id else sorted(
-            (r for r in self.runs.values() if r.active or r is self._newest()), key=lambda r: r.row.created,
+            (r for r in self.runs.values() if every or r.active or r is self._newest()), key=lambda r: r.row.created,
             reverse=True)
         return {"runs": [r.info().to_dict() for r in runs],
                 "daemon": {"pid": os.getpid(), "started": self.started, "socket": str(self.cfg.socket),
                            "state_dir": str(self.cfg.state_dir), "summary": self.summary(),
-                           "subscribers": len(self.hub.subscribers)}}
+                           "subscribers": len(self.hub.subscribers), **self.health()}}
+
+    def health(self) -> dict[str, Any]:
+        """Free space where we write, and the warnings a person should see before a disk fills."""
+        LogDrops.retry()
+        disk, warnings, seen = [], [], set()
+        low = self.cfg.tuning.low_space_bytes
+        for path in (self.cfg.runs_root, self.cfg.state_dir):
+            sp = space(path)
+            if sp is None:
+                continue
+            disk.append({"path": sp.path, "free_bytes": sp.free_bytes, "total_bytes": sp.total_bytes,
+                         "low": sp.free_bytes < low})
+            if sp.free_bytes < low and sp.device not in seen:
+                seen.add(sp.device)
+                warnings.append(f"low disk space: {human_bytes(sp.free_bytes)} free for {path} "
+                                f"(warning below {human_bytes(low)})")
+        if self.store.write_error:
+            warnings.append(f"state not saved: {self.store.unsaved} change(s) held in memory "
+                            f"({self.store.write_error})")
+        if LogDrops.failing():
+            warnings.append(f"{len(LogDrops.failing())} log file(s) refuse writes; "
+                            f"{LogDrops.total} line(s) dropped so far")
+        return {"disk": disk, "warnings": warnings, "log_lines_dropped": LogDrops.total,
+                "unsaved_changes": self.store.unsaved}
 
     def _newest(self) -> RunSupervisor | None:
         return max(self.runs.values(), key=lambda r: (r.row.created, r.id), default=None)
@@ -141,17 +180,21 @@ class Daemon:
         return {"runs": [r.info().to_dict() for r in runs]}
 
     async def _run_start(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"instances", "config", "iters", "time_budget_s", "seed"})
+        _check_keys(params, {"instances", "config", "iters", "time_budget_s", "seed", "executor"})
         instances = _opt(params, "instances", int)
         if instances is None:
             raise ApiError(ErrorCode.INVALID_PARAMS, "'instances' is required")
         config = _opt(params, "config", str)
         budget = _opt(params, "time_budget_s", (int, float))
+        executor = _opt(params, "executor", dict)
         try:
             spec = StartSpec(instances=instances, config=Path(config) if config else None,
                              iters=_opt(params, "iters", int), time_budget_s=float(budget) if budget else None,
-                             seed=_opt(params, "seed", int))
-            sup = self.start_run(spec)
+                             seed=_opt(params, "seed", int),
+                             executor=ExecutorSpec.from_dict(executor) if executor is not None else None)
+            sup = await self.validated_start(spec, "started by holdemctl start (run.start)")
+        except ConfigRefused as exc:
+            raise ApiError(ErrorCode.INVALID_PARAMS, str(exc)) from None
         except ValueError as exc:
             raise ApiError(ErrorCode.INVALID_PARAMS, str(exc)) from None
         return {"run": sup.info().to_dict()}
@@ -166,6 +209,7 @@ class Daemon:
         _check_keys(params, {"run"})
         sup = self.find(_opt(params, "run", str))
         sup.resume()
+        sup.set_origin("resumed by holdemctl resume (run.resume)")
         return {"run": sup.info().to_dict()}
 
     async def _instance_restart(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -4,17 +4,26 @@ Invariant: every change is committed (synchronous=FULL) before the daemon acts o
 acknowledges it, so a SIGKILL at any moment loses nothing that was reported. Progress counters
 are not written per event (that would be thousands of fsyncs a second); an instance's iteration is
 persisted with each checkpoint, which is the only iteration a restart can resume from anyway.
+
+A full disk or an I/O error: a transaction is all or nothing (SQLite), so the file is never
+half-written. A failed instance/run update or restart record is kept in memory, shown by reads at
+once, and written by the next write or `flush()` that succeeds; the daemon goes on meanwhile.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
+_DISK_ERRORS = frozenset({10, 13})  # SQLITE_IOERR, SQLITE_FULL (primary result codes)
+MAX_PENDING_RESTARTS = 10_000
+log = logging.getLogger("holdemd")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,6 +70,19 @@ CREATE TABLE IF NOT EXISTS restarts (
     reason TEXT NOT NULL,
     exit_code INTEGER,
     resumed_from TEXT
+);
+CREATE TABLE IF NOT EXISTS run_executors (
+    run_id TEXT PRIMARY KEY REFERENCES runs(id),
+    spec TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS placements (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    idx INTEGER NOT NULL,
+    executor TEXT NOT NULL,
+    job_id TEXT,
+    node TEXT,
+    updated REAL NOT NULL,
+    PRIMARY KEY (run_id, idx)
 );
 """
 
@@ -118,6 +140,17 @@ _INSTANCE_COLS = ("state", "desired", "pid", "pid_start", "launches", "restarts"
                   "last_checkpoint", "last_checkpoint_iter", "reason")
 
 
+@dataclass(frozen=True, slots=True)
+class PlacementRow:
+    """Where an instance's current (or last) launch runs: executor, Slurm job id, node."""
+
+    run_id: str
+    idx: int
+    executor: str
+    job_id: str | None
+    node: str | None
+
+
 class StoreCorrupt(Exception):
     """The database file fails SQLite's integrity check (or is not a database at all)."""
 
@@ -138,6 +171,10 @@ class Store:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
+        self._pending_runs: dict[str, dict[str, Any]] = {}
+        self._pending_insts: dict[tuple[str, int], dict[str, Any]] = {}
+        self._pending_restarts: list[tuple[RestartRow, int]] = []
+        self.write_error: str | None = None  # why changes are waiting in memory, while they are
         try:
             self._open()
         except sqlite3.DatabaseError as exc:
@@ -183,52 +220,144 @@ class Store:
         bad = set(changes) - set(_RUN_COLS)
         if bad:
             raise ValueError(f"not a run column: {sorted(bad)}")
+        self._pending_runs[run_id] = {**self._pending_runs.get(run_id, {}), **changes}
+        self.flush()
+
+    def _write_run(self, run_id: str, changes: dict[str, Any]) -> None:
         sets = ", ".join(f"{k}=?" for k in changes)
-        with self._tx():
-            self._db.execute(f"UPDATE runs SET {sets}, updated=? WHERE id=?",
-                             (*changes.values(), time.time(), run_id))
+        self._db.execute(f"UPDATE runs SET {sets}, updated=? WHERE id=?", (*changes.values(), time.time(), run_id))
 
     def run(self, run_id: str) -> RunRow | None:
         row = self._db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
-        return RunRow(*row) if row else None
+        return self._run_row(row) if row else None
 
     def runs(self) -> list[RunRow]:
         """All runs, newest first."""
-        return [RunRow(*r) for r in self._db.execute("SELECT * FROM runs ORDER BY created DESC, id DESC")]
+        return [self._run_row(r) for r in self._db.execute("SELECT * FROM runs ORDER BY created DESC, id DESC")]
+
+    def _run_row(self, row: tuple[Any, ...]) -> RunRow:
+        run = RunRow(*row)
+        pending = self._pending_runs.get(run.id)
+        return replace(run, **pending) if pending else run
 
     # instances --------------------------------------------------------------------------------
     def update_instance(self, run_id: str, idx: int, **changes: Any) -> None:
         bad = set(changes) - set(_INSTANCE_COLS)
         if bad:
             raise ValueError(f"not an instance column: {sorted(bad)}")
+        key = (run_id, idx)
+        self._pending_insts[key] = {**self._pending_insts.get(key, {}), **changes}
+        self.flush()
+
+    def _write_instance(self, key: tuple[str, int], changes: dict[str, Any]) -> None:
         sets = ", ".join(f"{k}=?" for k in changes)
-        with self._tx():
-            self._db.execute(f"UPDATE instances SET {sets}, updated=? WHERE run_id=? AND idx=?",
-                             (*changes.values(), time.time(), run_id, idx))
+        self._db.execute(f"UPDATE instances SET {sets}, updated=? WHERE run_id=? AND idx=?",
+                         (*changes.values(), time.time(), *key))
 
     def instance(self, run_id: str, idx: int) -> InstanceRow | None:
         row = self._db.execute("SELECT * FROM instances WHERE run_id=? AND idx=?", (run_id, idx)).fetchone()
-        return InstanceRow(*row) if row else None
+        return self._instance_row(row) if row else None
 
     def instances(self, run_id: str) -> list[InstanceRow]:
-        return [InstanceRow(*r) for r in
+        return [self._instance_row(r) for r in
                 self._db.execute("SELECT * FROM instances WHERE run_id=? ORDER BY idx", (run_id,))]
 
-    # restarts ---------------------------------------------------------------------------------
-    def record_restart(self, row: RestartRow, restarts: int) -> int:
-        """The restart log entry and the instance's counter change together; returns the entry's id."""
+    # executors and placements (tables of their own, so older state files simply gain them) ---
+    def set_run_executor(self, run_id: str, spec: dict[str, Any]) -> None:
         with self._tx():
-            cur = self._db.execute("INSERT INTO restarts(run_id, idx, t, reason, exit_code, resumed_from) "
-                                   "VALUES (?,?,?,?,?,?)",
-                                   (row.run_id, row.idx, row.t, row.reason, row.exit_code, row.resumed_from))
-            self._db.execute("UPDATE instances SET restarts=?, updated=? WHERE run_id=? AND idx=?",
-                             (restarts, time.time(), row.run_id, row.idx))
-        return int(cur.lastrowid or 0)
+            self._db.execute("INSERT OR REPLACE INTO run_executors(run_id, spec) VALUES (?, ?)",
+                             (run_id, json.dumps(spec, sort_keys=True)))
+
+    def run_executor(self, run_id: str) -> dict[str, Any] | None:
+        """The executor spec the run was created with; None for runs older than executors (local)."""
+        row = self._db.execute("SELECT spec FROM run_executors WHERE run_id=?", (run_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_placement(self, row: PlacementRow) -> None:
+        """Best effort, like set_restart_resumed_from: a placement is shown, never resumed from, and
+        the next launch writes it again."""
+        try:
+            with self._tx():
+                self._db.execute("INSERT OR REPLACE INTO placements(run_id, idx, executor, job_id, node, updated) "
+                                 "VALUES (?,?,?,?,?,?)", (row.run_id, row.idx, row.executor, row.job_id, row.node,
+                                                          time.time()))
+        except sqlite3.OperationalError as exc:
+            if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) not in _DISK_ERRORS:
+                raise
+
+    def placement(self, run_id: str, idx: int) -> PlacementRow | None:
+        row = self._db.execute("SELECT run_id, idx, executor, job_id, node FROM placements WHERE run_id=? AND idx=?",
+                               (run_id, idx)).fetchone()
+        return PlacementRow(*row) if row else None
+
+    def _instance_row(self, row: tuple[Any, ...]) -> InstanceRow:
+        inst = InstanceRow(*row)
+        pending = self._pending_insts.get((inst.run_id, inst.idx))
+        return replace(inst, **pending) if pending else inst
+
+    # writes that wait out a full disk ----------------------------------------------------------
+    @property
+    def unsaved(self) -> int:
+        """Changes held in memory because the disk refused them."""
+        return len(self._pending_runs) + len(self._pending_insts) + len(self._pending_restarts)
+
+    def flush(self) -> bool:
+        """Write every change held in memory in one transaction; False (all kept) if the disk refuses."""
+        if not self.unsaved:
+            return True
+        try:
+            with self._tx():
+                for run_id, changes in self._pending_runs.items():
+                    self._write_run(run_id, changes)
+                for key, changes in self._pending_insts.items():
+                    self._write_instance(key, changes)
+                for row, restarts in self._pending_restarts:
+                    self._insert_restart(row, restarts)
+        except sqlite3.OperationalError as exc:
+            if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) not in _DISK_ERRORS:
+                self._pending_runs.clear()  # not the disk: retrying would fail the same way for ever
+                self._pending_insts.clear()
+                self._pending_restarts.clear()
+                raise
+            if self.write_error is None:
+                log.warning("state database %s refuses writes (%s): keeping changes in memory until it "
+                            "takes them", self.path, exc)
+            self.write_error = str(exc)
+            return False
+        self._pending_runs.clear()
+        self._pending_insts.clear()
+        self._pending_restarts.clear()
+        if self.write_error is not None:
+            log.info("state database %s takes writes again; held changes saved", self.path)
+        self.write_error = None
+        return True
+
+    # restarts ---------------------------------------------------------------------------------
+    def record_restart(self, row: RestartRow, restarts: int) -> int | None:
+        """The restart log entry and the instance's counter change together; returns the entry's id
+        (None if the disk refused it: it is then written later, with the next write that succeeds)."""
+        if len(self._pending_restarts) < MAX_PENDING_RESTARTS:
+            self._pending_restarts.append((row, restarts))
+        if not self.flush():
+            return None
+        return self.last_restart_id(row.run_id, row.idx)
+
+    def _insert_restart(self, row: RestartRow, restarts: int) -> None:
+        self._db.execute("INSERT INTO restarts(run_id, idx, t, reason, exit_code, resumed_from) VALUES (?,?,?,?,?,?)",
+                         (row.run_id, row.idx, row.t, row.reason, row.exit_code, row.resumed_from))
+        self._db.execute("UPDATE instances SET restarts=?, updated=? WHERE run_id=? AND idx=?",
+                         (restarts, time.time(), row.run_id, row.idx))
 
     def set_restart_resumed_from(self, restart_id: int, checkpoint: str | None) -> None:
-        """What the relaunch actually resumed from, as its `started` event reported it."""
-        with self._tx():
-            self._db.execute("UPDATE restarts SET resumed_from=? WHERE id=?", (checkpoint, restart_id))
+        """What the relaunch actually resumed from, as its `started` event reported it (best effort)."""
+        if not self.flush():
+            return
+        try:
+            with self._tx():
+                self._db.execute("UPDATE restarts SET resumed_from=? WHERE id=?", (checkpoint, restart_id))
+        except sqlite3.OperationalError as exc:
+            if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) not in _DISK_ERRORS:
+                raise
 
     def last_restart_id(self, run_id: str, idx: int) -> int | None:
         row = self._db.execute("SELECT max(id) FROM restarts WHERE run_id=? AND idx=?", (run_id, idx)).fetchone()
@@ -255,7 +384,21 @@ class _Tx:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                self._rollback()  # e.g. SQLITE_FULL at commit: leave no transaction open
+                raise
+        self._rollback()
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite has rolled back already
 
 
 def _asdict(row: Any) -> dict[str, Any]:

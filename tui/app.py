@@ -196,8 +196,16 @@ class HoldemApp(App[None]):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("holdem")
+    except PackageNotFoundError:
+        release = "unknown (not installed)"
     p = argparse.ArgumentParser(prog="holdem-tui", description="Watch and steer holdemd training runs.")
-    p.add_argument("--socket", type=Path, help="holdemd's socket (default: $HOLDEMD_SOCKET, then the runtime dir)")
+    p.add_argument("--version", action="version", version=f"holdem-tui {release}")
+    p.add_argument("--socket", type=Path, help=f"holdemd's socket (default here: {socket_path()}; order: "
+                                               "$HOLDEMD_SOCKET, $RUNTIME_DIRECTORY, $XDG_RUNTIME_DIR, /tmp/holdemd-<uid>)")
     return p
 
 

@@ -17,6 +17,7 @@ DASH = "—"
 
 # icon and style per state; a colour-blind user still has the icon and the word
 STATE_STYLE: dict[str, tuple[str, str]] = {
+    InstanceState.PENDING.value: ("…", "dim cyan"),
     InstanceState.STARTING.value: ("◌", "bold cyan"),
     InstanceState.RUNNING.value: ("▶", "bold green"),
     InstanceState.BACKOFF.value: ("↻", "bold yellow"),

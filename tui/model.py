@@ -96,6 +96,9 @@ class InstanceView:
     checkpoint_iter: int | None = None
     checkpoint_t: float | None = None  # known only from a checkpoint event seen by this TUI
     last_error: str | None = None
+    executor: str = "local"  # where it runs: local, or slurm with its job id and node
+    job_id: str | None = None
+    node: str | None = None
     metric_name: str | None = None
     metric: float | None = None
     updated: float = 0.0
@@ -108,6 +111,7 @@ class InstanceView:
         self.state, self.iter, self.target_iters = info.state, info.iter, info.target_iters
         self.ips, self.elapsed_s, self.restarts, self.pid = info.ips, info.elapsed_s, info.restarts, info.pid
         self.reason = info.reason
+        self.executor, self.job_id, self.node = info.executor, info.job_id, info.node
         if info.last_checkpoint != self.last_checkpoint:
             self.last_checkpoint = info.last_checkpoint
             self.checkpoint_iter = checkpoint_iter(info.last_checkpoint)
@@ -143,6 +147,8 @@ class RunView:
     merged: str | None = None
     desired: str = "running"
     phase: str = "train"
+    phase_detail: str | None = None  # the prepare phase's stage, e.g. "river strength (2/7) 60,500/134,459 boards"
+    origin: str | None = None  # why the daemon made the run active
     instances: dict[int, InstanceView] = field(default_factory=dict)
     ips_history: History = field(default_factory=History)
     metric_history: History = field(default_factory=History)
@@ -152,7 +158,7 @@ class RunView:
 
     def apply_info(self, info: RunInfo) -> None:
         for name in ("state", "dir", "config", "seed", "iters", "time_budget_s", "created", "reason", "merged",
-                     "desired", "phase"):
+                     "desired", "phase", "phase_detail", "origin"):
             setattr(self, name, getattr(info, name))
         seen = set()
         for inst in info.instances:
@@ -316,6 +322,8 @@ class Model:
                 if state == InstanceState.BACKOFF.value and inst.state != state:
                     inst.restarts += 1  # the daemon records a restart right before backing off
                 inst.state, inst.reason = state, ev.get("reason")
+                if isinstance(ev.get("executor"), str):  # the executor learnt a job id / node
+                    inst.executor, inst.job_id, inst.node = ev["executor"], ev.get("job_id"), ev.get("node")
                 if state != InstanceState.RUNNING.value:
                     inst.ips = 0.0
             else:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -28,6 +30,23 @@ from holdem.abstraction.isomorphism import BINOM, CARD_PERMS, build_board_index,
 
 BUCKETS_FORMAT = 1
 STAGES = ("board index", "river strength", "turn features", "flop features", "preflop", "clustering", "writing")
+_CHUNKS = 40  # the feature kernels run in this many slices of boards, so progress has real units
+
+
+class BucketStoreError(ValueError):
+    """The bucket store cannot be written (checked before a minute of work, not after it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BuildProgress:
+    """Where a build is: stage k of STAGES, `done` of `total` units (boards, streets) at `per_s`."""
+
+    stage: int
+    name: str
+    done: int
+    total: int
+    unit: str
+    per_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,28 +116,62 @@ def _preflop_equity(combos, board3_id, board3_perm, card_perms, binom, flop_mean
         out[h] = acc / n
 
 
-def build_buckets(spec: BucketSpec, root: Path, report: Callable[[int, str], None] = lambda i, s: None) -> Path:
-    """Build the bucket set of `spec` under root (a no-op if it is there and verifies); returns its folder."""
+def _check_writable(root: Path) -> None:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=root).close()
+    except OSError as exc:
+        raise BucketStoreError(f"the bucket store {root} cannot be written: {exc.strerror or exc}") from None
+
+
+def build_buckets(spec: BucketSpec, root: Path, report: Callable[[int, str], None] = lambda i, s: None,
+                  progress: Callable[[BuildProgress], None] | None = None) -> Path:
+    """Build the bucket set of `spec` under root (a no-op if it is there and verifies); returns its folder.
+
+    `report` hears each stage as it starts; `progress` also hears the boards done within a stage."""
     folder = Path(root) / spec.key()
     if _verified(folder) is not None:
         return folder
+    _check_writable(Path(root))
+
+    def stage(k: int, done: int = 0, total: int = 1, unit: str = "steps", per_s: float = 0.0) -> None:
+        if done == 0:
+            report(k, STAGES[k])
+        if progress is not None:
+            progress(BuildProgress(k, STAGES[k], done, total, unit, per_s))
+
+    def by_boards(k: int, n: int, kernel: Callable[[int, int], None]) -> None:
+        """Run kernel(lo, hi) over [0, n) in slices, reporting boards done and boards per second."""
+        t0 = time.monotonic()
+        stage(k, 0, n, "boards")
+        edges = np.linspace(0, n, min(n, _CHUNKS) + 1).astype(np.int64)
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            kernel(int(lo), int(hi))
+            stage(k, int(hi), n, "boards", int(hi) / max(time.monotonic() - t0, 1e-9))
+
     combos = hole_combos()
-    report(0, STAGES[0])
-    idx = {k: build_board_index(k) for k in (3, 4, 5)}
-    report(1, STAGES[1])
+    stage(0, 0, 3, "streets")
+    idx = {}
+    for n, k in enumerate((3, 4, 5)):
+        idx[k] = build_board_index(k)
+        stage(0, n + 1, 3, "streets")
     river_hs = np.empty((idx[5].n_canonical, 1326), dtype=np.float32)
-    features.river_strength(idx[5].boards.astype(np.int64), combos, river_hs)
-    report(2, STAGES[2])
+    river_boards = idx[5].boards.astype(np.int64)
+    by_boards(1, idx[5].n_canonical,
+              lambda lo, hi: features.river_strength(river_boards[lo:hi], combos, river_hs[lo:hi]))
     turn_mean = np.empty((idx[4].n_canonical, 1326), dtype=np.float32)
     turn_sq = np.empty_like(turn_mean)
-    features.average_next(idx[4].boards.astype(np.int64), combos, BINOM, CARD_PERMS, idx[5].canon_id,
-                          river_hs, river_hs, True, turn_mean, turn_sq)
-    report(3, STAGES[3])
+    turn_boards = idx[4].boards.astype(np.int64)
+    by_boards(2, idx[4].n_canonical, lambda lo, hi: features.average_next(
+        turn_boards[lo:hi], combos, BINOM, CARD_PERMS, idx[5].canon_id, river_hs, river_hs, True,
+        turn_mean[lo:hi], turn_sq[lo:hi]))
     flop_mean = np.empty((idx[3].n_canonical, 1326), dtype=np.float32)
     flop_sq = np.empty_like(flop_mean)
-    features.average_next(idx[3].boards.astype(np.int64), combos, BINOM, CARD_PERMS, idx[4].canon_id,
-                          turn_mean, turn_sq, False, flop_mean, flop_sq)
-    report(4, STAGES[4])
+    flop_boards = idx[3].boards.astype(np.int64)
+    by_boards(3, idx[3].n_canonical, lambda lo, hi: features.average_next(
+        flop_boards[lo:hi], combos, BINOM, CARD_PERMS, idx[4].canon_id, turn_mean, turn_sq, False,
+        flop_mean[lo:hi], flop_sq[lo:hi]))
+    stage(4)
     classes = np.array([preflop_class(int(a), int(b)) for a, b in combos], dtype=np.int64)
     if spec.preflop >= 169:
         preflop = classes.astype(np.uint16)
@@ -129,11 +182,15 @@ def build_buckets(spec: BucketSpec, root: Path, report: Callable[[int, str], Non
         per_class = clustering.quantile_buckets(class_equity[None, :].astype(np.float32),
                                                 np.ones(1), spec.preflop)[0]
         preflop = per_class[classes].astype(np.uint16)
-    report(5, STAGES[5])
+    stage(4, 1)
+    stage(5, 0, 3, "streets")
     flop = clustering.cluster_2d(flop_mean, flop_sq, idx[3].weight, spec.flop, spec.seed)
+    stage(5, 1, 3, "streets")
     turn = clustering.cluster_2d(turn_mean, turn_sq, idx[4].weight, spec.turn, spec.seed + 1)
+    stage(5, 2, 3, "streets")
     river = clustering.quantile_buckets(river_hs, idx[5].weight, spec.river)
-    report(6, STAGES[6])
+    stage(5, 3, 3, "streets")
+    stage(6)
     arrays = {"preflop": preflop, "flop": flop, "turn": turn, "river": river}
     for k in (3, 4, 5):
         arrays[f"board{k}_id"] = idx[k].canon_id
@@ -141,6 +198,7 @@ def build_buckets(spec: BucketSpec, root: Path, report: Callable[[int, str], Non
     meta = {"kind": "holdem-buckets", "buckets_format": BUCKETS_FORMAT, "spec": {
         "preflop": spec.preflop, "flop": spec.flop, "turn": spec.turn, "river": spec.river, "seed": spec.seed}}
     ckpt.write_checkpoint(folder, 0, arrays, meta, keep=1)
+    stage(6, 1)
     return folder
 
 

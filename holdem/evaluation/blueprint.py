@@ -35,6 +35,9 @@ class Blueprint:
 def find_checkpoint(path: Path) -> ckpt.Checkpoint:
     """The checkpoint a source names: the folder itself, or an instance's newest verified one."""
     path = Path(path)
+    if not path.exists():
+        raise PolicyError(f"{path} does not exist (expected a bot name: random, call, raise-pot; or an instance, "
+                          "checkpoint or merged folder)")
     try:
         if (path / ckpt.MANIFEST).is_file():
             return ckpt.load_checkpoint(path)

@@ -18,9 +18,11 @@ Requests and replies
     Errors are data: a bad request never closes the connection (except an oversized line).
 
 Methods (params -> result)
-    status          {}                                   -> {"runs": [RunInfo...], "daemon": {...}}
+    status          {all?}                               -> {"runs": [RunInfo...], "daemon": {...}}
+                    (the active runs, else the newest; `all`: every run, newest first)
     runs.list       {}                                   -> {"runs": [RunInfo...]}   (all runs, newest first)
     run.start       {instances, config?, iters?, time_budget_s?, seed?}  -> {"run": RunInfo}
+                    (the config is validated first by `holdem check-config`; a bad key is `invalid_params`)
     run.stop        {run?}                               -> {"run": RunInfo}  (after children have stopped)
     run.resume      {run?}                               -> {"run": RunInfo}
     instance.restart {run?, index}                       -> {"run": RunInfo}
@@ -30,6 +32,10 @@ Methods (params -> result)
     ping            {}                                   -> {"pong": true, "pid": <daemon pid>}
     `run` defaults to the newest active run, else the newest. logs.tail reads instance `index`'s
     train.log; without `index` the run's run.log (states, phases); without both the daemon's log.
+
+Instance states: pending (not launched yet: the run is in its prepare phase, RunInfo.phase and
+phase_detail say what it does), starting, running, backoff, stopping, stopped, done, failed.
+RunInfo.origin says why a run is active (started from holdemd's arguments, by run.start, resumed).
 
 Subscribe events (lines without "id", after the subscribe reply)
     {"event": "progress", "run", "instance", "iter", "target_iters", "ips", "elapsed_s", "metrics", "t", "t_recv"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import itertools
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -48,9 +49,7 @@ class Client:
 
     async def _open(self) -> tuple[LineReader, asyncio.StreamWriter]:
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_unix_connection(str(self.path), limit=MAX_LINE_BYTES), self.connect_timeout
-            )
+            reader, writer = await asyncio.wait_for(self._connect_retrying(), self.connect_timeout)
         except (FileNotFoundError, ConnectionRefusedError):
             raise DaemonUnavailable(f"holdemd is not running (no daemon at {self.path})") from None
         except PermissionError:
@@ -59,7 +58,28 @@ class Client:
             raise DaemonUnavailable(f"cannot connect to {self.path}: {exc or 'timed out'}") from None
         return LineReader(reader), writer
 
+    async def _connect_retrying(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """Connect; while the daemon's accept queue is full (a flood of clients), try again.
+
+        A full queue makes a non-blocking connect fail with EAGAIN, which asyncio reports as success
+        and a later EINVAL; both mean "not yet", and the caller's timeout bounds the waiting."""
+        while True:
+            try:
+                reader, writer = await asyncio.open_unix_connection(str(self.path), limit=MAX_LINE_BYTES)
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EINVAL):
+                    raise
+            else:
+                try:
+                    writer.get_extra_info("socket").getpeername()
+                    return reader, writer
+                except OSError:  # ENOTCONN: the "successful" connect was an EAGAIN
+                    writer.close()
+            await asyncio.sleep(0.02)
+
     async def connect(self) -> None:
+        if self._conn is not None and self._conn[0].closed():
+            await self.close()  # the daemon closed it while we were idle: open a fresh one
         if self._conn is None:
             self._conn = await self._open()
 

@@ -45,13 +45,15 @@ class ErrorCode(str, enum.Enum):
     CONFLICT = "conflict"  # e.g. resume of a run that is running
     LINE_TOO_LONG = "line_too_long"  # the connection is closed after this one
     PERMISSION_DENIED = "permission_denied"
-    BUSY = "busy"  # too many connections
+    BUSY = "busy"  # (older daemons: too many connections)
+    TOO_MANY_CLIENTS = "too_many_clients"  # every place is taken by a busy or subscribed client
     INTERNAL = "internal"
     # client side only: no daemon, the connection died, or a timeout.
     UNAVAILABLE = "unavailable"
 
 
 class InstanceState(str, enum.Enum):
+    PENDING = "pending"  # not launched yet: its run is still in the prepare phase (RunInfo.phase)
     STARTING = "starting"
     RUNNING = "running"
     BACKOFF = "backoff"
@@ -97,6 +99,9 @@ class InstanceInfo:
     reason: str | None = None  # why it is failed / backing off / was last restarted
     seed: int | None = None
     dir: str | None = None
+    executor: str = "local"  # local | slurm
+    job_id: str | None = None  # the Slurm job of the current (or last) launch
+    node: str | None = None  # the host it runs on
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InstanceInfo:
@@ -118,6 +123,9 @@ class RunInfo:
     created: float = 0.0
     reason: str | None = None
     merged: str | None = None
+    phase_detail: str | None = None  # what the phase is doing now, e.g. "building buckets: flop 310/1,755 boards"
+    origin: str | None = None  # why the run is active: how it was started or resumed by this daemon
+    executor: dict[str, Any] | None = None  # the executor spec: {name, partition, account, time_limit, options}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunInfo:
@@ -246,6 +254,12 @@ class LineReader:
         self._limit = limit
         self._skipping = False
         self._eof = False
+
+    def closed(self) -> bool:
+        """Nothing more will come: the peer hung up (or reset) and every buffered line was read."""
+        if self._buf.find(b"\n") >= 0:
+            return False
+        return self._eof or self._reader.at_eof() or self._reader.exception() is not None
 
     async def readline(self) -> bytes | None:
         """The next line without its newline, or None at end of stream."""

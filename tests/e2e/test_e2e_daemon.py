@@ -83,7 +83,9 @@ async def test_a_sigstopped_worker_is_killed_by_the_heartbeat_and_resumed(tmp_pa
                                 what="instance 0 running with a checkpoint", timeout=120)
         victim = st["instances"][0]["pid"]
         os.kill(victim, signal.SIGSTOP)
-        st = await d.wait_until(lambda s: s["instances"][0]["restarts"] >= 1, what="hang detected", timeout=60)
+        # running again: its relaunch has reported what it resumed from
+        st = await d.wait_until(lambda s: s["instances"][0]["restarts"] >= 1 and s["instances"][0]["state"] == "running",
+                                what="hang detected and relaunched", timeout=60)
         assert dead(victim)
         with sqlite3.connect(d.state / "holdemd.sqlite3") as db:
             reason, resumed_from = db.execute("SELECT reason, resumed_from FROM restarts WHERE idx=0").fetchone()

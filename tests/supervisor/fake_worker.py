@@ -4,7 +4,7 @@ Used where the real solver is beside the point (the socket-abuse tests, the load
 fallback) and to build deliberately broken children. Deterministic: the checkpoint bytes are a
 pure function of (seed, iteration), so resumed == uninterrupted, like the real worker.
 Knobs (environment): FAKE_IPS iterations/s (default 2000), FAKE_PROGRESS_S event interval
-(0.05), FAKE_CKPT_EVERY iterations (500), FAKE_SURVIVE_EPIPE, FAKE_PREPARE=exit2, FAKE_MODE crash|exit2|hang|bigline|silent (instances
+(0.05), FAKE_CKPT_EVERY iterations (500), FAKE_SURVIVE_EPIPE, FAKE_PREPARE=exit2, FAKE_PREPARE_S (prepare takes this long, reporting stages), FAKE_CHECK=bad (check-config refuses key 'fake.key'), FAKE_MODE crash|exit2|hang|bigline|silent (instances
 whose dir ends with /$FAKE_ONLY_INDEX only, if that is set).
 """
 
@@ -123,6 +123,9 @@ def main() -> int:
     pr = sub.add_parser("prepare")
     pr.add_argument("--config", required=True)
     pr.add_argument("--events")
+    c = sub.add_parser("check-config")
+    c.add_argument("config")
+    c.add_argument("--json", action="store_true")
     m = sub.add_parser("merge")
     m.add_argument("dirs", nargs="+")
     m.add_argument("--out", required=True)
@@ -130,11 +133,27 @@ def main() -> int:
     args = p.parse_args()
     if args.cmd == "train":
         return train(args)
+    if args.cmd == "check-config":
+        if not Path(args.config).is_file():
+            print(json.dumps({"ok": False, "key": None, "message": f"config file {args.config!r} does not exist"}))
+            return 2
+        if os.environ.get("FAKE_CHECK") == "bad":
+            print(json.dumps({"ok": False, "key": "fake.key", "message": "config key 'fake.key': expected 1, got 2"}))
+            return 2
+        print(json.dumps({"ok": True, "game": "fake"}))
+        return 0
     if args.cmd == "prepare":
         emit("started", 0, pid=os.getpid())
         if os.environ.get("FAKE_PREPARE") == "exit2":
             emit("error", 0, message="fake: cannot build buckets", permanent=True)
             return 2
+        end = time.monotonic() + float(os.environ.get("FAKE_PREPARE_S", "0"))
+        done = 0
+        while time.monotonic() < end:
+            done += 1
+            emit("progress", 1, target_iters=2, elapsed_s=0.0, ips=0.0,
+                 metrics={"stage": "flop features", "done": done, "total": 1755, "unit": "boards", "per_s": 20.0})
+            time.sleep(0.05)
         emit("done", 0)
         return 0
     emit("started", 0, pid=os.getpid())

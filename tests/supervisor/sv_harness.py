@@ -7,6 +7,8 @@ waits for READY=1), and conditions are awaited on the daemon's event stream, nev
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import functools
 import json
 import os
@@ -15,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -196,5 +198,43 @@ def final_checkpoint_hashes(run_dir: Path) -> dict[int, dict[str, str]]:
     return out
 
 
+@contextlib.contextmanager
+def tmpfs(mnt: Path, size: str) -> Iterator[Path]:
+    """A small real file system of our own (root only), unmounted afterwards; skips the test if
+    mounting is impossible here."""
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mnt.mkdir(parents=True, exist_ok=True)
+    out = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(mnt)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {out.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def fill(mnt: Path) -> Path:
+    """Take every free byte of the file system (big blocks, then small ones); returns the filler."""
+    filler = mnt / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for block in (1 << 20, 1 << 12, 1):
+            data = b"\0" * block
+            while True:
+                try:
+                    os.write(fd, data)
+                except OSError as exc:
+                    if exc.errno != errno.ENOSPC:
+                        raise
+                    break
+    finally:
+        os.close(fd)
+    return filler
+
+
 __all__ = ["HoldemD", "DaemonUnavailable", "ProtocolError", "FAKE_WORKER", "REAL_WORKER", "instance_pids",
-           "write_config", "final_checkpoint_hashes", "real_worker_available"]
+           "write_config", "final_checkpoint_hashes", "real_worker_available", "tmpfs", "fill"]

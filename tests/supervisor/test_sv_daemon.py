@@ -225,7 +225,7 @@ async def test_holdemctl_errors_are_one_line_and_nonzero(daemon: HoldemD, tmp_pa
     unknown = ctl(daemon, "stop", "no-such-run")
     assert unknown.returncode == 1 and unknown.stderr.strip() == "holdemctl: unknown run 'no-such-run'"
     bad = ctl(daemon, "start", "--instances", "2", "--config", str(tmp_path / "missing.yaml"))
-    assert bad.returncode == 1 and "cannot read config" in bad.stderr and bad.stderr.count("\n") == 1
+    assert bad.returncode == 1 and "does not exist" in bad.stderr and bad.stderr.count("\n") == 1
 
 
 async def test_holdemctl_watch_follows_a_run_to_its_end(daemon: HoldemD, tmp_path: Path) -> None:
@@ -285,7 +285,7 @@ async def test_a_failed_prepare_fails_the_run_before_any_instance_starts(tmp_pat
         st = await d.wait_until(done, what="run failed")
         assert st["state"] == "failed" and st["phase"] == "prepare"
         assert "prepare failed" in st["reason"] and "exit code 2" in st["reason"]
-        assert all(i["state"] == "stopped" and i["restarts"] == 0 for i in st["instances"])
+        assert all(i["state"] == "pending" and i["restarts"] == 0 for i in st["instances"])
         assert "fake: cannot build buckets" in st["reason"]
     finally:
         await d.stop()

@@ -165,8 +165,11 @@ async def test_missing_socket_is_explained_then_attaches_when_the_daemon_appears
 
 
 async def test_a_failed_run_says_why(holdemd: Holdemd, tmp_path) -> None:
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("game: nosuchgame\nalgorithm: cfr+\niterations: 1000\n")
+    # A config the daemon accepts (it is valid) whose prepare phase fails: the bucket store is a file.
+    bad = tmp_path / "hunl.yaml"
+    bad.write_text("game: hunl\nalgorithm: es-mccfr\niterations: 1000\n")
+    (tmp_path / "nosuchgame").write_text("not a folder")
+    holdemd.env["HOLDEM_BUCKETS"] = str(tmp_path / "nosuchgame")
     holdemd.start("--instances", "2", "--config", str(bad), "--iters", "1000")
     app = HoldemApp(holdemd.sock)
     async with app.run_test(size=(120, 40)) as pilot:

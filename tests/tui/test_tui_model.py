@@ -129,3 +129,13 @@ def test_new_run_form_validation(tmp_path: Path) -> None:
     _, errors = validate(StartForm("", "1", "budget", "soon"), tmp_path)
     assert "time budget" in errors["amount"]
     assert parse_duration("2h") == 7200 and parse_duration("0") is None and parse_duration("1.5d") == 129600
+
+
+def test_the_where_column_shows_a_slurm_instances_job_and_node() -> None:
+    from tui.model import InstanceView
+    from tui.widgets.instance_table import where_cell
+
+    assert where_cell(InstanceView(0)).plain == "local"
+    assert where_cell(InstanceView(0, executor="slurm")).plain == "slurm"
+    assert where_cell(InstanceView(0, executor="slurm", job_id="41")).plain == "41 pending"
+    assert where_cell(InstanceView(0, executor="slurm", job_id="41", node="node07")).plain == "41@node07"

@@ -40,7 +40,7 @@ async def test_new_run_form_validates_then_starts_a_run(holdemd: Holdemd, tmp_pa
         form.query_one("#amount", Input).value = "4000"
         await pilot.press("enter")
         await until(pilot, lambda: "holdemd refused" in shown(form, "daemon-error"), what="the daemon's refusal")
-        assert "not a mapping" in shown(form, "daemon-error")
+        assert "must be a mapping" in shown(form, "daemon-error")  # holdem check-config says so
         assert isinstance(app.screen, NewRunScreen)  # the form stays open to be corrected
 
         form.query_one("#config", Input).value = str(KUHN)

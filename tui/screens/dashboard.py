@@ -46,6 +46,8 @@ def run_header(run: RunView | None, run_id: str) -> Text:
     metric = run.metric
     if metric is not None:
         line2.append_text(Text.assemble(("  " + metric[0].replace("_", " ") + " ", "dim"), fmt.metric(metric[1])))
+    if run.shown_state == fmt.PREPARING and run.phase_detail:
+        line2.append_text(Text.assemble(("  preparing ", "dim"), run.phase_detail))
     if run.reason:
         line2.append_text(Text("  " + run.reason, style="yellow"))
     return Text("\n").join([head, line2])
@@ -186,7 +188,9 @@ class DashboardScreen(Screen):
         self.app.fetch_tail(*key)
 
     def tail_loaded(self, run_id: str, index: int | None, lines: list[str]) -> None:
-        self.query_one(LogPane).load_tail((run_id, index), lines, self._log_source(self.run, index))
+        panes = self.query(LogPane)  # empty while the screen is being torn down (the app is quitting)
+        if panes:
+            panes.first().load_tail((run_id, index), lines, self._log_source(self.run, index))
 
     def action_toggle_log(self) -> None:
         self._run_log = not self._run_log

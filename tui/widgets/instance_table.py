@@ -21,7 +21,7 @@ from .css import css_beside
 # (header, key, width, justify); the last column takes what its text needs
 COLUMNS = (("#", "idx", 3, "right"), ("State", "state", 10, "left"), ("Progress", "progress", 15, "left"),
            ("Iter / target", "iter", 13, "right"), ("it/s", "ips", 7, "right"), ("Rst", "restarts", 3, "right"),
-           ("Checkpoint", "ckpt", 15, "left"), ("Last error", "error", 0, "left"))
+           ("Where", "where", 14, "left"), ("Checkpoint", "ckpt", 15, "left"), ("Last error", "error", 0, "left"))
 KEYS = tuple(key for _, key, _, _ in COLUMNS)
 GAP = " "
 ERROR_WIDTH = 60
@@ -37,11 +37,20 @@ def checkpoint_cell(inst: InstanceView, now: float) -> Text:
     return Text(f"@{it} {fmt.duration(now - inst.checkpoint_t)} ago")
 
 
+def where_cell(inst: InstanceView) -> Text:
+    """`local`, or a Slurm instance's `job@node` (`slurm` while its job id is not known yet)."""
+    if inst.executor != "slurm":
+        return Text(inst.executor)
+    if not inst.job_id:
+        return Text("slurm", style="dim")
+    return Text(f"{inst.job_id}@{inst.node}" if inst.node else f"{inst.job_id} pending")
+
+
 def row_cells(inst: InstanceView, now: float) -> tuple[Text, ...]:
     target = fmt.count(inst.target_iters) if inst.target_iters else "∞"
     return (Text(str(inst.index)), fmt.state_text(inst.state), fmt.bar(inst.fraction, 10),
             Text(f"{fmt.count(inst.iter)} / {target}"), Text(fmt.rate(inst.ips)),
-            Text(str(inst.restarts), style="bold yellow" if inst.restarts else ""),
+            Text(str(inst.restarts), style="bold yellow" if inst.restarts else ""), where_cell(inst),
             checkpoint_cell(inst, now), Text(fmt.clip(inst.error_line, ERROR_WIDTH), style="red"))
 
 
