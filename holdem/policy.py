@@ -101,10 +101,14 @@ def _game_of(meta: dict[str, Any], where: Path) -> Game:
 
 
 def export_policy(loaded: LoadedPolicy) -> dict[str, Any]:
-    """The average strategy as JSON-able data keyed by readable infoset keys (see README)."""
+    """The average strategy as JSON-able data keyed by readable infoset keys (see README); for hold'em,
+    whose full tables stay arrays, the preflop strategy by hand class (holdem/preflop_export.py)."""
     g = loaded.game
     if g.name == "hunl":
-        raise PolicyError("a hold'em blueprint is exported as its folder (checkpoint arrays), not as JSON")
+        from holdem.evaluation.blueprint import Blueprint
+        from holdem.preflop_export import preflop_export
+
+        return preflop_export(Blueprint(g, loaded.policy, loaded.iteration, loaded.source))  # type: ignore[arg-type]
     infosets: dict[str, dict[str, float]] = {}
     for node, bucket in g.infosets():
         na = int(g.tree.num_children[node])
@@ -120,6 +124,8 @@ def _load_export(path: Path) -> LoadedPolicy:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise PolicyError(f"{path} is not a readable JSON policy: {exc}") from None
+    if isinstance(data, dict) and data.get("format") == "holdem-preflop":
+        raise PolicyError(f"{path} is a hold'em preflop export, for reading: give the blueprint's folder instead")
     if not isinstance(data, dict) or data.get("format") != POLICY_FORMAT:
         raise PolicyError(f"{path} is not a {POLICY_FORMAT} file")
     if data.get("version") != POLICY_VERSION:
@@ -174,14 +180,13 @@ def merge_policies(sources: list[Path], buckets_root: Path | None = None) -> tup
 
 def write_merged(out: Path, merged: LoadedPolicy, used: list[dict[str, Any]]) -> ckpt.WrittenCheckpoint:
     """A merged folder reads like an instance folder (so eval/export/match take it), plus a readable
-    policy.json for the small games (a hold'em blueprint has millions of infosets: arrays only)."""
+    policy.json (for hold'em, whose millions of infosets stay arrays: the preflop strategy by hand class)."""
     meta: dict[str, Any] = {"game": merged.game.name, "game_hash": merged.game.digest(), "merged_from": used}
     if merged.config is not None:
         meta["config"] = merged.config
     assert merged.strategy_sum is not None
     written = ckpt.write_checkpoint(out, merged.iteration, {"strategy_sum": merged.strategy_sum}, meta, keep=1)
-    if merged.game.name != "hunl":
-        write_json_atomic(out / "policy.json", export_policy(merged))
+    write_json_atomic(out / "policy.json", export_policy(merged))
     return written
 
 

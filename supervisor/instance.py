@@ -45,11 +45,12 @@ class RunContext:
     store: Store
     publish: Publish
     executor: Executor
-    cpus: int = 1  # per instance: its worker threads (srun --cpus-per-task)
+    workers: int = 1  # `holdem train --workers`
 
     def task(self, what: str | int) -> Task:
-        """`holdem-<run>-<k>` for instance k, `holdem-<run>-prepare` for a phase."""
-        return Task(f"holdem-{self.run_id}-{what}", self.cpus if isinstance(what, int) else 1)
+        """`holdem-<run>-<k>` for instance k (its workers are its CPUs, srun --cpus-per-task),
+        `holdem-<run>-prepare` / `-merge` for a phase (one CPU)."""
+        return Task(f"holdem-{self.run_id}-{what}", self.workers if isinstance(what, int) else 1)
 
 
 def checkpoint_elapsed(path: str | None) -> float:

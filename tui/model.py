@@ -147,6 +147,8 @@ class RunView:
     merged: str | None = None
     desired: str = "running"
     phase: str = "train"
+    phase_detail: str | None = None  # the prepare phase's stage, e.g. "river strength (2/7) 60,500/134,459 boards"
+    origin: str | None = None  # why the daemon made the run active
     instances: dict[int, InstanceView] = field(default_factory=dict)
     ips_history: History = field(default_factory=History)
     metric_history: History = field(default_factory=History)
@@ -156,7 +158,7 @@ class RunView:
 
     def apply_info(self, info: RunInfo) -> None:
         for name in ("state", "dir", "config", "seed", "iters", "time_budget_s", "created", "reason", "merged",
-                     "desired", "phase"):
+                     "desired", "phase", "phase_detail", "origin"):
             setattr(self, name, getattr(info, name))
         seen = set()
         for inst in info.instances:

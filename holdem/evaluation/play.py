@@ -1,26 +1,34 @@
 """`holdem play`: a person plays heads-up no-limit hold'em against a blueprint in the terminal.
 
 Plain line-oriented text on purpose: it reads one command per line (``f`` fold, ``c`` check or call,
-``r 600`` raise to 600, ``q`` quit) from any text stream, so it works in a terminal and through a pipe
+``b 600`` bet 600 or ``r 600`` raise to 600, ``q`` quit) from any text stream, so it works in a terminal and through a pipe
 alike; end of input quits like ``q``. The blueprint plays through the same ``BlueprintAgent`` and hand
 runner as `holdem match`, so what a person meets is what the matches measure. A bad command is
-explained and asked again; it never ends the session.
+explained and asked again; it never ends the session. A first bet on a street after the flop is a
+bet (amounts are street totals, so "bet 600" and "raise to 600" name the same chips); at a showdown
+both hands are named ("a pair of kings", "two pair, aces and sevens").
 """
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections import Counter
 from dataclasses import dataclass
 from typing import TextIO
 
 import numpy as np
 
 from holdem.cards import format_cards
+from holdem.evaluator import CATEGORY_NAMES, category, evaluate5
 from holdem.evaluation.agents import CHECK_CALL, FOLD, BlueprintAgent
 from holdem.evaluation.match import deal_cards, play_hand, showdown_winners
 from holdem.games.hunl.rules import STREETS, Action, Kind, State
 
-HELP = "f = fold, c = check/call, r AMOUNT = raise to AMOUNT, q = quit"
+HELP = "f = fold, c = check/call, b AMOUNT = bet, r AMOUNT = raise to AMOUNT, q = quit"
+RANK_NAMES = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "jack", "queen", "king", "ace")
+PLURAL = ("twos", "threes", "fours", "fives", "sixes", "sevens", "eights", "nines", "tens", "jacks", "queens",
+          "kings", "aces")
 
 
 class Quit(Exception):
@@ -36,6 +44,41 @@ class PlayOptions:
 
 def _cards(cards: list[int]) -> str:
     return format_cards(cards)
+
+
+def opens(state: State) -> bool:
+    """No bet to call after the flop: a raise here is the street's first bet."""
+    return state.street > 0 and not state.legal().call_amount
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def hand_name(cards: list[int]) -> str:
+    """The best five of 5-7 cards in words: 'a pair of kings', 'a flush, ace high', 'a full house, ...'."""
+    best = max(itertools.combinations(cards, 5), key=lambda five: int(evaluate5(*five)))
+    kind = int(category(int(evaluate5(*best))))
+    counts = Counter(c // 4 for c in best)
+    by_count = sorted(counts, key=lambda r: (counts[r], r), reverse=True)  # e.g. trips first, then the pair
+    top = by_count[0]
+    if kind in (4, 8) and set(counts) == {12, 0, 1, 2, 3}:
+        top = 3  # the wheel, A-2-3-4-5, is five high
+    if kind == 0:
+        return f"high card {RANK_NAMES[top]}"
+    if kind == 1:
+        return f"a pair of {PLURAL[top]}"
+    if kind == 2:
+        return f"two pair, {PLURAL[by_count[0]]} and {PLURAL[by_count[1]]}"
+    if kind == 3:
+        return f"three of a kind, {PLURAL[top]}"
+    if kind == 6:
+        return f"a full house, {PLURAL[by_count[0]]} full of {PLURAL[by_count[1]]}"
+    if kind == 7:
+        return f"four of a kind, {PLURAL[top]}"
+    if kind == 8 and top == 12:
+        return "a royal flush"
+    return f"a {CATEGORY_NAMES[kind]}, {RANK_NAMES[top]} high"
 
 
 def parse_command(line: str, state: State) -> Action | str:
@@ -54,11 +97,12 @@ def parse_command(line: str, state: State) -> Action | str:
     if head in ("r", "raise", "b", "bet"):
         if legal.min_raise_to is None or legal.max_raise_to is None:
             return "no raise is possible here"
+        verb = "bet" if opens(state) else "raise to"
         if len(words) != 2 or not words[1].isdigit():
-            return f"say how much to raise to, e.g. r {legal.min_raise_to}"
+            return f"say how much to {verb}, e.g. {verb[0]} {legal.min_raise_to}"
         to = int(words[1])
         if not legal.min_raise_to <= to <= legal.max_raise_to:
-            return f"raise to between {legal.min_raise_to} and {legal.max_raise_to}"
+            return f"{verb} between {legal.min_raise_to} and {legal.max_raise_to}"
         return Action(Kind.RAISE, to)
     return f"unknown command {line.strip()!r} ({HELP})"
 
@@ -94,7 +138,8 @@ class HumanAgent:
         options = (["f fold"] if legal.can_fold else []) + [f"c call {legal.call_amount}" if legal.call_amount
                                                              else "c check"]
         if legal.min_raise_to is not None:
-            options.append(f"r {legal.min_raise_to}..{legal.max_raise_to} raise to")
+            options.append(f"b {legal.min_raise_to}..{legal.max_raise_to} bet" if opens(state) else
+                           f"r {legal.min_raise_to}..{legal.max_raise_to} raise to")
         w(f"your turn: {' | '.join(options)} | q quit\n")
         while True:
             w("> ")
@@ -121,7 +166,10 @@ def _describe(action: Action, before: State, s: str) -> str:
     if action.kind == Kind.CHECK_CALL:
         call = before.legal().call_amount
         return f"call{s} {call}" if call else f"check{s}"
-    return f"raise{s} to {action.to}" + (" (all-in)" if action.to == before.legal().max_raise_to else "")
+    all_in = " (all-in)" if action.to == before.legal().max_raise_to else ""
+    if opens(before):
+        return f"bet{s} {action.to}{all_in}"
+    return f"raise{s} to {action.to}{all_in}"
 
 
 def run_play(bot: BlueprintAgent, options: PlayOptions, inp: TextIO, out: TextIO) -> float:
@@ -153,15 +201,16 @@ def run_play(bot: BlueprintAgent, options: PlayOptions, inp: TextIO, out: TextIO
         try:
             final, won0 = play_hand(rules, seats, 0, int(winners[0]), rng, listener=show)
         except Quit:
-            w(f"\nbye. {played} hands, total {total:+.0f} chips ({total / rules.big_blind:+.1f} big blinds)\n")
+            w(f"\nbye. {plural(played, 'hand')}, total {total:+.0f} chips ({total / rules.big_blind:+.1f} big blinds)\n")
             return total
         mine = won0 if seat == 0 else -won0
         if final.folded < 0:
-            w(f"showdown: board [{_cards(c[4:9])}]  you [{_cards(c[2 * seat: 2 * seat + 2])}]  "
-              f"bot [{_cards(c[2 * (1 - seat): 2 * (1 - seat) + 2])}]\n")
+            mine_cards, bots = c[2 * seat: 2 * seat + 2], c[2 * (1 - seat): 2 * (1 - seat) + 2]
+            w(f"showdown: board [{_cards(c[4:9])}]  you [{_cards(mine_cards)}] {hand_name(mine_cards + c[4:9])}  "
+              f"bot [{_cards(bots)}] {hand_name(bots + c[4:9])}\n")
         total += mine
         played += 1
         w(f"you {'win' if mine > 0 else 'lose' if mine < 0 else 'split'} {abs(mine):.0f}; "
-          f"total {total:+.0f} chips over {played} hands\n")
-    w(f"\ndone. {played} hands, total {total:+.0f} chips ({total / rules.big_blind:+.1f} big blinds)\n")
+          f"total {total:+.0f} chips over {plural(played, 'hand')}\n")
+    w(f"\ndone. {plural(played, 'hand')}, total {total:+.0f} chips ({total / rules.big_blind:+.1f} big blinds)\n")
     return total

@@ -41,7 +41,7 @@ def test_check_config_accepts_every_shipped_config() -> None:
 def test_a_path_that_does_not_exist_is_reported_as_such(tmp_path: Path) -> None:
     nowhere = tmp_path / "nowhere"
     for args in (("eval", nowhere), ("export", nowhere, "--out", tmp_path / "p.json"), ("play", nowhere),
-                 ("match", nowhere, "call", "--hands", "2")):
+                 ("match", nowhere, "call", "--hands", "2"), ("lbr", nowhere), ("strategy", nowhere, "--range")):
         out = holdem(*args)
         assert out.returncode == 2 and f"holdem: {nowhere} does not exist" in out.stderr, (args, out.stderr)
 
@@ -60,7 +60,8 @@ def test_eval_json_without_flags_says_what_it_can_evaluate(tmp_path: Path) -> No
 def test_holdem_has_a_version_and_help_for_every_option() -> None:
     out = holdem("--version")
     assert out.returncode == 0 and out.stdout.startswith("holdem 0.1.0")
-    for command in ("train", "prepare", "check-config", "eval", "export", "tree", "merge", "match", "play"):
+    for command in ("train", "prepare", "check-config", "eval", "export", "tree", "merge", "match", "play", "lbr",
+                    "strategy"):
         text = holdem(command, "--help", env={"COLUMNS": "400", "PATH": ""}).stdout
         options = [line.split()[0] for line in text.splitlines() if line.startswith("  -") and "--help" not in line]
         lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("  -")}
@@ -90,3 +91,22 @@ def test_an_unwritable_bucket_store_is_refused_before_any_work(tmp_path: Path) -
     events = [json.loads(line) for line in out.stdout.splitlines()]
     assert events[-1]["event"] == "error" and events[-1]["permanent"] is True
     assert not any(e["event"] == "progress" for e in events)
+
+
+def test_the_readme_stays_inside_the_repository_and_makes_what_it_merges() -> None:
+    import re
+
+    text = (REPO / "README.md").read_text()
+    links = re.findall(r"\]\(([^)]+)\)", text) + re.findall(r"`([^` ]*/[^` ]*\.(?:md|yaml|py|png))`", text)
+    for link in links:
+        if "://" in link or link.startswith(("/tmp", "runs/")) or "<" in link:
+            continue
+        assert not link.startswith(".."), link
+        assert (REPO / link).exists(), f"README points at {link}, which is not in the repository"
+    merge = re.search(r"holdem merge ((?:/tmp/\S+ )+)--out", text)
+    assert merge is not None
+    trained = set(re.findall(r"--instance-dir (\S+)", text))
+    for source in merge.group(1).split():
+        made = source in trained or any("$" in t and re.fullmatch(re.escape(t).replace(r"\$seed", r"\d+"), source)
+                                        for t in trained)
+        assert made, f"the merge example's input {source} is never made"

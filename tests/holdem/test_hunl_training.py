@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from holdem import checkpoint as ckpt
 from holdem.checkpoint import list_checkpoints, load_checkpoint
 from holdem.solver.solver import Solver, SolverSettings
 from holdem_proc import SMALL_HUNL, write_config
@@ -80,6 +81,7 @@ def test_resume_against_another_bucket_set_is_refused(hunl_buckets, tmp_path, wo
     manifest = next(other.rglob("manifest.json"))
     data = json.loads(manifest.read_text())
     data["rebuilt"] = True
+    data[ckpt.SELF_CHECKSUM] = ckpt.manifest_checksum(data)  # a valid set, not a corrupt one
     manifest.write_text(json.dumps(data))
     code, stderr = worker_factory(*args, "--buckets-root", other, "--iters", 2_000, "--resume").finish()
     assert code == 2 and "refusing to resume" in stderr

@@ -265,7 +265,7 @@ def test_a_bad_policy_path_exits_2_naming_it(tmp_path, capsys, command):
     args = ["match", str(missing), "call"] if command == "match" else ["play", str(missing)]
     assert cli.main(args + ["--buckets-root", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert str(missing) in err and "neither a built-in bot" in err
+    assert str(missing) in err and "does not exist" in err and "a bot name" in err
 
 
 def test_a_policy_of_another_game_exits_2_naming_the_game(tmp_path, capsys):

@@ -38,3 +38,26 @@ async def test_footer_keys_help_and_quit(tmp_path: Path) -> None:
         await until(pilot, lambda: "enter" in shown_keys(app) or "x" not in shown_keys(app), what="runs list")
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running, what="quit")
+
+
+async def test_at_80_columns_the_config_is_not_cut_and_a_preparing_run_shows_its_stage(tmp_path: Path) -> None:
+    from textual.widgets import DataTable, Static
+
+    app = HoldemApp(tmp_path / "absent.sock", connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.model.apply_snapshot([RunInfo(id="20261202-132751-687d", state="running", dir="/y", phase="prepare",
+                                          phase_detail="river strength (2/7) 60,500/134,459 boards, 4,100/s",
+                                          config="/x/configs/hunl-default.yaml", iters=12_000_000,
+                                          instances=(InstanceInfo(index=0, state="pending", target_iters=6_000_000),
+                                                     InstanceInfo(index=1, state="pending")))], 0.0)
+        app._model_changed()
+        table = app.screen.query_one("#runs", DataTable)
+        await until(pilot, lambda: table.row_count == 1, what="the run listed")
+        widths = sum(c.get_render_width(table) for c in table.columns.values())
+        assert widths <= 80 and "hunl-default" in str(table.get_row_at(0)[-1])
+        detail = str(app.screen.query_one("#detail", Static).render())
+        assert "preparing river strength (2/7) 60,500/134,459 boards" in detail and "instances pending" in detail
+        app.open_run("20261202-132751-687d")
+        await until(pilot, lambda: "2 pending" in str(app.screen.query_one("#header", Static).render()),
+                    what="pending instances in the dashboard")
+        assert "preparing river strength" in str(app.screen.query_one("#header", Static).render())

@@ -47,6 +47,8 @@ def run_header(run: RunView | None, run_id: str) -> Text:
     metric = run.metric
     if metric is not None:
         line2.append_text(Text.assemble(("  " + metric[0].replace("_", " ") + " ", "dim"), fmt.metric(metric[1])))
+    if run.shown_state == fmt.PREPARING and run.phase_detail:
+        line2.append_text(Text.assemble(("  preparing ", "dim"), run.phase_detail))
     if run.reason:
         line2.append_text(Text("  " + run.reason, style="yellow"))
     return Text("\n").join([head, line2])

@@ -1,6 +1,7 @@
 """The first screen: every run the daemon knows, newest first, with progress, rate, elapsed, ETA.
 
-Enter opens a run's dashboard. Stop / resume / merge act on the highlighted run.
+Enter opens a run's dashboard. Stop / resume / merge act on the highlighted run. Below NARROW columns
+the instance count and elapsed time give way (the dashboard shows both), so the config is never cut.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from ..widgets.connection_bar import ConnectionBar
 
 RUN_COLUMNS = (("Run", "id"), ("State", "state"), ("Inst", "inst"), ("Progress", "progress"), ("it/s", "ips"),
                ("Elapsed", "elapsed"), ("ETA", "eta"), ("Config", "config"))
+NARROW = 100
+NARROW_DROPS = frozenset({"inst", "elapsed"})
 
 
 def instances_cell(run: RunView) -> Text:
@@ -33,9 +36,9 @@ def instances_cell(run: RunView) -> Text:
     return text
 
 
-def run_cells(run: RunView) -> tuple[object, ...]:
+def run_cells(run: RunView, bar_width: int = 8) -> tuple[object, ...]:
     # every cell is Text: a plain str would be parsed as console markup (and cost a parse per draw)
-    return (Text(run.id), fmt.state_text(run.shown_state), instances_cell(run), fmt.bar(run.fraction, 8),
+    return (Text(run.id), fmt.state_text(run.shown_state), instances_cell(run), fmt.bar(run.fraction, bar_width),
             Text(fmt.rate(run.total_ips), justify="right"), Text(fmt.duration(run.elapsed_s or None), justify="right"),
             Text(fmt.duration(run.eta_s), justify="right"),
             Text(fmt.config_name(run.config).removesuffix(".yaml").removesuffix(".yml")))
@@ -51,6 +54,8 @@ def run_detail(run: RunView | None, connected: bool = True) -> Text:
         parts.append(Text.assemble(("target ", "dim"), f"{run.iters:,} iterations"))
     elif run.time_budget_s:
         parts.append(Text.assemble(("budget ", "dim"), fmt.duration(run.time_budget_s), " per instance"))
+    if run.shown_state == fmt.PREPARING:
+        parts.append(Text.assemble(("preparing ", "dim"), run.phase_detail or "…", ("  instances pending", "dim")))
     metric = run.metric
     if metric is not None:
         parts.append(Text.assemble((metric[0].replace("_", " ") + " ", "dim"), fmt.metric(metric[1])))
@@ -76,6 +81,8 @@ class RunsScreen(Screen):
         self._ready = False
         self._order: list[str] = []
         self._shown: dict[str, tuple[str, ...]] = {}
+        self._narrow = False
+        self._columns = RUN_COLUMNS
 
     def compose(self) -> ComposeResult:
         yield ConnectionBar(id="link")
@@ -86,14 +93,30 @@ class RunsScreen(Screen):
 
     def on_mount(self) -> None:
         self._ready = True  # composed: the app may redraw it from now on
-        table = self.query_one("#runs", DataTable)
-        for label, key in RUN_COLUMNS:
-            table.add_column(label, key=key)
+        self._set_columns(self.size.width < NARROW)
         self.refresh_view()
         self.watch(self.app, "link", lambda _: self._show_detail(), init=False)
 
     def on_screen_resume(self) -> None:
         self.refresh_view()
+
+    def on_resize(self) -> None:
+        if self._ready and (self.size.width < NARROW) != self._narrow:
+            self._set_columns(not self._narrow)
+            self.refresh_view()
+
+    def _set_columns(self, narrow: bool) -> None:
+        self._narrow = narrow
+        self._columns = tuple(c for c in RUN_COLUMNS if not (narrow and c[1] in NARROW_DROPS))
+        table = self.query_one("#runs", DataTable)
+        table.clear(columns=True)
+        self._order, self._shown = [], {}
+        for label, key in self._columns:
+            table.add_column(label, key=key)
+
+    def _cells(self, run: RunView) -> tuple[object, ...]:
+        cells = run_cells(run, 6 if self._narrow else 8)
+        return tuple(cell for cell, (_, key) in zip(cells, RUN_COLUMNS) if (_, key) in self._columns)
 
     @property
     def selected(self) -> str | None:
@@ -113,7 +136,7 @@ class RunsScreen(Screen):
             table.clear()
             self._shown.clear()
             for run in runs:
-                cells = run_cells(run)
+                cells = self._cells(run)
                 table.add_row(*cells, key=run.id)
                 self._shown[run.id] = tuple(str(c) for c in cells)
             self._order = order
@@ -121,11 +144,11 @@ class RunsScreen(Screen):
                 table.move_cursor(row=order.index(keep))
         else:
             for run in runs:
-                cells = run_cells(run)
+                cells = self._cells(run)
                 plain = tuple(str(c) for c in cells)
                 old = self._shown.get(run.id)
                 if old != plain:
-                    for (_, col), cell, a, b in zip(RUN_COLUMNS, cells, old or (), plain):
+                    for (_, col), cell, a, b in zip(self._columns, cells, old or (), plain):
                         if a != b:
                             table.update_cell(run.id, col, cell)
                     self._shown[run.id] = plain

@@ -9,8 +9,13 @@ inherits rules that are checked against pokerkit, and compiles to the same flat 
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+import numpy as np
 
 from holdem.games.hunl.rules import STREETS, Action, HunlRules, Kind, State
 from holdem.games.tree import DECISION, FOLD, SHOWDOWN, BettingTree, NodeRecord, compile_tree
@@ -120,15 +125,40 @@ def build_betting_tree(abstraction: HunlAbstraction) -> BettingTree:
     return compile_tree(nodes, abstraction.buckets, ("fold", "call", "raise"), bucket_major=True)
 
 
+# What an instance holds beyond its tables, for `holdem tree`'s memory estimate. The canonical board
+# counts are isomorphism.py's; the runtime is Python, NumPy and the compiled numba kernels, measured as
+# the anonymous memory of a quickstart instance (tables 1.4 MiB) while training on this machine.
+CANONICAL_BOARDS = (1, 1_755, 16_432, 134_459)
+RUNTIME_BYTES = 95 * 2**20
+PACKED_NODE_BYTES = 32  # es.pack_nodes: one int32 [8] row per node
+
+
+def bucket_bytes(buckets: tuple[int, ...]) -> int:
+    """The bucket set's arrays: uint16 per (canonical board, hole combo), plus the board lookups
+    (int32 id and int8 renaming per raw board). Mapped read-only, so shared by every instance."""
+    tables = sum(n * 1326 * 2 for n in CANONICAL_BOARDS)
+    lookups = sum(math.comb(52, k) * 5 for k in (3, 4, 5))
+    return tables + lookups
+
+
 def tree_report(abstraction: HunlAbstraction, tree: BettingTree, instances: int = 1) -> dict[str, Any]:
-    """Betting nodes and infosets per street, and the memory the regret and strategy tables take."""
+    """Betting nodes, terminal nodes and infosets per street, and the memory N instances take:
+    each its tables (regrets and strategy sums), its tree and the runtime; the buckets once."""
     streets = []
     for s, name in enumerate(STREETS):
         decision = (tree.kind == DECISION) & (tree.street == s)
         slots = int((tree.num_children[decision] * tree.num_buckets[s]).sum())
         streets.append({"street": name, "betting_nodes": int(decision.sum()),
+                        "terminal_nodes": int(((tree.kind != DECISION) & (tree.street == s)).sum()),
                         "infosets": int(decision.sum()) * int(tree.num_buckets[s]), "table_entries": slots})
     table_bytes = tree.n_slots * 8 * 2  # float64 regrets and strategy sums
+    arrays = sum(v.nbytes for v in (getattr(tree, f.name) for f in dataclasses.fields(tree)) if isinstance(v, np.ndarray))
+    tree_bytes = arrays + tree.n_nodes * PACKED_NODE_BYTES + sum(map(sys.getsizeof, tree.history))
+    private = table_bytes + tree_bytes + RUNTIME_BYTES
+    shared = bucket_bytes(abstraction.buckets)
     return {"nodes": tree.n_nodes, "terminals": int((tree.kind != DECISION).sum()), "streets": streets,
             "infosets": sum(x["infosets"] for x in streets), "table_entries": tree.n_slots,
-            "table_bytes_per_instance": table_bytes, "table_bytes_all_instances": table_bytes * instances}
+            "table_bytes_per_instance": table_bytes, "table_bytes_all_instances": table_bytes * instances,
+            "tree_bytes_per_instance": tree_bytes, "runtime_bytes_per_instance": RUNTIME_BYTES,
+            "private_bytes_per_instance": private, "bucket_bytes_shared": shared,
+            "memory_bytes_all_instances": private * instances + shared}
