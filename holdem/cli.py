@@ -101,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     ma.add_argument("--hands", type=int, default=10_000, help="hands to play, two per duplicate deal (default: 10000)")
     ma.add_argument("--seed", type=int, default=0, help="seed of the deals (default: 0)")
     ma.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    ma.add_argument("--search-a", action="store_true", help="A searches every decision after the flop")
+    ma.add_argument("--search-b", action="store_true", help="B searches every decision after the flop")
+    _search_options(ma)
     _buckets_root_option(ma)
 
     lb = sub.add_parser("lbr", help="local best response: a lower bound on a blueprint's exploitability")
@@ -130,6 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--seat", type=int, choices=[0, 1], help="your seat, 0 = button (default: alternate)")
     pl.add_argument("--hands", type=int, default=1_000_000, help="hands to play before it ends (default: 1000000)")
     pl.add_argument("--seed", type=int, default=0, help="seed of the deals (default: 0)")
+    pl.add_argument("--search", action="store_true", help="the bot searches every decision after the flop")
+    _search_options(pl)
     _buckets_root_option(pl)
     return p
 
@@ -142,7 +147,25 @@ def _search_options(parser: argparse.ArgumentParser, default_ms: float | None = 
     parser.add_argument("--search-workers", type=int, default=1, help="numba threads per search")
     parser.add_argument("--search-gadget", choices=["resolve", "maxmargin", "none"], default="resolve",
                         help="how the opponent enters a subgame (none: unsafe)")
+    parser.add_argument("--search-sizes", default=None, metavar="F,F,...",
+                        help="pot fractions the searcher bets and raises (default: the blueprint's per street)")
     parser.set_defaults(search_default_ms=default_ms)
+
+
+def _search_config(args: argparse.Namespace):
+    """SearchConfig of the hold'em search agent (raises ValueError naming a bad flag)."""
+    from holdem.search.agent import SearchConfig
+
+    sizes = None
+    if args.search_sizes:
+        try:
+            fractions = tuple(float(x) for x in args.search_sizes.split(","))
+        except ValueError:
+            raise ValueError(f"--search-sizes: expected pot fractions like 0.5,1,2, got {args.search_sizes!r}") from None
+        if not all(0 < f <= 100 for f in fractions):
+            raise ValueError(f"--search-sizes: pot fractions must be in (0, 100], got {args.search_sizes!r}")
+        sizes = (fractions,) * 4
+    return SearchConfig(_solve_options(args), bet_sizes=sizes)
 
 
 def _solve_options(args: argparse.Namespace):
@@ -189,93 +212,21 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    """Kuhn and Leduc need nothing built; validating the config here fails a bad run early."""
-    from holdem.config import ConfigError, load_config
+    from holdem.cli_prepare import prepare
 
-    events = EventStream(args.events == "jsonl")
-    events.emit("started", 0, pid=_pid(), target_iters=None, time_budget_s=None, resumed_from=None)
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as exc:
-        return _bad(events, str(exc))
-    if cfg.game != "hunl":
-        logging.getLogger("holdem.prepare").info("%s needs nothing prepared", cfg.game)
-        events.emit("done", 0)
-        return EXIT_OK
-    return _build_buckets(cfg, _buckets_root(args), events)
+    return prepare(args, _buckets_root(args))
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    """Everything `train` and `prepare` check before they work, and nothing else: the supervisor
-    runs this (a subprocess) before it accepts a run, so a bad key is refused at submission."""
-    import re
+    from holdem.cli_prepare import check_config
 
-    from holdem.config import ConfigError, load_config
-    from holdem.games.hunl.betting import AbstractionError, abstraction_from_config
-
-    try:
-        if not args.config.exists():
-            raise ConfigError(None, f"file {str(args.config)!r} does not exist")
-        cfg = load_config(args.config)
-        if cfg.game == "hunl":
-            abstraction_from_config(cfg.hunl)
-    except (ConfigError, AbstractionError) as exc:
-        key = exc.key if isinstance(exc, ConfigError) else None
-        if key is None:
-            found = re.search(r"config key '([^']+)'", str(exc))
-            key = found.group(1) if found else None
-        if args.json:
-            print(json.dumps({"ok": False, "key": key, "message": str(exc)}))
-        print(f"holdem: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    result = {"ok": True, "game": cfg.game, "algorithm": cfg.algorithm, "iterations": cfg.iterations}
-    print(json.dumps(result) if args.json else f"{args.config}: a valid {cfg.game} config ({cfg.algorithm})")
-    return EXIT_OK
+    return check_config(args)
 
 
 def _buckets(args: argparse.Namespace) -> int:
-    from holdem.config import ConfigError, load_config
+    from holdem.cli_prepare import buckets
 
-    events = EventStream(args.events == "jsonl")
-    events.emit("started", 0, pid=_pid(), target_iters=None, time_budget_s=None, resumed_from=None)
-    try:
-        cfg = load_config(args.config)
-        if cfg.game != "hunl":
-            raise ConfigError("game", f"only hold'em uses card buckets, this config is {cfg.game!r}")
-    except ConfigError as exc:
-        return _bad(events, str(exc))
-    return _build_buckets(cfg, args.out or _buckets_root(args), events)
-
-
-def _build_buckets(cfg, root: Path, events: EventStream) -> int:
-    """Build (or find) the config's bucket set, reporting boards done per stage as progress."""
-    from holdem.abstraction.buckets import STAGES, BucketStoreError, BuildProgress, build_buckets
-    from holdem.games.hunl.betting import AbstractionError, abstraction_from_config
-    from holdem.games.hunl.game import bucket_spec
-    from holdem.progress import ProgressBar
-
-    try:
-        spec = bucket_spec(abstraction_from_config(cfg.hunl))
-    except AbstractionError as exc:
-        return _bad(events, str(exc))
-    bar = None if events.enabled else ProgressBar()
-    started = time.monotonic()
-
-    def progress(p: BuildProgress) -> None:
-        label = f"{p.name} ({p.stage + 1}/{len(STAGES)})"
-        events.emit("progress", p.stage, target_iters=len(STAGES), elapsed_s=round(time.monotonic() - started, 3),
-                    ips=0.0, metrics={"stage": label, "done": p.done, "total": p.total, "unit": p.unit,
-                                      "per_s": round(p.per_s, 1)})
-        if bar is not None:
-            bar.draw_count(label, p.done, p.total, p.unit, p.per_s)
-
-    try:
-        folder = build_buckets(spec, root, progress=progress)
-    except BucketStoreError as exc:
-        return _bad(events, str(exc))
-    events.emit("done", len(STAGES), path=str(folder))
-    print(f"buckets ready in {folder} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
-    return EXIT_OK
+    return buckets(args, args.out or _buckets_root(args))
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -386,42 +337,9 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _tree(args: argparse.Namespace) -> int:
-    from holdem.config import ConfigError, load_config
-    from holdem.games.hunl.betting import AbstractionError, abstraction_from_config, build_betting_tree, tree_report
+    from holdem.cli_prepare import tree
 
-    try:
-        cfg = load_config(args.config)
-        if cfg.game != "hunl":
-            raise ConfigError("game", f"the tree command describes hold'em configs, this one is {cfg.game!r}")
-        abstraction = abstraction_from_config(cfg.hunl)
-    except (ConfigError, AbstractionError) as exc:
-        return _bad(EventStream(False), str(exc))
-    report = tree_report(abstraction, build_betting_tree(abstraction), max(1, args.instances))
-    if args.sample_s > 0:  # the timed sample (holdem.estimate), kept apart from the tree's own figures
-        from holdem.estimate import speed_report
-
-        report["speed"] = speed_report(cfg, _buckets_root(args), args.sample_s, args.iters, args.time_budget,
-                                       max(1, args.instances), len(os.sched_getaffinity(0)))
-    if args.json:
-        print(json.dumps(report))
-        return EXIT_OK
-    n = max(1, args.instances)
-    mib = 2**20
-    print(f"{'street':8} {'betting nodes':>14} {'terminal nodes':>15} {'infosets':>12} {'table entries':>14}")
-    for s in report["streets"]:
-        print(f"{s['street']:8} {s['betting_nodes']:>14,} {s['terminal_nodes']:>15,} {s['infosets']:>12,} "
-              f"{s['table_entries']:>14,}")
-    print(f"nodes {report['nodes']:,} ({report['terminals']:,} terminal), infosets {report['infosets']:,}")
-    print(f"memory per instance: tables {report['table_bytes_per_instance'] / mib:,.1f} MiB + tree "
-          f"{report['tree_bytes_per_instance'] / mib:,.1f} MiB + runtime {report['runtime_bytes_per_instance'] / mib:,.0f}"
-          f" MiB = {report['private_bytes_per_instance'] / mib:,.1f} MiB private")
-    print(f"card buckets (mapped read-only, shared): {report['bucket_bytes_shared'] / mib:,.1f} MiB once")
-    print(f"{n} instance{'s' if n != 1 else ''}: about {report['memory_bytes_all_instances'] / mib:,.0f} MiB in all")
-    if "speed" in report:
-        from holdem.estimate import describe_speed
-
-        print(describe_speed(report["speed"]))
-    return EXIT_OK
+    return tree(args, _buckets_root(args))
 
 
 def _match(args: argparse.Namespace) -> int:
@@ -431,8 +349,9 @@ def _match(args: argparse.Namespace) -> int:
     if args.hands < 1:
         return _bad(EventStream(False), f"--hands must be at least 1, got {args.hands}")
     try:
-        result = match_from_specs(args.a, args.b, args.hands, args.seed, _buckets_root(args))
-    except PolicyError as exc:
+        search = (_search_config(args) if args.search_a else None, _search_config(args) if args.search_b else None)
+        result = match_from_specs(args.a, args.b, args.hands, args.seed, _buckets_root(args), search)
+    except (PolicyError, ValueError) as exc:
         return _bad(EventStream(False), str(exc))
     out = result.to_json()
     if args.json:
@@ -451,8 +370,14 @@ def _play(args: argparse.Namespace) -> int:
     from holdem.policy import PolicyError
 
     try:
-        bot = BlueprintAgent(load_blueprint(args.policy, _buckets_root(args)), name=str(args.policy))
-    except PolicyError as exc:
+        blueprint = load_blueprint(args.policy, _buckets_root(args))
+        if args.search:
+            from holdem.search.agent import SearchAgent
+
+            bot = SearchAgent(blueprint, _search_config(args), name=f"{args.policy}+search")
+        else:
+            bot = BlueprintAgent(blueprint, name=str(args.policy))
+    except (PolicyError, ValueError) as exc:
         return _bad(EventStream(False), str(exc))
     run_play(bot, PlayOptions(hands=max(0, args.hands), seat=args.seat, seed=args.seed), sys.stdin, sys.stdout)
     return EXIT_OK

@@ -121,12 +121,13 @@ def test_holdem_play_says_1_hand_and_names_the_hands_at_showdown(two_instances) 
 
 def test_holdem_tree_shows_terminal_nodes_and_counts_shared_buckets_once(tmp_path) -> None:
     cfg = REPO / "configs" / "quickstart.yaml"
-    text = holdem("tree", "--config", cfg, "--instances", 3)
+    text = holdem("tree", "--config", cfg, "--instances", 3, "--sample-s", 0)  # no timed sample: the figures only
     assert text.returncode == 0, text.stderr
     assert "terminal nodes" in text.stdout.splitlines()[0]
     assert re.search(r"memory per instance: tables [\d.]+ MiB \+ tree [\d.]+ MiB \+ runtime \d+ MiB", text.stdout)
     assert "card buckets (mapped read-only, shared)" in text.stdout and "3 instances: about" in text.stdout
-    one, three = (json.loads(holdem("tree", "--config", cfg, "--instances", n, "--json").stdout) for n in (1, 3))
+    one, three = (json.loads(holdem("tree", "--config", cfg, "--instances", n, "--json", "--sample-s", 0).stdout)
+                  for n in (1, 3))
     assert sum(s["terminal_nodes"] for s in one["streets"]) == one["terminals"]
     private, shared = one["private_bytes_per_instance"], one["bucket_bytes_shared"]
     assert private == one["table_bytes_per_instance"] + one["tree_bytes_per_instance"] + \
