@@ -103,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     ma.add_argument("--hands", type=int, default=10_000, help="hands to play, two per duplicate deal (default: 10000)")
     ma.add_argument("--seed", type=int, default=0, help="seed of the deals (default: 0)")
     ma.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    ma.add_argument("--search-a", action="store_true", help="A searches every decision after the flop")
+    ma.add_argument("--search-b", action="store_true", help="B searches every decision after the flop")
+    _search_options(ma)
     _buckets_root_option(ma)
 
     lb = sub.add_parser("lbr", help="local best response: a lower bound on a blueprint's exploitability")
@@ -132,6 +135,8 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--seat", type=int, choices=[0, 1], help="your seat, 0 = button (default: alternate)")
     pl.add_argument("--hands", type=int, default=1_000_000, help="hands to play before it ends (default: 1000000)")
     pl.add_argument("--seed", type=int, default=0, help="seed of the deals (default: 0)")
+    pl.add_argument("--search", action="store_true", help="the bot searches every decision after the flop")
+    _search_options(pl)
     _buckets_root_option(pl)
     return p
 
@@ -144,7 +149,25 @@ def _search_options(parser: argparse.ArgumentParser, default_ms: float | None = 
     parser.add_argument("--search-workers", type=int, default=1, help="numba threads per search")
     parser.add_argument("--search-gadget", choices=["resolve", "maxmargin", "none"], default="resolve",
                         help="how the opponent enters a subgame (none: unsafe)")
+    parser.add_argument("--search-sizes", default=None, metavar="F,F,...",
+                        help="pot fractions the searcher bets and raises (default: the blueprint's per street)")
     parser.set_defaults(search_default_ms=default_ms)
+
+
+def _search_config(args: argparse.Namespace):
+    """SearchConfig of the hold'em search agent (raises ValueError naming a bad flag)."""
+    from holdem.search.agent import SearchConfig
+
+    sizes = None
+    if args.search_sizes:
+        try:
+            fractions = tuple(float(x) for x in args.search_sizes.split(","))
+        except ValueError:
+            raise ValueError(f"--search-sizes: expected pot fractions like 0.5,1,2, got {args.search_sizes!r}") from None
+        if not all(0 < f <= 100 for f in fractions):
+            raise ValueError(f"--search-sizes: pot fractions must be in (0, 100], got {args.search_sizes!r}")
+        sizes = (fractions,) * 4
+    return SearchConfig(_solve_options(args), bet_sizes=sizes)
 
 
 def _solve_options(args: argparse.Namespace):
@@ -329,8 +352,9 @@ def _match(args: argparse.Namespace) -> int:
     if args.hands < 1:
         return _bad(EventStream(False), f"--hands must be at least 1, got {args.hands}")
     try:
-        result = match_from_specs(args.a, args.b, args.hands, args.seed, _buckets_root(args))
-    except PolicyError as exc:
+        search = (_search_config(args) if args.search_a else None, _search_config(args) if args.search_b else None)
+        result = match_from_specs(args.a, args.b, args.hands, args.seed, _buckets_root(args), search)
+    except (PolicyError, ValueError) as exc:
         return _bad(EventStream(False), str(exc))
     out = result.to_json()
     if args.json:
@@ -349,8 +373,14 @@ def _play(args: argparse.Namespace) -> int:
     from holdem.policy import PolicyError
 
     try:
-        bot = BlueprintAgent(load_blueprint(args.policy, _buckets_root(args)), name=str(args.policy))
-    except PolicyError as exc:
+        blueprint = load_blueprint(args.policy, _buckets_root(args))
+        if args.search:
+            from holdem.search.agent import SearchAgent
+
+            bot = SearchAgent(blueprint, _search_config(args), name=f"{args.policy}+search")
+        else:
+            bot = BlueprintAgent(blueprint, name=str(args.policy))
+    except (PolicyError, ValueError) as exc:
         return _bad(EventStream(False), str(exc))
     run_play(bot, PlayOptions(hands=max(0, args.hands), seat=args.seat, seed=args.seed), sys.stdin, sys.stdout)
     return EXIT_OK

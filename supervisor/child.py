@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .executors import Executor, ExecutorSpec, Launched, LocalExecutor, Placement, Task
-from .executors.proc import is_same_process, proc_start_time, renice, stop_orphan  # noqa: F401 (re-exported)
+from .executors.proc import is_same_process, proc_start_time, renice  # noqa: F401 (is_same_process: re-exported)
 from .protocol import MAX_LINE_BYTES
 
 # A child's stderr line longer than this is cut: a log line is for a person.

@@ -12,6 +12,7 @@ restart and state is committed to the store before anything else happens.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections import deque
@@ -46,11 +47,24 @@ class RunContext:
     store: Store
     publish: Publish
     executor: Executor
-    cpus: int = 1  # per instance: its worker threads (srun --cpus-per-task)
+    workers: int = 1  # `holdem train --workers`
 
     def task(self, what: str | int) -> Task:
-        """`holdem-<run>-<k>` for instance k, `holdem-<run>-prepare` for a phase."""
-        return Task(f"holdem-{self.run_id}-{what}", self.cpus if isinstance(what, int) else 1)
+        """`holdem-<run>-<k>` for instance k (its workers are its CPUs, srun --cpus-per-task),
+        `holdem-<run>-prepare` / `-merge` for a phase (one CPU)."""
+        return Task(f"holdem-{self.run_id}-{what}", self.workers if isinstance(what, int) else 1)
+
+
+def checkpoint_elapsed(path: str | None) -> float:
+    """The training time recorded in a checkpoint's manifest (a JSON file: no solver import), so
+    a restarted daemon shows how long an instance has trained before its child reports again."""
+    if not path:
+        return 0.0
+    try:
+        value = json.loads((Path(path) / "manifest.json").read_bytes()).get("elapsed_s")
+    except (OSError, ValueError, AttributeError):
+        return 0.0
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 class InstanceSupervisor:
@@ -83,7 +97,7 @@ class InstanceSupervisor:
         self.ips = 0.0
         self.rss_bytes: int | None = None  # sampled from /proc at most every RSS_EVERY_S
         self._rss_at = float("-inf")
-        self.elapsed_s = 0.0
+        self.elapsed_s = checkpoint_elapsed(self.last_checkpoint)  # until its child reports progress
         self.child: Child | None = None
         self._stop = False
         self._restart_now = False

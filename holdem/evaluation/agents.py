@@ -32,7 +32,8 @@ from holdem.solver.es_hunl import deal_buckets
 
 CHECK_CALL = Action(Kind.CHECK_CALL)
 FOLD = Action(Kind.FOLD)
-BOTS = ("random", "call", "raise-pot")
+BOTS = ("random", "call", "raise-pot", "oddsizes")
+ODD_SIZES = (0.37, 0.8, 1.7)  # pot fractions on no abstraction's tree
 
 
 class Agent(Protocol):
@@ -91,6 +92,25 @@ class RandomBot(_Bot):
     def act(self, state: State, rng: random.Random) -> Action:
         menu = self.abstraction.actions(state)
         return menu[int(rng.random() * len(menu))]
+
+
+class OddSizesBot(_Bot):
+    """Bets and raises sizes off every tree (0.37, 0.8 or 1.7 pot): facing a bet it folds 1/4, calls
+    1/2 and raises 1/4 of the time; otherwise it checks or bets half the time each. At most four bets
+    and raises a street, so two of them end their hands."""
+
+    name = "oddsizes"
+
+    def act(self, state: State, rng: random.Random) -> Action:
+        legal = state.legal()
+        u = rng.random()
+        raise_now = (u >= 0.75) if legal.can_fold else (u >= 0.5)
+        if legal.can_fold and u < 0.25:
+            return FOLD
+        if not raise_now or state.raises >= 4:
+            return CHECK_CALL
+        to = raise_to_for_fraction(state, ODD_SIZES[int(rng.random() * len(ODD_SIZES))])
+        return CHECK_CALL if to is None else Action(Kind.RAISE, to)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from holdem.evaluation.agents import BOTS, Agent, BlueprintAgent, CallBot, RaisePotBot, RandomBot
+from holdem.evaluation.agents import BOTS, Agent, BlueprintAgent, CallBot, OddSizesBot, RaisePotBot, RandomBot
 from holdem.evaluation.blueprint import Blueprint, load_blueprint
 from holdem.evaluator import evaluate7
 from holdem.games.hunl.rules import Action, HunlRules, State
@@ -105,7 +105,8 @@ def make_agent(spec: str, bucket_root: Path, rules: HunlRules | None = None,
     """A built-in bot by name, or a blueprint agent from a folder (raises PolicyError)."""
     if spec in BOTS:
         rules = rules or HunlRules()
-        return {"random": lambda: RandomBot(rules), "call": CallBot, "raise-pot": RaisePotBot}[spec]()
+        return {"random": lambda: RandomBot(rules), "call": CallBot, "raise-pot": RaisePotBot,
+                "oddsizes": OddSizesBot}[spec]()
     blueprint = (loaded or {}).get(spec) or load_blueprint(Path(spec), bucket_root)
     return BlueprintAgent(blueprint, name=spec)
 
@@ -119,13 +120,26 @@ def match_rules(blueprints: list[Blueprint]) -> HunlRules:
     return rules.pop() if rules else HunlRules()
 
 
-def match_from_specs(spec_a: str, spec_b: str, hands: int, seed: int, bucket_root: Path) -> MatchResult:
-    """The `holdem match` command: load both sides, agree on the rules, play."""
+def match_from_specs(spec_a: str, spec_b: str, hands: int, seed: int, bucket_root: Path,
+                     search: tuple[object | None, object | None] = (None, None)) -> MatchResult:
+    """The `holdem match` command: load both sides, agree on the rules, play. ``search`` holds a
+    ``search.agent.SearchConfig`` for a side that searches (a blueprint), else None."""
     loaded: dict[str, Blueprint] = {}
     for spec in (spec_a, spec_b):
         if spec not in BOTS and spec not in loaded:
             loaded[spec] = load_blueprint(Path(spec), bucket_root)
     rules = match_rules(list(loaded.values()))
-    a = make_agent(spec_a, bucket_root, rules, loaded)
-    b = make_agent(spec_b, bucket_root, rules, loaded)
-    return run_match(a, b, rules, hands, seed, names=(spec_a, spec_b))
+    sides: list[Agent] = []
+    names: list[str] = []
+    for spec, config in zip((spec_a, spec_b), search):
+        if config is None:
+            sides.append(make_agent(spec, bucket_root, rules, loaded))
+            names.append(spec)
+            continue
+        if spec in BOTS:
+            raise PolicyError(f"{spec!r} is a bot: only a blueprint can search")
+        from holdem.search.agent import SearchAgent
+
+        sides.append(SearchAgent(loaded[spec], config, name=f"{spec}+search"))  # type: ignore[arg-type]
+        names.append(f"{spec}+search")
+    return run_match(sides[0], sides[1], rules, hands, seed, names=(names[0], names[1]))

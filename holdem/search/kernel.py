@@ -94,8 +94,9 @@ def _compatible(h, total, card_sum, cards, two, ro):
 
 @njit(cache=True)
 def terminal_values(p, n, kind, player, contrib, leaf_table, leaf_values, cards, two, strength, order,
-                    leaf_bucket, reach_opp, values):
-    """values[n, h] for traverser p at terminal n: sum over compatible opponent hands of reach x payoff."""
+                    leaf_bucket, exact, reach_opp, values):
+    """values[n, h] for traverser p at terminal n: sum over compatible opponent hands of reach x payoff
+    (at leaves with ``exact`` off: over every opponent hand, by bucket)."""
     n_hands = cards.shape[0]
     o = 1 - p
     ro = reach_opp[n]
@@ -153,6 +154,20 @@ def terminal_values(p, n, kind, player, contrib, leaf_table, leaf_values, cards,
                     grp_sum[c1] = 0.0
             lo_total += g_total
             i = j
+    elif not exact:  # leaf against the whole range by bucket: O(B^2 + H), no card removal
+        t = leaf_table[n]
+        nb = leaf_values.shape[1]
+        per_b = np.zeros(nb)
+        for h in range(n_hands):
+            per_b[leaf_bucket[h]] += ro[h]
+        w = np.zeros(nb)
+        for b in range(nb):
+            v = 0.0
+            for b2 in range(nb):
+                v += (leaf_values[t, b, b2] if p == 0 else -leaf_values[t, b2, b]) * per_b[b2]
+            w[b] = v
+        for h in range(n_hands):
+            values[n, h] = w[leaf_bucket[h]]
     else:  # leaf: player 0's value by (bucket 0, bucket 1), card removal by per-card bucket sums
         t = leaf_table[n]
         nb = leaf_values.shape[1]
@@ -215,30 +230,53 @@ def _backward_chunk(p, lo, hi, mode, kind, player, child_start, num_children, ch
                     strat_sum[o + a] = (strat_sum[o + a] + rs * sigma[o + a]) * disc
 
 
-@njit(cache=True, parallel=True)
-def _pass(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values, cards,
-          two, strength, order, leaf_bucket, terminals, sigma, reach_self, reach_opp, values, regrets, strat_sum,
-          pos, neg, disc, n_chunks):
-    """Steps 2-4 of a pass; the root rows of reach_self and reach_opp are set by the caller."""
-    n_hands = cards.shape[0]
-    for c in prange(n_chunks):
+@njit(cache=True)
+def _pass_chunks(c_lo, c_hi, p, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
+                 reach_opp, regrets, n_hands, n_chunks):
+    for c in range(c_lo, c_hi):
         lo, hi = _bounds(c, n_chunks, n_hands)
+        if mode == LEARN:
+            _match_chunk(lo, hi, kind, num_children, slot, regrets, sigma)
         _forward_chunk(p, lo, hi, kind, player, child_start, num_children, children, slot, sigma, reach_self,
                        reach_opp)
+
+
+@njit(cache=True, parallel=True)
+def _pass_parallel(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table,
+                   leaf_values, cards, two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp,
+                   values, regrets, strat_sum, pos, neg, disc, n_chunks):
+    n_hands = cards.shape[0]
+    for c in prange(n_chunks):
+        _pass_chunks(c, c + 1, p, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
+                     reach_opp, regrets, n_hands, n_chunks)
     for i in prange(terminals.shape[0]):
         terminal_values(p, terminals[i], kind, player, contrib, leaf_table, leaf_values, cards, two, strength, order,
-                        leaf_bucket, reach_opp, values)
+                        leaf_bucket, exact, reach_opp, values)
     for c in prange(n_chunks):
         lo, hi = _bounds(c, n_chunks, n_hands)
         _backward_chunk(p, lo, hi, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
                         values, regrets, strat_sum, pos, neg, disc)
 
 
-@njit(cache=True, parallel=True)
-def _match_all(kind, num_children, slot, regrets, sigma, n_hands, n_chunks):
-    for c in prange(n_chunks):
-        lo, hi = _bounds(c, n_chunks, n_hands)
-        _match_chunk(lo, hi, kind, num_children, slot, regrets, sigma)
+@njit(cache=True)
+def _pass(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values, cards,
+          two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp, values, regrets, strat_sum,
+          pos, neg, disc, n_chunks):
+    """Steps 1-4 of a pass (step 1 only when learning); the root rows of reach_self and reach_opp are set by
+    the caller. One chunk runs without the thread pool: a parallel region costs more than a small street."""
+    if n_chunks > 1:
+        _pass_parallel(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table,
+                       leaf_values, cards, two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp,
+                       values, regrets, strat_sum, pos, neg, disc, n_chunks)
+        return
+    n_hands = cards.shape[0]
+    _pass_chunks(0, 1, p, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self, reach_opp,
+                 regrets, n_hands, 1)
+    for i in range(terminals.shape[0]):
+        terminal_values(p, terminals[i], kind, player, contrib, leaf_table, leaf_values, cards, two, strength, order,
+                        leaf_bucket, exact, reach_opp, values)
+    _backward_chunk(p, 0, n_hands, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
+                    values, regrets, strat_sum, pos, neg, disc)
 
 
 NO_GADGET, MAXMARGIN, RESOLVE = 0, 1, 2
@@ -282,7 +320,7 @@ def _gadget_update(gadget, values_root, alt, q, range_o, weight, margin):
 
 @njit(cache=True)
 def dcfr_iterations(kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values, cards,
-                    two, strength, order, leaf_bucket, terminals, range0, range1, gadget_player, gadget, alt, margin,
+                    two, strength, order, leaf_bucket, exact, terminals, range0, range1, gadget_player, gadget, alt, margin,
                     gadget_weight, regrets, strat_sum, sigma, reach_self, reach_opp, values, t0, n_iters, alpha, beta,
                     gamma, n_chunks):
     """Iterations t0+1 .. t0+n_iters in place. The gadget player's root reach comes from the gadget
@@ -300,13 +338,12 @@ def dcfr_iterations(kind, player, child_start, num_children, children, contrib, 
         neg = tb / (tb + 1.0)
         disc = (t / (t + 1.0)) ** gamma
         for p in range(2):
-            _match_all(kind, num_children, slot, regrets, sigma, n_hands, n_chunks)
             _gadget_reach(gadget, range_g, margin, gadget_weight, q)
             for h in range(n_hands):
                 reach_self[0, h] = q[h] if p == gadget_player else 1.0
                 reach_opp[0, h] = q[h] if (1 - p) == gadget_player else (range1[h] if p == 0 else range0[h])
             _pass(p, LEARN, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values,
-                  cards, two, strength, order, leaf_bucket, terminals, sigma, reach_self, reach_opp, values, regrets,
+                  cards, two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp, values, regrets,
                   strat_sum, pos, neg, disc, n_chunks)
             if p == gadget_player and gadget != NO_GADGET:
                 _gadget_update(gadget, values[0], alt, q, range_g, gadget_weight, margin)
@@ -314,7 +351,7 @@ def dcfr_iterations(kind, player, child_start, num_children, children, contrib, 
 
 @njit(cache=True)
 def best_response_values(o, kind, player, child_start, num_children, children, contrib, slot, leaf_table,
-                         leaf_values, cards, two, strength, order, leaf_bucket, terminals, fixed, range_other,
+                         leaf_values, cards, two, strength, order, leaf_bucket, exact, terminals, fixed, range_other,
                          reach_self, reach_opp, values, n_chunks):
     """Counterfactual values at the root of o's best response, for every hand of o, when the other
     player plays ``fixed`` from ``range_other``: the gadget's alternative values."""
@@ -324,7 +361,7 @@ def best_response_values(o, kind, player, child_start, num_children, children, c
         reach_opp[0, h] = range_other[h]
     dummy = np.zeros(1)
     _pass(o, BEST_RESPONSE, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values,
-          cards, two, strength, order, leaf_bucket, terminals, fixed, reach_self, reach_opp, values, dummy, dummy,
+          cards, two, strength, order, leaf_bucket, exact, terminals, fixed, reach_self, reach_opp, values, dummy, dummy,
           1.0, 1.0, 1.0, n_chunks)
     return values[0].copy()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from holdem.search.subgame import DECISION, FOLD, SHOWDOWN, Subgame
+from holdem.search.subgame import DECISION, FOLD, LEAF, SHOWDOWN, Subgame
 
 
 def _compatible(sub: Subgame, a: int, b: int) -> bool:
@@ -96,8 +96,9 @@ class ReferenceSolver:
             out = []
             for h in hands:
                 v = 0.0
+                by_bucket = int(sub.kind[n]) == LEAF and not sub.exact_leaves
                 for g in hands:
-                    if _compatible(sub, h, g):
+                    if by_bucket or _compatible(sub, h, g):
                         u0 = payoff0(sub, n, h, g) if p == 0 else payoff0(sub, n, g, h)
                         v += reach_opp[g] * (u0 if p == 0 else -u0)
                 out.append(v)

@@ -213,7 +213,7 @@ def search_once(game: Game, policy: np.ndarray, root: int, searcher: int, board:
     alt = None
     if root != 0:
         mine = (r0, r1)[searcher]
-        alt = gadget_values(sub, blueprint_in_subgame(game, sub, policy, board), mine, options.workers)
+        alt = gadget_values(sub, blueprint_in_subgame(game, sub, policy, board), mine)
     return sub, solve(sub, (r0, r1), alt, options)
 
 

@@ -79,7 +79,7 @@ def gadget_values(sub: Subgame, fixed: np.ndarray, range_searcher: np.ndarray, w
     numba.set_num_threads(workers)
     return kernel.best_response_values(
         1 - sub.searcher, sub.kind, sub.player, sub.child_start, sub.num_children, sub.children, sub.contrib, sub.slot,
-        sub.leaf_table, sub.leaf_values, h.cards, h.two_cards, h.strength, s.order, h.leaf_bucket, s.terminals,
+        sub.leaf_table, sub.leaf_values, h.cards, h.two_cards, h.strength, s.order, h.leaf_bucket, sub.exact_leaves, s.terminals,
         np.ascontiguousarray(fixed, dtype=np.float64), _check_range("range", range_searcher, h.n), s.reach_self,
         s.reach_opp, s.values, workers)
 
@@ -114,7 +114,7 @@ def solve(sub: Subgame, ranges: tuple[np.ndarray, np.ndarray], alt: np.ndarray |
         t = time.perf_counter()
         kernel.dcfr_iterations(sub.kind, sub.player, sub.child_start, sub.num_children, sub.children, sub.contrib,
                                sub.slot, sub.leaf_table, sub.leaf_values, h.cards, h.two_cards, h.strength, s.order,
-                               h.leaf_bucket, s.terminals, r0, r1, gadget, mode, alt_arr, margin,
+                               h.leaf_bucket, sub.exact_leaves, s.terminals, r0, r1, gadget, mode, alt_arr, margin,
                                options.gadget_weight, regrets, strat_sum, sigma,
                                s.reach_self, s.reach_opp, s.values, done, n, options.alpha, options.beta,
                                options.gamma, options.workers)

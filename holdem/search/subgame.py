@@ -60,6 +60,7 @@ class Subgame:
     searcher: int
     origin: np.ndarray  # int64 [n]: the node of the game or blueprint tree it stands for, -1 if none
     labels: tuple[str, ...]  # readable action sequence from the root, per node
+    exact_leaves: bool = True  # leaves with card removal (O(H·B)); off: against the whole range by bucket
 
     @property
     def n_nodes(self) -> int:
@@ -103,7 +104,7 @@ class SubgameBuilder:
             self.children[parent].append(me)
         return me
 
-    def build(self, hands: Hands, leaf_values: np.ndarray, searcher: int) -> Subgame:
+    def build(self, hands: Hands, leaf_values: np.ndarray, searcher: int, exact_leaves: bool = True) -> Subgame:
         n = len(self.kind)
         num_children = np.array([len(c) for c in self.children], dtype=np.int32)
         child_start = np.zeros(n, dtype=np.int32)
@@ -125,7 +126,8 @@ class SubgameBuilder:
                        contrib=np.array(self.contrib, dtype=np.float64).reshape(n, 2), slot=slot,
                        leaf_table=np.array(self.table, dtype=np.int32),
                        leaf_values=np.ascontiguousarray(leaf_values, dtype=np.float64), n_slots=used, hands=hands,
-                       searcher=searcher, origin=np.array(self.origin, dtype=np.int64), labels=tuple(self.labels))
+                       searcher=searcher, origin=np.array(self.origin, dtype=np.int64), labels=tuple(self.labels),
+                       exact_leaves=exact_leaves)
 
 
 def bias_strategy(probs: np.ndarray, action_kinds: np.ndarray, bias: int, factor: float = 5.0) -> np.ndarray:

@@ -59,6 +59,7 @@ class SlurmExecutor(Executor):
         self.user = pwd.getpwuid(os.getuid()).pw_name
         self._bg: set[asyncio.Task[None]] = set()
         self._names: set[str] = set()  # every job name launched, so close() can wait for the queue
+        self._term_pending: set[int] = set()  # sruns asked to stop before their job id was known
 
     # launching ------------------------------------------------------------------------------
     def srun_options(self, task: Task) -> list[str]:
@@ -92,13 +93,18 @@ class SlurmExecutor(Executor):
                 jobs = await self.jobs(launched.task.name)
             except SlurmError:
                 jobs = []
+            jobs = [j for j in jobs if j[1] != "COMPLETING"]  # an earlier launch's job, winding down
             if jobs:
                 job_id, state, node = jobs[-1]
                 launched.place(Placement(self.name, job_id, node or None))
+                if launched.pid in self._term_pending:
+                    self._term_pending.discard(launched.pid)
+                    self.terminate(launched)
                 if state == "RUNNING" and node:
                     return
             await asyncio.sleep(delay)
             delay = min(30.0, delay * 2)
+        self._term_pending.discard(launched.pid)
 
     # signalling -----------------------------------------------------------------------------
     def terminate(self, launched: Launched) -> None:
@@ -109,9 +115,8 @@ class SlurmExecutor(Executor):
             self._spawn(self._scancel(["--signal=TERM", job]))
         elif job:
             self._spawn(self._scancel([job]))
-        else:
-            self._spawn(self._scancel(["--signal=TERM", "--state=RUNNING", *self._by_name(launched.task.name)]))
-            self._spawn(self._scancel(["--state=PENDING", *self._by_name(launched.task.name)]))
+        else:  # srun is still asking for its job: signal it once squeue shows the job
+            self._term_pending.add(launched.pid)
 
     def kill(self, launched: Launched) -> None:
         signal_pid(launched.pid, signal.SIGKILL)  # srun gone: Slurm ends the step within seconds
@@ -130,7 +135,10 @@ class SlurmExecutor(Executor):
         found: list[str] = []
         if pid and start_time and await stop_orphan(pid, start_time, grace_s):
             found.append(f"orphan srun pid {pid}")
-        jobs = await self.jobs(task.name)
+        try:
+            jobs = await self.jobs(task.name)
+        except SlurmError as exc:  # cannot look; the folder's flock still keeps a second worker out
+            return "; ".join([*found, f"no check for leftover jobs ({exc})"])
         if jobs:
             found.append("orphan slurm job " + ",".join(j for j, _, _ in jobs))
             await self._scancel(["--signal=TERM", *self._by_name(task.name)])
@@ -139,7 +147,7 @@ class SlurmExecutor(Executor):
                 if await self.wait_gone([task.name], grace_s):
                     await self._scancel(["--signal=KILL", *self._by_name(task.name)])
                     await self.wait_gone([task.name], grace_s)
-        return "; ".join(found) or None
+        return " and ".join(found) or None
 
     # queries --------------------------------------------------------------------------------
     def _by_name(self, name: str) -> list[str]:

@@ -16,7 +16,6 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -89,10 +88,11 @@ def ours(jobs: list[str], run_id: str) -> list[str]:
     return [j for j in jobs if f"holdem-{run_id}" in j]
 
 
-async def one_run(root: Path, cfg: Path, iters: int, seed: int, env: dict[str, str], args: list[str]) -> dict:
+async def one_run(root: Path, cfg: Path, iters: int, seed: int, env: dict[str, str], args: list[str],
+                  instances: int = 2) -> dict:
     d = HoldemD(root, REAL_WORKER, env=env, args=[*ARGS, *args])
     try:
-        await d.start("--instances", "2", "--config", str(cfg), "--iters", str(iters), "--seed", str(seed))
+        await d.start("--instances", str(instances), "--config", str(cfg), "--iters", str(iters), "--seed", str(seed))
         return await d.wait_until(finished, what="run done", timeout=240)
     finally:
         await d.stop()
@@ -207,7 +207,8 @@ def test_an_unwritable_runs_root_is_refused_with_a_clear_error(tmp_path: Path) -
     assert f"runs root {blocker / 'runs'} is not writable" in out.stderr
 
 
-async def chaos_over_slurm(slurm: SlurmCluster, tmp_path: Path, iters: int, scancels: int) -> dict:
+async def chaos_over_slurm(slurm: SlurmCluster, tmp_path: Path, iters: int, scancels: int, daemon_kills: int = 1,
+                           instances: int = 2) -> dict:
     """`scancel` random running instance jobs, SIGKILL the daemon once; the result must equal the
     undisturbed local run's, and the queue must be empty at the end."""
     cfg = leduc_config(tmp_path / "leduc.yaml", every=300_000)
@@ -217,7 +218,8 @@ async def chaos_over_slurm(slurm: SlurmCluster, tmp_path: Path, iters: int, scan
     cancelled: list[str] = []
     env = {**os.environ, **slurm.env}
     try:
-        await d.start("--instances", "2", "--config", str(cfg), "--iters", str(iters), "--seed", str(seed))
+        await d.start("--instances", str(instances), "--config", str(cfg), "--iters", str(iters), "--seed", str(seed))
+        kill_at = {scancels * (j + 1) // (daemon_kills + 1) for j in range(daemon_kills)}
         for n in range(scancels):
             st = await d.wait_until(
                 lambda s: finished(s) or any(i["state"] == "running" and i["job_id"] not in cancelled
@@ -228,7 +230,7 @@ async def chaos_over_slurm(slurm: SlurmCluster, tmp_path: Path, iters: int, scan
                                  and i["job_id"] not in cancelled and i["last_checkpoint"]])
             subprocess.run(["scancel", victim["job_id"]], env=env, check=True, timeout=30)
             cancelled.append(victim["job_id"])
-            if n == scancels // 2:
+            if n in kill_at:
                 await d.kill9()
                 await d.start()
         st = await d.wait_until(finished, what="chaos run done", timeout=400)
@@ -240,7 +242,7 @@ async def chaos_over_slurm(slurm: SlurmCluster, tmp_path: Path, iters: int, scan
     assert sum(i["restarts"] for i in st["instances"]) >= scancels, reasons
     assert ours(slurm.wait_queue_empty(15), st["id"]) == []
     chaos_hashes = final_checkpoint_hashes(Path(st["dir"]))
-    calm = await one_run(tmp_path / "calm", cfg, iters, seed, {}, [])
+    calm = await one_run(tmp_path / "calm", cfg, iters, seed, {}, [], instances)
     assert sum(h["iteration"] for h in chaos_hashes.values()) == iters
     assert chaos_hashes == final_checkpoint_hashes(Path(calm["dir"]))
     return {"restarts": reasons}
@@ -249,3 +251,39 @@ async def chaos_over_slurm(slurm: SlurmCluster, tmp_path: Path, iters: int, scan
 async def test_chaos_5_scancels_and_a_daemon_sigkill_change_nothing(slurm: SlurmCluster, tmp_path: Path) -> None:
     out = await chaos_over_slurm(slurm, tmp_path, iters=2 * 4_000_000, scancels=5)
     print(json.dumps(out, indent=1))
+
+
+@pytest.mark.slow
+async def test_chaos_4_instances_queued_on_2_cpus_15_scancels_and_2_daemon_sigkills(slurm: SlurmCluster,
+                                                                                    tmp_path: Path) -> None:
+    """Two of the four jobs wait in the queue (PENDING) while two run; cancels hit running ones."""
+    out = await chaos_over_slurm(slurm, tmp_path, iters=4 * 6_000_000, scancels=15, daemon_kills=2, instances=4)
+    print(json.dumps(out, indent=1))
+
+
+@pytest.mark.slow
+async def test_a_hung_worker_on_a_node_is_killed_through_slurm_and_resumed(slurm: SlurmCluster, tmp_path: Path) -> None:
+    """SIGSTOP the worker on its node: the heartbeat lapses, holdemd SIGKILLs srun and scancels the job
+    (the stopped task cannot act on anything else), and the instance resumes from its checkpoint."""
+    cfg = leduc_config(tmp_path / "leduc.yaml", every=500_000)
+    d = HoldemD(tmp_path / "d", REAL_WORKER, env=slurm.env,
+                args=[*ARGS, *SLURM, "--heartbeat-timeout", "5", "--startup-timeout", "120"])
+    try:
+        await d.start("--instances", "1", "--config", str(cfg), "--iters", "4000000", "--seed", "5")
+        st = await d.wait_until(lambda s: all_running_placed(s) and s["instances"][0]["last_checkpoint"],
+                                what="running with a checkpoint", timeout=120)
+        inst = st["instances"][0]
+        [victim] = worker_pids(inst["dir"])
+        os.kill(victim, signal.SIGSTOP)
+        st = await d.wait_until(lambda s: s["instances"][0]["restarts"] >= 1, what="hang caught", timeout=60)
+        t0 = time.monotonic()
+        while alive(victim) and time.monotonic() - t0 < 30:
+            await asyncio.sleep(0.05)
+        assert not alive(victim), "the stopped worker survived its job"
+        st = await d.wait_until(finished, what="run done", timeout=240)
+        assert st["state"] == "done" and st["instances"][0]["job_id"] != inst["job_id"]
+        with sqlite3.connect(d.state / "holdemd.sqlite3") as db:
+            assert "heartbeat" in db.execute("SELECT reason FROM restarts").fetchone()[0]
+    finally:
+        await d.stop()
+    assert ours(slurm.wait_queue_empty(15), st["id"]) == []

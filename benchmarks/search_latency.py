@@ -1,0 +1,82 @@
+"""Time per searched decision and search iterations per decision, W = 1 and W = 2: prints one JSON object.
+
+The search agent plays duplicate hands against the blueprint it searches with until `--decisions`
+postflop decisions have been searched at `--ms` each; every decision's wall time counts everything
+(subgame construction, leaf values, gadget values, solving). Issue 9's target: p50 and p99 within
+the budget + 10% over 1,000 decisions. Then the same deals again with `--workers` threads for
+`--scaling-decisions` decisions: the ratio of mean iterations per decision (target >= 1.7 with 2).
+Run it alone on the machine (under the exclusive CPU lock):
+
+    flock -x /tmp/holdem-cpu.lock .venv/bin/python benchmarks/search_latency.py --blueprint DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+from search_common import REPO, buckets_root, duplicate, ensure_blueprint, load_average
+
+from holdem.evaluation.agents import BlueprintAgent
+from holdem.evaluation.blueprint import load_blueprint
+from holdem.search.agent import SearchAgent, SearchConfig
+from holdem.search.solve import SolveOptions
+from holdem.search.spot import parse_spot
+
+WARM_UP = (("AsKd", "Qh7c2s", "r300c/"), ("7s2d", "Qh7c2s9d", "r300c/cc/r337"), ("AhAd", "Kh9c4s2d3c", "cc/cc/cc/r150"))
+
+
+def run(bp, ms: float, workers: int, decisions: int, seed: int) -> dict:
+    agent = SearchAgent(bp, SearchConfig(SolveOptions(ms=ms, workers=workers)))
+    rules = bp.game.abstraction.rules
+    for spot in WARM_UP:  # every kernel compiled (or read from numba's cache) before the clock runs
+        agent.decide(parse_spot(rules, *spot), random.Random(0))
+    agent.decisions.clear()
+    chunk = 0
+    while sum(d.resolved for d in agent.decisions) < decisions:
+        duplicate(agent, BlueprintAgent(bp), rules, seed + 1000 * chunk, 1e9, 20)
+        chunk += 1
+    searched = [d for d in agent.decisions if d.resolved][:decisions]
+    t = np.array([d.seconds for d in searched]) * 1000.0
+    it = np.array([d.iterations for d in searched])
+    by_street = {s: float(np.mean([d.iterations for d in searched if d.street == s]))
+                 for s in (1, 2, 3) if any(d.street == s for d in searched)}
+    reused = [d.seconds * 1000.0 for d in agent.decisions if not d.resolved]
+    return {"workers": workers, "decisions": len(searched), "budget_ms": ms,
+            "p50_ms": round(float(np.percentile(t, 50)), 2), "p99_ms": round(float(np.percentile(t, 99)), 2),
+            "max_ms": round(float(t.max()), 2), "within_budget_plus_10pct": bool(np.percentile(t, 99) <= 1.1 * ms),
+            "iterations_mean": round(float(it.mean()), 1), "iterations_p50": float(np.percentile(it, 50)),
+            "iterations_by_street": {k: round(v, 1) for k, v in by_street.items()},
+            "reused_decisions": len(reused), "reused_p99_ms": round(float(np.percentile(reused, 99)), 2) if reused else None}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--blueprint", type=Path, help="blueprint folder (default: train quickstart for --train-minutes)")
+    ap.add_argument("--train-minutes", type=float, default=5.0)
+    ap.add_argument("--ms", type=float, default=100.0)
+    ap.add_argument("--decisions", type=int, default=1000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--scaling-decisions", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    path = ensure_blueprint(args.blueprint, args.train_minutes, REPO / "configs" / "quickstart.yaml")
+    bp = load_blueprint(path, buckets_root())
+    load_before = load_average()
+    started = time.time()
+    one = run(bp, args.ms, 1, args.decisions, args.seed)
+    many = run(bp, args.ms, args.workers, args.scaling_decisions, args.seed)
+    base = run(bp, args.ms, 1, args.scaling_decisions, args.seed) if args.scaling_decisions != args.decisions else one
+    print(json.dumps({"benchmark": "search_latency", "blueprint": str(path), "iteration": bp.iteration,
+                      "w1": one, f"w{args.workers}": many, "w1_same_deals": base,
+                      "iteration_ratio": round(many["iterations_mean"] / base["iterations_mean"], 3),
+                      "load_before": load_before, "load_after": load_average(),
+                      "seconds": round(time.time() - started, 1)}))
+
+
+if __name__ == "__main__":
+    main()
