@@ -116,7 +116,7 @@ class InstanceSupervisor:
                             last_checkpoint=self.last_checkpoint, ips=self.ips, elapsed_s=self.elapsed_s,
                             reason=self.reason, seed=self.seed, dir=str(self.dir),
                             executor=self.placement.executor, job_id=self.placement.job_id,
-                            node=self.placement.node, workers=self.ctx.cpus,
+                            node=self.placement.node, workers=self.ctx.workers,
                             rss_bytes=self.rss_bytes if self.pid is not None else None)
 
     # control ---------------------------------------------------------------------------------
@@ -262,8 +262,8 @@ class InstanceSupervisor:
         elif self.ctx.time_budget_s is not None:
             argv += ["--time-budget", f"{self.ctx.time_budget_s:g}"]
         argv += ["--seed", str(self.seed), "--events", "jsonl"]
-        if self.ctx.cpus != 1:
-            argv += ["--workers", str(self.ctx.cpus)]
+        if self.ctx.workers != 1:
+            argv += ["--workers", str(self.ctx.workers)]
         if resume:
             argv.append("--resume")
         return argv

@@ -117,7 +117,7 @@ class RunSupervisor:
         self.executor_spec = ExecutorSpec.from_dict(recorded) if recorded else ExecutorSpec()
         self.ctx = RunContext(row.id, self.dir, self.dir / "config.yaml", row.time_budget_s, cfg.worker_cmd,
                               cfg.tuning, store, publish, make_executor(self.executor_spec),
-                              cpus=row.workers)
+                              workers=row.workers)
         self.instances = [InstanceSupervisor(self.ctx, r) for r in store.instances(row.id)]
         self.task: asyncio.Task[None] | None = None
         self._inst_tasks: dict[int, asyncio.Task[InstanceState]] = {}
