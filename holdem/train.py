@@ -37,6 +37,9 @@ log = logging.getLogger("holdem.train")
 
 EXIT_OK, EXIT_CRASH, EXIT_BAD_INPUT, EXIT_BUSY = 0, 1, 2, 3
 CHUNK_SECONDS = 0.1  # work between looks at the clock, the stop flag and the checkpoint schedule
+# With W > 1 every chunk ends at a barrier, where a worker descheduled by a busy machine holds up the
+# others: longer chunks make that rarer (a stop still waits at most about a second).
+CHUNK_SECONDS_WORKERS = 1.0
 MAX_WORKERS = 1024
 
 
@@ -170,6 +173,7 @@ class _Trainer:
                         settings.algorithm, self.cfg.workers)
         self.solver = Solver(self.game, settings, seed=self.cfg.seed, workers=self.cfg.workers)
         self.progress.workers = self.solver.workers
+        self._chunk_seconds = CHUNK_SECONDS if self.solver.workers == 1 else CHUNK_SECONDS_WORKERS
         if found is not None:
             self.elapsed_before = self.checkpoints.restore(found, self.solver, self.game_hash)
 
@@ -184,7 +188,7 @@ class _Trainer:
             n = self.stop.limit(self.solver.iteration, n)
             t0 = time.monotonic()
             visits = self.solver.run(n)  # returns when every worker is at a traversal boundary
-            chunk = _next_chunk(chunk, n, time.monotonic() - t0)
+            chunk = _next_chunk(chunk, n, time.monotonic() - t0, self._chunk_seconds)
             now = time.monotonic()
             # Speeds count wall time, metrics and checkpoints included: what the instance delivers.
             self.progress.advance(self.solver.iteration, self._elapsed(started), n, visits, now - last_advance)
@@ -206,11 +210,11 @@ class _Trainer:
         return self.elapsed_before + (time.monotonic() - started)
 
 
-def _next_chunk(chunk: int, done: int, seconds: float) -> int:
-    """Size the next chunk to take about CHUNK_SECONDS, growing at most 4x at a time."""
+def _next_chunk(chunk: int, done: int, seconds: float, goal_s: float = CHUNK_SECONDS) -> int:
+    """Size the next chunk to take about goal_s, growing at most 4x at a time."""
     if done < chunk or seconds <= 0:
         return chunk
-    ideal = done * CHUNK_SECONDS / seconds
+    ideal = done * goal_s / seconds
     return max(1, min(int(ideal), chunk * 4))
 
 

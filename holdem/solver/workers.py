@@ -32,9 +32,10 @@ import numpy as np
 from holdem.solver.rng import seed_state
 
 _MASK = (1 << 64) - 1
-# Each block a worker takes is about 1/BLOCKS_PER_WORKER of its share of a run: small enough that the
-# workers finish a run within a block of each other, big enough that the per-block overhead is noise.
-BLOCKS_PER_WORKER = 16
+# Guided self-scheduling (Polychronopoulos & Kuck 1987): a worker takes 1/(2W) of what is left, but at
+# least 1/(W * MIN_BLOCK_FRACTION) of the run, so blocks shrink towards the barrier and the workers
+# finish within a small block of each other; the per-block overhead (a lock, a call) stays noise.
+MIN_BLOCK_FRACTION = 64
 # A worker's 32-byte generator state sits in the middle of its own 256-byte buffer, so two workers'
 # states never share a cache line (each draw writes the state: sharing a line would stall both).
 _RNG_PAD = 32
@@ -80,7 +81,7 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._next = 0
         self._end = 0
-        self._block = 1
+        self._min_block = 1
 
     # ------------------------------------------------------------------ generator states
     def rng_states(self) -> np.ndarray:
@@ -115,7 +116,7 @@ class WorkerPool:
         if self._threads is None:
             return int(kernel(t0, n_iters, self._rngs[0], self._scratch[0], strategy_sum))
         self._next, self._end = t0, t0 + n_iters
-        self._block = max(1, n_iters // (self.n_workers * BLOCKS_PER_WORKER))
+        self._min_block = max(1, n_iters // (self.n_workers * MIN_BLOCK_FRACTION))
         sums = self._sums or [strategy_sum] * self.n_workers
         futures: list[Future[int]] = [self._threads.submit(self._work, kernel, w, sums[w])
                                       for w in range(1, self.n_workers)]
@@ -131,7 +132,8 @@ class WorkerPool:
     def _take(self) -> tuple[int, int]:
         with self._lock:
             start = self._next
-            count = min(self._block, self._end - start)
+            left = self._end - start
+            count = min(left, max(self._min_block, left // (2 * self.n_workers)))
             self._next = start + count
         return start, count
 
