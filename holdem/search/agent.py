@@ -32,6 +32,9 @@ from holdem.search.spot import Spot, SpotError
 from holdem.search.subgame import DECISION
 
 
+LEAF_SHARE = 0.25  # of a time budget, at most, for sampling leaf values (then the rest is solving)
+
+
 @dataclass(frozen=True, slots=True)
 class SearchConfig:
     solve: SolveOptions
@@ -225,9 +228,12 @@ class SearchAgent:
         searcher = h.seat
         seed = int(self.cards[h.deal, :].sum()) * 7919 + len(h.history)
 
+        ms = self.config.solve.ms
+        deadline = None if ms is None else started + LEAF_SHARE * ms / 1000.0
+
         def leaves_of(leaves):
             return leaf_tables(self.game, self.blueprint.policy, board, searcher, leaves,
-                               self.config.leaf_deals, seed)
+                               self.config.leaf_deals, seed, deadline)
 
         g = build_hunl_subgame(root, real, sizes, self.abstraction.max_raises[street], searcher, hands, combos,
                                self.bpmap, bp_root, leaves_of)
