@@ -12,6 +12,7 @@ restart and state is committed to the store before anything else happens.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections import deque
@@ -52,6 +53,18 @@ class RunContext:
         return Task(f"holdem-{self.run_id}-{what}", self.workers if isinstance(what, int) else 1)
 
 
+def checkpoint_elapsed(path: str | None) -> float:
+    """The training time recorded in a checkpoint's manifest (a JSON file: no solver import), so
+    a restarted daemon shows how long an instance has trained before its child reports again."""
+    if not path:
+        return 0.0
+    try:
+        value = json.loads((Path(path) / "manifest.json").read_bytes()).get("elapsed_s")
+    except (OSError, ValueError, AttributeError):
+        return 0.0
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
 class InstanceSupervisor:
     """Owns instance k of a run for this daemon's lifetime."""
 
@@ -80,7 +93,7 @@ class InstanceSupervisor:
                                              if row.state == InstanceState.BACKOFF.value else None)
         self.pid: int | None = None
         self.ips = 0.0
-        self.elapsed_s = 0.0
+        self.elapsed_s = checkpoint_elapsed(self.last_checkpoint)  # until its child reports progress
         self.child: Child | None = None
         self._stop = False
         self._restart_now = False

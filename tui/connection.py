@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import time
 from collections.abc import Callable, Mapping
@@ -111,6 +112,7 @@ class Connection:
             self.daemon_pid = pong.get("pid")
             await self._snapshot(client)
             self._set(LinkStatus(Link.CONNECTED, str(self.path), "", self.daemon_pid))
+            await self._snapshot(client, everything=False)  # `status` also carries the daemon's warnings
             first = asyncio.Event()
             # Either task ending ends the session: a dead stream or a failed resync both mean
             # the daemon is gone (or going); the other task is cancelled, the error re-raised.
@@ -132,6 +134,10 @@ class Connection:
         result = await client.call(Method.RUNS_LIST if everything else Method.STATUS)
         self.model.apply_snapshot([RunInfo.from_dict(r) for r in result.get("runs", ())], sent, complete=everything)
         self.on_change()
+        if not everything:
+            warnings = tuple(str(w) for w in (result.get("daemon") or {}).get("warnings", ()))
+            if warnings != self.status.warnings and self.status.link is Link.CONNECTED:
+                self._set(dataclasses.replace(self.status, warnings=warnings))
 
     async def _resync(self, client: Client, first: asyncio.Event) -> None:
         try:

@@ -105,14 +105,15 @@ def clip(line: str | None, width: int) -> str:
 SPARK = "▁▂▃▄▅▆▇█"
 
 
-def spark(values: list[float], width: int) -> str:
-    """A one-line sparkline of the newest values, bucket-averaged down to `width` cells."""
+def spark(values: list[float], width: int, bounds: tuple[float, float] | None = None) -> str:
+    """A one-line sparkline of the newest values, bucket-averaged down to `width` cells, on a
+    given scale (`bounds`) or else on the values' own range."""
     if width <= 0 or not values:
         return ""
     if len(values) > width:
         step = len(values) / width
         values = [sum(values[int(i * step):max(int((i + 1) * step), int(i * step) + 1)]) /
                   max(1, int((i + 1) * step) - int(i * step)) for i in range(width)]
-    lo, hi = min(values), max(values)
+    lo, hi = bounds if bounds is not None else (min(values), max(values))
     span = hi - lo
-    return "".join(SPARK[0 if span <= 0 else min(7, int((v - lo) / span * 8))] for v in values)
+    return "".join(SPARK[0 if span <= 0 else max(0, min(7, int((v - lo) / span * 8)))] for v in values)

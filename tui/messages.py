@@ -28,6 +28,7 @@ class LinkStatus:
     detail: str = ""
     pid: int | None = None
     retry_in: float | None = None
+    warnings: tuple[str, ...] = ()  # the daemon's (status `daemon.warnings`): low disk space, …
 
 
 @dataclass

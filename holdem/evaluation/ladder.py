@@ -81,15 +81,19 @@ def describe(report: dict[str, Any]) -> str:
     lines.append(f"  LBR-fc        {lbr['value']:+9.1f} mbb/hand  95% [{lbr['ci95'][0]:+.1f}, {lbr['ci95'][1]:+.1f}]  "
                  f"{lbr['hands']:,} hands (a lower bound on the exploitability)")
     for p in report["probes"]:
-        w = p["worst"]
-        where = ""
-        if w is not None and p["failing"]:
-            where = (f"; worst: {w['hand']} at {w['history'] or '(first action)'}"
-                     + (f" on {w['board']}" if w["board"] else "") + f" folds {w['fold_probability']:.1%}"
-                     + ("" if w["training_weight"] is None else f" (training weight {w['training_weight']:.1e})"))
         share = "" if not p["failing"] or p["failing_weight"] is None else \
             f" ({p['failing_weight']:.2%} of the training weight of its spots)"
         lines.append(f"  {'PASS' if p['passed'] else 'FAIL'} {p['name']}: {p['failing']:,} of {p['spots']:,} "
-                     f"spots fold more than {p['threshold']:.0%}{share}{where}")
+                     f"spots fold more than {p['threshold']:.0%}{share}")
+        if p["failing"]:
+            lines.append(f"       worst: {_spot(p['worst'])}")
+            if p["heaviest_failing"] is not None and p["heaviest_failing"] != p["worst"]:
+                lines.append(f"       most trained: {_spot(p['heaviest_failing'])}")
     lines.append(f"  probes passed: {report['probes_passed']} of {report['probes_total']}; {report['seconds']:.1f} s")
     return "\n".join(lines)
+
+
+def _spot(w: dict[str, Any]) -> str:
+    return (f"{w['hand']} at {w['history'] or '(first action)'}" + (f" on {w['board']}" if w["board"] else "")
+            + f" folds {w['fold_probability']:.1%}"
+            + ("" if w["training_weight"] is None else f" (training weight {w['training_weight']:.1e})"))

@@ -3,7 +3,8 @@ on its tree.
 
 * ``aa-never-folds-preflop``: holding two aces, fold at no preflop decision that faces a bet.
 * ``nuts-never-fold-river``: holding the nuts on the river (the best hand any combo can make on the board,
-  for a fixed sample of boards), fold at no river decision that faces a bet.
+  for a fixed sample of boards where the nuts is at most 5% of the combos: where most hands chop,
+  the "nuts" shares its bucket with hands that lose), fold at no river decision that faces a bet.
 * ``no-fold-when-checking-is-free``: no decision with nothing to call gives folding any probability. The
   betting rules leave fold out of such menus (``hunl.rules``), so this guards the tree's construction.
 
@@ -29,6 +30,7 @@ from holdem.evaluator import evaluate_batch
 
 THRESHOLD = 0.01
 RIVER_BOARDS = 40  # boards sampled (seeded) for the nuts probe
+NUT_SHARE = 0.05  # ... among boards whose nut hand is at most this share of the live combos
 _FOLD = 0  # tree.action of a fold child
 
 
@@ -41,11 +43,12 @@ class ProbeResult:
     failing: int
     worst: dict[str, Any] | None  # the spot with the highest fold probability
     failing_weight: float | None  # the failing spots' share of the training weight of all the spots checked
+    heaviest_failing: dict[str, Any] | None = None  # the failing spot training reached most
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "passed": self.passed, "spots": self.spots,
                 "failing": self.failing, "threshold": THRESHOLD, "failing_weight": self.failing_weight,
-                "worst": self.worst}
+                "worst": self.worst, "heaviest_failing": self.heaviest_failing}
 
 
 def _fold_nodes(tree, street: int | None) -> list[int]:
@@ -68,21 +71,23 @@ def _check(name: str, description: str, bp: Blueprint, sums: np.ndarray | None,
     uniform strategy; a failure there says the blueprint is untrained, not that it learned a mistake."""
     tree = bp.game.tree
     root = float(sums[tree.node_slots(0)].sum()) if sums is not None else 0.0
-    worst, worst_p, failing, w_all, w_fail = None, -1.0, 0, 0.0, 0.0
+    worst, heaviest, failing, w_all, w_fail = None, None, 0, 0.0, 0.0
     for node, bucket, hand, board in spots:
         o = tree.offset(node, bucket)
         p = float(bp.policy[o + _FOLD])
         weight = float(sums[o: o + int(tree.num_children[node])].sum()) / root if root > 0 else None
+        spot = {"history": tree.history[node], "hand": hand, "board": board, "bucket": bucket,
+                "fold_probability": round(p, 6), "training_weight": weight}
         w_all += weight or 0.0
         if p > THRESHOLD:
             failing += 1
             w_fail += weight or 0.0
-        if p > worst_p:
-            worst_p = p
-            worst = {"history": tree.history[node], "hand": hand, "board": board, "bucket": bucket,
-                     "fold_probability": round(p, 6), "training_weight": weight}
+            if weight is not None and (heaviest is None or weight > heaviest["training_weight"]):
+                heaviest = spot
+        if worst is None or p > worst["fold_probability"]:
+            worst = spot
     share = (w_fail / w_all if w_all > 0 else 0.0) if root > 0 else None
-    return ProbeResult(name, description, failing == 0, len(spots), failing, worst, share)
+    return ProbeResult(name, description, failing == 0, len(spots), failing, worst, share, heaviest)
 
 
 def aces_never_fold(bp: Blueprint, sums: np.ndarray | None = None) -> ProbeResult:
@@ -96,19 +101,24 @@ def aces_never_fold(bp: Blueprint, sums: np.ndarray | None = None) -> ProbeResul
 def nuts_never_fold(bp: Blueprint, sums: np.ndarray | None = None, seed: int = 0) -> ProbeResult:
     tree = bp.game.tree
     nodes = _fold_nodes(tree, 3)
-    spots = []
-    for row in deal_cards(RIVER_BOARDS, seed)[:, 4:9]:
+    spots: list[tuple[int, int, str, str]] = []
+    boards = 0
+    for row in deal_cards(20 * RIVER_BOARDS, seed)[:, 4:9]:
+        if boards == RIVER_BOARDS:
+            break
         board = tuple(int(c) for c in row)
         live = [i for i, (a, b) in enumerate(COMBO_CARDS.tolist()) if a not in board and b not in board]
         hands = np.array([[*COMBO_CARDS[i], *board] for i in live], dtype=np.uint8)
         ranks = evaluate_batch(hands)
         nuts = [live[i] for i in np.flatnonzero(ranks == ranks.max())]
-        spot = Spot(0, "", 3, 0, board, ())
-        buckets = combo_buckets(bp, spot)
+        if len(nuts) > NUT_SHARE * len(live):
+            continue  # a board most hands chop on: its "nuts" shares a bucket with hands that lose
+        boards += 1
+        buckets = combo_buckets(bp, Spot(0, "", 3, 0, board, ()))
         hand = format_cards(COMBO_CARDS[nuts[0]], sep="")
         for b in sorted({int(buckets[i]) for i in nuts}):
             spots += [(n, b, hand, format_cards(board)) for n in nodes]
-    return _check("nuts-never-fold-river", f"the nuts never fold on the river ({RIVER_BOARDS} seeded boards)",
+    return _check("nuts-never-fold-river", f"the nuts never fold on the river ({boards} seeded boards)",
                   bp, sums, spots)
 
 

@@ -49,7 +49,7 @@ def test_a_blueprint_that_never_folds_passes_every_probe_and_ties_the_call_bot(h
     assert set(report) == {"format", "version", "policy", "game", "iteration", "seed", "matches", "lbr", "probes",
                            "probes_passed", "probes_total", "seconds"}
     assert set(report["probes"][0]) == {"name", "description", "passed", "spots", "failing", "threshold",
-                                        "failing_weight", "worst"}
+                                        "failing_weight", "worst", "heaviest_failing"}
 
 
 def test_a_blueprint_that_folds_to_every_bet_fails_the_aces_and_nuts_probes(hunl_buckets):

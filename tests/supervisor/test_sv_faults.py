@@ -108,8 +108,9 @@ async def test_1100_idle_connections_do_not_lock_holdemctl_out(idle: HoldemD) ->
         assert out.returncode == 0 and out.stdout.startswith("run "), out.stderr
         async with Client(idle.sock) as c:  # the TUI's way: one connection for calls, one subscribed
             assert (await c.call("status"))["runs"]
-            async for ev in c.subscribe():
-                break
+            r, w = await raw(idle)
+            assert "result" in await exchange(r, w, b'{"id": 1, "method": "subscribe", "params": {}}\n')
+            w.close()
         # room was made by closing the oldest idle connections, never the newest ones
         gone = [closed_by_daemon(s) for s in flood]
         assert any(gone) and not any(gone[-50:])

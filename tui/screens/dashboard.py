@@ -29,6 +29,7 @@ from ..widgets.trend_line import TrendLine
 COMPACT_HEIGHT = 36  # below this many rows the plots shrink to one-line sparklines
 FOLLOW_SETTLE_S = 0.15  # the log and plots follow the cursor once it rests this long
 METRIC_SHORT = {"exploitability": "exploit", "avg_regret": "regret"}
+RICH_COLOR = {"orange": "dark_orange"}  # plotext's colour names that Rich spells otherwise
 
 
 def run_header(run: RunView | None, run_id: str) -> Text:
@@ -53,6 +54,14 @@ def run_header(run: RunView | None, run_id: str) -> Text:
     return Text("\n").join([head, line2])
 
 
+def legend(series: list[Series]) -> Text:
+    """Under a plot, not on it: a coloured mark and a name per line, the axis it is read on."""
+    parts = []
+    for s in series:
+        parts += [("━━ ", RICH_COLOR.get(s.color, s.color)), (s.label + (" (right axis)" if s.right else ""), "dim"), "   "]
+    return Text.assemble(*parts)
+
+
 class DashboardScreen(Screen):
     CSS_PATH = Path(__file__).with_name("dashboard.tcss")  # absolute: subclasses elsewhere keep it
     BINDINGS = [
@@ -73,13 +82,18 @@ class DashboardScreen(Screen):
         self._plotted = 0.0
         self._settle: Timer | None = None
         self._run_log = False  # the log pane shows the run's own log instead of the instance's
+        self.clock = time.time  # what "now" is on the plots' time axis (a snapshot test fixes it)
 
     def compose(self) -> ComposeResult:
         yield ConnectionBar(id="link")
         yield Static(id="header")
         with Horizontal(id="plots"):
-            yield TimePlot("iterations/s", id="ips-plot")
-            yield TimePlot("quality", value_format=fmt.metric, log_y=True, id="metric-plot")
+            with Vertical(id="ips-box"):
+                yield TimePlot("iterations/s", id="ips-plot")
+                yield Static(id="ips-legend", classes="legend")
+            with Vertical(id="metric-box"):
+                yield TimePlot("quality", value_format=fmt.metric, log_y=True, id="metric-plot")
+                yield Static(id="metric-legend", classes="legend")
         with Vertical(id="trends"):  # the plots' one-line form on small terminals
             yield TrendLine(id="ips-trend")
             yield TrendLine(id="metric-trend")
@@ -142,10 +156,14 @@ class DashboardScreen(Screen):
         metric = run.metric
         metric_name = metric[0] if metric else "quality"
         if self.has_class("-compact"):
-            self.query_one("#ips-trend", TrendLine).show("it/s".ljust(7), run.ips_history, fmt.rate(run.total_ips))
+            if not self.query("#metric-trend"):  # still being mounted
+                return
+            view = (self.run_id, metric_name)
+            self.query_one("#ips-trend", TrendLine).show("it/s".ljust(7), run.ips_history, fmt.rate(run.total_ips),
+                                                         view=view)
             self.query_one("#metric-trend", TrendLine).show(
                 METRIC_SHORT.get(metric_name, "quality").ljust(7), run.metric_history,
-                fmt.metric(metric[1] if metric else None), "cyan", log=True)
+                fmt.metric(metric[1] if metric else None), "cyan", log=True, view=view)
             return
         ips = [Series("run", run.ips_history, "green")]
         quality = [Series("run mean", run.metric_history, "cyan")]
@@ -153,9 +171,14 @@ class DashboardScreen(Screen):
         if inst is not None:
             ips.append(Series(f"#{inst.index}", inst.ips_history, "orange", right=True))
             quality.append(Series(f"#{inst.index}", inst.metric_history, "orange"))
-        now = time.time()
-        self.query_one("#ips-plot", TimePlot).show(tuple(ips), now, "iterations/s (run, instance →)")
-        self.query_one("#metric-plot", TimePlot).show(tuple(quality), now, metric_name.replace("_", " "))
+        if not self.query("#ips-legend"):  # the plot boxes are still being mounted: the next frame draws them
+            return
+        now = self.clock()
+        view = (self.run_id, self.selected, metric_name)  # each axis keeps its scale while this holds
+        self.query_one("#ips-plot", TimePlot).show(tuple(ips), now, "iterations/s", view)
+        self.query_one("#metric-plot", TimePlot).show(tuple(quality), now, metric_name.replace("_", " "), view)
+        self.query_one("#ips-legend", Static).update(legend(ips))
+        self.query_one("#metric-legend", Static).update(legend(quality))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # Holding a key down moves the cursor many rows a second: follow where it settles, so

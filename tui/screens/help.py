@@ -1,42 +1,47 @@
-"""`?`: every key, per screen, and what the screens show."""
+"""`?`: every key, per screen, and what the screens show; it fits an 80x24 terminal whole."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Static
 
-HELP = """\
-# holdem-tui keys
+# (section, ((keys, what they do), ...)); one line each, at most 72 columns, so 80x24 shows it all
+KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("everywhere", (("?", "this help"),
+                    ("q  ctrl+c", "quit (training goes on: it belongs to holdemd)"))),
+    ("runs list and dashboard", (("s", "stop the run (asks first; instances checkpoint, then exit)"),
+                                 ("r", "resume a stopped or failed run"),
+                                 ("m", "merge the instances' checkpoints into one blueprint now"),
+                                 ("n", "start a new run (a form)"))),
+    ("runs list", (("↑ ↓  enter", "choose a run, open its dashboard"),)),
+    ("dashboard", (("↑ ↓", "choose an instance: its log and the orange lines follow"),
+                   ("x", "restart the selected instance (asks first)"),
+                   ("l", "log pane: the instance's log, or the run's own"),
+                   ("p", "hide / show the plots"),
+                   ("escape", "back to the runs list"))),
+)
+NOTES = ("Top line: is holdemd there? If it goes away the TUI retries by itself.",
+         "Plots: it/s of the run (green, left) and the instance (orange, right).")
+KEY_WIDTH = 12
 
-| Where | Key | Does |
-|---|---|---|
-| everywhere | `?` | this help |
-| everywhere | `q`, `ctrl+c` | quit (training goes on: it belongs to holdemd) |
-| runs list | `↑` `↓`, `enter` | choose a run, open its dashboard |
-| runs list, dashboard | `s` | stop the run (asks first; instances checkpoint, then exit) |
-| runs list, dashboard | `r` | resume a stopped or failed run |
-| runs list, dashboard | `m` | merge the instances' checkpoints into one blueprint now |
-| runs list, dashboard | `n` | start a new run (a form) |
-| dashboard | `↑` `↓` | choose an instance: the log and the orange plot lines follow it |
-| dashboard | `x` | restart the selected instance (asks first) |
-| dashboard | `l` | the log pane: the selected instance's log, or the run's own (phases, daemon notes) |
-| dashboard | `p` | hide / show the plots |
-| dashboard | `escape` | back to the runs list |
 
-The top line says whether holdemd is there. When it goes away the TUI shows
-**disconnected — retrying** and reattaches by itself when it is back.
-
-Plots: iterations/s of the whole run (green, left axis) and of the selected instance
-(orange, right axis); exploitability (Kuhn, Leduc) or average regret, the mean over
-instances and the selected one. Histories start when the TUI starts.
-
-Press `escape` or `?` to close.
-"""
+def help_text() -> Text:
+    out = Text()
+    for section, keys in KEYS:
+        out.append(section + "\n", style="bold underline")
+        for key, does in keys:
+            out.append(f"  {key:<{KEY_WIDTH}}", style="bold cyan")
+            out.append(does + "\n")
+    for note in NOTES:
+        out.append(note + "\n", style="dim")
+    out.append("escape or ? closes", style="dim italic")
+    return out
 
 
 class HelpScreen(ModalScreen[None]):
@@ -44,8 +49,10 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help"):
-            yield Markdown(HELP)
+        box = VerticalScroll(id="help")
+        box.border_title = "holdem-tui keys"
+        with box:
+            yield Static(help_text(), id="help-text")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -12,6 +12,9 @@ from .css import css_beside
 def describe(status: LinkStatus) -> Text:
     if status.link is Link.CONNECTED:
         pid = f" (pid {status.pid})" if status.pid else ""
+        if status.warnings:  # the daemon's warnings come first: a disk filling up matters more than the path
+            return Text.assemble(("● connected", "bold green"), f" (pid {status.pid})  " if status.pid else "  ",
+                                 ("⚠ " + "; ".join(status.warnings), "bold yellow"))
         return Text.assemble(("● connected", "bold green"), f" to holdemd{pid} at {status.path}")
     if status.link is Link.CONNECTING:
         return Text.assemble(("◌ connecting", "bold yellow"), f" to holdemd at {status.path}…",

@@ -4,7 +4,8 @@ DataTable re-renders every visible cell whenever any cell changes, and with prog
 for every instance several times a second that was most of the TUI's CPU. So each row is
 composed here into one Text of fixed-width columns (the header likewise): a frame costs one
 render per visible row instead of eight. Rows are added once and then rewritten only when their
-text changed, so the cursor and the scroll position stay put with 64 rows.
+text changed, so the cursor and the scroll position stay put with 64 rows. Where the header line
+does not fit the table's width, columns are left out in DROP_ORDER (80 columns lose "Where").
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from .css import css_beside
 # (header, key, width, justify); the last column takes what its text needs
 COLUMNS = (("#", "idx", 3, "right"), ("State", "state", 10, "left"), ("Progress", "progress", 15, "left"),
            ("Iter / target", "iter", 13, "right"), ("it/s", "ips", 7, "right"), ("Rst", "restarts", 3, "right"),
-           ("Where", "where", 14, "left"), ("Checkpoint", "ckpt", 15, "left"), ("Last error", "error", 0, "left"))
+           ("Where", "where", 14, "left"), ("Checkpoint", "ckpt", 15, "left"), ("Error", "error", 0, "left"))
 KEYS = tuple(key for _, key, _, _ in COLUMNS)
+ALL = tuple(range(len(COLUMNS)))
+DROP_ORDER = ("where", "ckpt")  # left out in this order while the header line is wider than the table
 GAP = " "
 ERROR_WIDTH = 60
 
@@ -54,10 +57,11 @@ def row_cells(inst: InstanceView, now: float) -> tuple[Text, ...]:
             checkpoint_cell(inst, now), Text(fmt.clip(inst.error_line, ERROR_WIDTH), style="red"))
 
 
-def compose_row(cells: tuple[Text, ...]) -> Text:
-    """Cells into one line of fixed-width columns."""
+def compose_row(cells: tuple[Text, ...], visible: tuple[int, ...] = ALL) -> Text:
+    """Cells (one per column of COLUMNS) into one line of the visible fixed-width columns."""
     line = Text(no_wrap=True, overflow="ellipsis")
-    for i, (cell, (_, _, width, justify)) in enumerate(zip(cells, COLUMNS)):
+    for i, k in enumerate(visible):
+        cell, (_, _, width, justify) = cells[k], COLUMNS[k]
         if i:
             line.append(GAP)
         if width:
@@ -75,7 +79,21 @@ def compose_row(cells: tuple[Text, ...]) -> Text:
     return line
 
 
-HEADER = compose_row(tuple(Text(title, style="bold") for title, _, _, _ in COLUMNS))
+def header(visible: tuple[int, ...] = ALL) -> Text:
+    return compose_row(tuple(Text(title, style="bold") for title, _, _, _ in COLUMNS), visible)
+
+
+def visible_columns(width: int) -> tuple[int, ...]:
+    """The columns whose header line fits `width` cells, leaving out DROP_ORDER's first."""
+    keep = list(ALL)
+    for key in DROP_ORDER:
+        if header(tuple(keep)).cell_len <= width:
+            break
+        keep.remove(KEYS.index(key))
+    return tuple(keep)
+
+
+HEADER = header()
 
 
 class InstanceTable(DataTable):
@@ -84,9 +102,28 @@ class InstanceTable(DataTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._shown: dict[int, tuple[str, ...]] = {}
+        self._cells: dict[int, tuple[Text, ...]] = {}
+        self.shown_columns = ALL
+
+    @property
+    def header_text(self) -> Text:
+        return header(self.shown_columns)
 
     def on_mount(self) -> None:
-        self.add_column(HEADER, key="row")
+        self.add_column(self.header_text, key="row")
+
+    def on_resize(self) -> None:
+        visible = visible_columns(self.scrollable_content_region.width)
+        if visible == self.shown_columns or not self.scrollable_content_region.width:
+            return
+        # Another set of columns: the one column is rebuilt, rows re-added, the cursor kept.
+        self.shown_columns, row = visible, self.cursor_row
+        self.clear(columns=True)
+        self.add_column(self.header_text, key="row")
+        for index in sorted(self._cells):
+            self.add_row(compose_row(self._cells[index], visible), key=str(index))
+        if self.row_count:
+            self.move_cursor(row=min(row, self.row_count - 1))
 
     @property
     def selected_index(self) -> int | None:
@@ -106,13 +143,14 @@ class InstanceTable(DataTable):
         now = time.time() if now is None else now
         for gone in [k for k in self._shown if k not in run.instances]:
             self.remove_row(str(gone))
-            del self._shown[gone]
+            del self._shown[gone], self._cells[gone]
         for index in sorted(run.instances):
             cells = row_cells(run.instances[index], now)
             plain = tuple(c.plain for c in cells)
             old = self._shown.get(index)
             if old is None:
-                self.add_row(compose_row(cells), key=str(index))
+                self.add_row(compose_row(cells, self.shown_columns), key=str(index))
             elif old != plain:
-                self.update_cell(str(index), "row", compose_row(cells), update_width=True)
+                self.update_cell(str(index), "row", compose_row(cells, self.shown_columns), update_width=True)
             self._shown[index] = plain
+            self._cells[index] = cells

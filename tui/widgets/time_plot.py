@@ -2,18 +2,22 @@
 labelled in the units a person reads (12.3k, 0.0042) rather than raw floats.
 
 Redrawn only when told (`show`), at most once a second by the dashboard, because a plotext
-build costs milliseconds and progress arrives many times a second.
+build costs milliseconds and progress arrives many times a second. Each y axis keeps its scale
+within a view (tui/scale.py); a log axis is drawn on log10 values with ticks labelled in the
+values. The legend is not drawn inside the plot (it would sit on the lines): the dashboard
+shows it under the plot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from textual_plotext import PlotextPlot
 
 from .. import format as fmt
 from ..model import History
+from ..scale import StickyRange, linear_ticks, log_ticks, log_values
 from .css import css_beside
 
 
@@ -23,15 +27,6 @@ class Series:
     history: History
     color: str = "green"
     right: bool = False  # on a second y axis (e.g. one instance's rate beside the run's total)
-
-
-def ticks(lo: float, hi: float, n: int = 4, log: bool = False) -> list[float]:
-    """n tick values over [lo, hi], evenly spaced (geometrically on a log axis)."""
-    if hi <= lo:
-        return [lo]
-    if log:
-        return [lo * (hi / lo) ** (i / (n - 1)) for i in range(n)]
-    return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
 
 
 def time_axis(span_s: float) -> tuple[float, str]:
@@ -53,15 +48,16 @@ class TimePlot(PlotextPlot):
         self.value_format = value_format
         self.log_y = log_y  # for quantities that fall by orders of magnitude (exploitability)
         self._signature: tuple[object, ...] | None = None
+        self.ranges = {"left": StickyRange(), "right": StickyRange()}
 
     def on_mount(self) -> None:
         super().on_mount()
         self.show((), now=0.0)
 
-    def show(self, series: tuple[Series, ...], now: float, title: str | None = None) -> None:
+    def show(self, series: tuple[Series, ...], now: float, title: str | None = None, view: Hashable = None) -> None:
         title = title or self.title
         drawn = [s for s in series if len(s.history) >= 2]
-        signature = (title, now if drawn else None,
+        signature = (title, view, now if drawn else None,
                      tuple((s.label, len(s.history), s.history.points[-1]) for s in drawn))
         if signature == self._signature:
             return
@@ -72,16 +68,25 @@ class TimePlot(PlotextPlot):
         plt.title(title if drawn else f"{title} — waiting for data")
         span = max((now - s.history.points[0][0] for s in drawn), default=0.0)
         unit, xlabel = time_axis(span)
-        for s in drawn:
-            xs = [(t - now) / unit for t in s.history.times()]
-            side = "right" if s.right else "left"
-            plt.plot(xs, s.history.values(), label=s.label, color=s.color, marker="braille", yside=side)
-            values = s.history.values()
-            # Linear for now: plotext's log axis raised a math domain error on live daemon data (its
-            # scale is chosen per side, not per series); `log_y` is kept for when that is fixed.
-            log = False
-            plt.yscale("log" if log else "linear", yside=side)  # a figure keeps its last scale
-            marks = ticks(min(values), max(values), log=log)
-            plt.yticks(marks, [self.value_format(v) for v in marks], yside=side)
+        for side in ("left", "right"):
+            on_side = [s for s in drawn if s.right == (side == "right")]
+            if on_side:
+                self._draw_side(side, on_side, now, unit, view)
         plt.xlabel(xlabel)
         self.refresh()
+
+    def _draw_side(self, side: str, series: list[Series], now: float, unit: float, view: Hashable) -> None:
+        """The series of one y axis, on one scale: log10 values if this plot is logarithmic and
+        every value is positive, else the values; bounds held for the view."""
+        plt = self.plt
+        columns = [s.history.values() for s in series]
+        logged = [log_values(v) for v in columns] if self.log_y else None
+        log = logged is not None and all(v is not None for v in logged)
+        ys = [v for v in logged if v is not None] if log and logged else columns
+        lo, hi = self.ranges[side].fit([y for col in ys for y in col], log, view)
+        for s, y in zip(series, ys):
+            xs = [(t - now) / unit for t in s.history.times()]
+            plt.plot(xs, y, color=s.color, marker="braille", yside=side)
+        plt.ylim(lo, hi, yside=side)
+        marks = log_ticks(lo, hi) if log else linear_ticks(lo, hi)
+        plt.yticks(marks, [self.value_format(10 ** m if log else m) for m in marks], yside=side)
