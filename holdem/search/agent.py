@@ -21,7 +21,7 @@ from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.cards import COMBO_CARDS, COMBO_INDEX
 from holdem.evaluation.agents import BlueprintAgent
 from holdem.evaluation.blueprint import Blueprint
-from holdem.evaluation.lbr_kernels import GAME_HUNL, street_buckets
+from holdem.evaluation.lbr_cards import GAME_HUNL, street_buckets
 from holdem.evaluation.translation import pot_fraction, raise_to_for_fraction
 from holdem.games.hunl.rules import Action, Kind, State
 from holdem.search.bpmap import LOST, BlueprintMap
