@@ -370,11 +370,12 @@ def _play(args: argparse.Namespace) -> int:
     from holdem.policy import PolicyError
 
     try:
+        config = _search_config(args) if args.search else None  # before any bucket build starts threads
         blueprint = load_blueprint(args.policy, _buckets_root(args))
-        if args.search:
+        if config is not None:
             from holdem.search.agent import SearchAgent
 
-            bot = SearchAgent(blueprint, _search_config(args), name=f"{args.policy}+search")
+            bot = SearchAgent(blueprint, config, name=f"{args.policy}+search")
         else:
             bot = BlueprintAgent(blueprint, name=str(args.policy))
     except (PolicyError, ValueError) as exc:

@@ -99,6 +99,9 @@ def build_buckets(cfg, root: Path, events: EventStream) -> int:
         if bar is not None:
             bar.draw_count(label, p.done, p.total, p.unit, p.per_s)
 
+    # Verifying a stored set reads all of it (about 400 MiB): say so, it takes a while too.
+    events.emit("progress", 0, target_iters=len(STAGES), elapsed_s=0.0, ips=0.0,
+                metrics={"stage": f"verifying the stored bucket set under {root}"})
     try:
         folder = build(spec, root, progress=progress)
     except BucketStoreError as exc:

@@ -172,7 +172,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     root = args.root.resolve()
     sock = _socket_for(root)
-    proc = start_daemon(root, sock, args.config.resolve(), args.instances)
+    try:
+        proc = start_daemon(root, sock, args.config.resolve(), args.instances)
+    except RuntimeError as exc:  # e.g. a config that holdem check-config refuses: say why, no traceback
+        said = [line for line in (root / "holdemd.out").read_text(errors="replace").splitlines() if line.strip()]
+        print(f"quickstart: {exc}" + (f": {said[-1]}" if said else ""), file=sys.stderr)
+        return 1
     print(f"holdemd (pid {proc.pid}) is training; its files are in {root}", flush=True)
     final: dict = {}
     try:

@@ -21,7 +21,7 @@ from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.cards import COMBO_CARDS, COMBO_INDEX
 from holdem.evaluation.agents import BlueprintAgent
 from holdem.evaluation.blueprint import Blueprint
-from holdem.evaluation.lbr_kernels import GAME_HUNL, street_buckets
+from holdem.evaluation.lbr_cards import GAME_HUNL, street_buckets
 from holdem.evaluation.translation import pot_fraction, raise_to_for_fraction
 from holdem.games.hunl.rules import Action, Kind, State
 from holdem.search.bpmap import LOST, BlueprintMap
@@ -30,6 +30,9 @@ from holdem.search.hunl_subgame import HunlSubgame, build_hunl_subgame, hunl_han
 from holdem.search.solve import SolveOptions, SolveResult, gadget_values, solve
 from holdem.search.spot import Spot, SpotError
 from holdem.search.subgame import DECISION
+
+
+LEAF_SHARE = 0.25  # of a time budget, at most, for sampling leaf values (then the rest is solving)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,9 +228,12 @@ class SearchAgent:
         searcher = h.seat
         seed = int(self.cards[h.deal, :].sum()) * 7919 + len(h.history)
 
+        ms = self.config.solve.ms
+        deadline = None if ms is None else started + LEAF_SHARE * ms / 1000.0
+
         def leaves_of(leaves):
             return leaf_tables(self.game, self.blueprint.policy, board, searcher, leaves,
-                               self.config.leaf_deals, seed)
+                               self.config.leaf_deals, seed, deadline)
 
         g = build_hunl_subgame(root, real, sizes, self.abstraction.max_raises[street], searcher, hands, combos,
                                self.bpmap, bp_root, leaves_of)

@@ -13,6 +13,8 @@ of the sampled board. The deals are shared by all leaves, so their bucketing is 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from numba import njit
 
@@ -110,9 +112,11 @@ def leaf_sums(n_deals, rng, board, n_known, cur_street, binom, card_perms, prefl
                 sums[ell * 4 + k, b0, b1] += values[k, 0] * leaf_scale[ell]
 
 
-def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leaves, n_deals: int, seed: int) -> np.ndarray:
+def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leaves, n_deals: int, seed: int,
+                deadline: float | None = None) -> np.ndarray:
     """[L * K, B, B] player 0's continuation values by current-street bucket; pairs no deal reached take
-    the mean of their row (then of the table), shrunk towards it with one pseudo-sample elsewhere."""
+    the mean of their row (then of the table), shrunk towards it with one pseudo-sample elsewhere.
+    Deals are drawn in batches of 250 until ``n_deals`` or the ``deadline`` (perf_counter seconds)."""
     assert K_CONTINUATIONS == 4
     t = game.tree
     bk = game.buckets
@@ -125,11 +129,18 @@ def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leave
     leaf_bp = np.array([lf.bp_node for lf in leaves], dtype=np.int64)
     scale = np.array([lf.contrib / lf.bp_contrib if lf.bp_contrib > 0 else 1.0 for lf in leaves])
     contrib = np.array([lf.contrib for lf in leaves])
-    leaf_sums(n_deals, seed_state(seed), np.asarray(board, dtype=np.int64), len(board), cur, BINOM, CARD_PERMS,
-              bk.preflop, bk.flop, bk.turn, bk.river, bk.board3_id, bk.board3_perm, bk.board4_id, bk.board4_perm,
-              bk.board5_id, bk.board5_perm, t.kind, t.player, t.street, t.child_start, t.num_children, t.children,
-              t.action, t.contrib, t.slot, t.bucket_stride, t.subtree_size, policy, leaf_bp, scale, contrib, searcher,
-              sums, counts)
+    rng = seed_state(seed)
+    done = 0
+    while done < n_deals:
+        batch = min(250, n_deals - done)
+        leaf_sums(batch, rng, np.asarray(board, dtype=np.int64), len(board), cur, BINOM, CARD_PERMS,
+                  bk.preflop, bk.flop, bk.turn, bk.river, bk.board3_id, bk.board3_perm, bk.board4_id, bk.board4_perm,
+                  bk.board5_id, bk.board5_perm, t.kind, t.player, t.street, t.child_start, t.num_children, t.children,
+                  t.action, t.contrib, t.slot, t.bucket_stride, t.subtree_size, policy, leaf_bp, scale, contrib,
+                  searcher, sums, counts)
+        done += batch
+        if deadline is not None and time.perf_counter() > deadline:
+            break
     row_n = counts.sum(axis=1)
     row_mean = sums.sum(axis=2) / np.maximum(row_n, 1)[None, :]
     table_mean = sums.sum(axis=(1, 2)) / max(counts.sum(), 1)

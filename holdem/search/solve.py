@@ -125,9 +125,10 @@ def solve(sub: Subgame, ranges: tuple[np.ndarray, np.ndarray], alt: np.ndarray |
             continue
         left = deadline - now
         per = (now - t) / n
-        if left <= per:
+        # stop while a slow iteration (a busy machine makes one take twice as long) still fits
+        if left <= 2.0 * per:
             break
-        batch = max(1, int(0.7 * left / per))
+        batch = max(1, int(0.5 * left / per))
     average = np.empty(sub.n_slots)
     kernel.normalise(strat_sum, sub.kind, sub.num_children, sub.slot, h.n, average)
     return SolveResult(average, done, time.perf_counter() - started)

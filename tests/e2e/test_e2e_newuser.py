@@ -55,3 +55,12 @@ def test_make_run_says_what_it_starts_and_what_to_do_next(tmp_path: Path) -> Non
     assert second.returncode == 0, second.stdout + second.stderr
     assert "starting a fresh run" in second.stdout
     assert f": the previous run {Path(merged).parent.name} is done; its blueprint stays in {merged}" in second.stdout
+
+
+def test_make_run_with_a_bad_config_says_why_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("game: leduc\nalgorithm: es-mccfr\ncheckpoint: {keep: -1}\n")
+    out = subprocess.run([sys.executable, "-m", "supervisor.quickstart", "--root", str(tmp_path / "qs"), "--config",
+                          str(bad)], capture_output=True, text=True, timeout=120, cwd=REPO, stdin=subprocess.DEVNULL)
+    assert out.returncode == 1 and "Traceback" not in out.stderr and out.stderr.count("\n") == 1
+    assert "holdemd exited with 2 before it was ready" in out.stderr and "config key 'checkpoint.keep'" in out.stderr

@@ -70,3 +70,24 @@ async def test_a_full_disk_is_waited_out_and_the_daemon_answers_throughout(small
     with sqlite3.connect(d.state / "holdemd.sqlite3") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert any("disk full" in r[0] for r in db.execute("SELECT reason FROM restarts"))
+
+
+async def test_stop_and_resume_answer_while_the_disk_is_full(small_fs: Path, tmp_path: Path) -> None:
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "1500"}, args=FAST)
+    d.state, d.runs = small_fs / "state", small_fs / "runs"
+    try:
+        await d.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "24000")
+        await d.wait_until(lambda s: all(i["last_checkpoint"] for i in s["instances"]), what="checkpoints")
+        filler = fill(small_fs)
+        await d.wait_until(lambda s: any("disk full" in (i["reason"] or "") for i in s["instances"]),
+                           what="disk full seen", timeout=60)
+        ctl = [sys.executable, "-m", "supervisor.ctl", "--socket", str(d.sock)]
+        stop = subprocess.run([*ctl, "stop"], capture_output=True, text=True, timeout=60)
+        assert stop.returncode == 0 and "stopped" in stop.stdout.splitlines()[0], stop.stderr
+        filler.unlink()
+        resume = subprocess.run([*ctl, "resume"], capture_output=True, text=True, timeout=60)
+        assert resume.returncode == 0, resume.stderr
+        st = await d.wait_until(lambda s: s["state"] in ("done", "failed"), what="resumed run done", timeout=120)
+        assert st["state"] == "done" and sum(i["iter"] for i in st["instances"]) == 24000
+    finally:
+        await d.stop()

@@ -7,6 +7,7 @@ A real holdemd with the contract-speaking fake worker; waits are on events, boun
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -201,3 +202,18 @@ def test_every_program_has_a_version_and_documents_its_defaults() -> None:
     ctl_help = subprocess.run([PY, "-m", "supervisor.ctl", "status", "--help"], capture_output=True, text=True,
                               timeout=60, cwd=REPO, env={"HOLDEMD_SOCKET": "/tmp/y/holdemd.sock", "COLUMNS": "200"})
     assert "(default here: /tmp/y/holdemd.sock;" in ctl_help.stdout and "--wait S" in ctl_help.stdout
+
+
+def test_the_watch_table_never_cuts_a_number_at_80_columns() -> None:
+    from rich.console import Console
+
+    from supervisor.ctl import _render
+
+    insts = {k: dict(state="running", iter=25_123_456, target=50_000_000, ips=460_050.0, restarts=12) for k in range(3)}
+    with open(os.devnull, "w") as sink:
+        console = Console(width=80, record=True, file=sink)
+        console.print(_render("20261202-132001-1032", "running", insts, 80))
+        text = console.export_text()
+    assert "…" not in text and max(map(len, text.splitlines())) <= 80
+    for number in ("25,123,456/50,000,000", "75,370,368/150,000,000", "1,380,150", "460,050", "restarts"):
+        assert number in text

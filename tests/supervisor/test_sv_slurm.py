@@ -259,3 +259,31 @@ async def test_chaos_4_instances_queued_on_2_cpus_15_scancels_and_2_daemon_sigki
     """Two of the four jobs wait in the queue (PENDING) while two run; cancels hit running ones."""
     out = await chaos_over_slurm(slurm, tmp_path, iters=4 * 6_000_000, scancels=15, daemon_kills=2, instances=4)
     print(json.dumps(out, indent=1))
+
+
+@pytest.mark.slow
+async def test_a_hung_worker_on_a_node_is_killed_through_slurm_and_resumed(slurm: SlurmCluster, tmp_path: Path) -> None:
+    """SIGSTOP the worker on its node: the heartbeat lapses, holdemd SIGKILLs srun and scancels the job
+    (the stopped task cannot act on anything else), and the instance resumes from its checkpoint."""
+    cfg = leduc_config(tmp_path / "leduc.yaml", every=500_000)
+    d = HoldemD(tmp_path / "d", REAL_WORKER, env=slurm.env,
+                args=[*ARGS, *SLURM, "--heartbeat-timeout", "5", "--startup-timeout", "120"])
+    try:
+        await d.start("--instances", "1", "--config", str(cfg), "--iters", "4000000", "--seed", "5")
+        st = await d.wait_until(lambda s: all_running_placed(s) and s["instances"][0]["last_checkpoint"],
+                                what="running with a checkpoint", timeout=120)
+        inst = st["instances"][0]
+        [victim] = worker_pids(inst["dir"])
+        os.kill(victim, signal.SIGSTOP)
+        st = await d.wait_until(lambda s: s["instances"][0]["restarts"] >= 1, what="hang caught", timeout=60)
+        t0 = time.monotonic()
+        while alive(victim) and time.monotonic() - t0 < 30:
+            await asyncio.sleep(0.05)
+        assert not alive(victim), "the stopped worker survived its job"
+        st = await d.wait_until(finished, what="run done", timeout=240)
+        assert st["state"] == "done" and st["instances"][0]["job_id"] != inst["job_id"]
+        with sqlite3.connect(d.state / "holdemd.sqlite3") as db:
+            assert "heartbeat" in db.execute("SELECT reason FROM restarts").fetchone()[0]
+    finally:
+        await d.stop()
+    assert ours(slurm.wait_queue_empty(15), st["id"]) == []
