@@ -33,13 +33,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"holdem {version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="run one single-worker solver instance")
+    t = sub.add_parser("train", help="run one solver instance (W worker threads on shared tables)")
     t.add_argument("--config", required=True, type=Path, help="training config (YAML), e.g. configs/leduc.yaml")
     t.add_argument("--instance-dir", required=True, type=Path, help="the instance folder (checkpoints, tensorboard)")
     goal = t.add_mutually_exclusive_group()
     goal.add_argument("--iters", type=int, help="total iterations of this instance (a resume continues to it)")
     goal.add_argument("--time-budget", type=float, metavar="SECONDS", help="total training seconds")
     t.add_argument("--seed", type=int, help="RNG seed (default: the config's seed)")
+    t.add_argument("--workers", type=int, metavar="W",
+                   help="worker threads on the instance's shared tables (default: the config's workers, 1)")
     t.add_argument("--resume", action="store_true", help="continue from the newest verified checkpoint")
     t.add_argument("--events", choices=["jsonl"], help="stdout becomes the JSON Lines event stream")
     _buckets_root_option(t)
@@ -208,7 +210,8 @@ def _train(args: argparse.Namespace) -> int:
 
     return run_training(TrainOptions(config_path=args.config, instance_dir=args.instance_dir, iters=args.iters,
                                      time_budget_s=args.time_budget, seed=args.seed, resume=args.resume,
-                                     events=args.events == "jsonl", buckets_root=_buckets_root(args)))
+                                     events=args.events == "jsonl", buckets_root=_buckets_root(args),
+                                     workers=args.workers))
 
 
 def _prepare(args: argparse.Namespace) -> int:

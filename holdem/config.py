@@ -178,6 +178,9 @@ class TrainConfig:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     # Defined by the hold'em issue; until then a read-only view of plain JSON values.
     hunl: Mapping[str, Any] | None = _opt(None, PlainMapping())
+    # Worker threads of one instance on shared tables (es-mccfr); not in solver_config_hash: a resume
+    # may change it.
+    workers: int = _opt(1, Number(integer=True, lo=1, hi=1024))
 
 
 # ---------------------------------------------------------------- building

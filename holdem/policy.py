@@ -24,13 +24,12 @@ from holdem import checkpoint as ckpt
 from holdem.games import load_game
 from holdem.games.tree import Game
 from holdem.solver.regret import average_strategy
+from holdem.sources import PolicyError
+
+__all__ = ["LoadedPolicy", "PolicyError", "export_policy", "load_policy", "merge_policies", "write_merged"]
 
 POLICY_FORMAT = "holdem-policy"
 POLICY_VERSION = 1
-
-
-class PolicyError(ValueError):
-    """A source that cannot be read as a policy of a known game."""
 
 
 @dataclass(frozen=True, slots=True)

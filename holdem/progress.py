@@ -16,8 +16,9 @@ _WINDOW_S = 3.0
 
 
 class ProgressState:
-    def __init__(self, target_iters: int | None, time_budget_s: float | None) -> None:
+    def __init__(self, target_iters: int | None, time_budget_s: float | None, workers: int = 1) -> None:
         self._lock = threading.Lock()
+        self.workers = workers  # worker threads of the instance; ips and nodes_per_s count them all
         self.target_iters = target_iters
         self.time_budget_s = time_budget_s
         self.iteration = 0
@@ -63,6 +64,7 @@ class ProgressState:
                 "elapsed_s": round(self.elapsed_s, 3),
                 "ips": round(self._rate(1), 1),
                 "nodes_per_s": round(self._rate(2), 1),
+                "workers": self.workers,
                 "metrics": dict(self.metrics),
             }
 
@@ -75,6 +77,7 @@ class ProgressBar:
         self._tty = self._out.isatty()
         self._width = width
         self._last_line = 0.0
+        self._drawn = False
 
     def _text(self, snap: dict[str, Any]) -> str:
         if snap["target_iters"]:
@@ -89,12 +92,19 @@ class ProgressBar:
         return f"[{bar}] {frac:6.1%}  {goal}  {snap['ips']:,.0f} it/s{extra}"
 
     def draw(self, snap: dict[str, Any]) -> None:
+        self._drawn = True
         if self._tty:
             self._out.write("\r" + self._text(snap) + "\x1b[K")
             self._out.flush()
         elif time.monotonic() - self._last_line >= 10.0:
             self._last_line = time.monotonic()
             self._out.write(self._text(snap) + "\n")
+            self._out.flush()
+
+    def abandon(self) -> None:
+        """End without a final bar (the run failed): only end a half-drawn terminal line."""
+        if self._tty and self._drawn:
+            self._out.write("\n")
             self._out.flush()
 
     def finish(self, snap: dict[str, Any]) -> None:

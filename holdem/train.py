@@ -1,13 +1,15 @@
-"""One single-worker solver instance: the loop behind ``holdem train`` (ARCHITECTURE.md, "The instance").
+"""One solver instance with W worker threads: the loop behind ``holdem train`` (ARCHITECTURE.md, "The instance").
 
 Invariants:
-* Everything that decides the future is in the checkpoint (tables, generator state, iteration), and
-  the kernels are pure functions of it, so a resumed run ends bit-identical to an uninterrupted one;
-  how the work is chunked between checkpoints and progress reports never changes the result.
-* SIGTERM/SIGINT only set a flag (the handler does no work); the loop notices it at the next chunk
-  boundary, writes a checkpoint, sends ``stopped`` and exits 0.
-* A heartbeat thread sends ``progress`` at the configured interval even while a kernel runs (the
-  kernels release the GIL) or compiles, so the supervisor can tell a busy instance from a hung one.
+* Everything that decides the future is in the checkpoint (tables, every worker's generator state,
+  iteration), and the kernels are pure functions of it, so with one worker a resumed run ends
+  bit-identical to an uninterrupted one; how the work is chunked never changes the result. With W > 1
+  the workers share the tables lock-free: a resume restores exactly, the run is reproducible in
+  distribution, not in bits (README, docs/decisions.md).
+* The loop runs chunks of about CHUNK_SECONDS; a chunk ends when every worker has finished its
+  traversal, and only then are the stop flag and the checkpoint schedule looked at
+  (train_checkpoints.py). Metrics and the heartbeat live in train_metrics.py.
+* ``iter``, ``ips`` and ``nodes_per_s`` count the iterations of all workers together.
 """
 
 from __future__ import annotations
@@ -16,30 +18,29 @@ import fcntl
 import logging
 import math
 import os
-import signal
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from holdem import checkpoint as ckpt
 from holdem.config import ConfigError, TrainConfig, config_to_mapping, load_config, solver_config_hash
 from holdem.events import EventStream
 from holdem.games import load_game
-from holdem.progress import ProgressBar, ProgressState
-from holdem.solver.solver import Solver, SolverSettings, SolverState
+from holdem.progress import ProgressState
+from holdem.solver.solver import Solver, SolverSettings
+from holdem.train_checkpoints import BadInput, Checkpoints, StopControl
+from holdem.train_metrics import Heartbeat, Metrics
+
+__all__ = ["BadInput", "TrainOptions", "run_training", "settings_from_config"]
 
 log = logging.getLogger("holdem.train")
 
 EXIT_OK, EXIT_CRASH, EXIT_BAD_INPUT, EXIT_BUSY = 0, 1, 2, 3
 CHUNK_SECONDS = 0.1  # work between looks at the clock, the stop flag and the checkpoint schedule
-
-
-class BadInput(Exception):
-    """A problem with the configuration or the instance folder: exit 2, never retried."""
+# With W > 1 every chunk ends at a barrier, where a worker descheduled by a busy machine holds up the
+# others: longer chunks make that rarer (a stop still waits at most about a second).
+CHUNK_SECONDS_WORKERS = 1.0
+MAX_WORKERS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class TrainOptions:
     resume: bool = False
     events: bool = False
     buckets_root: Path = Path("buckets")  # where hold'em bucket sets are stored, shared by instances
+    workers: int | None = None  # overrides the config's `workers`
 
 
 def settings_from_config(cfg: TrainConfig) -> SolverSettings:
@@ -74,8 +76,8 @@ def run_training(opts: TrainOptions) -> int:
     events = EventStream(opts.events)
     try:
         cfg = load_config(opts.config_path)
-        if opts.seed is not None:
-            cfg = _with_seed(cfg, opts.seed)
+        if opts.seed is not None or opts.workers is not None:
+            cfg = _override(cfg, opts)
         _check_targets(opts)
     except (ConfigError, BadInput) as exc:
         return _fail(events, str(exc), EXIT_BAD_INPUT)
@@ -95,45 +97,56 @@ def run_training(opts: TrainOptions) -> int:
 
 
 class _Trainer:
+    """The lifecycle of one instance: check the resume point, build, loop, final checkpoint."""
+
     def __init__(self, cfg: TrainConfig, opts: TrainOptions, events: EventStream) -> None:
         self.cfg, self.opts, self.events = cfg, opts, events
-        self.solver_hash = solver_config_hash(cfg)
         self.target = opts.iters if opts.iters is not None else (None if opts.time_budget_s else cfg.iterations)
         self.elapsed_before = 0.0
-        self.resumed_from: int | None = None
-        self.stop_requested = threading.Event()
-        self.progress = ProgressState(target_iters=self.target, time_budget_s=opts.time_budget_s)
-        self.progress.set_metrics({"avg_regret": None})  # null until the solver has run
-        self.scalars = None
-        self.avg_regret_due = 0.0  # monotonic time when the average regret may be computed again
+        self.progress = ProgressState(target_iters=self.target, time_budget_s=opts.time_budget_s,
+                                      workers=cfg.workers)
+        self.metrics = Metrics(cfg, self.progress)
+        self.stop = StopControl(cfg)
+        self.checkpoints = Checkpoints(cfg, opts.instance_dir, solver_config_hash(cfg), events)
 
-    # ------------------------------------------------------------------ lifecycle
     def run(self) -> int:
-        found = self._find_resume_point()
-        self._install_signal_handlers()
-        self.events.emit("started", found.iteration if found else 0, pid=os.getpid(), target_iters=self.target,
-                         time_budget_s=self.opts.time_budget_s, resumed_from=found.iteration if found else None)
+        # Everything that can refuse the resume without building the game is checked before a
+        # progress bar or a heartbeat appears; Kuhn and Leduc build in milliseconds, so theirs too.
+        found = self.checkpoints.find_resume_point(self.opts.resume, self.target)
+        if self.cfg.game != "hunl":
+            self._build(found)
+        self.stop.install_signal_handlers()
+        start_iter = found.iteration if found else 0
+        self.events.emit("started", start_iter, pid=os.getpid(), target_iters=self.target,
+                         time_budget_s=self.opts.time_budget_s, resumed_from=found.iteration if found else None,
+                         workers=self.cfg.workers)
         if found is not None:
             self.progress.advance(found.iteration, float(found.meta.get("elapsed_s", 0.0)), 0, 0, 0.0)
-        heartbeat = _Heartbeat(self)
+        heartbeat = Heartbeat(self.cfg, self.progress, self.events)
         heartbeat.start()  # from here on the supervisor hears from us, even while buckets are built
+        finished = False
         try:
-            self._build(found)
-            log.info("instance %s: %s on %s, seed %d, target %s", self.opts.instance_dir, self.cfg.algorithm,
-                     self.cfg.game, self.cfg.seed, self.target or f"{self.opts.time_budget_s} s")
-            if self.cfg.metrics.tensorboard:
-                from holdem.tensorboard_log import ScalarLog
-
-                self.scalars = ScalarLog(self.opts.instance_dir / "tensorboard", purge_from_step=self.resumed_from)
-            self._update_metrics()  # so that the next heartbeat carries metrics
+            if self.cfg.game == "hunl":
+                self._build(found)
+            log.info("instance %s: %s on %s, seed %d, %d worker(s), target %s", self.opts.instance_dir,
+                     self.cfg.algorithm, self.cfg.game, self.cfg.seed, self.solver.workers,
+                     self.target or f"{self.opts.time_budget_s} s")
+            self.metrics.open_tensorboard(self.opts.instance_dir / "tensorboard", found.iteration if found else None)
+            self.metrics.update(self.solver, self.game)  # so that the next heartbeat carries metrics
             finished = self._loop()
+            self.metrics.final(self.solver, self.game)
+        except BaseException:
+            heartbeat.stop(final=False)
+            raise
         finally:
-            heartbeat.stop()
-            if self.scalars is not None:
-                self.scalars.close()
-        self._checkpoint()
-        self.events.emit("done" if finished else "stopped", self.solver.iteration)
-        log.info("%s at iteration %d", "done" if finished else "stopped", self.solver.iteration)
+            self.metrics.close()
+            if hasattr(self, "solver"):
+                self.solver.close()
+        heartbeat.stop(final=True)  # the last progress carries the final metrics
+        self.checkpoints.write(self.solver, self.game_hash, self.progress.elapsed_s)
+        outcome = "done" if finished else "stopped"
+        self.events.emit(outcome, self.solver.iteration, metrics=self.progress.snapshot()["metrics"])
+        log.info("%s at iteration %d", outcome, self.solver.iteration)
         return EXIT_OK
 
     def _build(self, found: ckpt.Checkpoint | None) -> None:
@@ -154,42 +167,38 @@ class _Trainer:
         else:
             self.game = load_game(self.cfg.game)
         self.game_hash = self.game.digest()
-        self.solver = Solver(self.game, settings_from_config(self.cfg), seed=self.cfg.seed)
+        settings = settings_from_config(self.cfg)
+        if self.cfg.workers > 1 and settings.algorithm != "es-mccfr":
+            log.warning("%s sweeps the whole game on one thread; workers: %d is ignored (docs/decisions.md)",
+                        settings.algorithm, self.cfg.workers)
+        self.solver = Solver(self.game, settings, seed=self.cfg.seed, workers=self.cfg.workers)
+        self.progress.workers = self.solver.workers
+        self._chunk_seconds = CHUNK_SECONDS if self.solver.workers == 1 else CHUNK_SECONDS_WORKERS
         if found is not None:
-            self._restore(found)
+            self.elapsed_before = self.checkpoints.restore(found, self.solver, self.game_hash)
 
     def _loop(self) -> bool:
         """Train until the target (True) or a stop request (False)."""
         chunk = 1
-        started = time.monotonic()
-        last_ckpt = started
-        last_metrics = 0.0
-        every_iters = self.cfg.checkpoint.every_iterations
-        last_advance = started
+        started = last_metrics = last_advance = time.monotonic()
         while not self._finished(started):
-            if self.stop_requested.is_set():
+            if self.stop.requested.is_set():
                 return False
-            n = chunk
-            if self.target is not None:
-                n = min(n, self.target - self.solver.iteration)
-            if every_iters:
-                n = min(n, every_iters - self.solver.iteration % every_iters)
+            n = chunk if self.target is None else min(chunk, self.target - self.solver.iteration)
+            n = self.stop.limit(self.solver.iteration, n)
             t0 = time.monotonic()
-            visits = self.solver.run(n)
-            dt = time.monotonic() - t0
-            chunk = _next_chunk(chunk, n, dt)
+            visits = self.solver.run(n)  # returns when every worker is at a traversal boundary
+            chunk = _next_chunk(chunk, n, time.monotonic() - t0, self._chunk_seconds)
             now = time.monotonic()
             # Speeds count wall time, metrics and checkpoints included: what the instance delivers.
             self.progress.advance(self.solver.iteration, self._elapsed(started), n, visits, now - last_advance)
             last_advance = now
             if now - last_metrics >= self.cfg.metrics.progress_interval_s:
                 last_metrics = now
-                self._update_metrics()
-            due_iters = every_iters and self.solver.iteration % every_iters == 0
-            due_secs = self.cfg.checkpoint.every_seconds and now - last_ckpt >= self.cfg.checkpoint.every_seconds
-            if (due_iters or due_secs) and not self._finished(started):
-                self._checkpoint()
-                last_ckpt = time.monotonic()
+                self.metrics.update(self.solver, self.game)
+            if self.stop.due(self.solver.iteration) and not self._finished(started):
+                self.checkpoints.write(self.solver, self.game_hash, self.progress.elapsed_s)
+                self.stop.written()
         return True
 
     def _finished(self, started: float) -> bool:
@@ -200,130 +209,27 @@ class _Trainer:
     def _elapsed(self, started: float) -> float:
         return self.elapsed_before + (time.monotonic() - started)
 
-    # ------------------------------------------------------------------ metrics
-    def _update_metrics(self) -> None:
-        it = self.solver.iteration
-        metrics: dict[str, float] = {}
-        if time.monotonic() >= self.avg_regret_due:
-            # A pass over every infoset: ~10 ms on hunl-default; kept under 1% of the time.
-            t0 = time.monotonic()
-            metrics["avg_regret"] = self.solver.average_regret()
-            self.avg_regret_due = t0 + 100 * (time.monotonic() - t0)
-        every = self.cfg.metrics.exploitability_every_s
-        if every and self.cfg.game != "hunl" and time.monotonic() - self.progress.last_exploitability_at >= every:
-            from holdem.evaluation.exploitability import exploitability
 
-            metrics["exploitability"] = exploitability(self.game, self.solver.average_strategy()).exploitability
-            self.progress.last_exploitability_at = time.monotonic()
-        self.progress.set_metrics(metrics)
-        if self.scalars is not None:
-            self.scalars.add("speed/iterations_per_s", self.progress.ips, it)
-            self.scalars.add("speed/node_visits_per_s", self.progress.nodes_per_s, it)
-            for name, value in metrics.items():
-                self.scalars.add(f"quality/{name}", value, it)
-
-    # ------------------------------------------------------------------ checkpoints
-    def _checkpoint(self) -> None:
-        s = self.solver.state()
-        meta: dict[str, Any] = {
-            "game": self.cfg.game,
-            "game_hash": self.game_hash,
-            "solver_config_hash": self.solver_hash,
-            "config": config_to_mapping(self.cfg),
-            "elapsed_s": round(self.progress.elapsed_s, 3),
-            "rng_state": [int(x) for x in s.rng],
-        }
-        written = ckpt.write_checkpoint(self.opts.instance_dir, s.iteration,
-                                        {"regrets": s.regrets, "strategy_sum": s.strategy_sum}, meta,
-                                        keep=self.cfg.checkpoint.keep)
-        self.events.emit("checkpoint", s.iteration, path=str(written.path), bytes=written.bytes,
-                         sha256=written.sha256)
-        log.info("checkpoint %s (%d bytes)", written.path, written.bytes)
-
-    def _find_resume_point(self) -> ckpt.Checkpoint | None:
-        existing = ckpt.list_checkpoints(self.opts.instance_dir)
-        if not self.opts.resume:
-            if existing:
-                raise BadInput(f"instance folder {self.opts.instance_dir} already has checkpoints; "
-                               "pass --resume to continue it, or choose an empty folder")
-            return None
-        found = ckpt.latest_valid_checkpoint(
-            self.opts.instance_dir, on_skip=lambda p, why: log.warning("skipping checkpoint %s: %s", p, why))
-        if found is None and existing:
-            log.warning("no checkpoint in %s verifies; starting from scratch", self.opts.instance_dir)
-        if found is not None and self.target is not None and found.iteration > self.target:
-            raise BadInput(f"checkpoint {found.path} is at iteration {found.iteration}, past the target "
-                           f"of {self.target}")
-        return found
-
-    def _restore(self, found: ckpt.Checkpoint) -> None:
-        meta = found.meta
-        if meta.get("game_hash") != self.game_hash:
-            raise BadInput(f"checkpoint {found.path} belongs to another game, abstraction or bucket set "
-                           f"({meta.get('game')!r}); refusing to resume")
-        if meta.get("solver_config_hash") != self.solver_hash:
-            raise BadInput(f"checkpoint {found.path} was made with another algorithm, seed or schedule; "
-                           "refusing to resume (start a new instance folder instead)")
-        arrays = found.load_arrays()
-        rng = np.array([int(x) for x in meta["rng_state"]], dtype=np.uint64)
-        self.solver.restore(SolverState(found.iteration, arrays["regrets"], arrays["strategy_sum"], rng))
-        self.elapsed_before = float(meta.get("elapsed_s", 0.0))
-        self.resumed_from = found.iteration
-        log.info("resumed from %s", found.path)
-
-    def _install_signal_handlers(self) -> None:
-        def request_stop(signum: int, frame: object) -> None:
-            self.stop_requested.set()  # only record it; the loop acts at the next chunk boundary
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
-
-
-class _Heartbeat:
-    """Sends progress at the configured interval from its own thread (events) or draws a bar (terminal)."""
-
-    def __init__(self, trainer: _Trainer) -> None:
-        self._t = trainer
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
-        self._bar = None if trainer.opts.events else ProgressBar()
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        if self._bar is not None:
-            self._bar.finish(self._t.progress.snapshot())
-
-    def _run(self) -> None:
-        interval = self._t.cfg.metrics.progress_interval_s
-        while not self._stop.wait(interval):
-            snap = self._t.progress.snapshot()
-            if self._bar is not None:
-                self._bar.draw(snap)
-                continue
-            self._t.events.emit("progress", snap["iter"], target_iters=snap["target_iters"],
-                                time_budget_s=snap["time_budget_s"], elapsed_s=snap["elapsed_s"],
-                                ips=snap["ips"], nodes_per_s=snap["nodes_per_s"], metrics=snap["metrics"])
-
-
-def _next_chunk(chunk: int, done: int, seconds: float) -> int:
-    """Size the next chunk to take about CHUNK_SECONDS, growing at most 4x at a time."""
+def _next_chunk(chunk: int, done: int, seconds: float, goal_s: float = CHUNK_SECONDS) -> int:
+    """Size the next chunk to take about goal_s, growing at most 4x at a time."""
     if done < chunk or seconds <= 0:
         return chunk
-    ideal = done * CHUNK_SECONDS / seconds
+    ideal = done * goal_s / seconds
     return max(1, min(int(ideal), chunk * 4))
 
 
-def _with_seed(cfg: TrainConfig, seed: int) -> TrainConfig:
+def _override(cfg: TrainConfig, opts: TrainOptions) -> TrainConfig:
     from holdem.config import config_from_mapping
 
-    if seed < 0 or seed > 2**63 - 1:
-        raise BadInput(f"--seed must be in [0, 2^63-1], got {seed}")
     data = config_to_mapping(cfg)
-    data["seed"] = seed
+    if opts.seed is not None:
+        if opts.seed < 0 or opts.seed > 2**63 - 1:
+            raise BadInput(f"--seed must be in [0, 2^63-1], got {opts.seed}")
+        data["seed"] = opts.seed
+    if opts.workers is not None:
+        if not 1 <= opts.workers <= MAX_WORKERS:
+            raise BadInput(f"--workers must be a whole number in [1, {MAX_WORKERS}], got {opts.workers}")
+        data["workers"] = opts.workers
     return config_from_mapping(data)
 
 

@@ -42,11 +42,14 @@ class StartSpec:
     iters: int | None = None
     time_budget_s: float | None = None
     seed: int | None = None
+    workers: int = 1  # worker threads per instance
     executor: ExecutorSpec | None = None  # None: the daemon's --executor
 
     def __post_init__(self) -> None:
         if not isinstance(self.instances, int) or self.instances < 1:
             raise ValueError("instances must be a positive integer")
+        if not isinstance(self.workers, int) or not 1 <= self.workers <= 1024:
+            raise ValueError(f"workers must be an integer in [1, 1024], got {self.workers!r}")
         if self.iters is not None and self.time_budget_s is not None:
             raise ValueError("give --iters or --time-budget, not both")
         if self.iters is not None and (not isinstance(self.iters, int) or self.iters < self.instances):

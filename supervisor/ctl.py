@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--iters", type=int, help="total iterations, split over the instances (default: the config's)")
     g.add_argument("--time-budget", type=float, metavar="SECONDS", help="each instance trains this long")
     s.add_argument("--seed", type=int, help="run seed (default: random, recorded in run.yaml)")
+    s.add_argument("--workers", type=int, help="worker threads per instance")
     s.add_argument("--executor", choices=("local", "slurm"), help="default: the daemon's --executor")
     s.add_argument("--slurm-partition")
     s.add_argument("--slurm-account")
@@ -102,6 +103,8 @@ ACTIVE_RUN_STATES = frozenset({"running", "stopping", "merging"})
 def format_run(run: RunInfo, why_shown: str | None = None) -> str:
     """A run and its instances in lines under 80 columns (widths follow the numbers shown)."""
     lines = [f"run {run.id}  {run.state}" + (f" ({run.reason})" if run.reason else "") + f"  {run.dir}"]
+    lines.append(f"  {len(run.instances)} instances x {run.workers} workers; cores in use {run.cores_in_use}"
+                 + (f" of {run.cores}" if run.cores else ""))
     if why_shown:
         lines.append(f"  {why_shown}")
     elif run.origin and run.state in ACTIVE_RUN_STATES:
@@ -119,8 +122,9 @@ def format_run(run: RunInfo, why_shown: str | None = None) -> str:
         pct = f"{100 * i.iter / target:5.1f}%" if target else "    - "
         extra = f"  {i.reason}" if i.reason else ""
         where = f"  {i.executor}" + (f" job {i.job_id}" if i.job_id else "") + (f" on {i.node}" if i.node else "")
+        rss = f"  {i.rss_bytes / 2**20:,.0f} MiB" if i.rss_bytes else ""  # workers: on the run's line
         lines.append(f"  [{i.index}] {i.state:<8} pid {str(i.pid or '-'):<{pw}}  {count:>{cw}} {pct}  {rate:>{rw}} it/s"
-                     f"  restarts {i.restarts}{where}{extra}")
+                     f"{rss}  restarts {i.restarts}{where}{extra}")
     if run.merged:
         lines.append(f"  merged: {run.merged}")
     return "\n".join(lines)
@@ -192,7 +196,8 @@ async def _command(c: Client, args: argparse.Namespace) -> int:
         return 0
     if cmd == "start":
         params = {k: v for k, v in {"instances": args.instances, "config": str(Path(args.config).resolve()) if args.config else None, "iters": args.iters,
-                                    "time_budget_s": args.time_budget, "seed": args.seed}.items() if v is not None}
+                                    "time_budget_s": args.time_budget, "seed": args.seed,
+                                    "workers": args.workers}.items() if v is not None}
         if args.executor or args.slurm_partition or args.slurm_account or args.slurm_time or args.srun_option:
             params["executor"] = {"name": args.executor or "slurm", "partition": args.slurm_partition,
                                   "account": args.slurm_account, "time_limit": args.slurm_time,

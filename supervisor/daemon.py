@@ -74,6 +74,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
                                              "`iterations`)")
     g.add_argument("--time-budget", type=float, metavar="SECONDS", help="each instance trains this long")
     s.add_argument("--seed", type=int, help="run seed (default: random, recorded in run.yaml)")
+    s.add_argument("--workers", type=int, default=1, help="worker threads per instance (holdem train --workers)")
     s.add_argument("--new", action="store_true",
                    help="start a new run even if an unfinished run has the same arguments")
     s.add_argument("--no-resume", action="store_true",
@@ -161,7 +162,7 @@ def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConf
     start = None
     if args.instances is not None:
         start = StartSpec(instances=args.instances, config=args.config, iters=args.iters,
-                          time_budget_s=args.time_budget, seed=args.seed)
+                          time_budget_s=args.time_budget, seed=args.seed, workers=args.workers)
     else:
         given = [flag for flag, value in (("--config", args.config), ("--iters", args.iters),
                                           ("--time-budget", args.time_budget), ("--seed", args.seed)) if value is not None]

@@ -25,10 +25,12 @@ from .child import Child, Exit, append_log
 from .config import Tuning
 from .diskspace import disk_full_reason
 from .executors import Executor, Placement, Task
+from .procfs import rss_bytes
 from .protocol import EventKind, InstanceInfo, InstanceState
 from .store import InstanceRow, PlacementRow, RestartRow, Store
 
 Publish = Callable[[dict[str, Any]], None]
+RSS_EVERY_S = 2.0
 TERMINAL = frozenset({InstanceState.DONE, InstanceState.FAILED, InstanceState.STOPPED})
 
 
@@ -93,6 +95,8 @@ class InstanceSupervisor:
                                              if row.state == InstanceState.BACKOFF.value else None)
         self.pid: int | None = None
         self.ips = 0.0
+        self.rss_bytes: int | None = None  # sampled from /proc at most every RSS_EVERY_S
+        self._rss_at = float("-inf")
         self.elapsed_s = checkpoint_elapsed(self.last_checkpoint)  # until its child reports progress
         self.child: Child | None = None
         self._stop = False
@@ -112,7 +116,8 @@ class InstanceSupervisor:
                             last_checkpoint=self.last_checkpoint, ips=self.ips, elapsed_s=self.elapsed_s,
                             reason=self.reason, seed=self.seed, dir=str(self.dir),
                             executor=self.placement.executor, job_id=self.placement.job_id,
-                            node=self.placement.node)
+                            node=self.placement.node, workers=self.ctx.workers,
+                            rss_bytes=self.rss_bytes if self.pid is not None else None)
 
     # control ---------------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -257,6 +262,8 @@ class InstanceSupervisor:
         elif self.ctx.time_budget_s is not None:
             argv += ["--time-budget", f"{self.ctx.time_budget_s:g}"]
         argv += ["--seed", str(self.seed), "--events", "jsonl"]
+        if self.ctx.workers != 1:
+            argv += ["--workers", str(self.ctx.workers)]
         if resume:
             argv.append("--resume")
         return argv
@@ -268,6 +275,8 @@ class InstanceSupervisor:
         if isinstance(it, int):
             self.iter = it
         if kind == "progress":
+            if t_recv - self._rss_at >= RSS_EVERY_S:  # one small /proc read, not one per event
+                self.rss_bytes, self._rss_at = rss_bytes(self.pid), t_recv
             self.ips = float(ev.get("ips") or 0.0)
             self.elapsed_s = float(ev.get("elapsed_s") or 0.0)
             if isinstance(ev.get("target_iters"), int):
@@ -277,6 +286,7 @@ class InstanceSupervisor:
             self.ctx.publish({"event": EventKind.PROGRESS.value, "run": self.ctx.run_id, "instance": self.index,
                               "iter": self.iter, "target_iters": self.target_iters, "ips": self.ips,
                               "elapsed_s": self.elapsed_s, "metrics": ev.get("metrics") or {},
+                              "rss_bytes": self.rss_bytes,
                               "t": ev.get("t"), "t_recv": t_recv})
         elif kind == "started":
             if isinstance(ev.get("target_iters"), int):

@@ -100,5 +100,6 @@ def _rows(run_dir: Path, frozen: Any) -> tuple[RunRow, list[InstanceRow]]:
                  iters=frozen.get("iters"), time_budget_s=frozen.get("time_budget_s"), n_instances=n,
                  state=state.value, desired="running" if state is not RunState.DONE else "stopped", phase=phase,
                  reason="rebuilt from the run folder by holdemd recover", merged=str(run_dir / "merged")
-                 if merged else None, created=float(frozen.get("created") or now), updated=now)
+                 if merged else None, created=float(frozen.get("created") or now), updated=now,
+                 workers=int(frozen.get("workers") or 1))
     return run, insts

@@ -22,6 +22,7 @@ from .child import append_log
 from .config import DaemonConfig, StartSpec, instance_seed, split_iterations
 from .executors import ExecutorSpec, make_executor
 from .instance import InstanceSupervisor, Publish, RunContext, run_phase
+from .procfs import machine_cores
 from .protocol import EventKind, InstanceState, RunInfo, RunState
 from .store import InstanceRow, RunRow, Store
 from .tblog import ScalarWriter
@@ -87,11 +88,11 @@ def create_run(cfg: DaemonConfig, store: Store, spec: StartSpec) -> RunRow:
     frozen = {"run_id": run_id, "config_source": str(config_src), "config": parsed, "seed": seed,
               "instances": spec.instances, "iters": iters, "time_budget_s": spec.time_budget_s,
               "split": split, "instance_seeds": seeds, "worker_cmd": list(cfg.worker_cmd),
-              "executor": executor.to_dict(), "created": time.time()}
+              "executor": executor.to_dict(), "workers": spec.workers, "created": time.time()}
     _write_atomic(run_dir / "run.yaml", yaml.safe_dump(frozen, sort_keys=False).encode())
     now = time.time()
     row = RunRow(run_id, str(run_dir), str(config_src), seed, iters, spec.time_budget_s, spec.instances,
-                 RunState.RUNNING.value, "running", "prepare", None, None, now, now)
+                 RunState.RUNNING.value, "running", "prepare", None, None, now, now, spec.workers)
     insts = [InstanceRow(run_id, k, str(run_dir / "instances" / str(k)), seeds[k], split[k],
                          InstanceState.PENDING.value, "running", None, None, 0, 0, 0, None, None, None, now)
              for k in range(spec.instances)]
@@ -115,7 +116,8 @@ class RunSupervisor:
         recorded = store.run_executor(row.id)
         self.executor_spec = ExecutorSpec.from_dict(recorded) if recorded else ExecutorSpec()
         self.ctx = RunContext(row.id, self.dir, self.dir / "config.yaml", row.time_budget_s, cfg.worker_cmd,
-                              cfg.tuning, store, publish, make_executor(self.executor_spec))
+                              cfg.tuning, store, publish, make_executor(self.executor_spec),
+                              workers=row.workers)
         self.instances = [InstanceSupervisor(self.ctx, r) for r in store.instances(row.id)]
         self.task: asyncio.Task[None] | None = None
         self._inst_tasks: dict[int, asyncio.Task[InstanceState]] = {}
@@ -132,7 +134,8 @@ class RunSupervisor:
                        config=row.config, seed=row.seed, iters=row.iters, time_budget_s=row.time_budget_s,
                        created=row.created, reason=self.reason, merged=row.merged,
                        phase_detail=self.phase_detail if row.phase == "prepare" else None, origin=self.origin,
-                       executor=self.executor_spec.to_dict())
+                       executor=self.executor_spec.to_dict(), workers=row.workers,
+                       cores=machine_cores())
 
     def set_origin(self, origin: str) -> None:
         """Why the run is active (started from arguments, by request, resumed): shown by status, logged."""
@@ -142,6 +145,16 @@ class RunSupervisor:
     @property
     def active(self) -> bool:
         return self.task is not None and not self.task.done()
+
+    def warn_if_oversubscribed(self) -> None:
+        """Once, when the run is created: more worker threads than cores, in run.log and to subscribers."""
+        n, w, cores = self.row.n_instances, self.row.workers, machine_cores()
+        if n * w <= cores:
+            return
+        line = (f"warning: {n} instances x {w} workers = {n * w} threads on {cores} cores; "
+                "they will share cores and each train slower")
+        append_log(self.dir / "run.log", line)
+        self.publish({"event": EventKind.LOG.value, "run": self.id, "instance": None, "line": line, "t": time.time()})
 
     # lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:

@@ -66,6 +66,7 @@ class Daemon:
         sup = RunSupervisor(self.cfg, self.store, self.hub.publish, row)
         self.runs[row.id] = sup
         sup.set_origin(origin)
+        sup.warn_if_oversubscribed()
         sup.start()
         return sup
 
@@ -180,7 +181,7 @@ class Daemon:
         return {"runs": [r.info().to_dict() for r in runs]}
 
     async def _run_start(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"instances", "config", "iters", "time_budget_s", "seed", "executor"})
+        _check_keys(params, {"instances", "config", "iters", "time_budget_s", "seed", "executor", "workers"})
         instances = _opt(params, "instances", int)
         if instances is None:
             raise ApiError(ErrorCode.INVALID_PARAMS, "'instances' is required")
@@ -190,7 +191,7 @@ class Daemon:
         try:
             spec = StartSpec(instances=instances, config=Path(config) if config else None,
                              iters=_opt(params, "iters", int), time_budget_s=float(budget) if budget else None,
-                             seed=_opt(params, "seed", int),
+                             seed=_opt(params, "seed", int), workers=_opt(params, "workers", int) or 1,
                              executor=ExecutorSpec.from_dict(executor) if executor is not None else None)
             sup = await self.validated_start(spec, "started by holdemctl start (run.start)")
         except ConfigRefused as exc:

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS runs (
     reason TEXT,
     merged TEXT,
     created REAL NOT NULL,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    workers INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS instances (
     run_id TEXT NOT NULL REFERENCES runs(id),
@@ -103,6 +104,7 @@ class RunRow:
     merged: str | None
     created: float
     updated: float
+    workers: int = 1  # worker threads per instance (holdem train --workers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +194,9 @@ class Store:
         if problems != ["ok"]:
             raise StoreCorrupt(self.path, "; ".join(problems))
         self._db.executescript(_SCHEMA)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(runs)")}
+        if "workers" not in columns:  # a database of a holdemd from before workers: every run had one
+            self._db.execute("ALTER TABLE runs ADD COLUMN workers INTEGER NOT NULL DEFAULT 1")
         self._db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         version = int(self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
         if version != SCHEMA_VERSION:
@@ -209,7 +214,7 @@ class Store:
         with self._tx():
             self._db.execute(
                 "INSERT INTO runs VALUES (:id,:dir,:config,:seed,:iters,:time_budget_s,:n_instances,"
-                ":state,:desired,:phase,:reason,:merged,:created,:updated)", _asdict(run))
+                ":state,:desired,:phase,:reason,:merged,:created,:updated,:workers)", _asdict(run))
             for inst in instances:
                 self._db.execute(
                     "INSERT INTO instances VALUES (:run_id,:idx,:dir,:seed,:target_iters,:state,:desired,"

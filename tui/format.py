@@ -83,6 +83,17 @@ def rate(ips: float | None) -> str:
     return f"{count(ips)}/s" if ips >= 1000 else f"{ips:.1f}/s" if ips < 10 else f"{ips:.0f}/s"
 
 
+def memory(n: int | None) -> str:
+    """Resident memory: 812M, 1.4G (binary units, as top shows them)."""
+    if n is None or n <= 0:
+        return DASH
+    for limit, suffix in ((2**30, "G"), (2**20, "M"), (2**10, "k")):
+        if n >= limit:
+            v = n / limit
+            return f"{v:.2g}{suffix}" if v < 10 else f"{v:.0f}{suffix}"
+    return f"{n}B"
+
+
 def metric(value: float | None) -> str:
     if value is None:
         return DASH

@@ -102,6 +102,8 @@ class InstanceView:
     metric_name: str | None = None
     metric: float | None = None
     updated: float = 0.0
+    workers: int = 1
+    rss_bytes: int | None = None
     ips_history: History = field(default_factory=History)
     metric_history: History = field(default_factory=History)
     log: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_LINES_KEPT))
@@ -110,7 +112,7 @@ class InstanceView:
     def apply_info(self, info: InstanceInfo) -> None:
         self.state, self.iter, self.target_iters = info.state, info.iter, info.target_iters
         self.ips, self.elapsed_s, self.restarts, self.pid = info.ips, info.elapsed_s, info.restarts, info.pid
-        self.reason = info.reason
+        self.reason, self.workers, self.rss_bytes = info.reason, info.workers, info.rss_bytes
         self.executor, self.job_id, self.node = info.executor, info.job_id, info.node
         if info.last_checkpoint != self.last_checkpoint:
             self.last_checkpoint = info.last_checkpoint
@@ -149,6 +151,8 @@ class RunView:
     phase: str = "train"
     phase_detail: str | None = None  # the prepare phase's stage, e.g. "river strength (2/7) 60,500/134,459 boards"
     origin: str | None = None  # why the daemon made the run active
+    workers: int = 1  # per instance
+    cores: int | None = None  # of the daemon's machine
     instances: dict[int, InstanceView] = field(default_factory=dict)
     ips_history: History = field(default_factory=History)
     metric_history: History = field(default_factory=History)
@@ -158,7 +162,8 @@ class RunView:
 
     def apply_info(self, info: RunInfo) -> None:
         for name in ("state", "dir", "config", "seed", "iters", "time_budget_s", "created", "reason", "merged",
-                     "desired", "phase", "phase_detail", "origin"):
+                     "desired", "phase", "phase_detail", "origin",
+                     "workers", "cores"):
             setattr(self, name, getattr(info, name))
         seen = set()
         for inst in info.instances:
@@ -194,6 +199,11 @@ class RunView:
         if not targets or any(t is None for t in targets):
             return self.iters
         return sum(t for t in targets if t is not None)
+
+    @property
+    def cores_in_use(self) -> int:
+        """Worker threads of the running instances."""
+        return sum(i.workers for i in self.instances.values() if i.state == InstanceState.RUNNING.value)
 
     @property
     def total_ips(self) -> float:
@@ -301,6 +311,8 @@ class Model:
                 inst.target_iters = ev["target_iters"]
             inst.ips = float(ev.get("ips") or 0.0)
             inst.elapsed_s = float(ev.get("elapsed_s") or 0.0)
+            if isinstance(ev.get("rss_bytes"), int):
+                inst.rss_bytes = ev["rss_bytes"]
             metric = pick_metric(ev.get("metrics"))
             if metric is not None:
                 inst.metric_name, inst.metric = metric

@@ -5,7 +5,8 @@ merged folder (laid out like an instance). The checkpoint's manifest carries the
 `hunl` section rebuilds the abstraction and finds (or builds) the bucket set, and the game hash
 recorded at training must match the rebuilt game, so a blueprint is never read against other buckets
 or another tree. The average strategy is the strategy sum normalised per infoset (uniform where an
-infoset was never reached), as in every CFR variant's convergence theorem.
+infoset was never reached), as in every CFR variant's convergence theorem. It imports nothing of
+``holdem.policy`` (which loads blueprints): the shared pieces live in ``holdem.sources``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from holdem import checkpoint as ckpt
 from holdem.abstraction.buckets import MissingBuckets
 from holdem.games.hunl.betting import AbstractionError
 from holdem.games.hunl.game import HunlGame, load_hunl
-from holdem.policy import PolicyError
+from holdem.sources import PolicyError, find_checkpoint
 from holdem.solver.regret import average_strategy
 
 
@@ -30,27 +31,6 @@ class Blueprint:
     policy: np.ndarray  # average strategy in the tree's slot layout
     iteration: int
     source: Path
-
-
-def find_checkpoint(path: Path) -> ckpt.Checkpoint:
-    """The checkpoint a source names: the folder itself, or an instance's newest verified one."""
-    path = Path(path)
-    if not path.exists():
-        raise PolicyError(f"{path} does not exist (expected a bot name: random, call, raise-pot; or an instance, "
-                          "checkpoint or merged folder)")
-    try:
-        if (path / ckpt.MANIFEST).is_file():
-            return ckpt.load_checkpoint(path)
-    except ckpt.CorruptCheckpoint as exc:
-        raise PolicyError(str(exc)) from None
-    if (path / "checkpoints").is_dir():
-        found = ckpt.latest_valid_checkpoint(path)
-        if found is None:
-            raise PolicyError(f"{path} has no checkpoint that verifies")
-        return found
-    if path.is_file():
-        raise PolicyError(f"{path}: hold'em blueprints are read from an instance, checkpoint or merged folder")
-    raise PolicyError(f"{path} is neither a built-in bot, an instance folder nor a checkpoint folder")
 
 
 def _hunl_section(found: ckpt.Checkpoint) -> dict[str, Any]:

@@ -102,6 +102,8 @@ class InstanceInfo:
     executor: str = "local"  # local | slurm
     job_id: str | None = None  # the Slurm job of the current (or last) launch
     node: str | None = None  # the host it runs on
+    workers: int = 1  # worker threads of the instance (holdem train --workers)
+    rss_bytes: int | None = None  # the child's resident memory, from /proc (None: not running)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InstanceInfo:
@@ -126,6 +128,13 @@ class RunInfo:
     phase_detail: str | None = None  # what the phase is doing now, e.g. "building buckets: flop 310/1,755 boards"
     origin: str | None = None  # why the run is active: how it was started or resumed by this daemon
     executor: dict[str, Any] | None = None  # the executor spec: {name, partition, account, time_limit, options}
+    workers: int = 1  # per instance
+    cores: int | None = None  # cores the daemon's machine lets it use
+
+    @property
+    def cores_in_use(self) -> int:
+        """Worker threads of the running instances (at most one core each)."""
+        return sum(i.workers for i in self.instances if i.state == "running")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunInfo:

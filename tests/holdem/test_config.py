@@ -57,6 +57,7 @@ def test_defaults_fill_every_missing_key() -> None:
         "checkpoint": {"every_iterations": 0, "every_seconds": 60.0, "keep": 3},
         "metrics": {"progress_interval_s": 0.5, "exploitability_every_s": 5.0, "tensorboard": True},
         "hunl": None,
+        "workers": 1,
     }
 
 

@@ -20,3 +20,12 @@ def test_the_poker_ai_imports_no_daemon_tui_or_asyncio():
     loaded = {name.split(".")[0] for name in json.loads(out.stdout)}
     assert not loaded & set(FORBIDDEN)
 
+
+
+def test_policy_and_blueprint_import_without_a_circle():
+    """Each imports cleanly first in a fresh interpreter, and the blueprint loader never loads policy.py."""
+    for first in ("holdem.evaluation.blueprint", "holdem.policy"):
+        code = f"import sys, json\nimport {first}\nprint(json.dumps(sorted(sys.modules)))\n"
+        out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+        if first == "holdem.evaluation.blueprint":
+            assert "holdem.policy" not in json.loads(out.stdout)

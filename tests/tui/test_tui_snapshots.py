@@ -82,6 +82,7 @@ class FrozenApp(HoldemApp):
         self.real_id = run.id
         run.id, run.dir, run.config, run.merged = FIXED_ID, self.mask(run.dir), self.mask(run.config), \
             self.mask(run.merged)
+        run.cores = 2  # the machine's cores differ between machines
         # A restarted daemon still knows how long each instance trained (from its checkpoint).
         self.elapsed_seen = [inst.elapsed_s for inst in run.instances.values()]
         for inst in run.instances.values():

@@ -38,7 +38,9 @@ def run_header(run: RunView | None, run_id: str) -> Text:
     counts = run.state_counts()
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     head = Text.assemble(("run ", "dim"), (run.id, "bold"), "  ", fmt.state_text(run.shown_state), "  ",
-                         (fmt.config_name(run.config), "cyan"), "  ", f"{len(run.instances)} instances ({states})")
+                         (fmt.config_name(run.config), "cyan"), "  ",
+                         f"{len(run.instances)} instances x {run.workers} workers ({states})",
+                         ("  cores ", "dim"), f"{run.cores_in_use}" + (f"/{run.cores}" if run.cores else ""))
     line2 = Text.assemble(fmt.bar(run.fraction, 20), "  ", f"{fmt.count(run.total_iter)}",
                           f" / {fmt.count(run.total_target)}" if run.total_target else "",
                           "  ", (fmt.rate(run.total_ips), "bold"),
