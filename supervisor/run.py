@@ -9,6 +9,7 @@ a run exactly where the old one left it. Instances are `pending` until the prepa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import time
@@ -206,6 +207,14 @@ class RunSupervisor:
         for inst in self.instances:
             inst.request_stop()
         if self.task is None:
+            return
+        row = self.store.run(self.id)
+        if row is not None and row.phase == "prepare" and not self.task.done():
+            # Nothing to checkpoint yet: a bucket build is written atomically, so ending it now
+            # (Child.wait kills it on cancellation) loses nothing; the prepare runs again on resume.
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
             return
         try:
             await asyncio.wait_for(asyncio.shield(self.task), self.cfg.tuning.stop_timeout_s)

@@ -132,8 +132,13 @@ async def test_instances_are_pending_while_the_run_prepares_and_the_phase_is_sho
         assert st["phase_detail"].startswith("flop features ") and "/1,755 boards, 20/s" in st["phase_detail"]
         text = ctl(d, "status").stdout
         assert "[0] pending" in text and "phase prepare: instances start when it is over; flop features" in text
+        asked = time.monotonic()
         run = ctl(d, "stop")
         assert run.returncode == 0 and "[1] pending" in run.stdout  # still never launched
+        # A prepare has nothing to checkpoint: stop ends it at once instead of waiting for it
+        # (60 s here) or for --stop-timeout (20 s).
+        assert time.monotonic() - asked < 10
+        assert json.loads(ctl(d, "status", "--json").stdout)["runs"][0]["state"] == "stopped"
     finally:
         await d.stop()
 
