@@ -3,7 +3,7 @@
 Trains one real `holdem train` instance (W worker threads) for a schedule of total training times
 (e.g. 5, 15, 30 minutes), resuming the same folder for each next stretch and copying it aside at every
 mark, so one 30-minute training yields the 5- and 15-minute blueprints as well. Then measures each copy
-with local best response (`holdem lbr --variant fc`, mbb/hand with its 95% interval; issue 11).
+with local best response (`holdem lbr`, fc and/or fcpa, mbb/hand with its 95% interval; issue 11).
 
 Training time is what a blueprint is measured by, so training holds the CPU lock exclusively (other
 work waits; a loaded machine would hand the blueprint fewer iterations); the LBR figures do not depend
@@ -76,8 +76,8 @@ def train(config: Path, folder: Path, workers: int, seconds: float, resume: bool
             "peak_rss_bytes": peak_rss, "load_before": load0, "load_after": os.getloadavg()}
 
 
-def lbr(folder: Path, hands: int, workers: int | None, seed: int) -> dict:
-    argv = [sys.executable, "-m", "holdem", "lbr", str(folder), "--variant", "fc", "--hands", str(hands),
+def lbr(folder: Path, variant: str, hands: int, workers: int | None, seed: int) -> dict:
+    argv = [sys.executable, "-m", "holdem", "lbr", str(folder), "--variant", variant, "--hands", str(hands),
             "--seed", str(seed), "--json", *(["--workers", str(workers)] if workers else [])]
     t0 = time.perf_counter()
     out = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=True)
@@ -92,6 +92,7 @@ def main() -> None:
     p.add_argument("--minutes", type=float, nargs="+", default=[5, 15, 30], help="total training times")
     p.add_argument("--workers", type=int, default=2, help="worker threads of the training instance")
     p.add_argument("--lbr-hands", type=int, default=30_000, help="0 skips LBR")
+    p.add_argument("--lbr-variants", nargs="+", choices=["fc", "fcpa"], default=["fc"])
     p.add_argument("--lbr-workers", type=int, help="LBR threads (default: every core)")
     p.add_argument("--seed", type=int, default=0, help="LBR's seed: the same deals for every blueprint")
     p.add_argument("--out", type=Path, required=True, help="folder for the instance and its copies")
@@ -115,10 +116,12 @@ def main() -> None:
         result["blueprints"].append(entry)
         print(json.dumps({"progress": entry}), file=sys.stderr, flush=True)
     if not args.train_only and args.lbr_hands > 0:
-        for entry in result["blueprints"]:
-            with cpu_lock(lock, exclusive=False):
-                entry["lbr_fc"] = lbr(Path(entry["folder"]), args.lbr_hands, args.lbr_workers, args.seed)
-            print(json.dumps({"progress": entry}), file=sys.stderr, flush=True)
+        for variant in args.lbr_variants:
+            for entry in result["blueprints"]:
+                with cpu_lock(lock, exclusive=False):
+                    entry[f"lbr_{variant}"] = lbr(Path(entry["folder"]), variant, args.lbr_hands, args.lbr_workers,
+                                                  args.seed)
+                print(json.dumps({"progress": entry}), file=sys.stderr, flush=True)
     print(json.dumps(result))
 
 
