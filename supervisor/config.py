@@ -31,6 +31,8 @@ class Tuning:
     low_space_bytes: int = 1 << 30  # status warns when the runs root or state dir has less free
     max_clients: int = 1024  # socket connections; the oldest idle one makes room for a newcomer
     client_idle_timeout_s: float = 300.0  # an unsubscribed connection without a request is closed
+    history_interval_s: float = 1.0  # between the history points kept of an instance (doubles as it thins)
+    history_cap: int = 4096  # history points kept per instance; past it every other one is dropped
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,11 +18,13 @@ from .config import DaemonConfig, StartSpec
 from .diskspace import human_bytes, space
 from .executors import ExecutorSpec
 from .protocol import ErrorCode, InstanceState, Method, RunState
+from .results import Results
 from .run import RunError, RunSupervisor, create_run
 from .store import Store
 from .submit import ConfigRefused, check_config, describe_spec, resolve_config
 
 MAX_TAIL_LINES = 10_000
+HISTORY_POINTS = (10, 20_000, 2_000)  # max_points: least, most, default
 
 
 def _check_keys(params: dict[str, Any], allowed: set[str]) -> None:
@@ -48,13 +50,21 @@ class Daemon:
         self.hub = hub
         self.runs: dict[str, RunSupervisor] = {}
         self.started = time.time()
+        self.results = Results(cfg.state_dir / "results.sqlite3", cap=cfg.tuning.history_cap,
+                               interval_s=cfg.tuning.history_interval_s)
+
+    def publish(self, ev: dict[str, Any]) -> None:
+        """Every event of the runs passes here: progress feeds the history, then subscribers get it."""
+        if ev["event"] == "progress":
+            self.results.observe(ev)
+        self.hub.publish(ev)
 
     # lifecycle --------------------------------------------------------------------------------
     def load(self) -> list[RunSupervisor]:
         """Adopt every run the store knows; return those whose desired state is running."""
         resumable = []
         for row in reversed(self.store.runs()):
-            sup = RunSupervisor(self.cfg, self.store, self.hub.publish, row)
+            sup = RunSupervisor(self.cfg, self.store, self.publish, row)
             self.runs[row.id] = sup
             if row.desired == "running" and row.state not in (RunState.DONE.value, RunState.FAILED.value):
                 resumable.append(sup)
@@ -63,7 +73,7 @@ class Daemon:
     def start_run(self, spec: StartSpec, origin: str) -> RunSupervisor:
         """Create and start a run whose config has been checked (see validated_start)."""
         row = create_run(self.cfg, self.store, spec)
-        sup = RunSupervisor(self.cfg, self.store, self.hub.publish, row)
+        sup = RunSupervisor(self.cfg, self.store, self.publish, row)
         self.runs[row.id] = sup
         sup.set_origin(origin)
         sup.warn_if_oversubscribed()
@@ -246,11 +256,26 @@ class Daemon:
                 path = sup._instance(index).log_path
         return {"lines": tail(path, lines), "path": str(path)}
 
+    async def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_keys(params, {"run", "instance", "max_points"})
+        sup = self.find(_opt(params, "run", str))
+        index = _opt(params, "instance", int)
+        least, most, default = HISTORY_POINTS
+        max_points = _opt(params, "max_points", int)
+        max_points = default if max_points is None else max_points
+        if not least <= max_points <= most:
+            raise ApiError(ErrorCode.INVALID_PARAMS, f"'max_points' must be in {least}..{most}, got {max_points}")
+        if index is not None and not 0 <= index < len(sup.instances):
+            raise ApiError(ErrorCode.INVALID_PARAMS, f"'instance': run {sup.id} has no instance {index} "
+                                                     f"(it has {len(sup.instances)})")
+        indexes = [index] if index is not None else [i.index for i in sup.instances]
+        return {"run": sup.id, "instances": {str(k): self.results.history(sup.id, k, max_points) for k in indexes}}
+
     _handlers = {
         Method.PING.value: _ping, Method.STATUS.value: _status, Method.RUNS_LIST.value: _runs_list,
         Method.RUN_START.value: _run_start, Method.RUN_STOP.value: _run_stop, Method.RUN_RESUME.value: _run_resume,
         Method.INSTANCE_RESTART.value: _instance_restart, Method.RUN_MERGE.value: _run_merge,
-        Method.LOGS_TAIL.value: _logs_tail,
+        Method.LOGS_TAIL.value: _logs_tail, Method.HISTORY.value: _history,
     }
 
 

@@ -30,6 +30,11 @@ Methods (params -> result)
     logs.tail       {run?, index?, lines?=50}            -> {"lines": [str...], "path": <file>}
     subscribe       {run?}                               -> {"subscribed": true}, then events (below)
     ping            {}                                   -> {"pong": true, "pid": <daemon pid>}
+    history         {run?, instance?, max_points?=2000}  -> {"run": <id>, "instances": {"<k>": [Point...]}}
+                    Point {"t": <unix s>, "iter", "ips", "metrics": {...}}: the instance's progress over the
+                    whole life of the run (across daemon and child restarts), oldest first, evenly
+                    down-sampled to max_points (10..20000; the first and newest points always in it).
+                    Without `instance`, every instance. Stored thinned: see docs/supervisor.md.
     `run` defaults to the newest active run, else the newest. logs.tail reads instance `index`'s
     train.log; without `index` the run's run.log (states, phases); without both the daemon's log.
 

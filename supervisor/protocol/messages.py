@@ -32,6 +32,7 @@ class Method(str, enum.Enum):
     LOGS_TAIL = "logs.tail"
     SUBSCRIBE = "subscribe"
     PING = "ping"
+    HISTORY = "history"
 
 
 class ErrorCode(str, enum.Enum):
@@ -130,6 +131,8 @@ class RunInfo:
     executor: dict[str, Any] | None = None  # the executor spec: {name, partition, account, time_limit, options}
     workers: int = 1  # per instance
     cores: int | None = None  # cores the daemon's machine lets it use
+    eval: dict[str, Any] | None = None  # the newest evaluation ladder: state, source, ladder (run.eval)
+    estimate: dict[str, Any] | None = None  # the prepare phase's estimate (holdem tree): infosets, memory, speed
 
     @property
     def cores_in_use(self) -> int:
