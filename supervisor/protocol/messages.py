@@ -33,6 +33,8 @@ class Method(str, enum.Enum):
     SUBSCRIBE = "subscribe"
     PING = "ping"
     HISTORY = "history"
+    STRATEGY = "strategy"
+    RUN_EVAL = "run.eval"
 
 
 class ErrorCode(str, enum.Enum):
@@ -78,6 +80,7 @@ class EventKind(str, enum.Enum):
     STATE = "state"
     CHECKPOINT = "checkpoint"
     LOG = "log"
+    EVAL = "eval"
 
 
 def _from_mapping(cls: type, data: Mapping[str, Any]) -> Any:
