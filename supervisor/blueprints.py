@@ -80,7 +80,8 @@ def newest_checkpoint(instance_dir: Path) -> Path | None:
 
 def resolve_source(run_id: str, merged: str | None, instance_dirs: list[Path], wanted: str | None) -> Source:
     """`merged` (the default when the run has one), else `latest`: the newest checkpoint of the
-    lowest-numbered instance that has one (instance 0 unless it has none)."""
+    lowest-numbered instance that has one (instance 0 unless it has none); its path is the instance
+    folder until holdem says which checkpoint it read (`checkpoint_path`)."""
     if wanted not in (None, *SOURCES):
         raise ValueError(f"'source' must be one of {', '.join(SOURCES)}, got {wanted!r}")
     has_merged = merged is not None and Path(merged).is_dir() and any(Path(merged).iterdir())
@@ -90,10 +91,18 @@ def resolve_source(run_id: str, merged: str | None, instance_dirs: list[Path], w
         raise NoSource(f"run {run_id} has no merged blueprint yet (`holdemctl merge {run_id}` makes one; "
                        "source \"latest\" takes the newest checkpoint)")
     for k, d in enumerate(instance_dirs):
-        found = newest_checkpoint(d)
-        if found is not None:
-            return Source("checkpoint", str(found), k)
+        # holdem is given the instance folder and takes its newest checkpoint that verifies when it
+        # loads: a folder named here could be rotated away (keep K) before holdem reads it
+        if newest_checkpoint(d) is not None:
+            return Source("checkpoint", str(d), k)
     raise NoSource(f"run {run_id} has no checkpoint yet")
+
+
+def checkpoint_path(source: Source, iteration: object) -> Source:
+    """The checkpoint folder holdem read from an instance folder, by the iteration its answer gives."""
+    if source.kind != "checkpoint" or not isinstance(iteration, int) or isinstance(iteration, bool):
+        return source
+    return Source(source.kind, str(Path(source.path) / "checkpoints" / f"{iteration:012d}"), source.instance)
 
 
 def _message(stderr: str, code: int | None) -> str:

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .blueprints import HoldemFailed, Source, run_holdem
+from .blueprints import HoldemFailed, Source, checkpoint_path, run_holdem
 from .child import append_log
 from .describe import summary_line
 from .config import DaemonConfig
@@ -107,6 +107,8 @@ class Evaluations:
                                       on_start=lambda pid, start: self.results.eval_pid(eval_id, pid, start))
             path = self._save(run_dir, ladder)
             state = "done"
+            source = checkpoint_path(source, ladder.get("iteration"))
+            self.results.eval_source(eval_id, source.to_dict())
         except HoldemFailed as exc:
             error = exc.message
         except asyncio.TimeoutError:

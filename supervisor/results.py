@@ -208,6 +208,9 @@ class Results:
                           (run_id, "running", json.dumps(source), time.time(), int(auto)))
         return rid if rid is not None else -1
 
+    def eval_source(self, eval_id: int, source: dict[str, Any]) -> None:
+        self._write("UPDATE evals SET source=? WHERE id=?", (json.dumps(source), eval_id))
+
     def eval_pid(self, eval_id: int, pid: int, pid_start: int | None) -> None:
         self._write("UPDATE evals SET pid=?, pid_start=? WHERE id=?", (pid, pid_start, eval_id))
 

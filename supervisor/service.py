@@ -20,7 +20,8 @@ from .config import DaemonConfig, StartSpec
 from .diskspace import human_bytes, space
 from .executors import ExecutorSpec
 from .protocol import ErrorCode, InstanceState, Method, RunState
-from .blueprints import SOURCES, HoldemFailed, NoSource, resolve_source, run_game, run_holdem, strategy_argv
+from .blueprints import (SOURCES, HoldemFailed, NoSource, checkpoint_path, resolve_source, run_game, run_holdem,
+                         strategy_argv)
 from .estimates import estimate_run
 from .evals import Evaluations
 from .results import Results
@@ -72,7 +73,7 @@ class Daemon:
                                    estimate=self.results.estimate(sup.id)).to_dict()
 
     async def _on_phase(self, sup: RunSupervisor, phase: str) -> None:
-        if phase in ("prepare", "prepared"):
+        if phase == "prepare" or phase == "prepared" and self.cfg.tuning.estimate_sample_s > 0:
             await estimate_run(self.cfg, self.results, sup, sampled=phase == "prepared")
         elif phase == "done" and self.cfg.tuning.auto_eval and run_game(sup.dir) == "hunl" and \
                 not self.evals.running(sup.id):
@@ -334,7 +335,7 @@ class Daemon:
             except asyncio.TimeoutError:
                 raise ApiError(ErrorCode.INTERNAL, f"holdem strategy did not answer within "
                                                    f"{self.cfg.tuning.strategy_timeout_s:g}s") from None
-        return {**doc, "source": source.to_dict()}
+        return {**doc, "source": checkpoint_path(source, doc.get("iteration")).to_dict()}
 
     async def _run_eval(self, params: dict[str, Any]) -> dict[str, Any]:
         _check_keys(params, {"run", "source"})

@@ -70,5 +70,14 @@ async def test_history_holds_the_whole_run_across_a_daemon_sigkill(tmp_path: Pat
         with pytest.raises(ProtocolError) as err:
             await d.call("history", {"run": "no-such-run"})
         assert err.value.code == "unknown_run"
+
+        # a Leduc run has no hold'em blueprint: holdem's own refusal, and no ladder (exact exploitability)
+        with pytest.raises(ProtocolError) as err:
+            await d.call("strategy", {"run": run, "hand": "AsKd", "source": "latest"})
+        assert err.value.code == "invalid_params" and "not a hold'em one" in err.value.message
+        with pytest.raises(ProtocolError) as err:
+            await d.call("run.eval", {"run": run})
+        assert err.value.code == "invalid_params" and "exact" in err.value.message
+        assert (await d.status(run))["eval"] is None and (await d.status(run))["estimate"] is None
     finally:
         await d.stop()
