@@ -31,6 +31,18 @@ class Tuning:
     low_space_bytes: int = 1 << 30  # status warns when the runs root or state dir has less free
     max_clients: int = 1024  # socket connections; the oldest idle one makes room for a newcomer
     client_idle_timeout_s: float = 300.0  # an unsubscribed connection without a request is closed
+    history_interval_s: float = 1.0  # between the history points kept of an instance (doubles as it thins)
+    history_cap: int = 4096  # history points kept per instance; past it every other one is dropped
+    eval_hands: int = 2_000  # evaluation ladder (holdem eval --ladder): hands per bot match
+    eval_lbr_hands: int = 2_000  # and LBR-fc hands
+    eval_workers: int = 0  # LBR threads; 0: every core the daemon may use
+    eval_seed: int = 0
+    eval_nice: int = 10  # the ladder runs below the instances' priority
+    eval_timeout_s: float = 3600.0
+    auto_eval: bool = True  # run the ladder on the merged blueprint when a hold'em run is done
+    strategy_timeout_s: float = 60.0  # one `holdem strategy` answer
+    strategy_concurrency: int = 2  # `holdem strategy` processes at once; more requests wait
+    estimate_sample_s: float = 3.0  # holdem tree's timed training sample after the prepare phase; 0: none
 
 
 @dataclass(frozen=True, slots=True)

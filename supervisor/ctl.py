@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import ctl_blueprint
+from .describe import describe_estimate, summary_line
 from .protocol import Client, DaemonUnavailable, ErrorCode, ProtocolError, RunInfo, socket_path
 
 FINAL_RUN_STATES = frozenset({"done", "failed", "stopped"})
@@ -81,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("watch", parents=[common],
                        help="live progress bars per instance (plain lines once a second when not a terminal)")
     s.add_argument("run", nargs="?")
+    ctl_blueprint.add_parsers(sub, common)
     return p
 
 
@@ -127,6 +130,7 @@ def format_run(run: RunInfo, why_shown: str | None = None) -> str:
                      f"{rss}  restarts {i.restarts}{where}{extra}")
     if run.merged:
         lines.append(f"  merged: {run.merged}")
+    lines += [f"  {line}" for line in (describe_estimate(run.estimate), summary_line(run.eval)) if line]
     return "\n".join(lines)
 
 
@@ -209,6 +213,8 @@ async def _command(c: Client, args: argparse.Namespace) -> int:
         res = await c.call("instance.restart", {"index": args.index, **({"run": args.run} if args.run else {})})
     elif cmd == "logs":
         return await _logs(c, args)
+    elif cmd in ("strategy", "eval"):
+        return await ctl_blueprint.command(c, args)
     else:
         return await _watch(c, args)
     if args.json:

@@ -33,6 +33,7 @@ from .child import LogDrops, set_coalesce
 from .config import DaemonConfig, StartSpec, Tuning
 from .executors import EXECUTOR_NAMES, ExecutorSpec
 from .executors.shared import check_runs_root
+from .options import add_results_options, results_tuning
 from .notify import Notifier, NotifyConfig
 from .protocol import EventKind, socket_path
 from .service import Daemon
@@ -128,6 +129,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     s.add_argument("--client-idle-timeout", type=float, default=d.client_idle_timeout_s, metavar="S",
                    help="close a connection that is not subscribed after this long without a request "
                         "(default: %(default)gs)")
+    add_results_options(s, d)
     _add_recover_parser(sub)
     return p
 
@@ -155,7 +157,7 @@ def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConf
                     max_restarts=args.max_restarts, restart_window_s=args.restart_window,
                     child_nice=args.child_nice, coalesce_s=args.coalesce_ms / 1000, tensorboard_interval_s=args.tensorboard_interval,
                     low_space_bytes=int(args.low_space_mb * 2**20), max_clients=args.max_clients,
-                    client_idle_timeout_s=args.client_idle_timeout)
+                    client_idle_timeout_s=args.client_idle_timeout, **results_tuning(args))
     executor = ExecutorSpec(args.executor, args.slurm_partition, args.slurm_account, args.slurm_time,
                             tuple(args.srun_option))
     check_runs_root(runs_root)
@@ -299,6 +301,7 @@ async def serve(cfg: DaemonConfig, notify: NotifyConfig) -> int:
             task.cancel()
         await server.close()
         store.close()
+        daemon.results.close()
         notifier.close()
         os.close(lock_fd)
     log.info("holdemd stopped")
@@ -344,6 +347,7 @@ async def _heartbeat(notifier: Notifier, daemon: Daemon, cfg: DaemonConfig) -> N
         notifier.status(daemon.summary())
         try:
             daemon.store.flush()  # changes a full disk refused are written as soon as it takes them
+            daemon.results.flush()  # the history points of the last interval, in one transaction
             LogDrops.retry()
         except Exception:  # not the disk (flush keeps waiting on that): say so, keep the heartbeat
             log.exception("state database write failed")

@@ -13,7 +13,7 @@ import contextlib
 import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +126,9 @@ class RunSupervisor:
         self._shutdown = False
         self.origin: str | None = None  # why this daemon made the run active (see set_origin)
         self.phase_detail: str | None = None  # the prepare phase's last stage, from its progress events
+        # Called at "prepare" (before holdem prepare), "prepared" and "done"; the daemon estimates and
+        # evaluates there. A failing hook is logged and never stops the run.
+        self.on_phase: Callable[[RunSupervisor, str], Awaitable[None]] | None = None
 
     # views ------------------------------------------------------------------------------------
     def info(self) -> RunInfo:
@@ -275,12 +278,14 @@ class RunSupervisor:
                 except ValueError as exc:
                     self._set_state(RunState.FAILED, str(exc))
                     return
+                await self._hook("prepare")
                 ok, why = await self._phase("prepare", [*self.cfg.worker_cmd, "prepare", "--config",
                                                         str(self.ctx.config_path), "--events", "jsonl"],
                                             self._on_prepare_event)
                 if not ok:
                     self._set_state(RunState.FAILED, f"prepare failed: {why}")
                     return
+                await self._hook("prepared")
                 self.store.update_run(self.id, phase="train")
                 row = self.store.run(self.id)
                 assert row is not None
@@ -299,6 +304,7 @@ class RunSupervisor:
                 self.store.update_run(self.id, phase="done")
                 failed = [i.index for i in self.instances if i.state is InstanceState.FAILED]
                 self._set_state(RunState.DONE, f"instances {failed} failed; merged without them" if failed else None)
+                await self._hook("done")
             else:
                 self._set_state(RunState.FAILED, f"merge failed: {why}")
         finally:
@@ -345,6 +351,13 @@ class RunSupervisor:
         """holdem prepare reports its stages as progress (metrics: stage, done, total, unit, per_s)."""
         if ev.get("event") == "progress":
             self.phase_detail = describe_stage(ev.get("metrics") or {}) or self.phase_detail
+
+    async def _hook(self, phase: str) -> None:
+        if self.on_phase is not None:
+            try:
+                await self.on_phase(self, phase)
+            except Exception as exc:  # an estimate or an evaluation must never fail the run
+                append_log(self.dir / "run.log", f"{phase} hook failed: {exc!r}")
 
     async def _phase(self, name: str, argv: list[str],
                      on_event: Callable[[dict[str, Any], float], None] | None = None) -> tuple[bool, str]:

@@ -6,6 +6,8 @@ commits its change to the store before it returns, so an acknowledged request su
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import os
 import time
 from collections import deque
@@ -18,11 +20,17 @@ from .config import DaemonConfig, StartSpec
 from .diskspace import human_bytes, space
 from .executors import ExecutorSpec
 from .protocol import ErrorCode, InstanceState, Method, RunState
+from .blueprints import (SOURCES, HoldemFailed, NoSource, checkpoint_path, resolve_source, run_game, run_holdem,
+                         strategy_argv)
+from .estimates import estimate_run
+from .evals import Evaluations
+from .results import Results
 from .run import RunError, RunSupervisor, create_run
 from .store import Store
 from .submit import ConfigRefused, check_config, describe_spec, resolve_config
 
 MAX_TAIL_LINES = 10_000
+HISTORY_POINTS = (10, 20_000, 2_000)  # max_points: least, most, default
 
 
 def _check_keys(params: dict[str, Any], allowed: set[str]) -> None:
@@ -48,14 +56,42 @@ class Daemon:
         self.hub = hub
         self.runs: dict[str, RunSupervisor] = {}
         self.started = time.time()
+        self.results = Results(cfg.state_dir / "results.sqlite3", cap=cfg.tuning.history_cap,
+                               interval_s=cfg.tuning.history_interval_s)
+        self.evals = Evaluations(cfg, self.results, self.publish)
+        self._strategy_slots = asyncio.Semaphore(cfg.tuning.strategy_concurrency)
+
+    def adopt(self, row: Any) -> RunSupervisor:
+        sup = RunSupervisor(self.cfg, self.store, self.publish, row)
+        sup.on_phase = self._on_phase
+        self.runs[row.id] = sup
+        return sup
+
+    def view(self, sup: RunSupervisor) -> dict[str, Any]:
+        """A run as the API shows it: its RunInfo with its newest evaluation and its estimate."""
+        return dataclasses.replace(sup.info(), eval=self.evals.status(sup.id),
+                                   estimate=self.results.estimate(sup.id)).to_dict()
+
+    async def _on_phase(self, sup: RunSupervisor, phase: str) -> None:
+        if phase == "prepare" or phase == "prepared" and self.cfg.tuning.estimate_sample_s > 0:
+            await estimate_run(self.cfg, self.results, sup, sampled=phase == "prepared")
+        elif phase == "done" and self.cfg.tuning.auto_eval and run_game(sup.dir) == "hunl" and \
+                not self.evals.running(sup.id):
+            row = self.store.run(sup.id) or sup.row
+            self.evals.start(sup.id, sup.dir, resolve_source(sup.id, row.merged, [], "merged"), auto=True)
+
+    def publish(self, ev: dict[str, Any]) -> None:
+        """Every event of the runs passes here: progress feeds the history, then subscribers get it."""
+        if ev["event"] == "progress":
+            self.results.observe(ev)
+        self.hub.publish(ev)
 
     # lifecycle --------------------------------------------------------------------------------
     def load(self) -> list[RunSupervisor]:
         """Adopt every run the store knows; return those whose desired state is running."""
         resumable = []
         for row in reversed(self.store.runs()):
-            sup = RunSupervisor(self.cfg, self.store, self.hub.publish, row)
-            self.runs[row.id] = sup
+            sup = self.adopt(row)
             if row.desired == "running" and row.state not in (RunState.DONE.value, RunState.FAILED.value):
                 resumable.append(sup)
         return resumable
@@ -63,8 +99,7 @@ class Daemon:
     def start_run(self, spec: StartSpec, origin: str) -> RunSupervisor:
         """Create and start a run whose config has been checked (see validated_start)."""
         row = create_run(self.cfg, self.store, spec)
-        sup = RunSupervisor(self.cfg, self.store, self.hub.publish, row)
-        self.runs[row.id] = sup
+        sup = self.adopt(row)
         sup.set_origin(origin)
         sup.warn_if_oversubscribed()
         sup.start()
@@ -77,6 +112,7 @@ class Daemon:
         return self.start_run(spec, f"{why}: {describe_spec(spec, config)}")
 
     async def shutdown(self) -> None:
+        await self.evals.shutdown()
         for sup in list(self.runs.values()):
             if sup.active:
                 await sup.shutdown()
@@ -143,7 +179,7 @@ class Daemon:
         runs = [self.find(run_id)] if run_id else sorted(
             (r for r in self.runs.values() if every or r.active or r is self._newest()), key=lambda r: r.row.created,
             reverse=True)
-        return {"runs": [r.info().to_dict() for r in runs],
+        return {"runs": [self.view(r) for r in runs],
                 "daemon": {"pid": os.getpid(), "started": self.started, "socket": str(self.cfg.socket),
                            "state_dir": str(self.cfg.state_dir), "summary": self.summary(),
                            "subscribers": len(self.hub.subscribers), **self.health()}}
@@ -178,7 +214,7 @@ class Daemon:
     async def _runs_list(self, params: dict[str, Any]) -> dict[str, Any]:
         _check_keys(params, set())
         runs = sorted(self.runs.values(), key=lambda r: (r.row.created, r.id), reverse=True)
-        return {"runs": [r.info().to_dict() for r in runs]}
+        return {"runs": [self.view(r) for r in runs]}
 
     async def _run_start(self, params: dict[str, Any]) -> dict[str, Any]:
         _check_keys(params, {"instances", "config", "iters", "time_budget_s", "seed", "executor", "workers"})
@@ -198,20 +234,20 @@ class Daemon:
             raise ApiError(ErrorCode.INVALID_PARAMS, str(exc)) from None
         except ValueError as exc:
             raise ApiError(ErrorCode.INVALID_PARAMS, str(exc)) from None
-        return {"run": sup.info().to_dict()}
+        return {"run": self.view(sup)}
 
     async def _run_stop(self, params: dict[str, Any]) -> dict[str, Any]:
         _check_keys(params, {"run"})
         sup = self.find(_opt(params, "run", str))
         await sup.stop()
-        return {"run": sup.info().to_dict()}
+        return {"run": self.view(sup)}
 
     async def _run_resume(self, params: dict[str, Any]) -> dict[str, Any]:
         _check_keys(params, {"run"})
         sup = self.find(_opt(params, "run", str))
         sup.resume()
         sup.set_origin("resumed by holdemctl resume (run.resume)")
-        return {"run": sup.info().to_dict()}
+        return {"run": self.view(sup)}
 
     async def _instance_restart(self, params: dict[str, Any]) -> dict[str, Any]:
         _check_keys(params, {"run", "index"})
@@ -220,7 +256,7 @@ class Daemon:
             raise ApiError(ErrorCode.INVALID_PARAMS, "'index' is required")
         sup = self.find(_opt(params, "run", str))
         sup.restart_instance(index)
-        return {"run": sup.info().to_dict()}
+        return {"run": self.view(sup)}
 
     async def _run_merge(self, params: dict[str, Any]) -> dict[str, Any]:
         _check_keys(params, {"run"})
@@ -228,7 +264,7 @@ class Daemon:
         ok, why = await sup.merge()
         if not ok:
             raise ApiError(ErrorCode.CONFLICT, f"merge failed: {why}")
-        return {"run": sup.info().to_dict(), "merged": str(sup.dir / "merged")}
+        return {"run": self.view(sup), "merged": str(sup.dir / "merged")}
 
     async def _logs_tail(self, params: dict[str, Any]) -> dict[str, Any]:
         _check_keys(params, {"run", "index", "lines"})
@@ -246,11 +282,75 @@ class Daemon:
                 path = sup._instance(index).log_path
         return {"lines": tail(path, lines), "path": str(path)}
 
+    async def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_keys(params, {"run", "instance", "max_points"})
+        sup = self.find(_opt(params, "run", str))
+        index = _opt(params, "instance", int)
+        least, most, default = HISTORY_POINTS
+        max_points = _opt(params, "max_points", int)
+        max_points = default if max_points is None else max_points
+        if not least <= max_points <= most:
+            raise ApiError(ErrorCode.INVALID_PARAMS, f"'max_points' must be in {least}..{most}, got {max_points}")
+        if index is not None and not 0 <= index < len(sup.instances):
+            raise ApiError(ErrorCode.INVALID_PARAMS, f"'instance': run {sup.id} has no instance {index} "
+                                                     f"(it has {len(sup.instances)})")
+        indexes = [index] if index is not None else [i.index for i in sup.instances]
+        return {"run": sup.id, "instances": {str(k): self.results.history(sup.id, k, max_points) for k in indexes}}
+
+    def _source(self, sup: RunSupervisor, params: dict[str, Any]) -> Any:
+        wanted = _opt(params, "source", str)
+        if wanted is not None and wanted not in SOURCES:
+            raise ApiError(ErrorCode.INVALID_PARAMS, f"'source' must be one of {', '.join(SOURCES)}, got {wanted!r}")
+        row = self.store.run(sup.id) or sup.row
+        try:
+            return resolve_source(sup.id, row.merged, [i.dir for i in sup.instances], wanted)
+        except NoSource as exc:
+            raise ApiError(ErrorCode.CONFLICT, str(exc)) from None
+
+    def _hold_em(self, sup: RunSupervisor, what: str) -> None:
+        game = run_game(sup.dir)
+        if game != "hunl":
+            raise ApiError(ErrorCode.INVALID_PARAMS, f"run {sup.id} is a {game or 'unknown'} run: {what} is for "
+                                                     "hold'em blueprints (Kuhn and Leduc have an exact "
+                                                     "exploitability: holdem eval DIR --exploitability)")
+
+    async def _strategy(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_keys(params, {"run", "source", "range", "hand", "board", "history"})
+        sup = self.find(_opt(params, "run", str))
+        whole = params.get("range")
+        if whole is not None and not isinstance(whole, bool):
+            raise ApiError(ErrorCode.INVALID_PARAMS, "'range' must be true or false")
+        hand = _opt(params, "hand", str)
+        if bool(whole) == (hand is not None):
+            raise ApiError(ErrorCode.INVALID_PARAMS, "give 'hand' (two hole cards, e.g. \"AsKd\") or 'range': true"
+                                                     + (", not both" if hand is not None else ""))
+        board, history = _opt(params, "board", str) or "", _opt(params, "history", str) or ""
+        source = self._source(sup, params)
+        argv = strategy_argv(self.cfg.worker_cmd, source.path, hand, board, history, bool(whole))
+        async with self._strategy_slots:
+            try:
+                doc = await run_holdem(argv, self.cfg.tuning.strategy_timeout_s)
+            except HoldemFailed as exc:
+                raise ApiError(ErrorCode.INVALID_PARAMS if exc.refused else ErrorCode.INTERNAL, exc.message) from None
+            except asyncio.TimeoutError:
+                raise ApiError(ErrorCode.INTERNAL, f"holdem strategy did not answer within "
+                                                   f"{self.cfg.tuning.strategy_timeout_s:g}s") from None
+        return {**doc, "source": checkpoint_path(source, doc.get("iteration")).to_dict()}
+
+    async def _run_eval(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_keys(params, {"run", "source"})
+        sup = self.find(_opt(params, "run", str))
+        self._hold_em(sup, "the evaluation ladder")
+        if self.evals.running(sup.id):
+            raise ApiError(ErrorCode.CONFLICT, f"run {sup.id} already has an evaluation running")
+        return self.evals.start(sup.id, sup.dir, self._source(sup, params))
+
     _handlers = {
         Method.PING.value: _ping, Method.STATUS.value: _status, Method.RUNS_LIST.value: _runs_list,
         Method.RUN_START.value: _run_start, Method.RUN_STOP.value: _run_stop, Method.RUN_RESUME.value: _run_resume,
         Method.INSTANCE_RESTART.value: _instance_restart, Method.RUN_MERGE.value: _run_merge,
-        Method.LOGS_TAIL.value: _logs_tail,
+        Method.LOGS_TAIL.value: _logs_tail, Method.HISTORY.value: _history, Method.STRATEGY.value: _strategy,
+        Method.RUN_EVAL.value: _run_eval,
     }
 
 

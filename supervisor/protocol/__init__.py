@@ -30,6 +30,28 @@ Methods (params -> result)
     logs.tail       {run?, index?, lines?=50}            -> {"lines": [str...], "path": <file>}
     subscribe       {run?}                               -> {"subscribed": true}, then events (below)
     ping            {}                                   -> {"pong": true, "pid": <daemon pid>}
+    history         {run?, instance?, max_points?=2000}  -> {"run": <id>, "instances": {"<k>": [Point...]}}
+                    Point {"t": <unix s>, "iter", "ips", "metrics": {...}}: the instance's progress over the
+                    whole life of the run (across daemon and child restarts), oldest first, evenly
+                    down-sampled to max_points (10..20000; the first and newest points always in it).
+                    Without `instance`, every instance. Stored thinned: see docs/supervisor.md.
+    strategy        {run?, source?, hand? | range?: true, board?="", history?=""}
+                    -> the `holdem strategy --json` document (format "holdem-strategy": kind "hand" with
+                    `actions[].probability` and `bucket`, or kind "range" with the 13x13 `grid`) plus
+                    "source": {"kind": "merged"|"checkpoint", "path", "instance": <k>|null}.
+                    `source` "merged" (the default when the run has one) or "latest" (the newest checkpoint
+                    of instance 0, else of the first instance that has one). Answered by a `holdem
+                    strategy` subprocess (at most 2 at once, --strategy-timeout); what holdem refuses (a bad
+                    hand or history, a Kuhn/Leduc run) is `invalid_params` with holdem's message; no
+                    blueprint yet is `conflict`.
+    run.eval        {run?, source?}                      -> {"started": true, "source": {...}} at once; the
+                    ladder (`holdem eval --ladder --json`) runs in the background; `conflict` while one runs
+                    for the run, `invalid_params` for a Kuhn/Leduc run (exact exploitability there).
+RunInfo.eval is null or the run's newest evaluation {"state": running|done|failed, "source", "started",
+"finished", "error", "ladder": <holdem-ladder document>|null, "ladder_path", "automatic"}; RunInfo.estimate
+is null or holdem tree's estimate from the prepare phase {"infosets", "memory_bytes_per_instance",
+"memory_bytes_all_instances", "iterations_per_s", "estimated_seconds", "estimated_iterations", "sampled",
+"error", "t", "report": <holdem tree --json>}.
     `run` defaults to the newest active run, else the newest. logs.tail reads instance `index`'s
     train.log; without `index` the run's run.log (states, phases); without both the daemon's log.
 
@@ -44,6 +66,7 @@ Subscribe events (lines without "id", after the subscribe reply)
     {"event": "state", "run", "instance" (null for the run itself), "state", "reason", "t"}
     {"event": "checkpoint", "run", "instance", "iter", "path", "t"}
     {"event": "log", "run", "instance" (null: daemon), "line", "t"}
+    {"event": "eval", "run", "state", "t"}   an evaluation started or ended (status has the rest)
     A subscriber that does not keep up is dropped (the daemon never buffers without bound).
 
 Socket discovery (`socket_path`): --socket, else $HOLDEMD_SOCKET, else $RUNTIME_DIRECTORY/holdemd.sock

@@ -32,6 +32,9 @@ class Method(str, enum.Enum):
     LOGS_TAIL = "logs.tail"
     SUBSCRIBE = "subscribe"
     PING = "ping"
+    HISTORY = "history"
+    STRATEGY = "strategy"
+    RUN_EVAL = "run.eval"
 
 
 class ErrorCode(str, enum.Enum):
@@ -77,6 +80,7 @@ class EventKind(str, enum.Enum):
     STATE = "state"
     CHECKPOINT = "checkpoint"
     LOG = "log"
+    EVAL = "eval"
 
 
 def _from_mapping(cls: type, data: Mapping[str, Any]) -> Any:
@@ -130,6 +134,8 @@ class RunInfo:
     executor: dict[str, Any] | None = None  # the executor spec: {name, partition, account, time_limit, options}
     workers: int = 1  # per instance
     cores: int | None = None  # cores the daemon's machine lets it use
+    eval: dict[str, Any] | None = None  # the newest evaluation ladder: state, source, ladder (run.eval)
+    estimate: dict[str, Any] | None = None  # the prepare phase's estimate (holdem tree): infosets, memory, speed
 
     @property
     def cores_in_use(self) -> int:
