@@ -178,6 +178,22 @@ class HoldemApp(App[None]):
         self.notify(done)
         return result
 
+    def attach_run(self, run_id: str) -> None:
+        """A view shows this run's plots: fill them from the daemon's history now and after reattaching."""
+        self.connection.watch(run_id)
+        self.fetch_history(run_id)
+
+    def detach_run(self, run_id: str) -> None:
+        if not any(getattr(s, "run_id", None) == run_id for s in self.screen_stack):
+            self.connection.unwatch(run_id)
+
+    @work(group="history")
+    async def fetch_history(self, run_id: str) -> None:
+        try:
+            await self.connection.fetch_history(run_id)
+        except ProtocolError:
+            return  # no daemon or no such run: the link bar and the header say so; plots start now
+
     @work(group="tail", exclusive=True)
     async def fetch_tail(self, run_id: str, index: int | None) -> None:
         """The last lines of an instance's log, or of the run's own log (index None)."""

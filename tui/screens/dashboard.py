@@ -105,10 +105,14 @@ class DashboardScreen(Screen):
 
     def on_mount(self) -> None:
         self._ready = True  # composed: the app may redraw it from now on
+        self.app.attach_run(self.run_id)  # the plots start with the run's history, not when the TUI did
         self.query_one(InstanceTable).focus()  # arrows choose an instance, not scroll the log
         self._layout_for(self.size.height)
         self.refresh_view()
         self.set_interval(1.0, self.refresh_view)  # ages and plots move on even when no event comes
+
+    def on_unmount(self) -> None:
+        self.app.detach_run(self.run_id)
 
     def on_resize(self) -> None:
         self._layout_for(self.size.height)
