@@ -79,6 +79,7 @@ class Connection:
         self.events = 0  # events folded in (the benchmark reads it)
         self.watched: set[str] = set()  # runs whose plots want the daemon's history (open dashboards)
         self.history_supported: bool | None = None  # None: not known for this session's daemon yet
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def _set(self, status: LinkStatus) -> None:
         self.status = status
@@ -184,6 +185,25 @@ class Connection:
         self.on_change()
         return count
 
+    async def refresh_run(self, run_id: str) -> None:
+        """One run's `status` now, on its own connection."""
+        sent = time.time()
+        async with self._client(30.0) as client:
+            result = await client.call(Method.STATUS, {"run": run_id})
+        runs = [r for r in result.get("runs", ()) if isinstance(r, dict)]
+        self.model.apply_snapshot([RunInfo.from_dict(r) for r in runs], sent, complete=False)
+        self.model.apply_extras(runs)
+        self.on_change()
+
+    def _refresh_soon(self, run_id: str) -> None:
+        async def quietly() -> None:
+            with contextlib.suppress(ProtocolError):
+                await self.refresh_run(run_id)
+
+        task = asyncio.create_task(quietly())
+        self._tasks.add(task)  # held until done: the loop keeps only weak references to tasks
+        task.add_done_callback(self._tasks.discard)
+
     async def _history_quietly(self, run_id: str, client: Client) -> None:
         """History on reattach: a run the daemon no longer knows is not this session's failure."""
         try:
@@ -224,6 +244,8 @@ class Connection:
                     first.set()
                 if self.model.apply_event(event) is not None or event.get("event") == "log":
                     self.on_change()
+                if event.get("event") == "eval" and isinstance(event.get("run"), str):
+                    self._refresh_soon(event["run"])  # the event says only the state: read the ladder
 
     async def call(self, method: str | Method, params: Mapping[str, Any] | None = None,
                    timeout: float = COMMAND_TIMEOUT_S) -> dict[str, Any]:
