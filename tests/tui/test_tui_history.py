@@ -4,14 +4,18 @@ with no point twice and no gap; the run's rate is the sum of its instances' rate
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
+from tui_harness import REPO, Holdemd, until
 
 from supervisor.protocol import InstanceInfo, RunInfo, decode, encode
+from tui.app import HoldemApp
 from tui.connection import Connection
 from tui.history import apply_history, merged, run_points
 from tui.model import History, Model
+from tui.screens.dashboard import DashboardScreen
 
 
 def point(t: float, ips: float, exploit: float | None = None) -> dict:
@@ -91,3 +95,37 @@ async def test_a_daemon_without_history_is_asked_once_and_the_plots_still_sample
         await server.wait_closed()
     m.sample(200.0)
     assert m.runs["r1"].ips_history.points == [(200.0, 200.0)]
+
+
+async def test_a_tui_attached_late_plots_the_run_from_before_it_attached(holdemd: Holdemd) -> None:
+    """A real Leduc run trains for a while; the TUI then opens its dashboard and plots it all."""
+    holdemd.start("--instances", "2", "--config", str(REPO / "configs" / "leduc.yaml"), "--iters", str(10**9),
+                  "--seed", "3")
+    run_id = holdemd.wait_run(lambda r: r.get("state") == "running", what="the run")["id"]
+
+    def early_points() -> bool:
+        series = holdemd.request("history", {"run": run_id})["instances"]
+        return all(len(series.get(str(k), ())) >= 4 for k in range(2))
+
+    deadline = time.monotonic() + 90
+    while not early_points():
+        assert time.monotonic() < deadline, "the daemon recorded no history"
+        await asyncio.sleep(0.2)
+    attached = time.time()
+    app = HoldemApp(holdemd.sock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: run_id in app.model.runs, what="the run listed")
+        app.open_run(run_id)
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the dashboard")
+        run = app.model.runs[run_id]
+        await until(pilot, lambda: run.ips_history.points and run.ips_history.points[0][0] < attached - 1,
+                    what="points from before the TUI attached")
+        for inst in run.instances.values():
+            assert inst.ips_history.points[0][0] < attached - 1
+        assert any(v > 0 for t, v in run.ips_history.points if t < attached), "the rates before it attached"
+        assert any(t < attached for t, _ in run.metric_history.points), "exploitability from before"
+        await until(pilot, lambda: run.ips_history.points[-1][0] > attached + 1, what="live samples after it")
+        times = [t for t, _ in run.ips_history.points]
+        assert times == sorted(set(times)), "a point twice, or out of order"
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        assert max(gaps) < 5 * run.ips_history.interval, f"a gap in the series: {max(gaps):.1f}s"
