@@ -171,13 +171,18 @@ def lbr_hand(game, variant, me, cards, n_cards, n_total, board_count, hand_cards
         won, lost = runout_odds(game, my0, my1, o0, o1, board, n_known, n_total, n_cards, dead, samples, rng, full,
                                 alive)
         return won * contrib[node, opp] - lost * contrib[node, me]
-    mine = strength(game, my0, my1, board)
-    theirs = strength(game, o0, o1, board)
-    if mine > theirs:
-        return contrib[node, opp]
-    if mine < theirs:
-        return -contrib[node, me]
-    return 0.0
+    # A showdown on the full board: score LBR's expectation against the opponent's range instead of the one
+    # hand it holds. The range is the posterior of that hand given all LBR saw (its cards, the board, the
+    # opponent's actions), so the mean is the same and the showdown's coin flip leaves the figure's noise.
+    equity_vector(game, my0, my1, board, n_known, n_total, n_cards, hand_cards, weight, dead, samples, rng, full,
+                  alive, win, cnt, eq)
+    total = 0.0
+    v = 0.0
+    for h in range(n):
+        if weight[h] > 0.0:
+            total += weight[h]
+            v += weight[h] * (2.0 * eq[h] - 1.0)
+    return v / total * contrib[node, me]  # both have the same chips in at a showdown
 
 
 @njit(cache=True, nogil=True)

@@ -144,7 +144,17 @@ def play_hand(game: Game, policy: np.ndarray, variant: int, seed: int, deal: int
                         break
             weight = _updated(weight, _action_probs(game, policy, node, street, board, a))
         node = int(t.children[cs + a])
-    return _payoff(game, node, me, my_card, opp_card, public)
+    if t.kind[node] == FOLD:
+        return _payoff(game, node, me, my_card, opp_card, public)
+    # the kernel's showdown: LBR's expectation against the opponent's range (the same mean, less noise)
+    weight[public] = 0.0
+    eq = equities(my_card, public, weight)
+    total = v = 0.0
+    for h in CARDS:
+        if weight[h] > 0.0:
+            total += weight[h]
+            v += weight[h] * (2.0 * eq[h] - 1.0)
+    return v / total * float(t.contrib[node, me])
 
 
 def exact_lbr(game: Game, policy: np.ndarray, variant: int) -> tuple[float, float]:
