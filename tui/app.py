@@ -21,11 +21,12 @@ from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.timer import Timer
 
-from supervisor.protocol import Method, ProtocolError, socket_path
+from supervisor.protocol import ErrorCode, Method, ProtocolError, socket_path
 
 from .connection import Connection
 from .messages import Link, LinkChanged, LinkStatus, ModelChanged
 from .model import Model
+from .screens.blueprint import BlueprintScreen
 from .screens.confirm import ConfirmScreen
 from .screens.dashboard import DashboardScreen
 from .screens.help import HelpScreen
@@ -121,6 +122,9 @@ class HoldemApp(App[None]):
     def open_run(self, run_id: str) -> None:
         self.push_screen(DashboardScreen(run_id))
 
+    def open_blueprint(self, run_id: str) -> None:
+        self.push_screen(BlueprintScreen(run_id))
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -177,6 +181,46 @@ class HoldemApp(App[None]):
             return None
         self.notify(done)
         return result
+
+    def attach_run(self, run_id: str) -> None:
+        """A view shows this run's plots: fill them from the daemon's history now and after reattaching."""
+        self.connection.watch(run_id)
+        self.fetch_history(run_id)
+
+    def detach_run(self, run_id: str) -> None:
+        if not any(getattr(s, "run_id", None) == run_id for s in self.screen_stack):
+            self.connection.unwatch(run_id)
+
+    @work(group="status")
+    async def refresh_run(self, run_id: str) -> None:
+        """Re-read one run's status now (its ladder while one runs), not at the next resync."""
+        try:
+            await self.connection.refresh_run(run_id)
+        except ProtocolError:
+            return  # the link bar says when the daemon is gone
+
+    def start_eval(self, run_id: str, source: str) -> None:
+        async def started() -> None:
+            try:
+                reply = await self.connection.call("run.eval", {"run": run_id, "source": source}, timeout=30.0)
+            except ProtocolError as exc:
+                if exc.code == ErrorCode.UNKNOWN_METHOD.value:
+                    self.notify("this holdemd cannot run the ladder (an older daemon)", severity="error", timeout=8)
+                else:
+                    self.notify(f"run.eval: {exc.message}", severity="error", timeout=8)
+                return
+            where = (reply.get("source") or {}).get("path") or source
+            self.notify(f"ladder started on {where}")
+            await self.connection.refresh_run(run_id)
+
+        self.run_worker(started(), group="commands", exit_on_error=False)
+
+    @work(group="history")
+    async def fetch_history(self, run_id: str) -> None:
+        try:
+            await self.connection.fetch_history(run_id)
+        except ProtocolError:
+            return  # no daemon or no such run: the link bar and the header say so; plots start now
 
     @work(group="tail", exclusive=True)
     async def fetch_tail(self, run_id: str, index: int | None) -> None:

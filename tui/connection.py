@@ -7,6 +7,11 @@ says so ("disconnected — retrying") and tries again with a backoff capped at `
 the UI never restarts. Commands use a fresh Client each, because calls on one client are
 serialised and `run.stop` may wait minutes for checkpoints.
 
+History: a run that a view `watch`es (its dashboard is open) has its plot series filled from the
+daemon's `history` when it is watched and again after every reattach, so a TUI that attaches late,
+or was away while the daemon restarted, plots the run from its beginning. A daemon without the
+method (unknown_method) is not asked again in that session; the plots then start when the TUI did.
+
 No Textual here: the app passes callbacks (`on_change`, `on_link`), the tests can drive it bare.
 """
 
@@ -24,11 +29,14 @@ from typing import Any
 from supervisor.protocol import (Client, DaemonUnavailable, ErrorCode, LineReader, LineTooLong, Method, ProtocolError,
                                  RunInfo, decode, parse_reply)
 
+from .history import apply_history
 from .messages import Link, LinkStatus
-from .model import Model
+from .model import HISTORY_POINTS, Model
 
 FULL_RESYNC_EVERY = 12  # every 12th resync lists every run, the others only the active ones
 COMMAND_TIMEOUT_S = 300.0  # run.stop waits for every child's checkpoint (daemon stop timeout 120 s)
+HISTORY_METHOD = "history"
+ONE_CALL_INSTANCES = 8  # more instances are asked one by one: 64 x 600 points would pass the 1 MiB line limit
 
 
 async def probe_refusal(path: Path, wait_s: float = 0.5) -> ProtocolError | None:
@@ -69,6 +77,9 @@ class Connection:
         self.status = LinkStatus(Link.CONNECTING, str(path))
         self.daemon_pid: int | None = None
         self.events = 0  # events folded in (the benchmark reads it)
+        self.watched: set[str] = set()  # runs whose plots want the daemon's history (open dashboards)
+        self.history_supported: bool | None = None  # None: not known for this session's daemon yet
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def _set(self, status: LinkStatus) -> None:
         self.status = status
@@ -113,6 +124,9 @@ class Connection:
             await self._snapshot(client)
             self._set(LinkStatus(Link.CONNECTED, str(self.path), "", self.daemon_pid))
             await self._snapshot(client, everything=False)  # `status` also carries the daemon's warnings
+            self.history_supported = None  # a restarted daemon may be a newer one
+            for run_id in sorted(self.watched):
+                await self._history_quietly(run_id, client)
             first = asyncio.Event()
             # Either task ending ends the session: a dead stream or a failed resync both mean
             # the daemon is gone (or going); the other task is cancelled, the error re-raised.
@@ -128,11 +142,83 @@ class Connection:
                     raise task.exception()  # type: ignore[misc]
             raise DaemonUnavailable("holdemd closed the event stream")
 
+    def watch(self, run_id: str) -> None:
+        self.watched.add(run_id)
+
+    def unwatch(self, run_id: str) -> None:
+        self.watched.discard(run_id)
+
+    async def fetch_history(self, run_id: str, client: Client | None = None) -> int | None:
+        """Fill `run_id`'s plot series from the daemon's record; the points read, None if the daemon
+        has no `history`. Raises ProtocolError for anything else (an unknown run, no daemon)."""
+        if self.history_supported is False:
+            return None
+        run = self.model.runs.get(run_id)
+        indexes = sorted(run.instances) if run is not None else []
+        own = client is None
+        c = client or self._client()
+        try:
+            if own:
+                await c.connect()
+            if len(indexes) <= ONE_CALL_INSTANCES:
+                reply = await c.call(HISTORY_METHOD, {"run": run_id, "max_points": HISTORY_POINTS})
+            else:
+                parts: dict[str, Any] = {}
+                for k in indexes:
+                    part = await c.call(HISTORY_METHOD, {"run": run_id, "instance": k, "max_points": HISTORY_POINTS})
+                    parts.update(part.get("instances") or {})
+                reply = {"run": run_id, "instances": parts}
+        except ProtocolError as exc:
+            if exc.code == ErrorCode.UNKNOWN_METHOD.value:
+                self.history_supported = False
+                return None
+            raise
+        finally:
+            if own:
+                await c.close()
+        self.history_supported = True
+        run = self.model.runs.get(run_id)
+        if run is None:
+            return 0
+        count = apply_history(run, reply)
+        self.model.version += 1
+        self.on_change()
+        return count
+
+    async def refresh_run(self, run_id: str) -> None:
+        """One run's `status` now, on its own connection."""
+        sent = time.time()
+        async with self._client(30.0) as client:
+            result = await client.call(Method.STATUS, {"run": run_id})
+        runs = [r for r in result.get("runs", ()) if isinstance(r, dict)]
+        self.model.apply_snapshot([RunInfo.from_dict(r) for r in runs], sent, complete=False)
+        self.model.apply_extras(runs)
+        self.on_change()
+
+    def _refresh_soon(self, run_id: str) -> None:
+        async def quietly() -> None:
+            with contextlib.suppress(ProtocolError):
+                await self.refresh_run(run_id)
+
+        task = asyncio.create_task(quietly())
+        self._tasks.add(task)  # held until done: the loop keeps only weak references to tasks
+        task.add_done_callback(self._tasks.discard)
+
+    async def _history_quietly(self, run_id: str, client: Client) -> None:
+        """History on reattach: a run the daemon no longer knows is not this session's failure."""
+        try:
+            await self.fetch_history(run_id, client)
+        except ProtocolError as exc:
+            if isinstance(exc, DaemonUnavailable):
+                raise
+
     async def _snapshot(self, client: Client, everything: bool = True) -> None:
         """`runs.list` (every run; forgets runs no longer listed) or `status` (the active ones)."""
         sent = time.time()
         result = await client.call(Method.RUNS_LIST if everything else Method.STATUS)
-        self.model.apply_snapshot([RunInfo.from_dict(r) for r in result.get("runs", ())], sent, complete=everything)
+        runs = [r for r in result.get("runs", ()) if isinstance(r, dict)]
+        self.model.apply_snapshot([RunInfo.from_dict(r) for r in runs], sent, complete=everything)
+        self.model.apply_extras(runs)
         self.on_change()
         if not everything:
             warnings = tuple(str(w) for w in (result.get("daemon") or {}).get("warnings", ()))
@@ -158,6 +244,8 @@ class Connection:
                     first.set()
                 if self.model.apply_event(event) is not None or event.get("event") == "log":
                     self.on_change()
+                if event.get("event") == "eval" and isinstance(event.get("run"), str):
+                    self._refresh_soon(event["run"])  # the event says only the state: read the ladder
 
     async def call(self, method: str | Method, params: Mapping[str, Any] | None = None,
                    timeout: float = COMMAND_TIMEOUT_S) -> dict[str, Any]:
@@ -168,5 +256,6 @@ class Connection:
         if isinstance(result.get("run"), dict):
             # the reply carries the run's new state: show it now rather than at the next resync
             self.model.apply_snapshot([RunInfo.from_dict(result["run"])], sent, complete=False)
+            self.model.apply_extras([result["run"]])
             self.on_change()
         return result

@@ -128,3 +128,26 @@ def spark(values: list[float], width: int, bounds: tuple[float, float] | None = 
     lo, hi = bounds if bounds is not None else (min(values), max(values))
     span = hi - lo
     return "".join(SPARK[0 if span <= 0 else max(0, min(7, int((v - lo) / span * 8)))] for v in values)
+
+
+def estimate(est: dict | None) -> Text | None:
+    """The prepare phase's estimate (status `estimate`, from `holdem tree`): infosets, memory per
+    instance, the sampled it/s and how long the budget takes (an upper bound: a run's first
+    iterations are its slowest) or how many iterations a time budget buys (a lower bound)."""
+    if not isinstance(est, dict):
+        return None
+    if est.get("error") and est.get("infosets") is None:
+        return Text(f"estimate failed: {est['error']}", style="yellow")
+    parts = [f"{count(est.get('infosets'))} infosets", f"{memory(est.get('memory_bytes_per_instance'))}/instance"]
+    ips = est.get("iterations_per_s")
+    if isinstance(ips, (int, float)) and ips > 0:
+        parts.append(f"{rate(ips)} per instance")
+        if isinstance(est.get("estimated_iterations"), (int, float)):
+            parts.append(f"budget ≥ {count(est['estimated_iterations'])} iterations")
+        elif isinstance(est.get("estimated_seconds"), (int, float)):
+            parts.append(f"budget ≤ {duration(est['estimated_seconds'])}")
+    elif est.get("sample_error") or est.get("sample_skipped"):
+        parts.append(f"no speed sample ({est.get('sample_error') or est.get('sample_skipped')})")
+    else:
+        parts.append("speed: sampled once the buckets are ready")
+    return Text.assemble(("estimate ", "dim"), " · ".join(parts))

@@ -159,6 +159,8 @@ class RunView:
     log: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_LINES_KEPT))  # run/phase lines
     log_count: int = 0
     snapshot_t: float = 0.0  # when the newest snapshot applied to this run was requested
+    eval: dict[str, Any] | None = None  # status "eval" (newer daemons): the ladder's state and report
+    estimate: dict[str, Any] | None = None  # status "estimate": infosets, memory, speed of the budget
 
     def apply_info(self, info: RunInfo) -> None:
         for name in ("state", "dir", "config", "seed", "iters", "time_budget_s", "created", "reason", "merged",
@@ -286,6 +288,17 @@ class Model:
             for gone in set(self.runs) - seen:
                 del self.runs[gone]
         self.version += 1
+
+    def apply_extras(self, runs: Iterable[Mapping[str, Any]]) -> None:
+        """What newer daemons add to a run's status beyond RunInfo: the ladder and the estimate.
+        A reply without the key (an older daemon, or `runs.list`) leaves what is known."""
+        for raw in runs:
+            run = self.runs.get(str(raw.get("id")))
+            if run is None:
+                continue
+            for name in ("eval", "estimate"):
+                if name in raw:
+                    setattr(run, name, raw[name] if isinstance(raw[name], dict) else None)
 
     def apply_event(self, ev: Mapping[str, Any]) -> str | None:
         """Fold one subscribe event in; returns the run it touched (None if ignored)."""

@@ -53,7 +53,8 @@ def run_header(run: RunView | None, run_id: str) -> Text:
         line2.append_text(Text.assemble(("  preparing ", "dim"), run.phase_detail))
     if run.reason:
         line2.append_text(Text("  " + run.reason, style="yellow"))
-    return Text("\n").join([head, line2])
+    estimate = fmt.estimate(run.estimate)
+    return Text("\n").join([head, line2] + ([estimate] if estimate is not None else []))
 
 
 def legend(series: list[Series]) -> Text:
@@ -75,6 +76,7 @@ class DashboardScreen(Screen):
         Binding("n", "new_run", "New"),
         Binding("p", "toggle_plots", "Plots"),
         Binding("l", "toggle_log", "Log"),
+        Binding("b", "blueprint", "Blueprint"),
     ]
 
     def __init__(self, run_id: str) -> None:
@@ -105,10 +107,14 @@ class DashboardScreen(Screen):
 
     def on_mount(self) -> None:
         self._ready = True  # composed: the app may redraw it from now on
+        self.app.attach_run(self.run_id)  # the plots start with the run's history, not when the TUI did
         self.query_one(InstanceTable).focus()  # arrows choose an instance, not scroll the log
         self._layout_for(self.size.height)
         self.refresh_view()
         self.set_interval(1.0, self.refresh_view)  # ages and plots move on even when no event comes
+
+    def on_unmount(self) -> None:
+        self.app.detach_run(self.run_id)
 
     def on_resize(self) -> None:
         self._layout_for(self.size.height)
@@ -239,6 +245,9 @@ class DashboardScreen(Screen):
 
     def action_new_run(self) -> None:
         self.app.new_run(self.run_id)
+
+    def action_blueprint(self) -> None:
+        self.app.open_blueprint(self.run_id)
 
     def action_toggle_plots(self) -> None:
         self.toggle_class("-no-plots")

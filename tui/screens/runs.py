@@ -56,6 +56,9 @@ def run_detail(run: RunView | None, connected: bool = True) -> Text:
         parts.append(Text.assemble(("budget ", "dim"), fmt.duration(run.time_budget_s), " per instance"))
     if run.shown_state == fmt.PREPARING:
         parts.append(Text.assemble(("preparing ", "dim"), run.phase_detail or "…", ("  instances pending", "dim")))
+    estimate = fmt.estimate(run.estimate)
+    if estimate is not None and (run.shown_state == fmt.PREPARING or run.active):
+        parts.append(estimate)
     metric = run.metric
     if metric is not None:
         parts.append(Text.assemble((metric[0].replace("_", " ") + " ", "dim"), fmt.metric(metric[1])))

@@ -1,0 +1,109 @@
+"""The blueprint screen against a real holdemd: a tiny hold'em run trained to the end (quickstart's
+abstraction, whose buckets the shared cache holds), its grid answered by the daemon's `strategy`
+(a real `holdem strategy --json` subprocess), walked with keys; the ladder from a real `run.eval`;
+and a Leduc run, which has no grid to show and says so."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from textual.widgets import Static
+from tui_harness import REPO, Holdemd, until
+
+from tui.app import HoldemApp
+from tui.screens.blueprint import BlueprintScreen
+from tui.widgets.range_grid import RangeGrid
+
+TINY_HUNL = REPO / "tests" / "tui" / "tiny_hunl.yaml"
+LEDUC = REPO / "configs" / "leduc.yaml"
+SMALL_LADDER = ("--eval-hands", "40", "--eval-lbr-hands", "40", "--eval-workers", "1", "--no-auto-eval",
+                "--estimate-sample", "0.5")
+
+
+@pytest.fixture(scope="module")
+def trained() -> Iterator[Holdemd]:
+    """One daemon whose only run is the tiny hold'em run, done and merged."""
+    d = Holdemd()
+    try:
+        d.start("--instances", "1", "--config", str(TINY_HUNL), "--iters", "6000", "--seed", "5", *SMALL_LADDER)
+        d.wait_run(lambda r: r.get("state") in ("done", "failed") and r.get("merged"), timeout=300,
+                   what="the tiny hold'em run done and merged")
+        yield d
+    finally:
+        d.cleanup()
+
+
+def text(screen: BlueprintScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+async def open_blueprint(app: HoldemApp, pilot, run_id: str) -> BlueprintScreen:
+    await until(pilot, lambda: run_id in app.model.runs, what="the run listed")
+    app.open_run(run_id)
+    await until(pilot, lambda: getattr(app.screen, "run_id", None) == run_id, what="the dashboard")
+    await pilot.press("b")
+    return await until(pilot, lambda: app.screen if isinstance(app.screen, BlueprintScreen) else None,
+                       what="the blueprint screen")
+
+
+def cells(screen: BlueprintScreen) -> list[dict]:
+    return [c for row in screen.query_one(RangeGrid).cells for c in row]
+
+
+async def test_the_grid_walks_the_betting_and_switches_source(trained: Holdemd) -> None:
+    run_id = trained.run()["id"]
+    app = HoldemApp(trained.sock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        bp = await open_blueprint(app, pilot, run_id)
+        await until(pilot, lambda: bp.doc is not None, timeout=120, what="the first grid")
+        grid = cells(bp)
+        assert len(grid) == 169 and all(abs(sum(c["probabilities"]) - 1) < 1e-3 for c in grid)
+        assert "merged blueprint" in text(bp, "#bp-header") and "button to act" in text(bp, "#bp-header")
+        assert text(bp, "#bp-detail").startswith("AA (6 combos)")
+        await pilot.press("down")
+        await until(pilot, lambda: text(bp, "#bp-detail").startswith("AKo (12 combos)"), what="the cursor's hand")
+        menu = [a["action"] for a in bp.doc["actions"]]
+        raise_key = str(menu.index("r300") + 1)
+        await pilot.press(raise_key)
+        await until(pilot, lambda: bp.doc["history"] == "r300", timeout=120, what="one action deeper")
+        assert "big blind to act" in text(bp, "#bp-header") and "history r300" in text(bp, "#bp-header")
+        assert len(cells(bp)) == 169 and bp.path == [""]
+        await pilot.press("backspace")
+        await until(pilot, lambda: bp.doc["history"] == "" and not bp.path, timeout=120, what="back up")
+        await pilot.press("t")
+        await until(pilot, lambda: bp.doc["source"]["kind"] == "checkpoint", timeout=120, what="the checkpoint")
+        assert "newest checkpoint" in text(bp, "#bp-header") and len(cells(bp)) == 169
+        await pilot.press("1")  # fold: no spot after it, and no request
+        assert "ends the hand" in text(bp, "#bp-status") and bp.doc["history"] == ""
+
+
+async def test_the_ladder_panel_shows_a_real_evaluation(trained: Holdemd) -> None:
+    run_id = trained.run()["id"]
+    app = HoldemApp(trained.sock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        bp = await open_blueprint(app, pilot, run_id)
+        await until(pilot, lambda: bp.doc is not None, timeout=120, what="the first grid")
+        await pilot.press("e")
+        await until(pilot, lambda: "running" in text(bp, "#ladder-text") or "done" in text(bp, "#ladder-text"),
+                    what="the ladder running")
+        await until(pilot, lambda: "done" in text(bp, "#ladder-text"), timeout=240, what="the ladder done")
+        shown = text(bp, "#ladder-text")
+        ladder = app.model.runs[run_id].eval["ladder"]
+        assert "LBR-fc" in shown and "mbb/hand" in shown and f"{ladder['lbr']['value']:+.1f}" in shown
+        for match in ladder["matches"]:
+            assert f"vs {match['opponent']}" in shown
+        for probe in ladder["probes"]:
+            assert ("PASS " if probe["passed"] else "FAIL ") + probe["name"] in shown
+
+
+async def test_a_leduc_run_says_the_explorer_is_for_holdem(holdemd: Holdemd) -> None:
+    holdemd.start("--instances", "1", "--config", str(LEDUC), "--iters", "2000", "--seed", "1")
+    run_id = holdemd.wait_run(lambda r: r.get("state") == "done", timeout=120, what="the Leduc run done")["id"]
+    app = HoldemApp(holdemd.sock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        bp = await open_blueprint(app, pilot, run_id)
+        await until(pilot, lambda: "hold'em" in text(bp, "#bp-status"), timeout=60, what="the message")
+        assert bp.doc is None and not cells(bp)
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, BlueprintScreen), what="back to the dashboard")
