@@ -26,7 +26,7 @@ async def test_footer_keys_help_and_quit(tmp_path: Path) -> None:
         app._model_changed()
         app.open_run("r1")
         await until(pilot, lambda: "x" in shown_keys(app), what="the dashboard's keys")
-        assert {"escape", "s", "r", "x", "m", "n", "p"} <= shown_keys(app)
+        assert {"escape", "s", "r", "x", "m", "p", "b"} <= shown_keys(app)
 
         await pilot.press("question_mark")
         help_screen = await until(pilot, lambda: app.screen if isinstance(app.screen, HelpScreen) else None,

@@ -146,11 +146,15 @@ class BlueprintScreen(Screen):
         self.query_one("#bp-header", Static).update(spot_header(self.run_id, self.doc))
         self.query_one(RangeGrid).show(self.doc)
         self.query_one("#bp-actions", Static).update(action_menu(self.doc))
+        self._detail(*self.query_one(RangeGrid).cursor)  # now, not when the grid's message arrives
         self.query_one("#bp-status", Static).update(self.message)
 
     def on_range_grid_highlighted(self, event: RangeGrid.Highlighted) -> None:
+        self._detail(event.row, event.col)
+
+    def _detail(self, row: int, col: int) -> None:
         cells = grid_cells(self.doc)
-        detail = cell_detail(self.doc or {}, cells[event.row][event.col]) if cells else Text("")
+        detail = cell_detail(self.doc or {}, cells[row][col]) if cells else Text("")
         self.query_one("#bp-detail", Static).update(detail)
 
     # requests ---------------------------------------------------------------------------------

@@ -73,10 +73,10 @@ class DashboardScreen(Screen):
         Binding("r", "resume", "Resume"),
         Binding("x", "restart", "Restart"),
         Binding("m", "merge", "Merge"),
-        Binding("n", "new_run", "New"),
+        Binding("n", "new_run", "New", show=False),  # in the help; the footer gives its room to `b` at 80 columns
         Binding("p", "toggle_plots", "Plots"),
         Binding("l", "toggle_log", "Log"),
-        Binding("b", "blueprint", "Blueprint"),
+        Binding("b", "blueprint", "Grid"),  # the blueprint screen; a short word: the footer fits 80 columns
     ]
 
     def __init__(self, run_id: str) -> None:
@@ -140,7 +140,9 @@ class DashboardScreen(Screen):
         if not self._ready:
             return
         run = self.run
-        self.query_one("#header", Static).update(run_header(run, self.run_id))
+        header = self.query_one("#header", Static)
+        header.update(run_header(run, self.run_id))
+        header.styles.height = 3 if run is not None and run.estimate else 2  # the estimate's own line
         if run is None:
             return
         table = self.query_one(InstanceTable)
