@@ -12,16 +12,20 @@ from numba import njit
 
 @njit(cache=True, inline="always")
 def regret_match(regrets, base, n_actions, out, out_base):
-    """Write the regret-matching strategy of slots [base, base+n_actions) into out[out_base:]."""
+    """Write the regret-matching strategy of slots [base, base+n_actions) into out[out_base:].
+
+    Each regret is read once: with lock-free workers another thread may change the table between two
+    reads, and a second read would let the probabilities sum to more or less than one.
+    """
     total = 0.0
     for a in range(n_actions):
         r = regrets[base + a]
-        if r > 0.0:
-            total += r
+        r = r if r > 0.0 else 0.0
+        out[out_base + a] = r
+        total += r
     if total > 0.0:
         for a in range(n_actions):
-            r = regrets[base + a]
-            out[out_base + a] = r / total if r > 0.0 else 0.0
+            out[out_base + a] = out[out_base + a] / total
     else:
         u = 1.0 / n_actions
         for a in range(n_actions):

@@ -6,12 +6,14 @@ import asyncio
 import errno
 import itertools
 import os
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Mapping
+from typing import Any, TypeVar
 
 from .messages import (DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, MAX_LINE_BYTES, DaemonUnavailable, ErrorCode,
                        LineReader, LineTooLong, Method, ProtocolError, Reply, Request, decode, encode, parse_reply,
                        socket_path)
+
+T = TypeVar("T")
 
 
 class Client:
@@ -49,7 +51,7 @@ class Client:
 
     async def _open(self) -> tuple[LineReader, asyncio.StreamWriter]:
         try:
-            reader, writer = await asyncio.wait_for(self._connect_retrying(), self.connect_timeout)
+            reader, writer = await _within(self._connect_retrying(), self.connect_timeout)
         except (FileNotFoundError, ConnectionRefusedError):
             raise DaemonUnavailable(f"holdemd is not running (no daemon at {self.path})") from None
         except PermissionError:
@@ -99,7 +101,7 @@ class Client:
             rid = next(self._ids)
             try:
                 writer.write(encode(Request(rid, method_name, dict(params or {})).to_dict()))
-                reply = await asyncio.wait_for(self._read_reply(reader, rid), timeout or self.call_timeout)
+                reply = await _within(self._read_reply(reader, rid), timeout or self.call_timeout)
             except (ConnectionError, OSError, asyncio.IncompleteReadError) as exc:
                 await self.close()
                 raise DaemonUnavailable(f"connection to holdemd lost: {exc}") from None
@@ -139,7 +141,7 @@ class Client:
         try:
             writer.write(encode(Request(0, Method.SUBSCRIBE.value, dict(params or {})).to_dict()))
             try:
-                reply = await asyncio.wait_for(self._read_reply(reader, 0), self.call_timeout)
+                reply = await _within(self._read_reply(reader, 0), self.call_timeout)
             except asyncio.TimeoutError:
                 raise DaemonUnavailable("holdemd did not answer 'subscribe' in time") from None
             except (ConnectionError, OSError) as exc:
@@ -167,6 +169,14 @@ class Client:
 async def _close_writer(writer: asyncio.StreamWriter) -> None:
     writer.close()
     try:
-        await asyncio.wait_for(writer.wait_closed(), 1.0)
+        await _within(writer.wait_closed(), 1.0)
     except (asyncio.TimeoutError, ConnectionError, OSError):
         pass
+
+
+async def _within(awaitable: Awaitable[T], seconds: float) -> T:
+    """Await with a time limit. Not asyncio.wait_for: on Python 3.11 it can swallow a cancel that arrives
+    as the awaited result does (CPython gh-86296), and a subscriber task cancelled at that moment would
+    then read events for ever."""
+    async with asyncio.timeout(seconds):
+        return await awaitable
