@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from holdem.cli_search import search_config, search_options, searched
 from holdem.events import EventStream
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -78,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("path", type=Path, help="instance folder, checkpoint folder or merged folder")
     x.add_argument("--out", required=True, type=Path, help="the JSON file to write")
     x.add_argument("--search", action="store_true", help="write what search plays at every infoset (Kuhn, Leduc)")
-    _search_options(x, default_ms=None)
+    search_options(x, default_ms=None)
     _buckets_root_option(x)
 
     tr = sub.add_parser("tree", help="report the betting tree of a hold'em config: nodes, infosets, memory")
@@ -105,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     ma.add_argument("--json", action="store_true", help="one JSON object on stdout")
     ma.add_argument("--search-a", action="store_true", help="A searches every decision after the flop")
     ma.add_argument("--search-b", action="store_true", help="B searches every decision after the flop")
-    _search_options(ma)
+    search_options(ma)
     _buckets_root_option(ma)
 
     lb = sub.add_parser("lbr", help="local best response: a lower bound on a blueprint's exploitability")
@@ -136,47 +137,9 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--hands", type=int, default=1_000_000, help="hands to play before it ends (default: 1000000)")
     pl.add_argument("--seed", type=int, default=0, help="seed of the deals (default: 0)")
     pl.add_argument("--search", action="store_true", help="the bot searches every decision after the flop")
-    _search_options(pl)
+    search_options(pl)
     _buckets_root_option(pl)
     return p
-
-
-def _search_options(parser: argparse.ArgumentParser, default_ms: float | None = 100.0) -> None:
-    """Flags of real-time search (holdem/search); without --search-ms and --search-iters, a search runs
-    1000 iterations (``default_ms`` None) or spends ``default_ms``."""
-    parser.add_argument("--search-ms", type=float, default=None, help=f"time per search (default {default_ms})")
-    parser.add_argument("--search-iters", type=int, default=None, help="iterations per search (first limit wins)")
-    parser.add_argument("--search-workers", type=int, default=1, help="numba threads per search")
-    parser.add_argument("--search-gadget", choices=["resolve", "maxmargin", "none"], default="resolve",
-                        help="how the opponent enters a subgame (none: unsafe)")
-    parser.add_argument("--search-sizes", default=None, metavar="F,F,...",
-                        help="pot fractions the searcher bets and raises (default: the blueprint's per street)")
-    parser.set_defaults(search_default_ms=default_ms)
-
-
-def _search_config(args: argparse.Namespace):
-    """SearchConfig of the hold'em search agent (raises ValueError naming a bad flag)."""
-    from holdem.search.agent import SearchConfig
-
-    sizes = None
-    if args.search_sizes:
-        try:
-            fractions = tuple(float(x) for x in args.search_sizes.split(","))
-        except ValueError:
-            raise ValueError(f"--search-sizes: expected pot fractions like 0.5,1,2, got {args.search_sizes!r}") from None
-        if not all(0 < f <= 100 for f in fractions):
-            raise ValueError(f"--search-sizes: pot fractions must be in (0, 100], got {args.search_sizes!r}")
-        sizes = (fractions,) * 4
-    return SearchConfig(_solve_options(args), bet_sizes=sizes)
-
-
-def _solve_options(args: argparse.Namespace):
-    from holdem.search.solve import SolveOptions
-
-    ms, iters = args.search_ms, args.search_iters
-    if ms is None and iters is None:
-        ms, iters = args.search_default_ms, (None if args.search_default_ms else 1000)
-    return SolveOptions(iterations=iters, ms=ms, workers=args.search_workers, gadget=args.search_gadget)
 
 
 def _buckets_root_option(parser: argparse.ArgumentParser) -> None:
@@ -300,27 +263,12 @@ def _export(args: argparse.Namespace) -> int:
     try:
         loaded = load_policy(args.path, _buckets_root(args))
         if args.search:
-            loaded = _searched(loaded, args)
+            loaded = searched(loaded, args)
         write_json_atomic(args.out, export_policy(loaded))
     except (PolicyError, ValueError) as exc:
         return _bad(EventStream(False), str(exc))
     print(f"wrote {args.out}", file=sys.stderr)
     return EXIT_OK
-
-
-def _searched(loaded, args: argparse.Namespace):
-    """The policy search plays at every infoset of a small game, in place of the blueprint."""
-    import dataclasses
-
-    from holdem.policy import PolicyError
-    from holdem.search.small import searched_policy
-
-    if loaded.game.name not in ("kuhn", "leduc"):
-        raise PolicyError(f"export --search writes whole policies of Kuhn and Leduc, not {loaded.game.name!r}")
-    started = time.perf_counter()
-    policy, count = searched_policy(loaded.game, loaded.policy, _solve_options(args))
-    print(f"{count} searches in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    return dataclasses.replace(loaded, policy=policy, strategy_sum=None)
 
 
 def _merge(args: argparse.Namespace) -> int:
@@ -352,7 +300,7 @@ def _match(args: argparse.Namespace) -> int:
     if args.hands < 1:
         return _bad(EventStream(False), f"--hands must be at least 1, got {args.hands}")
     try:
-        search = (_search_config(args) if args.search_a else None, _search_config(args) if args.search_b else None)
+        search = (search_config(args) if args.search_a else None, search_config(args) if args.search_b else None)
         result = match_from_specs(args.a, args.b, args.hands, args.seed, _buckets_root(args), search)
     except (PolicyError, ValueError) as exc:
         return _bad(EventStream(False), str(exc))
@@ -373,7 +321,7 @@ def _play(args: argparse.Namespace) -> int:
     from holdem.policy import PolicyError
 
     try:
-        config = _search_config(args) if args.search else None  # before any bucket build starts threads
+        config = search_config(args) if args.search else None  # before any bucket build starts threads
         blueprint = load_blueprint(args.policy, _buckets_root(args))
         if config is not None:
             from holdem.search.agent import SearchAgent

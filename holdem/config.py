@@ -181,6 +181,9 @@ class TrainConfig:
     # Worker threads of one instance on shared tables (es-mccfr); not in solver_config_hash: a resume
     # may change it.
     workers: int = _opt(1, Number(integer=True, lo=1, hi=1024))
+    # Real-time search over a hold'em blueprint (`search.bet_sizes` per postflop street); read by
+    # `holdem play/match --search`, not by training, so not in solver_config_hash.
+    search: Mapping[str, Any] | None = _opt(None, PlainMapping())
 
 
 # ---------------------------------------------------------------- building
@@ -297,6 +300,16 @@ def _check_cross_fields(cfg: TrainConfig) -> None:
         raise ConfigError(
             "pruning.enabled", f"pruning needs algorithm es-mccfr, but algorithm is {cfg.algorithm!r}"
         )
+    if cfg.search is not None:
+        if cfg.game != "hunl":
+            raise ConfigError("search", f"search settings apply to hunl blueprints, but game is {cfg.game!r}")
+        from holdem.games.hunl.betting import AbstractionError, search_sizes_from_config
+
+        try:
+            search_sizes_from_config(cfg.search, ((),) * 4)
+        except AbstractionError as exc:
+            key, message = re.fullmatch(r"config key '([^']+)':? (.*)", str(exc), re.S).groups()
+            raise ConfigError(key, message) from None
     if cfg.game == "hunl" and cfg.algorithm in FULL_TRAVERSAL:
         raise ConfigError(
             "algorithm",

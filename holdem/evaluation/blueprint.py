@@ -31,10 +31,11 @@ class Blueprint:
     policy: np.ndarray  # average strategy in the tree's slot layout
     iteration: int
     source: Path
+    config: dict[str, Any] | None = None  # the training config (its `search` section tells search's sizes)
 
 
-def _hunl_section(found: ckpt.Checkpoint) -> dict[str, Any]:
-    """The `hunl` config of a checkpoint; a merged folder borrows the config of its first source."""
+def _training_config(found: ckpt.Checkpoint) -> dict[str, Any]:
+    """The config a checkpoint was trained with; a merged folder borrows the config of its first source."""
     meta = found.meta
     if meta.get("game") != "hunl":
         raise PolicyError(f"{found.path} is a {meta.get('game')!r} policy, not a hold'em one")
@@ -47,14 +48,14 @@ def _hunl_section(found: ckpt.Checkpoint) -> dict[str, Any]:
             config = None
     if not isinstance(config, dict):
         raise PolicyError(f"{found.path}: the manifest has no config to rebuild the abstraction from")
-    section = config.get("hunl")
-    return dict(section) if isinstance(section, dict) else {}
+    return config
 
 
 def load_blueprint(path: Path, bucket_root: Path) -> Blueprint:
     """Read a blueprint; raises PolicyError with a message naming the source when it cannot."""
     found = find_checkpoint(path)
-    section = _hunl_section(found)
+    config = _training_config(found)
+    section = dict(config["hunl"]) if isinstance(config.get("hunl"), dict) else {}
     try:
         try:  # verifying a bucket set reads every byte: do it once, not once to find and once to load
             game = load_hunl(section, bucket_root, build_if_missing=False)
@@ -67,4 +68,4 @@ def load_blueprint(path: Path, bucket_root: Path) -> Blueprint:
     sums = found.load_arrays(["strategy_sum"])["strategy_sum"]
     if sums.shape != (game.tree.n_slots,):
         raise PolicyError(f"{found.path}: strategy_sum has shape {sums.shape}, the tree needs ({game.tree.n_slots},)")
-    return Blueprint(game, average_strategy(game.tree, sums), found.iteration, found.path)
+    return Blueprint(game, average_strategy(game.tree, sums), found.iteration, found.path, config)

@@ -23,6 +23,7 @@ from holdem.evaluation.agents import BlueprintAgent
 from holdem.evaluation.blueprint import Blueprint
 from holdem.evaluation.lbr_cards import GAME_HUNL, street_buckets
 from holdem.evaluation.translation import pot_fraction, raise_to_for_fraction
+from holdem.games.hunl.betting import search_sizes_from_config
 from holdem.games.hunl.rules import Action, Kind, State
 from holdem.search.bpmap import LOST, BlueprintMap
 from holdem.search.hunl_leaves import leaf_tables
@@ -38,7 +39,7 @@ LEAF_SHARE = 0.25  # of a time budget, at most, for sampling leaf values (then t
 @dataclass(frozen=True, slots=True)
 class SearchConfig:
     solve: SolveOptions
-    bet_sizes: tuple[tuple[float, ...], ...] | None = None  # per street; None: the blueprint's
+    bet_sizes: tuple[tuple[float, ...], ...] | None = None  # per street; None: the config's search.bet_sizes
     leaf_deals: int = 2000  # sampled deals that value the depth-limit leaves
 
 
@@ -76,6 +77,9 @@ class SearchAgent:
         self.blueprint = blueprint
         self.game = blueprint.game
         self.abstraction = blueprint.game.abstraction
+        # --search-sizes, else the training config's `search.bet_sizes`, else the blueprint's own sizes
+        self.bet_sizes = config.bet_sizes or search_sizes_from_config(
+            (blueprint.config or {}).get("search"), self.abstraction.bet_sizes)
         self.fallback = BlueprintAgent(blueprint, name)
         self.bpmap = BlueprintMap(self.game.tree, self.abstraction)
         self.cards = np.zeros((0, 9), dtype=np.int64)
@@ -224,7 +228,7 @@ class SearchAgent:
         hands, combos = hunl_hands(board, leaf_bucket)
         hand_of_combo = np.full(1326, -1, dtype=np.int64)
         hand_of_combo[combos] = np.arange(len(combos))
-        sizes = (self.config.bet_sizes or self.abstraction.bet_sizes)[street]
+        sizes = self.bet_sizes[street]
         searcher = h.seat
         seed = int(self.cards[h.deal, :].sum()) * 7919 + len(h.history)
 

@@ -11,7 +11,8 @@ gamma 2). A pass for traverser p:
    with exact card removal (O(H) or O(H·B) per terminal, never a pair matrix);
 4. backwards, values, regrets and the discounted strategy sum (independent per hand).
 
-Steps 1, 2 and 4 split the hands into W chunks and step 3 splits the terminals, each over ``prange``:
+Steps 1, 2 and 4 split the hands into W chunks and step 3 deals the terminals out in turn, dearest
+first (leaves, showdowns, folds), each over ``prange``:
 the threads share the tables and never write the same entry, so W threads give the same numbers as one.
 
 Safety (a subgame whose root has a history): the non-searcher's root reach comes from a gadget, built
@@ -249,9 +250,11 @@ def _pass_parallel(p, mode, kind, player, child_start, num_children, children, c
     for c in prange(n_chunks):
         _pass_chunks(c, c + 1, p, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
                      reach_opp, regrets, n_hands, n_chunks)
-    for i in prange(terminals.shape[0]):
-        terminal_values(p, terminals[i], kind, player, contrib, leaf_table, leaf_values, cards, two, strength, order,
-                        leaf_bucket, exact, reach_opp, values)
+    n_terms = terminals.shape[0]
+    for c in prange(n_chunks):  # terminals c, c + W, ...: they come dearest first, so each thread gets its share
+        for i in range(c, n_terms, n_chunks):
+            terminal_values(p, terminals[i], kind, player, contrib, leaf_table, leaf_values, cards, two, strength,
+                            order, leaf_bucket, exact, reach_opp, values)
     for c in prange(n_chunks):
         lo, hi = _bounds(c, n_chunks, n_hands)
         _backward_chunk(p, lo, hi, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,

@@ -18,25 +18,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import REAL_WORKER, REPO, HoldemD, final_checkpoint_hashes, real_worker_available  # noqa: E402
+from sv_harness import (REAL_WORKER, REPO, HoldemD, final_checkpoint_hashes, finished, leduc_config,  # noqa: E402
+                        real_worker_available)
 
 pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
 
 ARGS = ["--backoff-base", "0.05", "--backoff-cap", "0.5", "--max-restarts", "100", "--stop-timeout", "60",
         "--heartbeat-timeout", "60", "--tensorboard-interval", "1"]
-
-
-def leduc_config(path: Path, every: int = 100_000) -> Path:
-    """Leduc external-sampling MCCFR with frequent checkpoints and progress every 50 ms."""
-    path.write_text("game: leduc\nalgorithm: es-mccfr\niterations: 1000000\n"
-                    "cfr: {averaging: linear, linear_regrets: true}\n"
-                    f"checkpoint: {{every_iterations: {every}, every_seconds: 0, keep: 2}}\n"
-                    "metrics: {progress_interval_s: 0.05, exploitability_every_s: 0}\n")
-    return path
-
-
-def finished(st: dict) -> bool:
-    return st.get("state") in ("done", "failed")
 
 
 def all_running(st: dict) -> bool:

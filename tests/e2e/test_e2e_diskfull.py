@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import (REAL_WORKER, HoldemD, fill, final_checkpoint_hashes, real_worker_available,  # noqa: E402
-                        tmpfs)
-from test_e2e_daemon import ARGS, finished, leduc_config  # noqa: E402
+from sv_harness import (REAL_WORKER, HoldemD, fill, final_checkpoint_hashes, finished, leduc_config,  # noqa: E402
+                        real_worker_available, tmpfs)
+from test_e2e_daemon import ARGS  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
 

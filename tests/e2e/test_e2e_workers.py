@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import REAL_WORKER, REPO, HoldemD, real_worker_available  # noqa: E402
+from sv_harness import REAL_WORKER, REPO, HoldemD, finished, leduc_config, real_worker_available  # noqa: E402
 
 from holdem.evaluation.exploitability import exploitability  # noqa: E402
 from holdem.policy import load_policy  # noqa: E402
@@ -26,17 +26,6 @@ pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real ho
 
 ARGS = ["--backoff-base", "0.05", "--backoff-cap", "0.5", "--max-restarts", "100", "--stop-timeout", "60",
         "--heartbeat-timeout", "60"]
-
-
-def leduc_config(path: Path, every: int) -> Path:
-    path.write_text("game: leduc\nalgorithm: es-mccfr\niterations: 1000000\n"
-                    f"checkpoint: {{every_iterations: {every}, every_seconds: 0, keep: 2}}\n"
-                    "metrics: {progress_interval_s: 0.05, exploitability_every_s: 0}\n")
-    return path
-
-
-def finished(st: dict) -> bool:
-    return st.get("state") in ("done", "failed")
 
 
 def cores() -> int:

@@ -22,6 +22,9 @@ from holdem.config import (
 MINIMAL = {"game": "leduc", "algorithm": "es-mccfr"}
 
 
+HUNL = {"game": "hunl", "algorithm": "es-mccfr"}
+
+
 def with_value(dotted: str, value: Any, base: dict[str, Any] | None = None) -> dict[str, Any]:
     """MINIMAL (or `base`) with one dotted key set."""
     data = json.loads(json.dumps(base or MINIMAL))
@@ -58,6 +61,7 @@ def test_defaults_fill_every_missing_key() -> None:
         "metrics": {"progress_interval_s": 0.5, "exploitability_every_s": 5.0, "tensorboard": True},
         "hunl": None,
         "workers": 1,
+        "search": None,
     }
 
 
@@ -173,6 +177,12 @@ def test_bad_values_name_the_key_and_the_allowed_values(key: str, value: Any, me
         (with_value("pruning", [1]), "pruning", "config key 'pruning': expected a mapping, got a list"),
         ({"algorithm": "cfr"}, "game", "config key 'game' is required (one of kuhn, leduc, hunl)"),
         ({"game": "kuhn"}, "algorithm", "config key 'algorithm' is required (one of cfr, cfr+, dcfr, es-mccfr)"),
+        (with_value("search.bet_sizes.turn", [0.5, -2], HUNL), "search.bet_sizes.turn",
+         "config key 'search.bet_sizes.turn': expected a list of pot fractions in (0, 100], got (0.5, -2)"),
+        (with_value("search.bet_sizes.preflop", [1], HUNL), "search.bet_sizes",
+         "expected a mapping with keys among flop, turn, river, got keys preflop"),
+        (with_value("search.ms", 100, HUNL), "search.ms", "config key 'search.ms' is unknown (allowed: bet_sizes)"),
+        (with_value("search.bet_sizes.flop", [1]), "search", "search settings apply to hunl blueprints"),
     ],
 )
 def test_unknown_missing_and_misshapen_keys(data: dict[str, Any], key: str, message: str) -> None:

@@ -3,6 +3,7 @@ legal actions within its budget in matches, and a bad spot is refused with a mes
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import subprocess
 import sys
@@ -43,6 +44,18 @@ def test_the_opponents_off_tree_bet_is_an_action_of_its_own_in_the_subgame(bluep
     assert "r600" in root_actions  # and the blueprint's pot-sized bet (turn sizes: [1.0]) beside it
     assert g.path[-1] == g.sub.children[g.sub.child_start[g.path[0]] + root_actions.index("r337")]
     assert (g.sub.kind == LEAF).sum() > 0 and (g.sub.kind == SHOWDOWN).sum() == 0  # the turn ends in leaves
+
+
+def test_search_bets_the_training_configs_search_sizes_unless_a_flag_says_otherwise(blueprint):
+    spot = parse_spot(blueprint.game.abstraction.rules, "AsKd", "Qh7c2s9d", "r300c/cc/")
+    configured = dataclasses.replace(blueprint, config={"search": {"bet_sizes": {"turn": [0.37, 1.7]}}})
+    agent = SearchAgent(configured, SearchConfig(SolveOptions(iterations=5), leaf_deals=100))
+    agent.decide(spot, random.Random(0))
+    g = agent.hand.solution.game
+    assert [a.letter() for a in g.actions[g.path[0]]] == ["c", "r222", "r1020", "r9700"]  # 0.37, 1.7 pot, all-in
+    flagged = SearchAgent(configured, SearchConfig(SolveOptions(iterations=5), bet_sizes=((1.0,),) * 4,
+                                                   leaf_deals=100))
+    assert flagged.bet_sizes[2] == (1.0,) and agent.bet_sizes[1] == blueprint.game.abstraction.bet_sizes[1]
 
 
 def test_the_river_is_solved_to_showdown_without_leaves(blueprint):

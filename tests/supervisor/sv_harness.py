@@ -238,3 +238,27 @@ def fill(mnt: Path) -> Path:
 
 __all__ = ["HoldemD", "DaemonUnavailable", "ProtocolError", "FAKE_WORKER", "REAL_WORKER", "instance_pids",
            "write_config", "final_checkpoint_hashes", "real_worker_available", "tmpfs", "fill"]
+
+
+def leduc_config(path: Path, every: int = 100_000) -> Path:
+    """Leduc external-sampling MCCFR with a checkpoint every `every` iterations and progress every 50 ms."""
+    path.write_text("game: leduc\nalgorithm: es-mccfr\niterations: 1000000\n"
+                    "cfr: {averaging: linear, linear_regrets: true}\n"
+                    f"checkpoint: {{every_iterations: {every}, every_seconds: 0, keep: 2}}\n"
+                    "metrics: {progress_interval_s: 0.05, exploitability_every_s: 0}\n")
+    return path
+
+
+def finished(status: dict[str, Any]) -> bool:
+    return status.get("state") in ("done", "failed")
+
+
+async def raw(d: HoldemD) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A bare connection to the daemon's socket, for requests no client would send."""
+    return await asyncio.open_unix_connection(str(d.sock), limit=4 << 20)
+
+
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes) -> dict[str, Any]:
+    writer.write(data)
+    await writer.drain()
+    return json.loads(await asyncio.wait_for(reader.readline(), 30))

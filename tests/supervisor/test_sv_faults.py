@@ -4,7 +4,6 @@ clients, a `--socket` that is not a socket, a closed stdout. All against a real 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import subprocess
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from supervisor.protocol import Client, ProtocolError
-from sv_harness import FAKE_WORKER, HoldemD, write_config
+from sv_harness import FAKE_WORKER, HoldemD, exchange, raw, write_config
 
 FAST = ["--heartbeat-timeout", "20", "--backoff-base", "0.05", "--backoff-cap", "0.2", "--stop-timeout", "20"]
 
@@ -26,16 +25,6 @@ async def idle(tmp_path: Path):
     await d.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "2000")
     yield d
     await d.stop()
-
-
-async def raw(d: HoldemD) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    return await asyncio.open_unix_connection(str(d.sock), limit=4 << 20)
-
-
-async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes) -> dict:
-    writer.write(data)
-    await writer.drain()
-    return json.loads(await asyncio.wait_for(reader.readline(), 30))
 
 
 async def test_200000_nested_brackets_get_a_parse_error_not_a_recursion_error(idle: HoldemD) -> None:

@@ -23,7 +23,8 @@ import pytest
 import yaml
 
 from slurm_cluster import SlurmCluster, unavailable
-from sv_harness import PY, REAL_WORKER, REPO, HoldemD, final_checkpoint_hashes, real_worker_available
+from sv_harness import (PY, REAL_WORKER, REPO, HoldemD, final_checkpoint_hashes, finished, leduc_config,
+                        real_worker_available)
 
 pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
 
@@ -42,18 +43,6 @@ def slurm(tmp_path_factory: pytest.TempPathFactory):
         yield cluster
     finally:
         cluster.stop()
-
-
-def leduc_config(path: Path, every: int = 200_000) -> Path:
-    path.write_text("game: leduc\nalgorithm: es-mccfr\niterations: 1000000\n"
-                    "cfr: {averaging: linear, linear_regrets: true}\n"
-                    f"checkpoint: {{every_iterations: {every}, every_seconds: 0, keep: 2}}\n"
-                    "metrics: {progress_interval_s: 0.05, exploitability_every_s: 0}\n")
-    return path
-
-
-def finished(st: dict) -> bool:
-    return st.get("state") in ("done", "failed")
 
 
 def all_running_placed(st: dict) -> bool:
@@ -99,7 +88,7 @@ async def one_run(root: Path, cfg: Path, iters: int, seed: int, env: dict[str, s
 
 
 async def test_a_slurm_run_completes_merges_and_equals_the_local_run(slurm: SlurmCluster, tmp_path: Path) -> None:
-    cfg = leduc_config(tmp_path / "leduc.yaml")
+    cfg = leduc_config(tmp_path / "leduc.yaml", every=200_000)
     iters, seed = 2 * 600_000 + 1, 11
     d = HoldemD(tmp_path / "slurm", REAL_WORKER, env=slurm.env, args=[*ARGS, *SLURM])
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from supervisor.protocol import Client, DaemonUnavailable, ProtocolError
-from sv_harness import FAKE_WORKER, HoldemD, write_config
+from sv_harness import FAKE_WORKER, HoldemD, exchange, raw, write_config
 
 
 @pytest.fixture
@@ -30,16 +30,6 @@ async def busy(tmp_path: Path):
     yield d
     await d.stop()
     sockdir.rmdir()
-
-
-async def raw(d: HoldemD) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    return await asyncio.open_unix_connection(str(d.sock), limit=4 << 20)
-
-
-async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes) -> dict:
-    writer.write(data)
-    await writer.drain()
-    return json.loads(await asyncio.wait_for(reader.readline(), 30))
 
 
 async def test_bad_requests_get_errors_as_data_and_the_connection_lives_on(busy: HoldemD) -> None:

@@ -59,6 +59,31 @@ class HunlAbstraction:
         return out
 
 
+def pot_fractions(key: str, value: Any) -> tuple[float, ...]:
+    """A config list of bet sizes as pot fractions in (0, 100]; the error names the key."""
+    if not isinstance(value, (list, tuple)) or any(
+            isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 100 for f in value):
+        raise AbstractionError(f"config key '{key}': expected a list of pot fractions in (0, 100], got {value!r}")
+    return tuple(float(f) for f in value)
+
+
+def search_sizes_from_config(section: Mapping[str, Any] | None,
+                             blueprint_sizes: tuple[tuple[float, ...], ...]) -> tuple[tuple[float, ...], ...]:
+    """The pot fractions real-time search bets and raises per street: the config's `search.bet_sizes`
+    where it names a street, the blueprint's elsewhere (search plays the blueprint before the flop)."""
+    data = dict(section or {})
+    for key in data:
+        if key != "bet_sizes":
+            raise AbstractionError(f"config key 'search.{key}' is unknown (allowed: bet_sizes)")
+    sizes = data.get("bet_sizes", {})
+    if not isinstance(sizes, Mapping) or set(sizes) - set(STREETS[1:]):
+        got = f"keys {', '.join(sorted(map(str, sizes)))}" if isinstance(sizes, Mapping) else repr(sizes)
+        raise AbstractionError(f"config key 'search.bet_sizes': expected a mapping with keys among "
+                               f"{', '.join(STREETS[1:])}, got {got}")
+    return tuple(pot_fractions(f"search.bet_sizes.{street}", sizes[street]) if street in sizes else base
+                 for street, base in zip(STREETS, blueprint_sizes))
+
+
 def abstraction_from_config(section: Mapping[str, Any] | None) -> HunlAbstraction:
     """Validate the config's `hunl` mapping; every error names its key (e.g. 'hunl.bet_sizes.flop')."""
     data = dict(section or {})
@@ -81,13 +106,8 @@ def abstraction_from_config(section: Mapping[str, Any] | None) -> HunlAbstractio
     sb = whole("hunl.small_blind", data.get("small_blind", 50), 1, 10**9)
     bb = whole("hunl.big_blind", data.get("big_blind", 100), sb, 10**9)
     stack = whole("hunl.stack", data.get("stack", 100 * bb), bb + 1, 10**12)
-    sizes = []
-    for street, value in per_street("bet_sizes", _DEFAULT_SIZES).items():
-        if not isinstance(value, (list, tuple)) or any(
-                isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 100 for f in value):
-            raise AbstractionError(f"config key 'hunl.bet_sizes.{street}': expected a list of pot fractions in "
-                                   f"(0, 100], got {value!r}")
-        sizes.append(tuple(float(f) for f in value))
+    sizes = [pot_fractions(f"hunl.bet_sizes.{street}", value)
+             for street, value in per_street("bet_sizes", _DEFAULT_SIZES).items()]
     raises = tuple(whole(f"hunl.max_raises.{s}", v, 0, 16)
                    for s, v in per_street("max_raises", (3, 2, 2, 2)).items())
     buckets = tuple(whole(f"hunl.buckets.{s}", v, 1, 1_000_000)
