@@ -8,6 +8,7 @@ import random
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from holdem.evaluation.agents import BlueprintAgent, OddSizesBot
@@ -149,3 +150,18 @@ def test_play_against_search_in_the_terminal(instance):
                    "--buckets-root", root, stdin="c\n" * 40)
     assert done.returncode == 0, done.stderr
     assert "done. 2 hands" in done.stdout
+
+
+def test_leaf_tables_shrink_each_pair_towards_its_rows_mean_or_the_tables():
+    from holdem.search.hunl_leaves import shrink_to_means
+
+    gen = np.random.default_rng(0)
+    counts = gen.integers(0, 3, size=(5, 5)).astype(float)
+    counts[2] = 0.0  # a row no deal reached takes the table's mean
+    sums = gen.normal(size=(3, 5, 5)) * (counts > 0)
+    row_n = counts.sum(axis=1)
+    row_mean = sums.sum(axis=2) / np.maximum(row_n, 1)[None, :]
+    prior = np.where(row_n[None, :] > 0, row_mean, (sums.sum(axis=(1, 2)) / counts.sum())[:, None])
+    expected = (sums + prior[:, :, None]) / (counts + 1.0)[None, :, :]
+    shrink_to_means(sums, counts)
+    assert np.allclose(sums, expected, rtol=1e-12, atol=1e-15)
