@@ -37,10 +37,8 @@ def prepare(args: argparse.Namespace, root: Path) -> int:
 def check_config(args: argparse.Namespace) -> int:
     """Everything `train` and `prepare` check before they work, and nothing else: the supervisor
     runs this (a subprocess) before it accepts a run, so a bad key is refused at submission."""
-    import re
-
     from holdem.config import ConfigError, load_config
-    from holdem.games.hunl.betting import AbstractionError, abstraction_from_config
+    from holdem.games.hunl.betting import abstraction_from_config
 
     try:
         if not args.config.exists():
@@ -48,11 +46,8 @@ def check_config(args: argparse.Namespace) -> int:
         cfg = load_config(args.config)
         if cfg.game == "hunl":
             abstraction_from_config(cfg.hunl)
-    except (ConfigError, AbstractionError) as exc:
-        key = exc.key if isinstance(exc, ConfigError) else None
-        if key is None:
-            found = re.search(r"config key '([^']+)'", str(exc))
-            key = found.group(1) if found else None
+    except ConfigError as exc:  # an AbstractionError too, with its key
+        key = exc.key
         if args.json:
             print(json.dumps({"ok": False, "key": key, "message": str(exc)}))
         print(f"holdem: {exc}", file=sys.stderr)

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from holdem.config import ConfigError
 from holdem.games.hunl.rules import STREETS, Action, HunlRules, Kind, State
 from holdem.games.tree import DECISION, FOLD, SHOWDOWN, BettingTree, NodeRecord, compile_tree
 
@@ -24,8 +25,8 @@ _DEFAULT_SIZES = ((0.5, 1.0, 2.0), (0.5, 1.0), (0.75,), (0.75,))
 _DEFAULT_BUCKETS = (169, 200, 200, 200)
 
 
-class AbstractionError(ValueError):
-    """A bad `hunl` config value; the message names the key and the allowed range."""
+class AbstractionError(ConfigError):
+    """A bad `hunl` (or `search`) config value: ``key`` names it, the message gives the allowed range."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ def pot_fractions(key: str, value: Any) -> tuple[float, ...]:
     """A config list of bet sizes as pot fractions in (0, 100]; the error names the key."""
     if not isinstance(value, (list, tuple)) or any(
             isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 100 for f in value):
-        raise AbstractionError(f"config key '{key}': expected a list of pot fractions in (0, 100], got {value!r}")
+        raise AbstractionError(key, f"expected a list of pot fractions in (0, 100], got {value!r}")
     return tuple(float(f) for f in value)
 
 
@@ -74,11 +75,11 @@ def search_sizes_from_config(section: Mapping[str, Any] | None,
     data = dict(section or {})
     for key in data:
         if key != "bet_sizes":
-            raise AbstractionError(f"config key 'search.{key}' is unknown (allowed: bet_sizes)")
+            raise AbstractionError(f"search.{key}", "is unknown (allowed: bet_sizes)")
     sizes = data.get("bet_sizes", {})
     if not isinstance(sizes, Mapping) or set(sizes) - set(STREETS[1:]):
         got = f"keys {', '.join(sorted(map(str, sizes)))}" if isinstance(sizes, Mapping) else repr(sizes)
-        raise AbstractionError(f"config key 'search.bet_sizes': expected a mapping with keys among "
+        raise AbstractionError("search.bet_sizes", f"expected a mapping with keys among "
                                f"{', '.join(STREETS[1:])}, got {got}")
     return tuple(pot_fractions(f"search.bet_sizes.{street}", sizes[street]) if street in sizes else base
                  for street, base in zip(STREETS, blueprint_sizes))
@@ -90,17 +91,17 @@ def abstraction_from_config(section: Mapping[str, Any] | None) -> HunlAbstractio
     allowed = {"small_blind", "big_blind", "stack", "bet_sizes", "all_in", "max_raises", "buckets"}
     for key in data:
         if key not in allowed:
-            raise AbstractionError(f"config key 'hunl.{key}' is unknown (allowed: {', '.join(sorted(allowed))})")
+            raise AbstractionError(f"hunl.{key}", f"is unknown (allowed: {', '.join(sorted(allowed))})")
 
     def whole(key: str, value: Any, lo: int, hi: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise AbstractionError(f"config key '{key}': expected a whole number in [{lo}, {hi}], got {value!r}")
+            raise AbstractionError(key, f"expected a whole number in [{lo}, {hi}], got {value!r}")
         return value
 
     def per_street(key: str, default: tuple) -> dict[str, Any]:
         value = data.get(key, dict(zip(STREETS, default)))
         if not isinstance(value, Mapping) or set(value) - set(STREETS):
-            raise AbstractionError(f"config key 'hunl.{key}': expected a mapping with keys {', '.join(STREETS)}")
+            raise AbstractionError(f"hunl.{key}", f"expected a mapping with keys {', '.join(STREETS)}")
         return {s: value.get(s, d) for s, d in zip(STREETS, default)}
 
     sb = whole("hunl.small_blind", data.get("small_blind", 50), 1, 10**9)
@@ -113,10 +114,10 @@ def abstraction_from_config(section: Mapping[str, Any] | None) -> HunlAbstractio
     buckets = tuple(whole(f"hunl.buckets.{s}", v, 1, 1_000_000)
                     for s, v in per_street("buckets", _DEFAULT_BUCKETS).items())
     if buckets[0] > 169:
-        raise AbstractionError(f"config key 'hunl.buckets.preflop': expected a whole number in [1, 169], got {buckets[0]}")
+        raise AbstractionError("hunl.buckets.preflop", f"expected a whole number in [1, 169], got {buckets[0]}")
     all_in = data.get("all_in", True)
     if not isinstance(all_in, bool):
-        raise AbstractionError(f"config key 'hunl.all_in': expected true or false, got {all_in!r}")
+        raise AbstractionError("hunl.all_in", f"expected true or false, got {all_in!r}")
     return HunlAbstraction(HunlRules(sb, bb, stack), tuple(sizes), all_in, raises, buckets)
 
 
