@@ -30,8 +30,8 @@ from holdem.search.spot import parse_spot
 WARM_UP = (("AsKd", "Qh7c2s", "r300c/"), ("7s2d", "Qh7c2s9d", "r300c/cc/r337"), ("AhAd", "Kh9c4s2d3c", "cc/cc/cc/r150"))
 
 
-def run(bp, ms: float, workers: int, decisions: int, seed: int) -> dict:
-    agent = SearchAgent(bp, SearchConfig(SolveOptions(ms=ms, workers=workers)))
+def run(bp, ms: float, workers: int, decisions: int, seed: int, card_removal: bool = False) -> dict:
+    agent = SearchAgent(bp, SearchConfig(SolveOptions(ms=ms, workers=workers), leaf_card_removal=card_removal))
     rules = bp.game.abstraction.rules
     for spot in WARM_UP:  # every kernel compiled (or read from numba's cache) before the clock runs
         agent.decide(parse_spot(rules, *spot), random.Random(0))
@@ -63,16 +63,18 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--scaling-decisions", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--leaf-card-removal", choices=["on", "off"], default="off")
     args = ap.parse_args()
+    removal = args.leaf_card_removal == "on"
     path = ensure_blueprint(args.blueprint, args.train_minutes, REPO / "configs" / "quickstart.yaml")
     bp = load_blueprint(path, buckets_root())
     load_before = load_average()
     started = time.time()
-    one = run(bp, args.ms, 1, args.decisions, args.seed)
-    many = run(bp, args.ms, args.workers, args.scaling_decisions, args.seed)
-    base = run(bp, args.ms, 1, args.scaling_decisions, args.seed) if args.scaling_decisions != args.decisions else one
+    one = run(bp, args.ms, 1, args.decisions, args.seed, removal)
+    many = run(bp, args.ms, args.workers, args.scaling_decisions, args.seed, removal)
+    base = run(bp, args.ms, 1, args.scaling_decisions, args.seed, removal) if args.scaling_decisions != args.decisions else one
     print(json.dumps({"benchmark": "search_latency", "blueprint": str(path), "iteration": bp.iteration,
-                      "w1": one, f"w{args.workers}": many, "w1_same_deals": base,
+                      "leaf_card_removal": removal, "w1": one, f"w{args.workers}": many, "w1_same_deals": base,
                       "iteration_ratio": round(many["iterations_mean"] / base["iterations_mean"], 3),
                       "load_before": load_before, "load_after": load_average(),
                       "seconds": round(time.time() - started, 1)}))

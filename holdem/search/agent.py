@@ -41,6 +41,8 @@ class SearchConfig:
     solve: SolveOptions
     bet_sizes: tuple[tuple[float, ...], ...] | None = None  # per street; None: the config's search.bet_sizes
     leaf_deals: int = 2000  # sampled deals that value the depth-limit leaves
+    # leaves against the compatible range: 3-4x the cost of a leaf against the whole range by bucket
+    leaf_card_removal: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +242,7 @@ class SearchAgent:
                                self.config.leaf_deals, seed, deadline)
 
         g = build_hunl_subgame(root, real, sizes, self.abstraction.max_raises[street], searcher, hands, combos,
-                               self.bpmap, bp_root, leaves_of)
+                               self.bpmap, bp_root, leaves_of, self.config.leaf_card_removal)
         ranges = (lik[0][combos], lik[1][combos])
         mine = ranges[searcher]
         if mine.sum() <= 0:

@@ -4,8 +4,9 @@ Every sampled deal (both hole hands and the rest of the board, uniform given the
 bucketed on every street, and at each leaf the rest of the hand is valued exactly on the blueprint's
 tree from the leaf's blueprint node: the searcher plays the blueprint, the other player continuation
 strategy k (the blueprint, or fold, call or raise probabilities times 5, renormalised: Pluribus). The
-values are accumulated by the two hands' buckets on the current street, so one table serves the
-1,326 x 1,326 pairs (``subgame``: leaf tables are indexed by bucket, with exact card removal). Values
+values are averaged by the two hands' buckets on the current street, so one table serves the
+1,326 x 1,326 pairs; the few thousand deals reach few of the B x B bucket pairs, so the tables are
+sparse (``subgame.LeafTables``): each row's mean, and the pairs a deal reached. Values
 scale with the real pot (real chips in / the blueprint node's chips in). A leaf with no blueprint
 node (an all-in before the river, or a history off the tree) is valued by checking down: the showdown
 of the sampled board. The deals are shared by all leaves, so their bucketing is paid once.
@@ -19,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
-from holdem.search.subgame import K_CONTINUATIONS
+from holdem.search.subgame import K_CONTINUATIONS, LeafTables
 from holdem.solver.es_hunl import deal_buckets
 from holdem.solver.rng import next_u64, seed_state
 
@@ -62,10 +63,11 @@ def _continuation(root, searcher, kind, player, street, child_start, num_childre
 
 
 @njit(cache=True)
-def leaf_sums(n_deals, rng, board, n_known, cur_street, binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm,
-              b4_id, b4_perm, b5_id, b5_perm, kind, player, street, child_start, num_children, children, action,
-              contrib, slot, stride, subtree, policy, leaf_bp, leaf_scale, leaf_contrib, searcher, sums, counts):
-    """Add n_deals sampled deals into sums[leaf * K + k, b0, b1] and counts[b0, b1]."""
+def leaf_samples(n_deals, first, rng, board, n_known, cur_street, binom, card_perms, preflop, flop, turn, river, b3_id,
+                 b3_perm, b4_id, b4_perm, b5_id, b5_perm, kind, player, street, child_start, num_children, children,
+                 action, contrib, slot, stride, subtree, policy, leaf_bp, leaf_scale, leaf_contrib, searcher, pair, vals):
+    """Deals first .. first + n_deals - 1: pair[d] = b0 * B + b1 (the current street's buckets) and
+    vals[d, leaf * K + k] = player 0's chips in continuation k of that leaf."""
     deck = np.empty(52, dtype=np.int64)
     cards = np.empty(9, dtype=np.int64)
     buckets = np.empty((2, 4), dtype=np.int64)
@@ -82,7 +84,7 @@ def leaf_sums(n_deals, rng, board, n_known, cur_street, binom, card_perms, prefl
         if leaf_bp[ell] >= 0:
             biggest = max(biggest, subtree[leaf_bp[ell]])
     values = np.empty((4, biggest))
-    for d in range(n_deals):
+    for d in range(first, first + n_deals):
         need = 4 + 5 - n_known
         for i in range(need):  # partial Fisher-Yates over the live cards
             j = i + np.int64(next_u64(rng) % np.uint64(n_live - i))
@@ -97,77 +99,88 @@ def leaf_sums(n_deals, rng, board, n_known, cur_street, binom, card_perms, prefl
             cards[4 + n_known + i] = deck[4 + i]
         winner = deal_buckets(cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm,
                               b5_id, b5_perm, buckets)
-        b0 = buckets[0, cur_street]
-        b1 = buckets[1, cur_street]
-        counts[b0, b1] += 1.0
+        pair[d] = buckets[0, cur_street] * 1_000_000 + buckets[1, cur_street]
         for ell in range(leaf_bp.shape[0]):
             if leaf_bp[ell] < 0:
                 v = leaf_contrib[ell] * winner
                 for k in range(4):
-                    sums[ell * 4 + k, b0, b1] += v
+                    vals[d, ell * 4 + k] = v
                 continue
             _continuation(leaf_bp[ell], searcher, kind, player, street, child_start, num_children, children, action,
                           contrib, slot, stride, subtree, policy, buckets, winner, values)
             for k in range(4):
-                sums[ell * 4 + k, b0, b1] += values[k, 0] * leaf_scale[ell]
+                vals[d, ell * 4 + k] = values[k, 0] * leaf_scale[ell]
 
 
 def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leaves, n_deals: int, seed: int,
-                deadline: float | None = None) -> np.ndarray:
-    """[L * K, B, B] player 0's continuation values by current-street bucket; pairs no deal reached take
-    the mean of their row (then of the table), shrunk towards it with one pseudo-sample elsewhere.
-    Deals are drawn in batches of 250 until ``n_deals`` or the ``deadline`` (perf_counter seconds)."""
+                deadline: float | None = None) -> LeafTables:
+    """Player 0's continuation values by current-street bucket, [L * K] tables: each pair a deal reached
+    is its deals' mean shrunk towards its row's mean with one pseudo-sample; every other pair is the row's
+    mean (a row no deal reached: the table's). Deals are drawn in batches of 250 until ``n_deals`` or the
+    ``deadline`` (perf_counter seconds)."""
     assert K_CONTINUATIONS == 4
     t = game.tree
     bk = game.buckets
     cur = {3: 1, 4: 2, 5: 3}[len(board)]
     nb = int(t.num_buckets[cur])
-    sums = np.zeros((len(leaves) * 4, nb, nb))
-    counts = np.zeros((nb, nb))
+    n_tables = len(leaves) * 4
     if not leaves:
-        return sums
+        return LeafTables.sparse(np.zeros((0, nb)), np.zeros(0), np.zeros(0), np.zeros((0, 0)))
     leaf_bp = np.array([lf.bp_node for lf in leaves], dtype=np.int64)
     scale = np.array([lf.contrib / lf.bp_contrib if lf.bp_contrib > 0 else 1.0 for lf in leaves])
     contrib = np.array([lf.contrib for lf in leaves])
+    pair = np.zeros(n_deals, dtype=np.int64)
+    vals = np.zeros((n_deals, n_tables))
     rng = seed_state(seed)
     done = 0
     while done < n_deals:
         batch = min(250, n_deals - done)
-        leaf_sums(batch, rng, np.asarray(board, dtype=np.int64), len(board), cur, BINOM, CARD_PERMS,
-                  bk.preflop, bk.flop, bk.turn, bk.river, bk.board3_id, bk.board3_perm, bk.board4_id, bk.board4_perm,
-                  bk.board5_id, bk.board5_perm, t.kind, t.player, t.street, t.child_start, t.num_children, t.children,
-                  t.action, t.contrib, t.slot, t.bucket_stride, t.subtree_size, policy, leaf_bp, scale, contrib,
-                  searcher, sums, counts)
+        leaf_samples(batch, done, rng, np.asarray(board, dtype=np.int64), len(board), cur, BINOM, CARD_PERMS,
+                     bk.preflop, bk.flop, bk.turn, bk.river, bk.board3_id, bk.board3_perm, bk.board4_id,
+                     bk.board4_perm, bk.board5_id, bk.board5_perm, t.kind, t.player, t.street, t.child_start,
+                     t.num_children, t.children, t.action, t.contrib, t.slot, t.bucket_stride, t.subtree_size, policy,
+                     leaf_bp, scale, contrib, searcher, pair, vals)
         done += batch
         if deadline is not None and time.perf_counter() > deadline:
             break
-    shrink_to_means(sums, counts)
-    return sums
+    return tables_from_samples(pair[:done], vals[:done], nb)
+
+
+def tables_from_samples(pair: np.ndarray, vals: np.ndarray, nb: int) -> LeafTables:
+    """Sparse tables from deals: ``pair[d]`` = b0 * 1,000,000 + b1, ``vals[d, t]`` each table's value."""
+    order = np.argsort(pair, kind="stable")
+    keys, first = np.unique(pair[order], return_index=True)
+    base = np.zeros((vals.shape[1], nb))
+    dev = np.zeros((vals.shape[1], len(keys)))
+    shrunk_means(np.ascontiguousarray(vals), order, first, keys // 1_000_000, nb, base, dev)
+    return LeafTables.sparse(base, keys // 1_000_000, keys % 1_000_000, dev)
 
 
 @njit(cache=True)
-def shrink_to_means(sums, counts):
-    """In place: sums[t, b0, b1] becomes (sums + prior) / (counts + 1), the prior being the mean of row
-    b0 of table t where that row has deals, else the table's mean. Compiled: on the flop the tables
-    hold millions of entries, and numpy's temporaries took a quarter of a 100 ms budget."""
-    n_tables, nb, _ = sums.shape
+def shrunk_means(vals, order, first, row_of_pair, nb, base, dev):
+    """base[t, b0] = the mean of row b0's deals (a row without deals: the table's mean); at pair k
+    (deals order[first[k]] .. order[first[k + 1] - 1], all in row row_of_pair[k]) the table's value is
+    (sum + base) / (count + 1), and dev[t, k] that minus base. Compiled, in one pass over the deals:
+    on the flop there are hundreds of tables."""
+    n_deals, n_tables = vals.shape
+    n_pairs = first.shape[0]
     row_n = np.zeros(nb)
-    total = 0.0
-    for b0 in range(nb):
-        for b1 in range(nb):
-            row_n[b0] += counts[b0, b1]
-        total += row_n[b0]
-    row_sum = np.zeros(nb)
+    table_sum = np.zeros(n_tables)
+    for k in range(n_pairs):
+        end = first[k + 1] if k + 1 < n_pairs else n_deals
+        row_n[row_of_pair[k]] += end - first[k]
+        for i in range(first[k], end):
+            d = order[i]
+            for t in range(n_tables):
+                x = vals[d, t]
+                dev[t, k] += x  # the pair's sum, for now
+                base[t, row_of_pair[k]] += x
+                table_sum[t] += x
     for t in range(n_tables):
-        table_sum = 0.0
-        for b0 in range(nb):
-            x = 0.0
-            for b1 in range(nb):
-                x += sums[t, b0, b1]
-            row_sum[b0] = x
-            table_sum += x
-        table_mean = table_sum / max(total, 1.0)
-        for b0 in range(nb):
-            prior = row_sum[b0] / row_n[b0] if row_n[b0] > 0 else table_mean
-            for b1 in range(nb):
-                sums[t, b0, b1] = (sums[t, b0, b1] + prior) / (counts[b0, b1] + 1.0)
+        table_mean = table_sum[t] / max(n_deals, 1)
+        for b in range(nb):
+            base[t, b] = base[t, b] / row_n[b] if row_n[b] > 0 else table_mean
+        for k in range(n_pairs):
+            end = first[k + 1] if k + 1 < n_pairs else n_deals
+            b = base[t, row_of_pair[k]]
+            dev[t, k] = (dev[t, k] + b) / (end - first[k] + 1.0) - b

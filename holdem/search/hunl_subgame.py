@@ -83,7 +83,7 @@ def search_menu(state: State, fractions: tuple[float, ...], max_raises: int, for
 
 def build_hunl_subgame(root: State, real: list[Action], fractions: tuple[float, ...], max_raises: int,
                        searcher: int, hands: Hands, combos: np.ndarray, bpmap: BlueprintMap, bp_root: int,
-                       leaf_values_of: "callable") -> HunlSubgame:
+                       leaf_values_of: "callable", leaf_card_removal: bool = False) -> HunlSubgame:
     """The subgame from ``root`` to the end of its street, containing the ``real`` actions taken since
     ``root``; ``leaf_values_of(leaves)`` returns their value tables [L * K, B, B]."""
     street = root.street
@@ -130,9 +130,7 @@ def build_hunl_subgame(root: State, real: list[Action], fractions: tuple[float, 
                 on_path = depth if forced is not None and a == forced else -1
                 child_bp = bpmap.child(bp, state, a) if bp != LOST else LOST
                 stack.append((state.apply(a), me, label + a.letter(), child_bp, depth + 1 if on_path >= 0 else -1))
-    # leaves by bucket against the whole range: the tables are Monte Carlo estimates by bucket already, and
-    # card removal there would cost O(H·B) per leaf (most of an iteration on the flop)
-    sub = b.build(hands, leaf_values_of(leaves), searcher, exact_leaves=False)
+    sub = b.build(hands, leaf_values_of(leaves), searcher, exact_leaves=leaf_card_removal)
     return HunlSubgame(sub, states, actions, np.array(bp_nodes, dtype=np.int64), path, leaves, combos)
 
 

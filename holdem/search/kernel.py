@@ -8,7 +8,8 @@ gamma 2). A pass for traverser p:
 2. forwards in preorder, both players' reach per hand (independent per hand);
 3. every terminal's counterfactual values for p's hands against the other's reach there: fold and
    leaf by per-bucket and per-card sums, showdown by one sweep over hands sorted by strength, each
-   with exact card removal (O(H) or O(H·B) per terminal, never a pair matrix);
+   with exact card removal (O(H) per fold or showdown; a leaf O(52·B + H·P/B) over its table's P
+   sparse pairs, ``subgame.LeafTables``; never a pair matrix);
 4. backwards, values, regrets and the discounted strategy sum (independent per hand).
 
 Steps 1, 2 and 4 split the hands into W chunks and step 3 deals the terminals out in turn, dearest
@@ -94,7 +95,7 @@ def _compatible(h, total, card_sum, cards, two, ro):
 
 
 @njit(cache=True)
-def terminal_values(p, n, kind, player, contrib, leaf_table, leaf_values, cards, two, strength, order,
+def terminal_values(p, n, kind, player, contrib, leaf_table, leaf, cards, two, strength, order,
                     leaf_bucket, exact, reach_opp, values):
     """values[n, h] for traverser p at terminal n: sum over compatible opponent hands of reach x payoff
     (at leaves with ``exact`` off: over every opponent hand, by bucket)."""
@@ -155,48 +156,81 @@ def terminal_values(p, n, kind, player, contrib, leaf_table, leaf_values, cards,
                     grp_sum[c1] = 0.0
             lo_total += g_total
             i = j
-    elif not exact:  # leaf against the whole range by bucket: O(B^2 + H), no card removal
+    elif not exact:  # leaf against the whole range by bucket: O(P + B + H), no card removal
         t = leaf_table[n]
-        nb = leaf_values.shape[1]
+        base, dev, b0s, b1s = leaf[0], leaf[1], leaf[2], leaf[3]
+        nb = base.shape[1]
         per_b = np.zeros(nb)
         for h in range(n_hands):
             per_b[leaf_bucket[h]] += ro[h]
         w = np.zeros(nb)
-        for b in range(nb):
-            v = 0.0
+        if p == 0:  # w[b] = sum_b2 V[b, b2] per_b[b2]
+            for b in range(nb):
+                w[b] = base[t, b] * total
+            for k in range(b0s.shape[0]):
+                w[b0s[k]] += dev[t, k] * per_b[b1s[k]]
+        else:  # w[b] = -sum_b2 V[b2, b] per_b[b2]
+            z = 0.0
             for b2 in range(nb):
-                v += (leaf_values[t, b, b2] if p == 0 else -leaf_values[t, b2, b]) * per_b[b2]
-            w[b] = v
+                z += base[t, b2] * per_b[b2]
+            for b in range(nb):
+                w[b] = z
+            for k in range(b0s.shape[0]):
+                w[b1s[k]] += dev[t, k] * per_b[b0s[k]]
+            for b in range(nb):
+                w[b] = -w[b]
         for h in range(n_hands):
             values[n, h] = w[leaf_bucket[h]]
     else:  # leaf: player 0's value by (bucket 0, bucket 1), card removal by per-card bucket sums
         t = leaf_table[n]
-        nb = leaf_values.shape[1]
+        base, dev, b0s, b1s = leaf[0], leaf[1], leaf[2], leaf[3]
+        row_start, col_order, col_start = leaf[4], leaf[5], leaf[6]
+        nb = base.shape[1]
         per_b = np.zeros(nb)
         per_cb = np.zeros((52, nb))
+        base_c = np.zeros(52)  # per card: sum of the opponent's reach x base of its bucket (player 1)
+        base_all = 0.0
         for h in range(n_hands):
             r = ro[h]
             b = leaf_bucket[h]
             per_b[b] += r
             per_cb[cards[h, 0], b] += r
+            x = base[t, b] * r
+            base_all += x
+            base_c[cards[h, 0]] += x
             if two:
                 per_cb[cards[h, 1], b] += r
-        sign = 1.0 if p == 0 else -1.0
+                base_c[cards[h, 1]] += x
         for h in range(n_hands):
             b = leaf_bucket[h]
             c0 = cards[h, 0]
             c1 = cards[h, 1]
-            v = 0.0
-            for b2 in range(nb):
-                x = per_b[b2] - per_cb[c0, b2]
+            if p == 0:  # sum_b2 V[b, b2] x[b2]: the row's base times the compatible reach, then its pairs
+                v = base[t, b] * _compatible(h, total, card_sum, cards, two, ro)
+                for k in range(row_start[b], row_start[b + 1]):
+                    b2 = b1s[k]
+                    x = per_b[b2] - per_cb[c0, b2]
+                    if two:
+                        x -= per_cb[c1, b2]
+                        if b2 == b:
+                            x += ro[h]
+                    v += dev[t, k] * _clean(x, per_b[b2])
+                values[n, h] = v
+            else:  # -sum_b2 V[b2, b] x[b2]: every compatible hand's own base, then column b's pairs
+                v = base_all - base_c[c0]
                 if two:
-                    x -= per_cb[c1, b2]
-                    if b2 == b:
-                        x += ro[h]
-                x = _clean(x, per_b[b2])
-                if x != 0.0:
-                    v += (leaf_values[t, b, b2] if p == 0 else leaf_values[t, b2, b]) * x
-            values[n, h] = sign * v
+                    v -= base_c[c1]
+                    v += base[t, b] * ro[h]
+                for i in range(col_start[b], col_start[b + 1]):
+                    k = col_order[i]
+                    b2 = b0s[k]
+                    x = per_b[b2] - per_cb[c0, b2]
+                    if two:
+                        x -= per_cb[c1, b2]
+                        if b2 == b:
+                            x += ro[h]
+                    v += dev[t, k] * _clean(x, per_b[b2])
+                values[n, h] = -v
 
 
 @njit(cache=True)
@@ -244,7 +278,7 @@ def _pass_chunks(c_lo, c_hi, p, mode, kind, player, child_start, num_children, c
 
 @njit(cache=True, parallel=True)
 def _pass_parallel(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table,
-                   leaf_values, cards, two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp,
+                   leaf, cards, two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp,
                    values, regrets, strat_sum, pos, neg, disc, n_chunks):
     n_hands = cards.shape[0]
     for c in prange(n_chunks):
@@ -253,7 +287,7 @@ def _pass_parallel(p, mode, kind, player, child_start, num_children, children, c
     n_terms = terminals.shape[0]
     for c in prange(n_chunks):  # terminals c, c + W, ...: they come dearest first, so each thread gets its share
         for i in range(c, n_terms, n_chunks):
-            terminal_values(p, terminals[i], kind, player, contrib, leaf_table, leaf_values, cards, two, strength,
+            terminal_values(p, terminals[i], kind, player, contrib, leaf_table, leaf, cards, two, strength,
                             order, leaf_bucket, exact, reach_opp, values)
     for c in prange(n_chunks):
         lo, hi = _bounds(c, n_chunks, n_hands)
@@ -262,21 +296,21 @@ def _pass_parallel(p, mode, kind, player, child_start, num_children, children, c
 
 
 @njit(cache=True)
-def _pass(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values, cards,
+def _pass(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf, cards,
           two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp, values, regrets, strat_sum,
           pos, neg, disc, n_chunks):
     """Steps 1-4 of a pass (step 1 only when learning); the root rows of reach_self and reach_opp are set by
     the caller. One chunk runs without the thread pool: a parallel region costs more than a small street."""
     if n_chunks > 1:
         _pass_parallel(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table,
-                       leaf_values, cards, two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp,
+                       leaf, cards, two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp,
                        values, regrets, strat_sum, pos, neg, disc, n_chunks)
         return
     n_hands = cards.shape[0]
     _pass_chunks(0, 1, p, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self, reach_opp,
                  regrets, n_hands, 1)
     for i in range(terminals.shape[0]):
-        terminal_values(p, terminals[i], kind, player, contrib, leaf_table, leaf_values, cards, two, strength, order,
+        terminal_values(p, terminals[i], kind, player, contrib, leaf_table, leaf, cards, two, strength, order,
                         leaf_bucket, exact, reach_opp, values)
     _backward_chunk(p, 0, n_hands, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
                     values, regrets, strat_sum, pos, neg, disc)
@@ -322,7 +356,7 @@ def _gadget_update(gadget, values_root, alt, q, range_o, weight, margin):
 
 
 @njit(cache=True)
-def dcfr_iterations(kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values, cards,
+def dcfr_iterations(kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf, cards,
                     two, strength, order, leaf_bucket, exact, terminals, range0, range1, gadget_player, gadget, alt, margin,
                     gadget_weight, regrets, strat_sum, sigma, reach_self, reach_opp, values, t0, n_iters, alpha, beta,
                     gamma, n_chunks):
@@ -345,7 +379,7 @@ def dcfr_iterations(kind, player, child_start, num_children, children, contrib, 
             for h in range(n_hands):
                 reach_self[0, h] = q[h] if p == gadget_player else 1.0
                 reach_opp[0, h] = q[h] if (1 - p) == gadget_player else (range1[h] if p == 0 else range0[h])
-            _pass(p, LEARN, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values,
+            _pass(p, LEARN, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf,
                   cards, two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp, values, regrets,
                   strat_sum, pos, neg, disc, n_chunks)
             if p == gadget_player and gadget != NO_GADGET:
@@ -354,7 +388,7 @@ def dcfr_iterations(kind, player, child_start, num_children, children, contrib, 
 
 @njit(cache=True)
 def best_response_values(o, kind, player, child_start, num_children, children, contrib, slot, leaf_table,
-                         leaf_values, cards, two, strength, order, leaf_bucket, exact, terminals, fixed, range_other,
+                         leaf, cards, two, strength, order, leaf_bucket, exact, terminals, fixed, range_other,
                          reach_self, reach_opp, values, n_chunks):
     """Counterfactual values at the root of o's best response, for every hand of o, when the other
     player plays ``fixed`` from ``range_other``: the gadget's alternative values."""
@@ -363,7 +397,7 @@ def best_response_values(o, kind, player, child_start, num_children, children, c
         reach_self[0, h] = 1.0
         reach_opp[0, h] = range_other[h]
     dummy = np.zeros(1)
-    _pass(o, BEST_RESPONSE, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf_values,
+    _pass(o, BEST_RESPONSE, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf,
           cards, two, strength, order, leaf_bucket, exact, terminals, fixed, reach_self, reach_opp, values, dummy, dummy,
           1.0, 1.0, 1.0, n_chunks)
     return values[0].copy()

@@ -28,7 +28,16 @@ def payoff0(sub: Subgame, n: int, h0: int, h1: int) -> float:
         s0, s1 = sub.hands.strength[h0], sub.hands.strength[h1]
         return c1 if s0 > s1 else -c0 if s1 > s0 else 0.5 * (c1 - c0)
     b0, b1 = sub.hands.leaf_bucket[h0], sub.hands.leaf_bucket[h1]
-    return float(sub.leaf_values[sub.leaf_table[n], b0, b1])
+    return float(sub.leaves.base[sub.leaf_table[n], b0] + _deviation(sub, int(sub.leaf_table[n]), int(b0), int(b1)))
+
+
+def _deviation(sub: Subgame, t: int, b0: int, b1: int) -> float:
+    """The sparse table's departure from its row base at pair (b0, b1): 0 where no pair is stored."""
+    lv = sub.leaves
+    for k in range(int(lv.row_start[b0]), int(lv.row_start[b0 + 1])):
+        if int(lv.b1[k]) == b1:
+            return float(lv.dev[t, k])
+    return 0.0
 
 
 def _children(sub: Subgame, n: int) -> list[int]:

@@ -63,7 +63,7 @@ def _scratch(sub: Subgame) -> _Scratch:
     shape = (sub.n_nodes, sub.hands.n)
     terminals = sub.terminals()
     cost = np.zeros(4, dtype=np.int64)
-    cost[[LEAF, SHOWDOWN, FOLD]] = (0, 1, 2)  # dearest first: O(H·B), O(H) with a sort order, O(H)
+    cost[[LEAF, SHOWDOWN, FOLD]] = (0, 1, 2)  # dearest first: O(52·B + H·P/B), O(H) with a sort order, O(H)
     terminals = terminals[np.argsort(cost[sub.kind[terminals]], kind="stable")]
     return _Scratch(np.zeros(shape), np.zeros(shape), np.zeros(shape), sub.hands.order(), terminals)
 
@@ -83,7 +83,7 @@ def gadget_values(sub: Subgame, fixed: np.ndarray, range_searcher: np.ndarray, w
     numba.set_num_threads(workers)
     return kernel.best_response_values(
         1 - sub.searcher, sub.kind, sub.player, sub.child_start, sub.num_children, sub.children, sub.contrib, sub.slot,
-        sub.leaf_table, sub.leaf_values, h.cards, h.two_cards, h.strength, s.order, h.leaf_bucket, sub.exact_leaves, s.terminals,
+        sub.leaf_table, sub.leaves.kernel_args(), h.cards, h.two_cards, h.strength, s.order, h.leaf_bucket, sub.exact_leaves, s.terminals,
         np.ascontiguousarray(fixed, dtype=np.float64), _check_range("range", range_searcher, h.n), s.reach_self,
         s.reach_opp, s.values, workers)
 
@@ -108,6 +108,7 @@ def solve(sub: Subgame, ranges: tuple[np.ndarray, np.ndarray], alt: np.ndarray |
     strat_sum = np.zeros(sub.n_slots)
     sigma = np.zeros(sub.n_slots)
     margin = np.zeros((h.n, 2))
+    leaf = sub.leaves.kernel_args()
     numba.set_num_threads(options.workers)
     deadline = None if options.ms is None else started + options.ms / 1000.0
     done, batch = 0, 1
@@ -117,7 +118,7 @@ def solve(sub: Subgame, ranges: tuple[np.ndarray, np.ndarray], alt: np.ndarray |
             break
         t = time.perf_counter()
         kernel.dcfr_iterations(sub.kind, sub.player, sub.child_start, sub.num_children, sub.children, sub.contrib,
-                               sub.slot, sub.leaf_table, sub.leaf_values, h.cards, h.two_cards, h.strength, s.order,
+                               sub.slot, sub.leaf_table, leaf, h.cards, h.two_cards, h.strength, s.order,
                                h.leaf_bucket, sub.exact_leaves, s.terminals, r0, r1, gadget, mode, alt_arr, margin,
                                options.gadget_weight, regrets, strat_sum, sigma,
                                s.reach_self, s.reach_opp, s.values, done, n, options.alpha, options.beta,

@@ -9,7 +9,7 @@ Terminal kinds, all valued as player 0's net chips at the end of the hand:
 * FOLD: the folder loses what it has put in;
 * SHOWDOWN: the stronger hand wins the other's contribution (ties split), from sorted strengths;
 * LEAF: the depth limit; a table ``leaf_values[t, b0, b1]`` indexed by both hands' leaf buckets gives
-  the blueprint's continuation value. A leaf is always the child of a choice node of the non-searching
+  the blueprint's continuation value (held sparse, as ``LeafTables``). A leaf is always the child of a choice node of the non-searching
   player among k continuation strategies (Brown, Sandholm & Amos 2018; Pluribus, 2019).
 """
 
@@ -45,6 +45,68 @@ class Hands:
 
 
 @dataclass(frozen=True, slots=True)
+class LeafTables:
+    """Leaf value tables V[t, b0, b1] = base[t, b0] + dev[t, k] at the pairs (b0, b1) = (b0[k], b1[k]),
+    and base[t, b0] at every other pair.
+
+    Hold'em's tables are estimated from a few thousand sampled deals, so they depart from their row's
+    mean at only the bucket pairs a deal reached: held this way a leaf costs O(pairs + B + H), not
+    O(B^2) (on the flop that was most of an iteration). Pairs run by (b0, b1); ``row_start`` indexes
+    them by b0, ``col_order``/``col_start`` by b1 (for player 1, who reads the tables transposed)."""
+
+    base: np.ndarray  # float64 [T, B]
+    dev: np.ndarray  # float64 [T, P]
+    b0: np.ndarray  # int64 [P], ascending (then b1 ascending)
+    b1: np.ndarray  # int64 [P]
+    row_start: np.ndarray  # int64 [B + 1]: pairs of row b are row_start[b] .. row_start[b + 1]
+    col_order: np.ndarray  # int64 [P]: pair indices by b1
+    col_start: np.ndarray  # int64 [B + 1]: col_order[col_start[b] .. col_start[b + 1]] are column b's
+
+    @classmethod
+    def sparse(cls, base: np.ndarray, b0: np.ndarray, b1: np.ndarray, dev: np.ndarray) -> LeafTables:
+        base = np.ascontiguousarray(base, dtype=np.float64)
+        if base.ndim != 2:
+            raise ValueError("leaf bases must be [tables, buckets]")
+        n_buckets = base.shape[1]
+        b0 = np.asarray(b0, dtype=np.int64)
+        b1 = np.asarray(b1, dtype=np.int64)
+        order = np.lexsort((b1, b0))
+        b0, b1 = b0[order], b1[order]
+        dev = np.ascontiguousarray(np.asarray(dev, dtype=np.float64).reshape(base.shape[0], len(b0))[:, order])
+        col_order = np.lexsort((b0, b1)).astype(np.int64)
+        return cls(base, dev, np.ascontiguousarray(b0), np.ascontiguousarray(b1), _starts(b0, n_buckets),
+                   col_order, _starts(b1[col_order], n_buckets))
+
+    @classmethod
+    def dense(cls, values: np.ndarray) -> LeafTables:
+        """Every pair explicit (small games: a few cards a player)."""
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim != 3 or values.shape[1] != values.shape[2]:
+            raise ValueError("leaf_values must be [tables, buckets, buckets]")
+        t, nb, _ = values.shape
+        b0, b1 = np.divmod(np.arange(nb * nb, dtype=np.int64), nb)
+        return cls.sparse(np.zeros((t, nb)), b0, b1, values.reshape(t, nb * nb))
+
+    @property
+    def n_buckets(self) -> int:
+        return int(self.base.shape[1])
+
+    def values(self) -> np.ndarray:
+        """The full [T, B, B] tables (tests and the reference solver)."""
+        out = np.repeat(self.base[:, :, None], self.n_buckets, axis=2)
+        out[:, self.b0, self.b1] += self.dev
+        return out
+
+    def kernel_args(self) -> tuple:
+        return (self.base, self.dev, self.b0, self.b1, self.row_start, self.col_order, self.col_start)
+
+
+def _starts(keys: np.ndarray, n: int) -> np.ndarray:
+    """CSR offsets of sorted ``keys`` in [0, n)."""
+    return np.searchsorted(keys, np.arange(n + 1), side="left").astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True)
 class Subgame:
     kind: np.ndarray  # int8 [n]
     player: np.ndarray  # int8 [n]: who acts; the folder at FOLD; -1 otherwise
@@ -53,14 +115,19 @@ class Subgame:
     children: np.ndarray  # int32 [m]
     contrib: np.ndarray  # float64 [n, 2]: chips each player has put in over the hand
     slot: np.ndarray  # int64 [n]: -1 unless a decision node
-    leaf_table: np.ndarray  # int32 [n]: index into leaf_values at LEAF nodes, else -1
-    leaf_values: np.ndarray  # float64 [tables, B, B]: player 0's continuation value by leaf buckets
+    leaf_table: np.ndarray  # int32 [n]: index of the leaf's table at LEAF nodes, else -1
+    leaves: LeafTables  # player 0's continuation value by both hands' leaf buckets
     n_slots: int
     hands: Hands
     searcher: int
     origin: np.ndarray  # int64 [n]: the node of the game or blueprint tree it stands for, -1 if none
     labels: tuple[str, ...]  # readable action sequence from the root, per node
-    exact_leaves: bool = True  # leaves with card removal (O(H·B)); off: against the whole range by bucket
+    exact_leaves: bool = True  # leaves with card removal; off: against the whole range by bucket
+
+    @property
+    def leaf_values(self) -> np.ndarray:
+        """[tables, B, B] dense (tests and the reference solver)."""
+        return self.leaves.values()
 
     @property
     def n_nodes(self) -> int:
@@ -104,7 +171,8 @@ class SubgameBuilder:
             self.children[parent].append(me)
         return me
 
-    def build(self, hands: Hands, leaf_values: np.ndarray, searcher: int, exact_leaves: bool = True) -> Subgame:
+    def build(self, hands: Hands, leaf_values: np.ndarray | LeafTables, searcher: int,
+              exact_leaves: bool = True) -> Subgame:
         n = len(self.kind)
         num_children = np.array([len(c) for c in self.children], dtype=np.int32)
         child_start = np.zeros(n, dtype=np.int32)
@@ -118,14 +186,13 @@ class SubgameBuilder:
                     raise ValueError(f"subgame node {self.labels[i]!r} is a decision with no actions")
                 slot[i] = used
                 used += int(num_children[i]) * hands.n
-        if leaf_values.ndim != 3:
-            raise ValueError("leaf_values must be [tables, buckets, buckets]")
+        leaves = leaf_values if isinstance(leaf_values, LeafTables) else LeafTables.dense(leaf_values)
         return Subgame(kind=kind, player=np.array(self.player, dtype=np.int8), child_start=child_start,
                        num_children=num_children,
                        children=np.array([c for cs in self.children for c in cs], dtype=np.int32),
                        contrib=np.array(self.contrib, dtype=np.float64).reshape(n, 2), slot=slot,
                        leaf_table=np.array(self.table, dtype=np.int32),
-                       leaf_values=np.ascontiguousarray(leaf_values, dtype=np.float64), n_slots=used, hands=hands,
+                       leaves=leaves, n_slots=used, hands=hands,
                        searcher=searcher, origin=np.array(self.origin, dtype=np.int64), labels=tuple(self.labels),
                        exact_leaves=exact_leaves)
 

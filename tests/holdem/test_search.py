@@ -18,7 +18,7 @@ from holdem.games import load_game
 from holdem.search import small
 from holdem.search.reference import ReferenceSolver
 from holdem.search.solve import SolveOptions, gadget_values, solve
-from holdem.search.subgame import DECISION, FOLD, LEAF, SHOWDOWN, Hands, SubgameBuilder
+from holdem.search.subgame import DECISION, FOLD, LEAF, SHOWDOWN, Hands, LeafTables, SubgameBuilder
 from holdem.solver.solver import Solver, SolverSettings
 from holdem_proc import REPO, write_config
 
@@ -63,6 +63,14 @@ def two_card_subgame():
     return sub, rng.random(len(combos)), rng.random(len(combos))
 
 
+def _sparse_like(dense: np.ndarray, keep: list[tuple[int, int]]) -> LeafTables:
+    """Tables as hold'em's leaves hold them: a base per row (here its mean) and a few pairs apart."""
+    base = dense.mean(axis=2)
+    b0 = np.array([a for a, _ in keep])
+    b1 = np.array([b for _, b in keep])
+    return LeafTables.sparse(base, b0, b1, dense[:, b0, b1] - base[:, b0] + 0.5)
+
+
 def small_cases():
     kuhn, leduc = load_game("kuhn"), load_game("leduc")
     kp, lp = blueprint("kuhn", "cfr", 50), blueprint("leduc", "cfr", 50)
@@ -77,6 +85,10 @@ def small_cases():
     sub, r0, r1 = two_card_subgame()
     cases.append(("two-card", sub, r0, r1, np.full(sub.n_slots, 0.5)))
     cases.append(("two-card-leaves-by-bucket", dataclasses.replace(sub, exact_leaves=False), r0, r1,
+                  np.full(sub.n_slots, 0.5)))
+    sparse = dataclasses.replace(sub, leaves=_sparse_like(sub.leaf_values, keep=[(0, 1), (1, 1), (2, 0), (2, 2)]))
+    cases.append(("two-card-sparse-leaves", sparse, r0, r1, np.full(sub.n_slots, 0.5)))
+    cases.append(("two-card-sparse-leaves-by-bucket", dataclasses.replace(sparse, exact_leaves=False), r0, r1,
                   np.full(sub.n_slots, 0.5)))
     return cases
 

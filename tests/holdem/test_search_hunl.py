@@ -153,15 +153,22 @@ def test_play_against_search_in_the_terminal(instance):
 
 
 def test_leaf_tables_shrink_each_pair_towards_its_rows_mean_or_the_tables():
-    from holdem.search.hunl_leaves import shrink_to_means
+    from holdem.search.hunl_leaves import tables_from_samples
 
     gen = np.random.default_rng(0)
-    counts = gen.integers(0, 3, size=(5, 5)).astype(float)
-    counts[2] = 0.0  # a row no deal reached takes the table's mean
-    sums = gen.normal(size=(3, 5, 5)) * (counts > 0)
+    b0 = gen.integers(0, 5, size=40)
+    b0[b0 == 2] = 3  # a row no deal reached takes the table's mean
+    b1 = gen.integers(0, 5, size=40)
+    vals = gen.normal(size=(40, 3))
+    counts = np.zeros((5, 5))
+    sums = np.zeros((3, 5, 5))
+    np.add.at(counts, (b0, b1), 1.0)
+    for t in range(3):
+        np.add.at(sums[t], (b0, b1), vals[:, t])
     row_n = counts.sum(axis=1)
     row_mean = sums.sum(axis=2) / np.maximum(row_n, 1)[None, :]
     prior = np.where(row_n[None, :] > 0, row_mean, (sums.sum(axis=(1, 2)) / counts.sum())[:, None])
     expected = (sums + prior[:, :, None]) / (counts + 1.0)[None, :, :]
-    shrink_to_means(sums, counts)
-    assert np.allclose(sums, expected, rtol=1e-12, atol=1e-15)
+    tables = tables_from_samples(b0 * 1_000_000 + b1, vals, 5)
+    assert np.allclose(tables.values(), expected, rtol=1e-12, atol=1e-15)
+    assert len(tables.b0) == int((counts > 0).sum())  # only the pairs a deal reached are stored
