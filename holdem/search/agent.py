@@ -239,7 +239,7 @@ class SearchAgent:
 
         def leaves_of(leaves):
             return leaf_tables(self.game, self.blueprint.policy, board, searcher, leaves,
-                               self.config.leaf_deals, seed, deadline)
+                               self.config.leaf_deals, seed, deadline, self.config.solve.workers)
 
         g = build_hunl_subgame(root, real, sizes, self.abstraction.max_raises[street], searcher, hands, combos,
                                self.bpmap, bp_root, leaves_of, self.config.leaf_card_removal)

@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import time
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.search.subgame import K_CONTINUATIONS, LeafTables
 from holdem.solver.es_hunl import deal_buckets
 from holdem.solver.rng import next_u64, seed_state
+from holdem.solver.workers import worker_seed
+
+BLOCK = 250  # deals a thread draws at a time, from a stream of its own
 
 
 @njit(cache=True)
@@ -60,6 +64,21 @@ def _continuation(root, searcher, kind, player, street, child_start, num_childre
                     s = sig[a] / total if total > 0.0 else 1.0 / na
                     v += s * values[k, children[cs + a] - root]
                 values[k, i] = v
+
+
+@njit(cache=True, parallel=True)
+def leaf_blocks(first, count, n_deals, states, board, n_known, cur_street, binom, card_perms, preflop, flop, turn, river,
+                b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, kind, player, street, child_start, num_children,
+                children, action, contrib, slot, stride, subtree, policy, leaf_bp, leaf_scale, leaf_contrib, searcher,
+                pair, vals):
+    """Blocks first .. first + count - 1 of ``leaf_samples``, one a thread."""
+    for i in prange(count):
+        b = first + i
+        start = b * BLOCK
+        leaf_samples(min(BLOCK, n_deals - start), start, states[b], board, n_known, cur_street, binom, card_perms,
+                     preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, kind, player, street,
+                     child_start, num_children, children, action, contrib, slot, stride, subtree, policy, leaf_bp,
+                     leaf_scale, leaf_contrib, searcher, pair, vals)
 
 
 @njit(cache=True)
@@ -113,11 +132,11 @@ def leaf_samples(n_deals, first, rng, board, n_known, cur_street, binom, card_pe
 
 
 def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leaves, n_deals: int, seed: int,
-                deadline: float | None = None) -> LeafTables:
+                deadline: float | None = None, workers: int = 1) -> LeafTables:
     """Player 0's continuation values by current-street bucket, [L * K] tables: each pair a deal reached
     is its deals' mean shrunk towards its row's mean with one pseudo-sample; every other pair is the row's
-    mean (a row no deal reached: the table's). Deals are drawn in batches of 250 until ``n_deals`` or the
-    ``deadline`` (perf_counter seconds)."""
+    mean (a row no deal reached: the table's). Deals are drawn in blocks of 250, ``workers`` blocks at a
+    time on as many threads, until ``n_deals`` or the ``deadline`` (perf_counter seconds)."""
     assert K_CONTINUATIONS == 4
     t = game.tree
     bk = game.buckets
@@ -131,16 +150,24 @@ def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leave
     contrib = np.array([lf.contrib for lf in leaves])
     pair = np.zeros(n_deals, dtype=np.int64)
     vals = np.zeros((n_deals, n_tables))
-    rng = seed_state(seed)
+    # deals in blocks of BLOCK, each block its own stream: the tables do not depend on how many threads
+    # drew them, and W threads draw W blocks at a time
+    n_blocks = -(-n_deals // BLOCK)
+    states = np.stack([seed_state(worker_seed(seed, b)) for b in range(n_blocks)])
+    args = (np.asarray(board, dtype=np.int64), len(board), cur, BINOM, CARD_PERMS, bk.preflop, bk.flop, bk.turn,
+            bk.river, bk.board3_id, bk.board3_perm, bk.board4_id, bk.board4_perm, bk.board5_id, bk.board5_perm,
+            t.kind, t.player, t.street, t.child_start, t.num_children, t.children, t.action, t.contrib, t.slot,
+            t.bucket_stride, t.subtree_size, policy, leaf_bp, scale, contrib, searcher, pair, vals)
     done = 0
     while done < n_deals:
-        batch = min(250, n_deals - done)
-        leaf_samples(batch, done, rng, np.asarray(board, dtype=np.int64), len(board), cur, BINOM, CARD_PERMS,
-                     bk.preflop, bk.flop, bk.turn, bk.river, bk.board3_id, bk.board3_perm, bk.board4_id,
-                     bk.board4_perm, bk.board5_id, bk.board5_perm, t.kind, t.player, t.street, t.child_start,
-                     t.num_children, t.children, t.action, t.contrib, t.slot, t.bucket_stride, t.subtree_size, policy,
-                     leaf_bp, scale, contrib, searcher, pair, vals)
-        done += batch
+        first = done // BLOCK
+        count = min(workers, n_blocks - first)
+        if count == 1:
+            leaf_samples(min(BLOCK, n_deals - done), done, states[first], *args)
+        else:
+            numba.set_num_threads(count)
+            leaf_blocks(first, count, n_deals, states, *args)
+        done = min(n_deals, (first + count) * BLOCK)
         if deadline is not None and time.perf_counter() > deadline:
             break
     return tables_from_samples(pair[:done], vals[:done], nb)

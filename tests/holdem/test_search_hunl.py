@@ -81,6 +81,18 @@ def test_a_search_agent_plays_legal_hands_reproducibly(blueprint):
     assert all(d.iterations == 30 for d in agent.decisions if d.resolved)
 
 
+def test_two_workers_search_the_same_strategy_as_one_on_an_iteration_budget(blueprint):
+    """The threads split the solver's hands and terminals and the leaves' deals in fixed blocks with
+    streams of their own, so W changes how fast a search runs, never what it finds."""
+    spot = parse_spot(blueprint.game.abstraction.rules, "7s2d", "Qh7c2s", "r300c/r150")
+    found = []
+    for workers in (1, 2):
+        agent = SearchAgent(blueprint, SearchConfig(SolveOptions(iterations=10, workers=workers), leaf_deals=700))
+        found.append(agent.decide(spot, random.Random(1))[1])
+    assert found[0].keys() == found[1].keys()
+    assert all(found[0][a] == pytest.approx(found[1][a], abs=1e-12) for a in found[0])
+
+
 def test_searched_strategy_of_a_hand_is_a_distribution_over_legal_actions(blueprint):
     agent = searcher(blueprint)
     spot = parse_spot(blueprint.game.abstraction.rules, "7s2d", "Qh7c2s", "r300c/r150")
