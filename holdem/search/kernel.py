@@ -20,11 +20,11 @@ Safety (a subgame whose root has a history): the non-searcher's root reach comes
 from ``alt``, its counterfactual best-response values against the blueprint in the same subgame.
 * RESOLVE (the default): the re-solve gadget (Burch, Johanson & Bowling, "Solving Imperfect
   Information Games Using Decomposition", AAAI 2014; Brown & Sandholm, "Safe and Nested Subgame
-  Solving", NeurIPS 2017): per hand the opponent chooses to follow into the subgame or take ``alt``,
-  here with weight ``gadget_weight`` on top of its Bayes range (which sums to 1). The searcher then
-  minimises the opponent's range-weighted value (what unsafe solving optimises, and why it plays
-  well) plus ``weight`` x the amount by which any hand would gain over its alternative: an exact
-  penalty for the safety constraints. With the range at 0 this is Burch's gadget itself.
+  Solving", NeurIPS 2017): chance deals the opponent a hand by its Bayes range, and the hand chooses
+  to follow into the subgame or take ``alt``; here the hand enters with its range times
+  1 + ``gadget_weight`` x P(follow). The searcher then minimises the opponent's range-weighted value
+  (what unsafe solving optimises, and why it plays well) plus ``weight`` x the range-weighted amount
+  by which hands would gain over their alternatives: a penalty for the safety constraints.
 * MAXMARGIN (Moravčík, Burch, Lisý et al., "Refining Subgames in Large Imperfect Information Games",
   AAAI 2016): the opponent picks which hand to enter with, by regret matching on the margins, so the
   searcher maximises the smallest margin. Safe, but it improves little beyond that one hand: on Leduc
@@ -319,21 +319,24 @@ def _pass(p, mode, kind, player, child_start, num_children, children, contrib, s
 NO_GADGET, MAXMARGIN, RESOLVE = 0, 1, 2
 
 
+@njit(cache=True, inline="always")
+def _follow(margin, h):
+    """The re-solve gadget's probability that hand h follows into the subgame (regret matching)."""
+    a = max(margin[h, 0], 0.0)
+    b = max(margin[h, 1], 0.0)
+    return a / (a + b) if a + b > 0.0 else 0.5
+
+
 @njit(cache=True)
 def _gadget_reach(gadget, range_o, margin, weight, q):
-    """The gadget player's root reach: its range (none), the Maxmargin hand choice, or its range plus
-    ``weight`` times the re-solve gadget's probability of following in with each hand."""
+    """The gadget player's root reach: its range (none), the Maxmargin hand choice, or its range times
+    1 + ``weight`` x the re-solve gadget's probability of following in with each hand."""
     n_hands = range_o.shape[0]
     if gadget == MAXMARGIN:
         regret_match(margin[:, 0], 0, n_hands, q, 0)
         return
     for h in range(n_hands):
-        follow = 0.5
-        a = max(margin[h, 0], 0.0)
-        b = max(margin[h, 1], 0.0)
-        if a + b > 0.0:
-            follow = a / (a + b)
-        q[h] = range_o[h] + (weight * follow if gadget == RESOLVE else 0.0)
+        q[h] = range_o[h] * (1.0 + weight * _follow(margin, h)) if gadget == RESOLVE else range_o[h]
 
 
 @njit(cache=True)
@@ -349,7 +352,7 @@ def _gadget_update(gadget, values_root, alt, q, range_o, weight, margin):
             margin[h, 0] = max(0.0, margin[h, 0] + values_root[h] - alt[h] - mean)
         return
     for h in range(n_hands):
-        follow = (q[h] - range_o[h]) / weight
+        follow = _follow(margin, h)
         gain = values_root[h] - alt[h]
         margin[h, 0] = max(0.0, margin[h, 0] + gain - follow * gain)
         margin[h, 1] = max(0.0, margin[h, 1] - follow * gain)

@@ -73,7 +73,7 @@ class ReferenceSolver:
         return [x / total for x in pos] if total > 0 else [1.0 / na] * na
 
     def _gadget_reach(self) -> list[float]:
-        """Maxmargin: which hand to enter with; re-solve: range + weight x P(follow in) per hand."""
+        """Maxmargin: which hand to enter with; re-solve: range x (1 + weight x P(follow in)) per hand."""
         if self.mode == "maxmargin":
             pos = [max(0.0, m[0]) for m in self.margin]
             total = sum(pos)
@@ -82,7 +82,7 @@ class ReferenceSolver:
         for h, (f, a) in enumerate(self.margin):
             f, a = max(0.0, f), max(0.0, a)
             follow = f / (f + a) if f + a > 0 else 0.5
-            out.append(self.ranges[self.gadget][h] + self.weight * follow)
+            out.append(self.ranges[self.gadget][h] * (1.0 + self.weight * follow))
         return out
 
     def _gadget_update(self, root: list[float], q: list[float]) -> None:
@@ -93,7 +93,8 @@ class ReferenceSolver:
             self.margin = [[max(0.0, m[0] + g - mean), 0.0] for m, g in zip(self.margin, gains)]
             return
         for h, g in enumerate(gains):
-            follow = (q[h] - self.ranges[self.gadget][h]) / self.weight
+            f, a = (max(0.0, x) for x in self.margin[h])
+            follow = f / (f + a) if f + a > 0 else 0.5
             expected = follow * g
             self.margin[h] = [max(0.0, self.margin[h][0] + g - expected), max(0.0, self.margin[h][1] - expected)]
 

@@ -25,7 +25,8 @@ class SolveOptions:
     ms: float | None = None  # or when this much wall time is spent (counted from `started`)
     workers: int = 1
     gadget: str = "resolve"  # how the other player enters a subgame that has a history: see kernel
-    gadget_weight: float = 1.0  # re-solve gadget: weight of following in, against a range summing to 1
+    gadget_weight: float = 1.0  # re-solve gadget: a hand enters with range x (1 + weight x P(follow))
+    uniform_share: float = 0.05  # of the gadget player's range spread over every hand (see solve)
     alpha: float = 1.5
     beta: float = 0.0
     gamma: float = 2.0
@@ -37,6 +38,8 @@ class SolveOptions:
             raise ValueError(f"--search-iters must be at least 1, got {self.iterations}")
         if self.ms is not None and not self.ms > 0:
             raise ValueError(f"--search-ms must be above 0, got {self.ms}")
+        if not 0.0 <= self.uniform_share <= 1.0:
+            raise ValueError(f"search uniform_share must be in [0, 1], got {self.uniform_share}")
         if self.gadget not in GADGETS:
             raise ValueError(f"search gadget must be one of {', '.join(GADGETS)}, got {self.gadget!r}")
         if not 1 <= self.workers <= numba.config.NUMBA_NUM_THREADS:
@@ -99,9 +102,13 @@ def solve(sub: Subgame, ranges: tuple[np.ndarray, np.ndarray], alt: np.ndarray |
     mode = kernel.NO_GADGET if alt is None else GADGETS[options.gadget]
     gadget = -1 if mode == kernel.NO_GADGET else 1 - sub.searcher
     alt_arr = np.zeros(h.n) if alt is None else np.ascontiguousarray(alt, dtype=np.float64)
-    if gadget >= 0:  # the gadget player's range as probabilities, so the gadget weight has a scale
+    if gadget >= 0:
+        # The gadget player's range as probabilities, a share of it spread over every hand: a best
+        # response may bring here hands the Bayes range says are (nearly) never here, and the gadget's
+        # constraints hold only for hands with weight.
         r = (r0, r1)[gadget]
         r = r / r.sum() if r.sum() > 0 else np.full(h.n, 1.0 / h.n)
+        r = (1.0 - options.uniform_share) * r + options.uniform_share / h.n
         r0, r1 = (r, r1) if gadget == 0 else (r0, r)
     s = _scratch(sub)
     regrets = np.zeros(sub.n_slots)
