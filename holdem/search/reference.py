@@ -49,7 +49,7 @@ class ReferenceSolver:
     """``gadget`` is "none", "maxmargin" or "resolve", as in ``solve.SolveOptions``."""
 
     def __init__(self, sub: Subgame, ranges: tuple[np.ndarray, np.ndarray], alt: np.ndarray | None,
-                 gadget: str = "resolve", weight: float = 1.0) -> None:
+                 gadget: str = "resolve", weight: float = 1.0, uniform_share: float = 0.05) -> None:
         self.sub = sub
         self.ranges = [list(map(float, ranges[0])), list(map(float, ranges[1]))]
         self.alt = None if alt is None else list(map(float, alt))
@@ -58,7 +58,8 @@ class ReferenceSolver:
         if self.gadget >= 0:
             r = self.ranges[self.gadget]
             total = sum(r)
-            self.ranges[self.gadget] = [x / total for x in r] if total > 0 else [1.0 / len(r)] * len(r)
+            r = [x / total for x in r] if total > 0 else [1.0 / len(r)] * len(r)
+            self.ranges[self.gadget] = [(1.0 - uniform_share) * x + uniform_share / len(r) for x in r]
         self.weight = weight
         self.regrets = np.zeros(sub.n_slots)
         self.strat_sum = np.zeros(sub.n_slots)
