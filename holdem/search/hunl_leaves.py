@@ -6,7 +6,7 @@ tree from the leaf's blueprint node: the searcher plays the blueprint, the other
 strategy k (the blueprint, or fold, call or raise probabilities times 5, renormalised: Pluribus). The
 values are averaged by the two hands' buckets on the current street, so one table serves the
 1,326 x 1,326 pairs; the few thousand deals reach few of the B x B bucket pairs, so the tables are
-sparse (``subgame.LeafTables``): each row's mean, and the pairs a deal reached. Values
+sparse (``subgame.LeafTables``): row and column effects, and the pairs a deal reached. Values
 scale with the real pot (real chips in / the blueprint node's chips in). A leaf with no blueprint
 node (an all-in before the river, or a history off the tree) is valued by checking down: the showdown
 of the sampled board. The deals are shared by all leaves, so their bucketing is paid once.
@@ -134,8 +134,8 @@ def leaf_samples(n_deals, first, rng, board, n_known, cur_street, binom, card_pe
 def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leaves, n_deals: int, seed: int,
                 deadline: float | None = None, workers: int = 1) -> LeafTables:
     """Player 0's continuation values by current-street bucket, [L * K] tables: each pair a deal reached
-    is its deals' mean shrunk towards its row's mean with one pseudo-sample; every other pair is the row's
-    mean (a row no deal reached: the table's). Deals are drawn in blocks of 250, ``workers`` blocks at a
+    is its deals' mean shrunk with one pseudo-sample towards an additive model (its row's mean plus its
+    column's, minus the table's); every other pair is the model's value. Deals are drawn in blocks of 250, ``workers`` blocks at a
     time on as many threads, until ``n_deals`` or the ``deadline`` (perf_counter seconds)."""
     assert K_CONTINUATIONS == 4
     t = game.tree
@@ -144,7 +144,7 @@ def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leave
     nb = int(t.num_buckets[cur])
     n_tables = len(leaves) * 4
     if not leaves:
-        return LeafTables.sparse(np.zeros((0, nb)), np.zeros(0), np.zeros(0), np.zeros((0, 0)))
+        return LeafTables.sparse(np.zeros((0, nb)), np.zeros((0, nb)), np.zeros(0), np.zeros(0), np.zeros((0, 0)))
     leaf_bp = np.array([lf.bp_node for lf in leaves], dtype=np.int64)
     scale = np.array([lf.contrib / lf.bp_contrib if lf.bp_contrib > 0 else 1.0 for lf in leaves])
     contrib = np.array([lf.contrib for lf in leaves])
@@ -177,37 +177,43 @@ def tables_from_samples(pair: np.ndarray, vals: np.ndarray, nb: int) -> LeafTabl
     """Sparse tables from deals: ``pair[d]`` = b0 * 1,000,000 + b1, ``vals[d, t]`` each table's value."""
     order = np.argsort(pair, kind="stable")
     keys, first = np.unique(pair[order], return_index=True)
-    base = np.zeros((vals.shape[1], nb))
-    dev = np.zeros((vals.shape[1], len(keys)))
-    shrunk_means(np.ascontiguousarray(vals), order, first, keys // 1_000_000, nb, base, dev)
-    return LeafTables.sparse(base, keys // 1_000_000, keys % 1_000_000, dev)
+    n_tables = vals.shape[1]
+    row, col = np.zeros((n_tables, nb)), np.zeros((n_tables, nb))
+    dev = np.zeros((n_tables, len(keys)))
+    shrunk_means(np.ascontiguousarray(vals), order, first, keys // 1_000_000, keys % 1_000_000, nb, row, col, dev)
+    return LeafTables.sparse(row, col, keys // 1_000_000, keys % 1_000_000, dev)
 
 
 @njit(cache=True)
-def shrunk_means(vals, order, first, row_of_pair, nb, base, dev):
-    """base[t, b0] = the mean of row b0's deals (a row without deals: the table's mean); at pair k
-    (deals order[first[k]] .. order[first[k + 1] - 1], all in row row_of_pair[k]) the table's value is
-    (sum + base) / (count + 1), and dev[t, k] that minus base. Compiled, in one pass over the deals:
-    on the flop there are hundreds of tables."""
+def shrunk_means(vals, order, first, b0_of_pair, b1_of_pair, nb, row, col, dev):
+    """An additive model of each table, row[t, b0] + col[t, b1] = (mean of row b0's deals) + (mean of
+    column b1's deals) - (mean of all; a row or column without deals counts as the mean); at pair k
+    (deals order[first[k]] .. order[first[k + 1] - 1]) the table's value is (sum + model) / (count + 1),
+    and dev[t, k] that minus the model. Compiled, in one pass over the deals: on the flop there are
+    hundreds of tables."""
     n_deals, n_tables = vals.shape
     n_pairs = first.shape[0]
     row_n = np.zeros(nb)
+    col_n = np.zeros(nb)
     table_sum = np.zeros(n_tables)
     for k in range(n_pairs):
         end = first[k + 1] if k + 1 < n_pairs else n_deals
-        row_n[row_of_pair[k]] += end - first[k]
+        row_n[b0_of_pair[k]] += end - first[k]
+        col_n[b1_of_pair[k]] += end - first[k]
         for i in range(first[k], end):
             d = order[i]
             for t in range(n_tables):
                 x = vals[d, t]
                 dev[t, k] += x  # the pair's sum, for now
-                base[t, row_of_pair[k]] += x
+                row[t, b0_of_pair[k]] += x
+                col[t, b1_of_pair[k]] += x
                 table_sum[t] += x
     for t in range(n_tables):
-        table_mean = table_sum[t] / max(n_deals, 1)
+        mean = table_sum[t] / max(n_deals, 1)
         for b in range(nb):
-            base[t, b] = base[t, b] / row_n[b] if row_n[b] > 0 else table_mean
+            row[t, b] = (row[t, b] / row_n[b] if row_n[b] > 0 else mean) - mean
+            col[t, b] = col[t, b] / col_n[b] if col_n[b] > 0 else mean
         for k in range(n_pairs):
             end = first[k + 1] if k + 1 < n_pairs else n_deals
-            b = base[t, row_of_pair[k]]
-            dev[t, k] = (dev[t, k] + b) / (end - first[k] + 1.0) - b
+            model = row[t, b0_of_pair[k]] + col[t, b1_of_pair[k]]
+            dev[t, k] = (dev[t, k] + model) / (end - first[k] + 1.0) - model

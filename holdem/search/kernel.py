@@ -156,81 +156,74 @@ def terminal_values(p, n, kind, player, contrib, leaf_table, leaf, cards, two, s
                     grp_sum[c1] = 0.0
             lo_total += g_total
             i = j
-    elif not exact:  # leaf against the whole range by bucket: O(P + B + H), no card removal
+    else:  # leaf: player 0's value V[b0, b1] = row[b0] + col[b1] + the sparse pairs' departures from that
         t = leaf_table[n]
-        base, dev, b0s, b1s = leaf[0], leaf[1], leaf[2], leaf[3]
-        nb = base.shape[1]
+        row, col, dev, b0s, b1s = leaf[0], leaf[1], leaf[2], leaf[3], leaf[4]
+        own = row if p == 0 else col  # the part of V indexed by p's bucket, and by the other's
+        other = col if p == 0 else row
+        nb = row.shape[1]
         per_b = np.zeros(nb)
         for h in range(n_hands):
             per_b[leaf_bucket[h]] += ro[h]
-        w = np.zeros(nb)
-        if p == 0:  # w[b] = sum_b2 V[b, b2] per_b[b2]
-            for b in range(nb):
-                w[b] = base[t, b] * total
-            for k in range(b0s.shape[0]):
-                w[b0s[k]] += dev[t, k] * per_b[b1s[k]]
-        else:  # w[b] = -sum_b2 V[b2, b] per_b[b2]
+        if not exact:  # against the whole range by bucket: O(P + B + H), no card removal
             z = 0.0
             for b2 in range(nb):
-                z += base[t, b2] * per_b[b2]
+                z += other[t, b2] * per_b[b2]
+            w = np.zeros(nb)
             for b in range(nb):
-                w[b] = z
-            for k in range(b0s.shape[0]):
-                w[b1s[k]] += dev[t, k] * per_b[b0s[k]]
-            for b in range(nb):
-                w[b] = -w[b]
-        for h in range(n_hands):
-            values[n, h] = w[leaf_bucket[h]]
-    else:  # leaf: player 0's value by (bucket 0, bucket 1), card removal by per-card bucket sums
-        t = leaf_table[n]
-        base, dev, b0s, b1s = leaf[0], leaf[1], leaf[2], leaf[3]
-        row_start, col_order, col_start = leaf[4], leaf[5], leaf[6]
-        nb = base.shape[1]
-        per_b = np.zeros(nb)
-        per_cb = np.zeros((52, nb))
-        base_c = np.zeros(52)  # per card: sum of the opponent's reach x base of its bucket (player 1)
-        base_all = 0.0
-        for h in range(n_hands):
-            r = ro[h]
-            b = leaf_bucket[h]
-            per_b[b] += r
-            per_cb[cards[h, 0], b] += r
-            x = base[t, b] * r
-            base_all += x
-            base_c[cards[h, 0]] += x
+                w[b] = own[t, b] * total + z
+            if p == 0:
+                for k in range(b0s.shape[0]):
+                    w[b0s[k]] += dev[t, k] * per_b[b1s[k]]
+            else:
+                for k in range(b0s.shape[0]):
+                    w[b1s[k]] += dev[t, k] * per_b[b0s[k]]
+            sign = 1.0 if p == 0 else -1.0
+            for h in range(n_hands):
+                values[n, h] = sign * w[leaf_bucket[h]]
+        else:  # card removal by per-card sums: O(52 B + H P / B)
+            _exact_leaf(p, n, t, own, other, dev, b0s, b1s, leaf[5], leaf[6], leaf[7], cards, two, leaf_bucket,
+                        ro, total, card_sum, per_b, values)
+
+
+@njit(cache=True)
+def _exact_leaf(p, n, t, own, other, dev, b0s, b1s, row_start, col_order, col_start, cards, two, leaf_bucket, ro,
+                total, card_sum, per_b, values):
+    n_hands = cards.shape[0]
+    nb = own.shape[1]
+    per_cb = np.zeros((52, nb))
+    other_c = np.zeros(52)  # per card: the opponent's reach x its bucket's part of V, over hands holding it
+    other_all = 0.0
+    for h in range(n_hands):
+        r = ro[h]
+        b = leaf_bucket[h]
+        per_cb[cards[h, 0], b] += r
+        x = other[t, b] * r
+        other_all += x
+        other_c[cards[h, 0]] += x
+        if two:
+            per_cb[cards[h, 1], b] += r
+            other_c[cards[h, 1]] += x
+    for h in range(n_hands):
+        b = leaf_bucket[h]
+        c0 = cards[h, 0]
+        c1 = cards[h, 1]
+        v = own[t, b] * _compatible(h, total, card_sum, cards, two, ro) + other_all - other_c[c0]
+        if two:
+            v -= other_c[c1]
+            v += other[t, b] * ro[h]
+        lo = row_start[b] if p == 0 else col_start[b]
+        hi = row_start[b + 1] if p == 0 else col_start[b + 1]
+        for i in range(lo, hi):
+            k = i if p == 0 else col_order[i]
+            b2 = b1s[k] if p == 0 else b0s[k]
+            x = per_b[b2] - per_cb[c0, b2]
             if two:
-                per_cb[cards[h, 1], b] += r
-                base_c[cards[h, 1]] += x
-        for h in range(n_hands):
-            b = leaf_bucket[h]
-            c0 = cards[h, 0]
-            c1 = cards[h, 1]
-            if p == 0:  # sum_b2 V[b, b2] x[b2]: the row's base times the compatible reach, then its pairs
-                v = base[t, b] * _compatible(h, total, card_sum, cards, two, ro)
-                for k in range(row_start[b], row_start[b + 1]):
-                    b2 = b1s[k]
-                    x = per_b[b2] - per_cb[c0, b2]
-                    if two:
-                        x -= per_cb[c1, b2]
-                        if b2 == b:
-                            x += ro[h]
-                    v += dev[t, k] * _clean(x, per_b[b2])
-                values[n, h] = v
-            else:  # -sum_b2 V[b2, b] x[b2]: every compatible hand's own base, then column b's pairs
-                v = base_all - base_c[c0]
-                if two:
-                    v -= base_c[c1]
-                    v += base[t, b] * ro[h]
-                for i in range(col_start[b], col_start[b + 1]):
-                    k = col_order[i]
-                    b2 = b0s[k]
-                    x = per_b[b2] - per_cb[c0, b2]
-                    if two:
-                        x -= per_cb[c1, b2]
-                        if b2 == b:
-                            x += ro[h]
-                    v += dev[t, k] * _clean(x, per_b[b2])
-                values[n, h] = -v
+                x -= per_cb[c1, b2]
+                if b2 == b:
+                    x += ro[h]
+            v += dev[t, k] * _clean(x, per_b[b2])
+        values[n, h] = v if p == 0 else -v
 
 
 @njit(cache=True)

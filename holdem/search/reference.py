@@ -28,7 +28,8 @@ def payoff0(sub: Subgame, n: int, h0: int, h1: int) -> float:
         s0, s1 = sub.hands.strength[h0], sub.hands.strength[h1]
         return c1 if s0 > s1 else -c0 if s1 > s0 else 0.5 * (c1 - c0)
     b0, b1 = sub.hands.leaf_bucket[h0], sub.hands.leaf_bucket[h1]
-    return float(sub.leaves.base[sub.leaf_table[n], b0] + _deviation(sub, int(sub.leaf_table[n]), int(b0), int(b1)))
+    t = int(sub.leaf_table[n])
+    return float(sub.leaves.row[t, b0] + sub.leaves.col[t, b1] + _deviation(sub, t, int(b0), int(b1)))
 
 
 def _deviation(sub: Subgame, t: int, b0: int, b1: int) -> float:

@@ -46,15 +46,17 @@ class Hands:
 
 @dataclass(frozen=True, slots=True)
 class LeafTables:
-    """Leaf value tables V[t, b0, b1] = base[t, b0] + dev[t, k] at the pairs (b0, b1) = (b0[k], b1[k]),
-    and base[t, b0] at every other pair.
+    """Leaf value tables V[t, b0, b1] = row[t, b0] + col[t, b1] + dev[t, k] at the pairs (b0, b1) =
+    (b0[k], b1[k]), and row[t, b0] + col[t, b1] at every other pair.
 
-    Hold'em's tables are estimated from a few thousand sampled deals, so they depart from their row's
-    mean at only the bucket pairs a deal reached: held this way a leaf costs O(pairs + B + H), not
-    O(B^2) (on the flop that was most of an iteration). Pairs run by (b0, b1); ``row_start`` indexes
-    them by b0, ``col_order``/``col_start`` by b1 (for player 1, who reads the tables transposed)."""
+    Hold'em's tables are estimated from a few thousand sampled deals, so they are known at only the
+    bucket pairs a deal reached; elsewhere a row effect plus a column effect stands in, so that the
+    value follows both hands' strength. Held this way a leaf costs O(pairs + B + H), not O(B^2). Pairs
+    run by (b0, b1); ``row_start`` indexes them by b0, ``col_order``/``col_start`` by b1 (for player
+    1, who reads the tables transposed)."""
 
-    base: np.ndarray  # float64 [T, B]
+    row: np.ndarray  # float64 [T, B]
+    col: np.ndarray  # float64 [T, B]
     dev: np.ndarray  # float64 [T, P]
     b0: np.ndarray  # int64 [P], ascending (then b1 ascending)
     b1: np.ndarray  # int64 [P]
@@ -63,18 +65,19 @@ class LeafTables:
     col_start: np.ndarray  # int64 [B + 1]: col_order[col_start[b] .. col_start[b + 1]] are column b's
 
     @classmethod
-    def sparse(cls, base: np.ndarray, b0: np.ndarray, b1: np.ndarray, dev: np.ndarray) -> LeafTables:
-        base = np.ascontiguousarray(base, dtype=np.float64)
-        if base.ndim != 2:
-            raise ValueError("leaf bases must be [tables, buckets]")
-        n_buckets = base.shape[1]
+    def sparse(cls, row: np.ndarray, col: np.ndarray, b0: np.ndarray, b1: np.ndarray, dev: np.ndarray) -> LeafTables:
+        row = np.ascontiguousarray(row, dtype=np.float64)
+        col = np.ascontiguousarray(col, dtype=np.float64)
+        if row.ndim != 2 or col.shape != row.shape:
+            raise ValueError("leaf row and column effects must both be [tables, buckets]")
+        n_buckets = row.shape[1]
         b0 = np.asarray(b0, dtype=np.int64)
         b1 = np.asarray(b1, dtype=np.int64)
         order = np.lexsort((b1, b0))
         b0, b1 = b0[order], b1[order]
-        dev = np.ascontiguousarray(np.asarray(dev, dtype=np.float64).reshape(base.shape[0], len(b0))[:, order])
+        dev = np.ascontiguousarray(np.asarray(dev, dtype=np.float64).reshape(row.shape[0], len(b0))[:, order])
         col_order = np.lexsort((b0, b1)).astype(np.int64)
-        return cls(base, dev, np.ascontiguousarray(b0), np.ascontiguousarray(b1), _starts(b0, n_buckets),
+        return cls(row, col, dev, np.ascontiguousarray(b0), np.ascontiguousarray(b1), _starts(b0, n_buckets),
                    col_order, _starts(b1[col_order], n_buckets))
 
     @classmethod
@@ -85,20 +88,20 @@ class LeafTables:
             raise ValueError("leaf_values must be [tables, buckets, buckets]")
         t, nb, _ = values.shape
         b0, b1 = np.divmod(np.arange(nb * nb, dtype=np.int64), nb)
-        return cls.sparse(np.zeros((t, nb)), b0, b1, values.reshape(t, nb * nb))
+        return cls.sparse(np.zeros((t, nb)), np.zeros((t, nb)), b0, b1, values.reshape(t, nb * nb))
 
     @property
     def n_buckets(self) -> int:
-        return int(self.base.shape[1])
+        return int(self.row.shape[1])
 
     def values(self) -> np.ndarray:
         """The full [T, B, B] tables (tests and the reference solver)."""
-        out = np.repeat(self.base[:, :, None], self.n_buckets, axis=2)
+        out = self.row[:, :, None] + self.col[:, None, :]
         out[:, self.b0, self.b1] += self.dev
         return out
 
     def kernel_args(self) -> tuple:
-        return (self.base, self.dev, self.b0, self.b1, self.row_start, self.col_order, self.col_start)
+        return (self.row, self.col, self.dev, self.b0, self.b1, self.row_start, self.col_order, self.col_start)
 
 
 def _starts(keys: np.ndarray, n: int) -> np.ndarray:

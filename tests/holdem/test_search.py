@@ -64,11 +64,11 @@ def two_card_subgame():
 
 
 def _sparse_like(dense: np.ndarray, keep: list[tuple[int, int]]) -> LeafTables:
-    """Tables as hold'em's leaves hold them: a base per row (here its mean) and a few pairs apart."""
-    base = dense.mean(axis=2)
+    """Tables as hold'em's leaves hold them: row and column effects (here the means) and a few pairs apart."""
+    row, col = dense.mean(axis=2), dense.mean(axis=1) - dense.mean(axis=(1, 2))[:, None]
     b0 = np.array([a for a, _ in keep])
     b1 = np.array([b for _, b in keep])
-    return LeafTables.sparse(base, b0, b1, dense[:, b0, b1] - base[:, b0] + 0.5)
+    return LeafTables.sparse(row, col, b0, b1, dense[:, b0, b1] - row[:, b0] - col[:, b1] + 0.5)
 
 
 def small_cases():

@@ -164,12 +164,12 @@ def test_play_against_search_in_the_terminal(instance):
     assert "done. 2 hands" in done.stdout
 
 
-def test_leaf_tables_shrink_each_pair_towards_its_rows_mean_or_the_tables():
+def test_leaf_tables_shrink_each_pair_towards_its_rows_and_columns_means():
     from holdem.search.hunl_leaves import tables_from_samples
 
     gen = np.random.default_rng(0)
     b0 = gen.integers(0, 5, size=40)
-    b0[b0 == 2] = 3  # a row no deal reached takes the table's mean
+    b0[b0 == 2] = 3  # a row no deal reached counts as the table's mean
     b1 = gen.integers(0, 5, size=40)
     vals = gen.normal(size=(40, 3))
     counts = np.zeros((5, 5))
@@ -177,10 +177,12 @@ def test_leaf_tables_shrink_each_pair_towards_its_rows_mean_or_the_tables():
     np.add.at(counts, (b0, b1), 1.0)
     for t in range(3):
         np.add.at(sums[t], (b0, b1), vals[:, t])
-    row_n = counts.sum(axis=1)
-    row_mean = sums.sum(axis=2) / np.maximum(row_n, 1)[None, :]
-    prior = np.where(row_n[None, :] > 0, row_mean, (sums.sum(axis=(1, 2)) / counts.sum())[:, None])
-    expected = (sums + prior[:, :, None]) / (counts + 1.0)[None, :, :]
+    mean = (sums.sum(axis=(1, 2)) / counts.sum())[:, None]
+    row_n, col_n = counts.sum(axis=1), counts.sum(axis=0)
+    row = np.where(row_n > 0, sums.sum(axis=2) / np.maximum(row_n, 1), mean)
+    col = np.where(col_n > 0, sums.sum(axis=1) / np.maximum(col_n, 1), mean)
+    model = row[:, :, None] + col[:, None, :] - mean[:, :, None]
+    expected = (sums + model) / (counts + 1.0)[None, :, :]
     tables = tables_from_samples(b0 * 1_000_000 + b1, vals, 5)
-    assert np.allclose(tables.values(), expected, rtol=1e-12, atol=1e-15)
+    assert np.allclose(tables.values(), expected, rtol=1e-12, atol=1e-14)
     assert len(tables.b0) == int((counts > 0).sum())  # only the pairs a deal reached are stored
