@@ -33,7 +33,7 @@ def payoff0(sub: Subgame, n: int, h0: int, h1: int) -> float:
 
 
 def _deviation(sub: Subgame, t: int, b0: int, b1: int) -> float:
-    """The sparse table's departure from its row base at pair (b0, b1): 0 where no pair is stored."""
+    """The sparse table's departure from its row and column effects at (b0, b1): 0 where no pair is stored."""
     lv = sub.leaves
     for k in range(int(lv.row_start[b0]), int(lv.row_start[b0 + 1])):
         if int(lv.b1[k]) == b1:

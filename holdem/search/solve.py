@@ -66,7 +66,7 @@ def _scratch(sub: Subgame) -> _Scratch:
     shape = (sub.n_nodes, sub.hands.n)
     terminals = sub.terminals()
     cost = np.zeros(4, dtype=np.int64)
-    cost[[LEAF, SHOWDOWN, FOLD]] = (0, 1, 2)  # dearest first: O(52·B + H·P/B), O(H) with a sort order, O(H)
+    cost[[LEAF, SHOWDOWN, FOLD]] = (0, 1, 2)  # dearest first: O(P + B + H) or more, O(H) with a sort, O(H)
     terminals = terminals[np.argsort(cost[sub.kind[terminals]], kind="stable")]
     return _Scratch(np.zeros(shape), np.zeros(shape), np.zeros(shape), sub.hands.order(), terminals)
 
