@@ -27,6 +27,7 @@ from holdem.solver.rng import next_u64, seed_state
 from holdem.solver.workers import worker_seed
 
 BLOCK = 250  # deals a thread draws at a time, from a stream of its own
+PAIR_KEY = 1_000_000  # a deal's bucket pair as one sortable key: b0 * PAIR_KEY + b1
 
 
 @njit(cache=True)
@@ -85,7 +86,7 @@ def leaf_blocks(first, count, n_deals, states, board, n_known, cur_street, binom
 def leaf_samples(n_deals, first, rng, board, n_known, cur_street, binom, card_perms, preflop, flop, turn, river, b3_id,
                  b3_perm, b4_id, b4_perm, b5_id, b5_perm, kind, player, street, child_start, num_children, children,
                  action, contrib, slot, stride, subtree, policy, leaf_bp, leaf_scale, leaf_contrib, searcher, pair, vals):
-    """Deals first .. first + n_deals - 1: pair[d] = b0 * B + b1 (the current street's buckets) and
+    """Deals first .. first + n_deals - 1: pair[d] = b0 * PAIR_KEY + b1 (the current street's buckets) and
     vals[d, leaf * K + k] = player 0's chips in continuation k of that leaf."""
     deck = np.empty(52, dtype=np.int64)
     cards = np.empty(9, dtype=np.int64)
@@ -118,7 +119,7 @@ def leaf_samples(n_deals, first, rng, board, n_known, cur_street, binom, card_pe
             cards[4 + n_known + i] = deck[4 + i]
         winner = deal_buckets(cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm,
                               b5_id, b5_perm, buckets)
-        pair[d] = buckets[0, cur_street] * 1_000_000 + buckets[1, cur_street]
+        pair[d] = buckets[0, cur_street] * PAIR_KEY + buckets[1, cur_street]
         for ell in range(leaf_bp.shape[0]):
             if leaf_bp[ell] < 0:
                 v = leaf_contrib[ell] * winner
@@ -135,8 +136,9 @@ def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leave
                 deadline: float | None = None, workers: int = 1) -> LeafTables:
     """Player 0's continuation values by current-street bucket, [L * K] tables: each pair a deal reached
     is its deals' mean shrunk with one pseudo-sample towards an additive model (its row's mean plus its
-    column's, minus the table's); every other pair is the model's value. Deals are drawn in blocks of 250, ``workers`` blocks at a
-    time on as many threads, until ``n_deals`` or the ``deadline`` (perf_counter seconds)."""
+    column's, minus the table's); every other pair is the model's value. Deals are drawn in blocks of
+    250, ``workers`` blocks at a time on as many threads, until ``n_deals`` or the ``deadline``
+    (perf_counter seconds)."""
     assert K_CONTINUATIONS == 4
     t = game.tree
     bk = game.buckets
@@ -174,14 +176,15 @@ def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leave
 
 
 def tables_from_samples(pair: np.ndarray, vals: np.ndarray, nb: int) -> LeafTables:
-    """Sparse tables from deals: ``pair[d]`` = b0 * 1,000,000 + b1, ``vals[d, t]`` each table's value."""
+    """Sparse tables from deals: ``pair[d]`` = b0 * PAIR_KEY + b1, ``vals[d, t]`` each table's value."""
     order = np.argsort(pair, kind="stable")
     keys, first = np.unique(pair[order], return_index=True)
     n_tables = vals.shape[1]
     row, col = np.zeros((n_tables, nb)), np.zeros((n_tables, nb))
     dev = np.zeros((n_tables, len(keys)))
-    shrunk_means(np.ascontiguousarray(vals), order, first, keys // 1_000_000, keys % 1_000_000, nb, row, col, dev)
-    return LeafTables.sparse(row, col, keys // 1_000_000, keys % 1_000_000, dev)
+    b0, b1 = keys // PAIR_KEY, keys % PAIR_KEY
+    shrunk_means(np.ascontiguousarray(vals), order, first, b0, b1, nb, row, col, dev)
+    return LeafTables.sparse(row, col, b0, b1, dev)
 
 
 @njit(cache=True)

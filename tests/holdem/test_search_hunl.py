@@ -165,7 +165,7 @@ def test_play_against_search_in_the_terminal(instance):
 
 
 def test_leaf_tables_shrink_each_pair_towards_its_rows_and_columns_means():
-    from holdem.search.hunl_leaves import tables_from_samples
+    from holdem.search.hunl_leaves import PAIR_KEY, tables_from_samples
 
     gen = np.random.default_rng(0)
     b0 = gen.integers(0, 5, size=40)
@@ -183,6 +183,6 @@ def test_leaf_tables_shrink_each_pair_towards_its_rows_and_columns_means():
     col = np.where(col_n > 0, sums.sum(axis=1) / np.maximum(col_n, 1), mean)
     model = row[:, :, None] + col[:, None, :] - mean[:, :, None]
     expected = (sums + model) / (counts + 1.0)[None, :, :]
-    tables = tables_from_samples(b0 * 1_000_000 + b1, vals, 5)
+    tables = tables_from_samples(b0 * PAIR_KEY + b1, vals, 5)
     assert np.allclose(tables.values(), expected, rtol=1e-12, atol=1e-14)
     assert len(tables.b0) == int((counts > 0).sum())  # only the pairs a deal reached are stored
