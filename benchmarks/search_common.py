@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import random
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from holdem.evaluation.match import deal_cards, play_hand, showdown_winners  # noqa: E402
+from holdem.evaluation.match import deal_cards, hand_rng, play_hand, showdown_winners  # noqa: E402
 
 
 def buckets_root() -> Path:
@@ -48,14 +47,13 @@ def duplicate(a, b, rules, seed: int, seconds: float, max_deals: int) -> dict:
     showdown_winners(cards, winners)
     for agent in (a, b):
         agent.prepare(cards)
-    rng = random.Random(seed)
     per_deal: list[float] = []
     started = time.perf_counter()
     for d, w in enumerate(winners.tolist()):
         if time.perf_counter() - started > seconds:
             break
-        _, first = play_hand(rules, (a, b), d, w, rng)
-        _, second = play_hand(rules, (b, a), d, w, rng)
+        _, first = play_hand(rules, (a, b), d, w, hand_rng(seed, d))
+        _, second = play_hand(rules, (b, a), d, w, hand_rng(seed, d))
         per_deal.append(first - second)
     out = summary(np.array(per_deal), rules.big_blind)
     out.update(a=a.name, b=b.name, seconds=round(time.perf_counter() - started, 1), per_deal=per_deal)

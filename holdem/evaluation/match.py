@@ -77,6 +77,13 @@ def play_hand(rules: HunlRules, seats: tuple[Agent, Agent], deal: int, winner: i
     return state, state.payoff(winner)[0]
 
 
+def hand_rng(seed: int, deal: int) -> random.Random:
+    """The random numbers of one deal, the same for both of its hands (common random numbers): while the
+    two seatings face the same decisions they draw the same actions, so a difference in result comes
+    from a difference in play, not in luck. Each hand alone is still an honest sample."""
+    return random.Random(f"deal {deal} of seed {seed}")  # a str seed is hashed (sha512): no two collide
+
+
 def run_match(a: Agent, b: Agent, rules: HunlRules, hands: int, seed: int,
               names: tuple[str, str] | None = None) -> MatchResult:
     """Play ceil(hands / 2) duplicate deals; the result is from A's point of view."""
@@ -87,11 +94,10 @@ def run_match(a: Agent, b: Agent, rules: HunlRules, hands: int, seed: int,
     showdown_winners(cards, winners)
     for agent in (a, b) if a is not b else (a,):
         agent.prepare(cards)
-    rng = random.Random(seed)
     per_deal = np.empty(n_deals)
     for d, w in enumerate(winners.tolist()):
-        _, first = play_hand(rules, (a, b), d, w, rng)
-        _, second = play_hand(rules, (b, a), d, w, rng)
+        _, first = play_hand(rules, (a, b), d, w, hand_rng(seed, d))
+        _, second = play_hand(rules, (b, a), d, w, hand_rng(seed, d))
         per_deal[d] = first - second  # A is seat 1 in the second hand
     scale = 1000.0 / rules.big_blind / 2.0  # chips per deal -> mbb per hand
     mean = float(per_deal.mean()) * scale
