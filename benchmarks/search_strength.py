@@ -42,12 +42,14 @@ def main() -> None:
     ap.add_argument("--ms", type=float, default=100.0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--search-from", choices=["flop", "turn", "river"], default="flop")
     ap.add_argument("--per-deal", type=Path, help="also save every deal's result (chips, A's view) to this .npz")
     args = ap.parse_args()
     path = ensure_blueprint(args.blueprint, args.train_minutes, args.config)
     bp = load_blueprint(path, buckets_root())
     rules = bp.game.abstraction.rules
-    config = SearchConfig(SolveOptions(ms=args.ms, workers=args.workers))
+    config = SearchConfig(SolveOptions(ms=args.ms, workers=args.workers),
+                          first_street=("flop", "turn", "river").index(args.search_from) + 1)
     deals = args.max_hands // 2
     load_before = load_average()
     started = time.time()

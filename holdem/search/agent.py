@@ -43,6 +43,7 @@ class SearchConfig:
     leaf_deals: int = 2000  # sampled deals that value the depth-limit leaves
     # leaves against the compatible range: 3-4x the cost of a leaf against the whole range by bucket
     leaf_card_removal: bool = False
+    first_street: int = 1  # search from this street on (1 flop, 2 turn, 3 river); the blueprint before
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,7 @@ class SearchAgent:
         self.hand = _Hand(seat=seat, deal=deal)
 
     def act(self, state: State, rng: random.Random) -> Action:
-        if state.street == 0:
+        if state.street < self.config.first_street:
             return self.fallback.act(state, rng)
         return self._search_act(state, rng)
 

@@ -81,6 +81,13 @@ def test_a_search_agent_plays_legal_hands_reproducibly(blueprint):
     assert all(d.iterations == 30 for d in agent.decisions if d.resolved)
 
 
+def test_search_from_the_river_leaves_the_earlier_streets_to_the_blueprint(blueprint):
+    rules = blueprint.game.abstraction.rules
+    agent = SearchAgent(blueprint, SearchConfig(SolveOptions(iterations=5), leaf_deals=500, first_street=3))
+    run_match(agent, BlueprintAgent(blueprint), rules, 40, seed=4)
+    assert agent.decisions and all(d.street == 3 for d in agent.decisions)
+
+
 def test_two_workers_search_the_same_strategy_as_one_on_an_iteration_budget(blueprint):
     """The threads split the solver's hands and terminals and the leaves' deals in fixed blocks with
     streams of their own, so W changes how fast a search runs, never what it finds."""
