@@ -14,7 +14,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from holdem.evaluation.match import deal_cards, hand_rng, play_hand, showdown_winners  # noqa: E402
+from holdem.evaluation.match import deal_cards, duplicate_deal, showdown_winners  # noqa: E402
 
 
 def buckets_root() -> Path:
@@ -52,9 +52,7 @@ def duplicate(a, b, rules, seed: int, seconds: float, max_deals: int) -> dict:
     for d, w in enumerate(winners.tolist()):
         if time.perf_counter() - started > seconds:
             break
-        _, first = play_hand(rules, (a, b), d, w, hand_rng(seed, d))
-        _, second = play_hand(rules, (b, a), d, w, hand_rng(seed, d))
-        per_deal.append(first - second)
+        per_deal.append(duplicate_deal(a, b, rules, d, w, seed))
     out = summary(np.array(per_deal), rules.big_blind)
     out.update(a=a.name, b=b.name, seconds=round(time.perf_counter() - started, 1), per_deal=per_deal)
     return out

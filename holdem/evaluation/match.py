@@ -84,6 +84,13 @@ def hand_rng(seed: int, deal: int) -> random.Random:
     return random.Random(f"deal {deal} of seed {seed}")  # a str seed is hashed (sha512): no two collide
 
 
+def duplicate_deal(a: Agent, b: Agent, rules: HunlRules, deal: int, winner: int, seed: int) -> float:
+    """A's chips over one deal played twice, seats swapped, both hands on the deal's random numbers."""
+    _, first = play_hand(rules, (a, b), deal, winner, hand_rng(seed, deal))
+    _, second = play_hand(rules, (b, a), deal, winner, hand_rng(seed, deal))
+    return first - second  # A is seat 1 in the second hand
+
+
 def run_match(a: Agent, b: Agent, rules: HunlRules, hands: int, seed: int,
               names: tuple[str, str] | None = None) -> MatchResult:
     """Play ceil(hands / 2) duplicate deals; the result is from A's point of view."""
@@ -96,9 +103,7 @@ def run_match(a: Agent, b: Agent, rules: HunlRules, hands: int, seed: int,
         agent.prepare(cards)
     per_deal = np.empty(n_deals)
     for d, w in enumerate(winners.tolist()):
-        _, first = play_hand(rules, (a, b), d, w, hand_rng(seed, d))
-        _, second = play_hand(rules, (b, a), d, w, hand_rng(seed, d))
-        per_deal[d] = first - second  # A is seat 1 in the second hand
+        per_deal[d] = duplicate_deal(a, b, rules, d, w, seed)
     scale = 1000.0 / rules.big_blind / 2.0  # chips per deal -> mbb per hand
     mean = float(per_deal.mean()) * scale
     half = 1.96 * float(per_deal.std(ddof=1)) * scale / math.sqrt(n_deals) if n_deals > 1 else math.inf
