@@ -21,13 +21,15 @@ import numpy as np
 from numba import njit, prange
 
 from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
-from holdem.search.subgame import K_CONTINUATIONS, LeafTables
+from holdem.search.hunl_equity import bucket_equity
+from holdem.search.subgame import K_CONTINUATIONS, Hands, LeafTables
 from holdem.solver.es_hunl import deal_buckets
 from holdem.solver.rng import next_u64, seed_state
 from holdem.solver.workers import worker_seed
 
 BLOCK = 250  # deals a thread draws at a time, from a stream of its own
 PAIR_KEY = 1_000_000  # a deal's bucket pair as one sortable key: b0 * PAIR_KEY + b1
+RUNOUTS = 48  # sampled turn and river cards for a flop leaf's check-down (the turn's are all 48)
 
 
 @njit(cache=True)
@@ -71,7 +73,7 @@ def _continuation(root, searcher, kind, player, street, child_start, num_childre
 def leaf_blocks(first, count, n_deals, states, board, n_known, cur_street, binom, card_perms, preflop, flop, turn, river,
                 b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, kind, player, street, child_start, num_children,
                 children, action, contrib, slot, stride, subtree, policy, leaf_bp, leaf_scale, leaf_contrib, searcher,
-                pair, vals):
+                pair, vals, win):
     """Blocks first .. first + count - 1 of ``leaf_samples``, one a thread."""
     for i in prange(count):
         b = first + i
@@ -79,15 +81,17 @@ def leaf_blocks(first, count, n_deals, states, board, n_known, cur_street, binom
         leaf_samples(min(BLOCK, n_deals - start), start, states[b], board, n_known, cur_street, binom, card_perms,
                      preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, kind, player, street,
                      child_start, num_children, children, action, contrib, slot, stride, subtree, policy, leaf_bp,
-                     leaf_scale, leaf_contrib, searcher, pair, vals)
+                     leaf_scale, leaf_contrib, searcher, pair, vals, win)
 
 
 @njit(cache=True)
 def leaf_samples(n_deals, first, rng, board, n_known, cur_street, binom, card_perms, preflop, flop, turn, river, b3_id,
                  b3_perm, b4_id, b4_perm, b5_id, b5_perm, kind, player, street, child_start, num_children, children,
-                 action, contrib, slot, stride, subtree, policy, leaf_bp, leaf_scale, leaf_contrib, searcher, pair, vals):
-    """Deals first .. first + n_deals - 1: pair[d] = b0 * PAIR_KEY + b1 (the current street's buckets) and
-    vals[d, leaf * K + k] = player 0's chips in continuation k of that leaf."""
+                 action, contrib, slot, stride, subtree, policy, leaf_bp, leaf_scale, leaf_contrib, searcher, pair, vals,
+                 win):
+    """Deals first .. first + n_deals - 1: pair[d] = b0 * PAIR_KEY + b1 (the current street's buckets),
+    vals[d, leaf * K + k] = player 0's chips in continuation k of that leaf, win[d] the showdown's
+    winner (+1 player 0, -1 player 1, 0 a tie)."""
     deck = np.empty(52, dtype=np.int64)
     cards = np.empty(9, dtype=np.int64)
     buckets = np.empty((2, 4), dtype=np.int64)
@@ -120,6 +124,7 @@ def leaf_samples(n_deals, first, rng, board, n_known, cur_street, binom, card_pe
         winner = deal_buckets(cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm,
                               b5_id, b5_perm, buckets)
         pair[d] = buckets[0, cur_street] * PAIR_KEY + buckets[1, cur_street]
+        win[d] = winner
         for ell in range(leaf_bp.shape[0]):
             if leaf_bp[ell] < 0:
                 v = leaf_contrib[ell] * winner
@@ -133,12 +138,19 @@ def leaf_samples(n_deals, first, rng, board, n_known, cur_street, binom, card_pe
 
 
 def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leaves, n_deals: int, seed: int,
-                deadline: float | None = None, workers: int = 1) -> LeafTables:
+                deadline: float | None = None, workers: int = 1, hands: Hands | None = None,
+                n_runouts: int = RUNOUTS) -> LeafTables:
     """Player 0's continuation values by current-street bucket, [L * K] tables: each pair a deal reached
     is its deals' mean shrunk with one pseudo-sample towards an additive model (its row's mean plus its
     column's, minus the table's); every other pair is the model's value. Deals are drawn in blocks of
     250, ``workers`` blocks at a time on as many threads, until ``n_deals`` or the ``deadline``
-    (perf_counter seconds)."""
+    (perf_counter seconds).
+
+    With ``hands`` (the subgame's, with their leaf buckets) the check-down part of every value is
+    exact instead (``hunl_equity``: the leaf's chips times the bucket pair's expected showdown result
+    over the runouts), and the deals estimate only what the betting after the leaf adds to it (a
+    deal's value minus its own check-down): the tables then hold every pair of buckets the hands
+    fill."""
     assert K_CONTINUATIONS == 4
     t = game.tree
     bk = game.buckets
@@ -150,8 +162,12 @@ def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leave
     leaf_bp = np.array([lf.bp_node for lf in leaves], dtype=np.int64)
     scale = np.array([lf.contrib / lf.bp_contrib if lf.bp_contrib > 0 else 1.0 for lf in leaves])
     contrib = np.array([lf.contrib for lf in leaves])
+    equity = None
+    if hands is not None:  # first: it is exact, the deals only refine it while time is left
+        equity = bucket_equity(hands.cards, hands.leaf_bucket, board, nb, n_runouts, seed, workers)
     pair = np.zeros(n_deals, dtype=np.int64)
     vals = np.zeros((n_deals, n_tables))
+    win = np.zeros(n_deals)
     # deals in blocks of BLOCK, each block its own stream: the tables do not depend on how many threads
     # drew them, and W threads draw W blocks at a time
     n_blocks = -(-n_deals // BLOCK)
@@ -159,7 +175,7 @@ def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leave
     args = (np.asarray(board, dtype=np.int64), len(board), cur, BINOM, CARD_PERMS, bk.preflop, bk.flop, bk.turn,
             bk.river, bk.board3_id, bk.board3_perm, bk.board4_id, bk.board4_perm, bk.board5_id, bk.board5_perm,
             t.kind, t.player, t.street, t.child_start, t.num_children, t.children, t.action, t.contrib, t.slot,
-            t.bucket_stride, t.subtree_size, policy, leaf_bp, scale, contrib, searcher, pair, vals)
+            t.bucket_stride, t.subtree_size, policy, leaf_bp, scale, contrib, searcher, pair, vals, win)
     done = 0
     while done < n_deals:
         first = done // BLOCK
@@ -172,7 +188,26 @@ def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leave
         done = min(n_deals, (first + count) * BLOCK)
         if deadline is not None and time.perf_counter() > deadline:
             break
-    return tables_from_samples(pair[:done], vals[:done], nb)
+    if equity is None:
+        return tables_from_samples(pair[:done], vals[:done], nb)
+    per_table = np.repeat(contrib, K_CONTINUATIONS)
+    betting = tables_from_samples(pair[:done], vals[:done] - win[:done, None] * per_table[None, :], nb)
+    return with_checkdown(betting, *equity, per_table)
+
+
+def with_checkdown(betting: LeafTables, sign_sum: np.ndarray, pairs: np.ndarray, chips: np.ndarray) -> LeafTables:
+    """``betting``'s tables plus ``chips[t]`` x the expected showdown result of each bucket pair the hands
+    fill (``pairs`` > 0), stored at every such pair."""
+    b0, b1 = np.nonzero(pairs > 0)
+    showdown = sign_sum[b0, b1] / pairs[b0, b1]
+    dev = chips[:, None] * showdown[None, :]
+    # the betting part's own departures from its additive model, at the pairs a deal reached
+    keys = b0 * PAIR_KEY + b1
+    reached = betting.b0 * PAIR_KEY + betting.b1
+    at = np.searchsorted(keys, reached)
+    ok = (at < len(keys)) & (keys[np.minimum(at, len(keys) - 1)] == reached)
+    dev[:, at[ok]] += betting.dev[:, ok]
+    return LeafTables.sparse(betting.row, betting.col, b0, b1, dev)
 
 
 def tables_from_samples(pair: np.ndarray, vals: np.ndarray, nb: int) -> LeafTables:
