@@ -91,6 +91,34 @@ def gadget_values(sub: Subgame, fixed: np.ndarray, range_searcher: np.ndarray, w
         s.reach_opp, s.values, workers)
 
 
+def pair_mass(cards: np.ndarray, mine: np.ndarray, other: np.ndarray) -> float:
+    """Sum over pairs of hands sharing no card of mine[h] x other[h']."""
+    card_sum = np.zeros(52)
+    np.add.at(card_sum, cards[:, 0], other)
+    two = cards[:, 1] >= 0
+    np.add.at(card_sum, cards[two, 1], other[two])
+    compatible = other.sum() - card_sum[cards[:, 0]] - np.where(two, card_sum[np.maximum(cards[:, 1], 0)] - other, 0.0)
+    return float((mine * compatible).sum())
+
+
+def expected_value(sub: Subgame, strategy: np.ndarray, player: int, ranges: tuple[np.ndarray, np.ndarray],
+                   workers: int = 1) -> float:
+    """``player``'s expected chips at the end of the hand when both play ``strategy`` (slot layout) from
+    the root with these ranges, per pair of hands: how a strategy fares against a fixed opponent."""
+    s = _scratch(sub)
+    h = sub.hands
+    mine = _check_range("range", ranges[player], h.n)
+    other = _check_range("range", ranges[1 - player], h.n)
+    numba.set_num_threads(workers)
+    values = kernel.profile_values(
+        player, sub.kind, sub.player, sub.child_start, sub.num_children, sub.children, sub.contrib, sub.slot,
+        sub.leaf_table, sub.leaves.kernel_args(), h.cards, h.two_cards, h.strength, s.order, h.leaf_bucket,
+        sub.exact_leaves, s.terminals, np.ascontiguousarray(strategy, dtype=np.float64), other, s.reach_self,
+        s.reach_opp, s.values, workers)
+    mass = pair_mass(h.cards, mine, other)
+    return float((mine * values).sum()) / mass if mass > 0 else 0.0
+
+
 def solve(sub: Subgame, ranges: tuple[np.ndarray, np.ndarray], alt: np.ndarray | None, options: SolveOptions,
           started: float | None = None) -> SolveResult:
     """Solve the subgame from both players' root reaches; with ``alt`` the non-searcher enters through the

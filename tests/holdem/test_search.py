@@ -17,7 +17,7 @@ from holdem.evaluation.exploitability import exploitability
 from holdem.games import load_game
 from holdem.search import small
 from holdem.search.reference import ReferenceSolver
-from holdem.search.solve import SolveOptions, gadget_values, solve
+from holdem.search.solve import SolveOptions, expected_value, gadget_values, pair_mass, solve
 from holdem.search.subgame import DECISION, FOLD, LEAF, SHOWDOWN, Hands, LeafTables, SubgameBuilder
 from holdem.solver.solver import Solver, SolverSettings
 from holdem_proc import REPO, write_config
@@ -129,6 +129,30 @@ def test_a_time_budget_stops_the_solver():
     assert got.iterations > 10 and got.seconds < 0.5
     both = solve(sub, (r0, r1), None, SolveOptions(ms=10_000, iterations=30))
     assert both.iterations == 30  # the first limit reached ends it
+
+
+def test_a_strategy_is_worth_the_same_to_one_player_as_it_costs_the_other_and_no_more_than_a_best_response():
+    for name, sub, r0, r1, fixed in small_cases():
+        gen = np.random.default_rng(5)
+        sigma = gen.random(sub.n_slots)
+        for n in np.flatnonzero(sub.kind == DECISION).tolist():
+            view = sub.node_strategy(sigma, n)
+            view /= view.sum(axis=1, keepdims=True)
+        v0 = expected_value(sub, sigma, 0, (r0, r1))
+        assert expected_value(sub, sigma, 1, (r0, r1)) == pytest.approx(-v0, abs=1e-12), name
+        o = 1 - sub.searcher  # the other's best response to sigma gains at least what sigma gets it
+        mine, theirs = (r0, r1)[sub.searcher], (r0, r1)[o]
+        best = (theirs * gadget_values(sub, sigma, mine)).sum() / pair_mass(sub.hands.cards, theirs, mine)
+        assert expected_value(sub, sigma, o, (r0, r1)) <= best + 1e-12, name
+
+
+def test_kuhns_converged_blueprint_is_worth_its_equilibrium_value_in_the_whole_game():
+    game = load_game("kuhn")
+    policy = blueprint("kuhn", "cfr+", 20_000)
+    sub = small.build_subgame(game, 0, 0, None, None)
+    ones = np.ones(sub.hands.n)
+    value = expected_value(sub, small.blueprint_in_subgame(game, sub, policy, None), 0, (ones, ones))
+    assert value == pytest.approx(-1 / 18, abs=1e-3)
 
 
 def test_search_halves_the_exploitability_of_a_weak_leduc_blueprint(leduc_weak):
