@@ -50,7 +50,9 @@ class RecordingSearch(SearchAgent):
 
 
 def agent_for(bp, ms: float, workers: int, card_removal: bool) -> RecordingSearch:
-    agent = RecordingSearch(bp, SearchConfig(SolveOptions(ms=ms, workers=workers), leaf_card_removal=card_removal))
+    # from the flop: every kind of subgame (depth-limited flop and turn, the exact river) is timed
+    agent = RecordingSearch(bp, SearchConfig(SolveOptions(ms=ms, workers=workers), leaf_card_removal=card_removal,
+                                             first_street=1))
     for spot in WARM_UP:  # every kernel compiled (or read from numba's cache) before the clock runs
         agent.decide(parse_spot(bp.game.abstraction.rules, *spot), random.Random(0))
     agent.decisions.clear()

@@ -42,14 +42,17 @@ def main() -> None:
     ap.add_argument("--ms", type=float, default=100.0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--search-from", choices=["flop", "turn", "river"], default="flop")
+    ap.add_argument("--search-from", choices=["flop", "turn", "river"], default="river",
+                    help="the first street searched (default river, as `holdem play --search`)")
+    ap.add_argument("--leaf-checkdown", choices=["on", "off"], default="on")
     ap.add_argument("--per-deal", type=Path, help="also save every deal's result (chips, A's view) to this .npz")
     args = ap.parse_args()
     path = ensure_blueprint(args.blueprint, args.train_minutes, args.config)
     bp = load_blueprint(path, buckets_root())
     rules = bp.game.abstraction.rules
     config = SearchConfig(SolveOptions(ms=args.ms, workers=args.workers),
-                          first_street=("flop", "turn", "river").index(args.search_from) + 1)
+                          first_street=("flop", "turn", "river").index(args.search_from) + 1,
+                          leaf_checkdown=args.leaf_checkdown == "on")
     deals = args.max_hands // 2
     load_before = load_average()
     started = time.time()
@@ -66,7 +69,8 @@ def main() -> None:
     if args.per_deal is not None:
         np.savez(args.per_deal, **per_deal)
     print(json.dumps({"benchmark": "search_strength", "blueprint": str(path), "iteration": bp.iteration,
-                      "search_ms": args.ms, "workers": args.workers, "search_vs_blueprint": head,
+                      "search_ms": args.ms, "workers": args.workers,
+                      "search_from": args.search_from, "leaf_checkdown": args.leaf_checkdown, "search_vs_blueprint": head,
                       "search_vs_oddsizes": odd_search, "blueprint_vs_oddsizes": odd_plain,
                       "search_minus_blueprint_vs_oddsizes": diff,
                       "decision_ms_p50_p99": [round(float(np.percentile(ms, q)), 1) for q in (50, 99)] if ms else None,

@@ -10,6 +10,9 @@ import sys
 import time
 
 
+STREETS = ("flop", "turn", "river")
+
+
 def search_options(parser: argparse.ArgumentParser, default_ms: float | None = 100.0) -> None:
     """Flags of real-time search (holdem/search); without --search-ms and --search-iters, a search runs
     1000 iterations (``default_ms`` None) or spends ``default_ms``."""
@@ -21,6 +24,9 @@ def search_options(parser: argparse.ArgumentParser, default_ms: float | None = 1
     parser.add_argument("--search-sizes", default=None, metavar="F,F,...",
                         help="pot fractions the searcher bets and raises (default: the training config's "
                              "search.bet_sizes per street, else the blueprint's)")
+    parser.add_argument("--search-from", choices=STREETS, default="river",
+                        help="hold'em: the first street searched, the blueprint playing before it (default river: "
+                             "flop and turn searches at 100 ms lose to the blueprint, docs/decisions.md)")
     parser.set_defaults(search_default_ms=default_ms)
 
 
@@ -37,7 +43,7 @@ def search_config(args: argparse.Namespace):
         if not all(0 < f <= 100 for f in fractions):
             raise ValueError(f"--search-sizes: pot fractions must be in (0, 100], got {args.search_sizes!r}")
         sizes = (fractions,) * 4
-    return SearchConfig(solve_options(args), bet_sizes=sizes)
+    return SearchConfig(solve_options(args), bet_sizes=sizes, first_street=STREETS.index(args.search_from) + 1)
 
 
 def solve_options(args: argparse.Namespace):

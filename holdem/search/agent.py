@@ -43,7 +43,12 @@ class SearchConfig:
     leaf_deals: int = 2000  # sampled deals that value the depth-limit leaves
     # leaves against the compatible range: 3-4x the cost of a leaf against the whole range by bucket
     leaf_card_removal: bool = False
-    first_street: int = 1  # search from this street on (1 flop, 2 turn, 3 river); the blueprint before
+    # leaves' check-down part exact by bucket pair, the deals estimating only the betting after it
+    leaf_checkdown: bool = True
+    # search from this street on (1 flop, 2 turn, 3 river), the blueprint before. The river by default:
+    # at 100 ms, flop and turn searches fit the noise of their sampled leaf values and lose to the
+    # blueprint (docs/decisions.md, benchmarks/search_leaf_noise.py); the river is solved exactly
+    first_street: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,9 @@ class _Solution:
     game: HunlSubgame
     result: SolveResult
     hand_of_combo: np.ndarray  # combo -> hand index, -1 where the board rules the combo out
+    ranges: tuple[np.ndarray, np.ndarray]  # what it was solved from (kept for benchmarks that judge it)
+    alt: np.ndarray
+    board: list[int]
 
 
 @dataclass(slots=True)
@@ -240,7 +248,8 @@ class SearchAgent:
 
         def leaves_of(leaves):
             return leaf_tables(self.game, self.blueprint.policy, board, searcher, leaves,
-                               self.config.leaf_deals, seed, deadline, self.config.solve.workers)
+                               self.config.leaf_deals, seed, deadline, self.config.solve.workers,
+                               hands if self.config.leaf_checkdown else None)
 
         g = build_hunl_subgame(root, real, sizes, self.abstraction.max_raises[street], searcher, hands, combos,
                                self.bpmap, bp_root, leaves_of, self.config.leaf_card_removal)
@@ -251,13 +260,15 @@ class SearchAgent:
         if ranges[1 - searcher].sum() <= 0:
             ranges = (np.ones_like(mine), np.ones_like(mine))
         ranges = (mine, ranges[1]) if searcher == 0 else (ranges[0], mine)
-        alt = gadget_values(g.sub, self._blueprint_in(g, leaf_bucket[combos]), mine)
+        alt = gadget_values(g.sub, self.blueprint_strategy(g), mine)
         result = solve(g.sub, ranges, alt, self.config.solve, started=started)
-        return _Solution(g, result, hand_of_combo)
+        return _Solution(g, result, hand_of_combo, ranges, alt, board)
 
-    def _blueprint_in(self, g: HunlSubgame, bucket_of_hand: np.ndarray) -> np.ndarray:
-        """The blueprint's strategy at every subgame decision, mapped onto the subgame's actions."""
+    def blueprint_strategy(self, g: HunlSubgame) -> np.ndarray:
+        """The blueprint's strategy at every subgame decision (by the hands' buckets on the subgame's
+        street), mapped onto the subgame's actions; uniform where the tree and the hand part."""
         t = self.game.tree
+        bucket_of_hand = g.sub.hands.leaf_bucket
         out = np.zeros(g.sub.n_slots)
         for n in np.flatnonzero(g.sub.kind == DECISION).tolist():
             view = g.sub.node_strategy(out, n)
