@@ -112,7 +112,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--spots", type=int, default=30, help="searched spots a street")
     ap.add_argument("--judge-deals", type=int, default=30_000)
-    ap.add_argument("--leaf-checkdown", choices=["on", "off"], default="on")
+    ap.add_argument("--leaf-checkdown", choices=["on", "off"], default="off")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     path = ensure_blueprint(args.blueprint, args.train_minutes, REPO / "configs" / "quickstart.yaml")

@@ -44,7 +44,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--search-from", choices=["flop", "turn", "river"], default="river",
                     help="the first street searched (default river, as `holdem play --search`)")
-    ap.add_argument("--leaf-checkdown", choices=["on", "off"], default="on")
+    ap.add_argument("--leaf-checkdown", choices=["on", "off"], default="off")
     ap.add_argument("--per-deal", type=Path, help="also save every deal's result (chips, A's view) to this .npz")
     args = ap.parse_args()
     path = ensure_blueprint(args.blueprint, args.train_minutes, args.config)

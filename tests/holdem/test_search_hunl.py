@@ -100,6 +100,20 @@ def test_two_workers_search_the_same_strategy_as_one_on_an_iteration_budget(blue
     assert all(found[0][a] == pytest.approx(found[1][a], abs=1e-12) for a in found[0])
 
 
+def test_leaves_with_an_exact_check_down_hold_every_bucket_pair_the_board_fills(blueprint):
+    spot = parse_spot(blueprint.game.abstraction.rules, "7s2d", "Qh7c2s", "r300c/r150")
+    found = []
+    for workers in (1, 2):
+        agent = SearchAgent(blueprint, SearchConfig(SolveOptions(iterations=10, workers=workers), leaf_deals=300,
+                                                    leaf_checkdown=True))
+        found.append(agent.decide(spot, random.Random(1))[1])
+        sub = agent.hand.solution.game.sub
+        present = np.unique(sub.hands.leaf_bucket)
+        assert len(sub.leaves.b0) > 300 and set(sub.leaves.b0.tolist()) == set(present.tolist())
+    assert found[0].keys() == found[1].keys()
+    assert all(found[0][a] == pytest.approx(found[1][a], abs=1e-12) for a in found[0])
+
+
 def test_searched_strategy_of_a_hand_is_a_distribution_over_legal_actions(blueprint):
     agent = searcher(blueprint)
     spot = parse_spot(blueprint.game.abstraction.rules, "7s2d", "Qh7c2s", "r300c/r150")
