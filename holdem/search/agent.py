@@ -1,11 +1,13 @@
-"""The search agent: plays the blueprint before the flop and searches every decision after it.
+"""The search agent: plays the blueprint before its first searched street (the river by default,
+``SearchConfig.first_street``; never before the flop) and searches every decision from there on.
 
 At its first decision of a street it solves the subgame from the start of the street (``hunl_subgame``)
 and plays that solution while the opponent's actions are in it; when the opponent leaves it (a size
 the subgame does not hold), it re-solves from the current decision through the gadget. Ranges are
 weights over the 1,326 hole combos: the opponent's by Bayes from the blueprint's probabilities of its
 actions (each combo's bucket on each street, the action mapped onto the blueprint's tree), its own by
-the strategy it actually played (the blueprint's before the flop, its solutions' after). Every number
+the strategy it actually played (the blueprint's on the streets the blueprint played, its solutions'
+after). Every number
 a search needs is computed for all hands at once; what a decision costs is kept in ``decisions``.
 """
 
