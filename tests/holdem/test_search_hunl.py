@@ -109,7 +109,8 @@ def test_leaves_with_an_exact_check_down_hold_every_bucket_pair_the_board_fills(
         found.append(agent.decide(spot, random.Random(1))[1])
         sub = agent.hand.solution.game.sub
         present = np.unique(sub.hands.leaf_bucket)
-        assert len(sub.leaves.b0) > 300 and set(sub.leaves.b0.tolist()) == set(present.tolist())
+        k = len(present)  # a pair within a bucket of one hand is the only pair that can be missing
+        assert k * k - k <= len(sub.leaves.b0) <= k * k and set(sub.leaves.b0.tolist()) == set(present.tolist())
     assert found[0].keys() == found[1].keys()
     assert all(found[0][a] == pytest.approx(found[1][a], abs=1e-12) for a in found[0])
 
