@@ -4,10 +4,11 @@ A depth-limit leaf's value is the blueprint's continuation, estimated from a few
 deals (``hunl_leaves``). Most of a deal's value is the showdown of its random cards, and that noise
 is what a search would fit: measured on the 30-minute hunl-default blueprint, a flop solution fitted
 to 2,000 deals did worse against the blueprint than the blueprint itself when judged on 30,000
-independent deals. So the leaves split the value in two: the check-down part, computed here for
-every pair of hands and runouts at once (all river cards on the turn, ``n_runouts`` sampled turn and
-river cards on the flop), and the betting that follows, sampled (``hunl_leaves``), whose noise is far
-smaller.
+independent deals. With ``SearchConfig.leaf_checkdown`` the leaves split the value in two: the
+check-down part, computed here for every pair of hands and runouts at once (all river cards on the
+turn, ``n_runouts`` sampled turn and river cards on the flop), and the betting that follows, sampled
+(``hunl_leaves``), whose noise is far smaller. (It is off by default: its tables hold every bucket
+pair, which costs the flop search most of its iterations; docs/decisions.md.)
 
 ``sign_sum[b0, b1]`` sums sign(strength of h0 - strength of h1) and ``pairs[b0, b1]`` counts the pairs,
 over every runout and every pair of hands (h0 in bucket b0, h1 in b1) sharing no card with each other

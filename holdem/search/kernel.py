@@ -383,35 +383,19 @@ def dcfr_iterations(kind, player, child_start, num_children, children, contrib, 
 
 
 @njit(cache=True)
-def best_response_values(o, kind, player, child_start, num_children, children, contrib, slot, leaf_table,
-                         leaf, cards, two, strength, order, leaf_bucket, exact, terminals, fixed, range_other,
-                         reach_self, reach_opp, values, n_chunks):
-    """Counterfactual values at the root of o's best response, for every hand of o, when the other
-    player plays ``fixed`` from ``range_other``: the gadget's alternative values."""
+def root_values(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf, cards,
+                two, strength, order, leaf_bucket, exact, terminals, fixed, range_other, reach_self, reach_opp, values,
+                n_chunks):
+    """Counterfactual values at the root for every hand of p when the other plays ``fixed`` from
+    ``range_other``, p taking its best action (BEST_RESPONSE: the gadget's alternative values) or
+    playing ``fixed`` too (EVALUATE: what a strategy is worth against a fixed opponent)."""
     n_hands = cards.shape[0]
     for h in range(n_hands):
         reach_self[0, h] = 1.0
         reach_opp[0, h] = range_other[h]
     dummy = np.zeros(1)
-    _pass(o, BEST_RESPONSE, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf,
+    _pass(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf,
           cards, two, strength, order, leaf_bucket, exact, terminals, fixed, reach_self, reach_opp, values, dummy, dummy,
-          1.0, 1.0, 1.0, n_chunks)
-    return values[0].copy()
-
-
-@njit(cache=True)
-def profile_values(p, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf, cards,
-                   two, strength, order, leaf_bucket, exact, terminals, sigma, range_other, reach_self, reach_opp,
-                   values, n_chunks):
-    """Counterfactual values at the root for every hand of p when both play ``sigma`` and the other
-    holds ``range_other``: what a strategy is worth against a fixed opponent (benchmarks, tests)."""
-    n_hands = cards.shape[0]
-    for h in range(n_hands):
-        reach_self[0, h] = 1.0
-        reach_opp[0, h] = range_other[h]
-    dummy = np.zeros(1)
-    _pass(p, EVALUATE, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf,
-          cards, two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp, values, dummy, dummy,
           1.0, 1.0, 1.0, n_chunks)
     return values[0].copy()
 

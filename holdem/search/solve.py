@@ -78,17 +78,22 @@ def _check_range(name: str, r: np.ndarray, n: int) -> np.ndarray:
     return r
 
 
-def gadget_values(sub: Subgame, fixed: np.ndarray, range_searcher: np.ndarray, workers: int = 1) -> np.ndarray:
-    """The non-searcher's best-response counterfactual values at the root against ``fixed`` (the
-    blueprint in the subgame's layout): what the Maxmargin gadget measures margins from."""
+def _root_values(sub: Subgame, player: int, mode: int, fixed: np.ndarray, range_other: np.ndarray,
+                 workers: int) -> np.ndarray:
     s = _scratch(sub)
     h = sub.hands
     numba.set_num_threads(workers)
-    return kernel.best_response_values(
-        1 - sub.searcher, sub.kind, sub.player, sub.child_start, sub.num_children, sub.children, sub.contrib, sub.slot,
-        sub.leaf_table, sub.leaves.kernel_args(), h.cards, h.two_cards, h.strength, s.order, h.leaf_bucket, sub.exact_leaves, s.terminals,
-        np.ascontiguousarray(fixed, dtype=np.float64), _check_range("range", range_searcher, h.n), s.reach_self,
-        s.reach_opp, s.values, workers)
+    return kernel.root_values(
+        player, mode, sub.kind, sub.player, sub.child_start, sub.num_children, sub.children, sub.contrib, sub.slot,
+        sub.leaf_table, sub.leaves.kernel_args(), h.cards, h.two_cards, h.strength, s.order, h.leaf_bucket,
+        sub.exact_leaves, s.terminals, np.ascontiguousarray(fixed, dtype=np.float64),
+        _check_range("range", range_other, h.n), s.reach_self, s.reach_opp, s.values, workers)
+
+
+def gadget_values(sub: Subgame, fixed: np.ndarray, range_searcher: np.ndarray, workers: int = 1) -> np.ndarray:
+    """The non-searcher's best-response counterfactual values at the root against ``fixed`` (the
+    blueprint in the subgame's layout): what the Maxmargin gadget measures margins from."""
+    return _root_values(sub, 1 - sub.searcher, kernel.BEST_RESPONSE, fixed, range_searcher, workers)
 
 
 def pair_mass(cards: np.ndarray, mine: np.ndarray, other: np.ndarray) -> float:
@@ -105,17 +110,10 @@ def expected_value(sub: Subgame, strategy: np.ndarray, player: int, ranges: tupl
                    workers: int = 1) -> float:
     """``player``'s expected chips at the end of the hand when both play ``strategy`` (slot layout) from
     the root with these ranges, per pair of hands: how a strategy fares against a fixed opponent."""
-    s = _scratch(sub)
-    h = sub.hands
-    mine = _check_range("range", ranges[player], h.n)
-    other = _check_range("range", ranges[1 - player], h.n)
-    numba.set_num_threads(workers)
-    values = kernel.profile_values(
-        player, sub.kind, sub.player, sub.child_start, sub.num_children, sub.children, sub.contrib, sub.slot,
-        sub.leaf_table, sub.leaves.kernel_args(), h.cards, h.two_cards, h.strength, s.order, h.leaf_bucket,
-        sub.exact_leaves, s.terminals, np.ascontiguousarray(strategy, dtype=np.float64), other, s.reach_self,
-        s.reach_opp, s.values, workers)
-    mass = pair_mass(h.cards, mine, other)
+    mine = _check_range("range", ranges[player], sub.hands.n)
+    other = _check_range("range", ranges[1 - player], sub.hands.n)
+    values = _root_values(sub, player, kernel.EVALUATE, strategy, other, workers)
+    mass = pair_mass(sub.hands.cards, mine, other)
     return float((mine * values).sum()) / mass if mass > 0 else 0.0
 
 
