@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from search_common import REPO, buckets_root, duplicate, ensure_blueprint, load_average, summary
 
+from holdem.cli_search import STREETS
 from holdem.evaluation.agents import BlueprintAgent, OddSizesBot
 from holdem.evaluation.blueprint import load_blueprint
 from holdem.search.agent import SearchAgent, SearchConfig
@@ -42,7 +43,7 @@ def main() -> None:
     ap.add_argument("--ms", type=float, default=100.0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--search-from", choices=["flop", "turn", "river"], default="river",
+    ap.add_argument("--search-from", choices=STREETS, default="river",
                     help="the first street searched (default river, as `holdem play --search`)")
     ap.add_argument("--leaf-checkdown", choices=["on", "off"], default="off")
     ap.add_argument("--per-deal", type=Path, help="also save every deal's result (chips, A's view) to this .npz")
@@ -51,7 +52,7 @@ def main() -> None:
     bp = load_blueprint(path, buckets_root())
     rules = bp.game.abstraction.rules
     config = SearchConfig(SolveOptions(ms=args.ms, workers=args.workers),
-                          first_street=("flop", "turn", "river").index(args.search_from) + 1,
+                          first_street=STREETS.index(args.search_from) + 1,
                           leaf_checkdown=args.leaf_checkdown == "on")
     deals = args.max_hands // 2
     load_before = load_average()

@@ -70,7 +70,6 @@ class _Solution:
     result: SolveResult
     hand_of_combo: np.ndarray  # combo -> hand index, -1 where the board rules the combo out
     ranges: tuple[np.ndarray, np.ndarray]  # what it was solved from (kept for benchmarks that judge it)
-    alt: np.ndarray
     board: list[int]
 
 
@@ -266,7 +265,7 @@ class SearchAgent:
         ranges = (mine, ranges[1]) if searcher == 0 else (ranges[0], mine)
         alt = gadget_values(g.sub, self.blueprint_strategy(g), mine)
         result = solve(g.sub, ranges, alt, self.config.solve, started=started)
-        return _Solution(g, result, hand_of_combo, ranges, alt, board)
+        return _Solution(g, result, hand_of_combo, ranges, board)
 
     def blueprint_strategy(self, g: HunlSubgame) -> np.ndarray:
         """The blueprint's strategy at every subgame decision (by the hands' buckets on the subgame's
