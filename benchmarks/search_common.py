@@ -14,7 +14,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from holdem.evaluation.match import deal_cards, duplicate_deal, showdown_winners  # noqa: E402
+from holdem.play.match import deal_cards, duplicate_deal, showdown_winners  # noqa: E402
 
 
 def buckets_root() -> Path:

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 from search_common import REPO, buckets_root, duplicate, ensure_blueprint, load_average
 
-from holdem.evaluation.agents import BlueprintAgent
-from holdem.evaluation.blueprint import load_blueprint
-from holdem.search.agent import SearchAgent, SearchConfig
+from holdem.play.agents import BlueprintAgent
+from holdem.blueprint.hunl import load_blueprint
+from holdem.play.search_agent import SearchAgent, SearchConfig
 from holdem.search.solve import SolveOptions
 from holdem.search.spot import Spot, parse_spot
 

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 from search_common import REPO, buckets_root, duplicate, ensure_blueprint, load_average
 
-from holdem.evaluation.agents import BlueprintAgent
-from holdem.evaluation.blueprint import load_blueprint
-from holdem.search.agent import SearchAgent, SearchConfig
+from holdem.play.agents import BlueprintAgent
+from holdem.blueprint.hunl import load_blueprint
+from holdem.play.search_agent import SearchAgent, SearchConfig
 from holdem.search.hunl_leaves import leaf_tables
 from holdem.search.solve import SolveOptions, expected_value, gadget_values, solve
 from holdem.search.spot import parse_spot

@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 from search_common import REPO, buckets_root, duplicate, ensure_blueprint, load_average, summary
 
-from holdem.cli_search import STREETS
-from holdem.evaluation.agents import BlueprintAgent, OddSizesBot
-from holdem.evaluation.blueprint import load_blueprint
-from holdem.search.agent import SearchAgent, SearchConfig
+from holdem.cli.search_flags import STREETS
+from holdem.play.agents import BlueprintAgent, OddSizesBot
+from holdem.blueprint.hunl import load_blueprint
+from holdem.play.search_agent import SearchAgent, SearchConfig
 from holdem.search.solve import SolveOptions
 
 

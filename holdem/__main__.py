@@ -1,5 +1,5 @@
 import sys
 
-from holdem.cli import main
+from holdem.cli.commands import main
 
 sys.exit(main())

@@ -26,6 +26,7 @@ NUM_CARDS = 52
 NUM_RANKS = 13
 NUM_SUITS = 4
 NUM_COMBOS = NUM_CARDS * (NUM_CARDS - 1) // 2  # 1326
+STREETS = ("preflop", "flop", "turn", "river")
 # Arrays of cards are uint8: a 7-card hand is 7 bytes of memory traffic, and unsigned indices spare
 # numba the negative-index fix-up on each table lookup. Per CPU second the batch evaluator ranked
 # ~165 M hands/s from uint8 arrays against ~125 M from int8 and ~100 M from int64 on this machine.

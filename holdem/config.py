@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from holdem.cards import STREETS
+
 GAMES = ("kuhn", "leduc", "hunl")
 ALGORITHMS = ("cfr", "cfr+", "dcfr", "es-mccfr")
 FULL_TRAVERSAL = frozenset({"cfr", "cfr+", "dcfr"})
@@ -40,6 +42,35 @@ class ConfigError(ValueError):
 
 
 # ---------------------------------------------------------------- value checks
+
+
+class AbstractionError(ConfigError):
+    """A bad `hunl` (or `search`) config value: ``key`` names it, the message gives the allowed range."""
+
+
+def pot_fractions(key: str, value: Any) -> tuple[float, ...]:
+    """A config list of bet sizes as pot fractions in (0, 100]; the error names the key."""
+    if not isinstance(value, (list, tuple)) or any(
+            isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 100 for f in value):
+        raise AbstractionError(key, f"expected a list of pot fractions in (0, 100], got {value!r}")
+    return tuple(float(f) for f in value)
+
+
+def search_sizes_from_config(section: Mapping[str, Any] | None,
+                             blueprint_sizes: tuple[tuple[float, ...], ...]) -> tuple[tuple[float, ...], ...]:
+    """The pot fractions real-time search bets and raises per street: the config's `search.bet_sizes`
+    where it names a street, the blueprint's elsewhere (search plays the blueprint before the flop)."""
+    data = dict(section or {})
+    for key in data:
+        if key != "bet_sizes":
+            raise AbstractionError(f"search.{key}", "is unknown (allowed: bet_sizes)")
+    sizes = data.get("bet_sizes", {})
+    if not isinstance(sizes, Mapping) or set(sizes) - set(STREETS[1:]):
+        got = f"keys {', '.join(sorted(map(str, sizes)))}" if isinstance(sizes, Mapping) else repr(sizes)
+        raise AbstractionError("search.bet_sizes", f"expected a mapping with keys among "
+                               f"{', '.join(STREETS[1:])}, got {got}")
+    return tuple(pot_fractions(f"search.bet_sizes.{street}", sizes[street]) if street in sizes else base
+                 for street, base in zip(STREETS, blueprint_sizes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,8 +334,6 @@ def _check_cross_fields(cfg: TrainConfig) -> None:
     if cfg.search is not None:
         if cfg.game != "hunl":
             raise ConfigError("search", f"search settings apply to hunl blueprints, but game is {cfg.game!r}")
-        from holdem.games.hunl.betting import search_sizes_from_config
-
         search_sizes_from_config(cfg.search, ((),) * 4)  # an AbstractionError is a ConfigError naming its key
     if cfg.game == "hunl" and cfg.algorithm in FULL_TRAVERSAL:
         raise ConfigError(

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .executors import ExecutorSpec
+from supervisor.executors import ExecutorSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .ctl import progress_line as run_progress_line
-from .protocol import Client, ProtocolError, RunInfo
+from supervisor.ctl.commands import progress_line as run_progress_line
+from supervisor.protocol import Client, ProtocolError, RunInfo
 
 REPO = Path(__file__).resolve().parent.parent
 FINAL = ("done", "failed")

@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 from numba import njit
 
-from holdem import checkpoint as ckpt
+from holdem.storage import checkpoint as ckpt
 from holdem.abstraction import clustering, features
 from holdem.abstraction.isomorphism import BINOM, CARD_PERMS, build_board_index, colex_rank, combo_index, hole_combos
 

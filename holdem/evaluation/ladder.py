@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from holdem.evaluation import agents
-from holdem.evaluation.agents import BlueprintAgent
-from holdem.evaluation.blueprint import Blueprint
+from holdem.play import agents
+from holdem.play.agents import BlueprintAgent
+from holdem.blueprint.hunl import Blueprint
 from holdem.evaluation.lbr import LbrSettings, hunl_target, local_best_response
-from holdem.evaluation.match import make_agent, run_match
+from holdem.play.match import make_agent, run_match
 from holdem.evaluation.probes import run_probes
-from holdem.policy import PolicyError, load_policy
+from holdem.blueprint.policy import PolicyError, load_policy
 
 LADDER_FORMAT = "holdem-ladder"
 LADDER_VERSION = 1

@@ -209,7 +209,7 @@ class TerminalBar:
 
 def target_from_path(path: Path, buckets_root: Path) -> LbrTarget:
     """A hold'em blueprint folder or a Leduc policy source (raises PolicyError / LbrError)."""
-    from holdem.policy import load_policy
+    from holdem.blueprint.policy import load_policy
 
     loaded = load_policy(path, buckets_root)
     if loaded.game.name == "hunl":

@@ -20,9 +20,9 @@ import numpy as np
 from numba import njit
 
 from holdem.abstraction.isomorphism import combo_index
-from holdem.evaluation.lbr_cards import (GAME_HUNL, GAME_LEDUC, deal_cards, equity_vector, runout_odds, seed_stream,
+from holdem.abstraction.hand_kernels import (GAME_HUNL, GAME_LEDUC, deal_cards, equity_vector, runout_odds, seed_stream,
                                          strength, street_buckets)
-from holdem.solver.rng import uniform
+from holdem.rng import uniform
 
 __all__ = ["GAME_HUNL", "GAME_LEDUC", "VARIANT_FC", "VARIANT_FCPA", "deal_cards", "equity_vector", "lbr_choice",
            "lbr_deals", "lbr_hand", "runout_odds", "seed_stream", "strength", "street_buckets"]

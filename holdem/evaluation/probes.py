@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from holdem.cards import COMBO_CARDS, format_cards
-from holdem.evaluation.blueprint import Blueprint
-from holdem.evaluation.explorer import Spot, combo_buckets
-from holdem.evaluation.match import deal_cards
+from holdem.blueprint.hunl import Blueprint
+from holdem.blueprint.explorer import Spot, combo_buckets
+from holdem.play.match import deal_cards
 from holdem.evaluator import evaluate_batch
 
 THRESHOLD = 0.01

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from holdem.evaluation.translation import pot_fraction
+from holdem.blueprint.translation import pot_fraction
 from holdem.games.hunl.betting import HunlAbstraction
 from holdem.games.hunl.rules import Action, Kind, State
 from holdem.games.tree import DECISION, BettingTree

@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from holdem.evaluator import evaluate7
-from holdem.solver.rng import next_u64, seed_state
+from holdem.rng import next_u64, seed_state
 
 
 def runouts(board: list[int], n_runouts: int, seed: int) -> np.ndarray:

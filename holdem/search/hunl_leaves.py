@@ -24,7 +24,7 @@ from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.search.hunl_equity import bucket_equity
 from holdem.search.subgame import K_CONTINUATIONS, Hands, LeafTables
 from holdem.solver.es_hunl import deal_buckets
-from holdem.solver.rng import next_u64, seed_state
+from holdem.rng import next_u64, seed_state
 from holdem.solver.workers import worker_seed
 
 BLOCK = 250  # deals a thread draws at a time, from a stream of its own

@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from holdem.cards import COMBO_CARDS
-from holdem.evaluation.translation import pot_fraction, raise_to_for_fraction
+from holdem.blueprint.translation import pot_fraction, raise_to_for_fraction
 from holdem.evaluator import evaluate7
 from holdem.games.hunl.rules import Action, Kind, State
 from holdem.search.bpmap import LOST, BlueprintMap

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from holdem.evaluation.exploitability import _values
+from holdem.solver.tree_values import tree_values
 from holdem.games.tree import DECISION, Game
 from holdem.search.solve import SolveOptions, gadget_values, solve
 from holdem.search.subgame import K_CONTINUATIONS, LEAF, Hands, Subgame, SubgameBuilder, bias_strategy
@@ -111,7 +111,7 @@ def continuation_values(game: Game, policy: np.ndarray, searcher: int) -> np.nda
     rank_of = np.array([cg.rank(c) for c in range(cg.n_cards)])
     for k in range(K_CONTINUATIONS):
         values = np.zeros((t.n_nodes, dl.n_deals))
-        _values(0, False, t.kind, t.player, t.street, t.child_start, t.num_children, t.children, t.contrib, t.slot,
+        tree_values(0, False, t.kind, t.player, t.street, t.child_start, t.num_children, t.children, t.contrib, t.slot,
                 t.bucket_stride, t.num_buckets, dl.buckets, dl.winner, dl.prob,
                 _biased(game, policy, 1 - searcher, k), np.zeros((t.n_nodes, dl.n_deals)), values)
         # average over the deals that share both players' first-round buckets (their ranks)

@@ -21,7 +21,7 @@ from holdem.games.tree import BettingTree
 from holdem.solver.full import terminal_value
 from holdem.solver.prefetch import prefetch
 from holdem.solver.regret import regret_match
-from holdem.solver.rng import hash_uniform, uniform
+from holdem.rng import hash_uniform, uniform
 
 
 # Columns of the packed node table: every field the traversal reads of a node, in one 32-byte row,

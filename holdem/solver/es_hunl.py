@@ -14,7 +14,7 @@ from numba import njit
 from holdem.abstraction.isomorphism import colex_rank, combo_index, sort_small
 from holdem.evaluator import evaluate7
 from holdem.solver.es import es_traverse, iteration_schedule
-from holdem.solver.rng import next_u64
+from holdem.rng import next_u64
 
 
 @njit(cache=True)

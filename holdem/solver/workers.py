@@ -29,7 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-from holdem.solver.rng import seed_state
+from holdem.rng import seed_state
 
 _MASK = (1 << 64) - 1
 # Guided self-scheduling (Polychronopoulos & Kuck 1987): a worker takes 1/(2W) of what is left, but at

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
 from sv_harness import REAL_WORKER, REPO, HoldemD, finished, leduc_config, real_worker_available  # noqa: E402
 
 from holdem.evaluation.exploitability import exploitability  # noqa: E402
-from holdem.policy import load_policy  # noqa: E402
+from holdem.blueprint.policy import load_policy  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from holdem import checkpoint as ckpt
-from holdem.checkpoint import (
+from holdem.storage import checkpoint as ckpt
+from holdem.storage.checkpoint import (
     FORMAT_VERSION,
     CorruptCheckpoint,
     latest_valid_checkpoint,

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from holdem.abstraction.buckets import STAGES
-from holdem.progress import ProgressBar
+from holdem.instance.progress import ProgressBar
 from holdem_proc import REPO, write_config
 
 

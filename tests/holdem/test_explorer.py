@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from holdem import cli
+from holdem.cli import commands as cli
 from holdem.abstraction.buckets import preflop_class
 from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.cards import parse_cards
-from holdem.checkpoint import write_checkpoint
-from holdem.evaluation.blueprint import load_blueprint
-from holdem.evaluation.explorer import class_name, find_spot, grid_json, spot_json
-from holdem.evaluation.explorer_render import print_grid
+from holdem.storage.checkpoint import write_checkpoint
+from holdem.blueprint.hunl import load_blueprint
+from holdem.blueprint.explorer import class_name, find_spot, grid_json, spot_json
+from holdem.blueprint.explorer_render import print_grid
 from holdem.solver.es_hunl import deal_buckets
 from holdem_proc import SMALL_HUNL
 

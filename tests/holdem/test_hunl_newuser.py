@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from holdem.evaluation.blueprint import load_blueprint
-from holdem.evaluation.explorer import find_spot, spot_json
-from holdem.evaluation.play import _describe, hand_name, parse_command
+from holdem.blueprint.hunl import load_blueprint
+from holdem.blueprint.explorer import find_spot, spot_json
+from holdem.play.terminal import _describe, hand_name, parse_command
 from holdem.cards import parse_cards
 from holdem.games.hunl.rules import Action, HunlRules, Kind, State
-from holdem.preflop_export import preflop_nodes
+from holdem.blueprint.preflop_export import preflop_nodes
 from holdem_proc import REPO, SMALL_HUNL, write_config
 
 RULES = HunlRules()

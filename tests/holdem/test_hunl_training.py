@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from holdem import checkpoint as ckpt
-from holdem.checkpoint import list_checkpoints, load_checkpoint
+from holdem.storage import checkpoint as ckpt
+from holdem.storage.checkpoint import list_checkpoints, load_checkpoint
 from holdem.solver.solver import Solver, SolverSettings
 from holdem_proc import SMALL_HUNL, write_config
 
@@ -92,7 +92,7 @@ def test_holdem_instances_merge_into_a_blueprint_that_plays(hunl_buckets, tmp_pa
     import subprocess
     import sys
 
-    from holdem.evaluation.blueprint import load_blueprint
+    from holdem.blueprint.hunl import load_blueprint
     from holdem_proc import REPO
 
     root, game = hunl_buckets

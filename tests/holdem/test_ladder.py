@@ -8,15 +8,15 @@ import json
 import numpy as np
 import pytest
 
-from holdem import cli
+from holdem.cli import commands as cli
 from holdem.cards import COMBO_INDEX, parse_cards
-from holdem.checkpoint import write_checkpoint
-from holdem.evaluation import agents
-from holdem.evaluation.blueprint import Blueprint
+from holdem.storage.checkpoint import write_checkpoint
+from holdem.play import agents
+from holdem.blueprint.hunl import Blueprint
 from holdem.evaluation.ladder import LadderSettings, run_ladder
 from holdem.evaluation.probes import THRESHOLD, aces_never_fold, never_fold_for_free, nuts_never_fold
 from holdem.games import load_game
-from holdem.policy import LoadedPolicy, export_policy, write_json_atomic
+from holdem.blueprint.policy import LoadedPolicy, export_policy, write_json_atomic
 from holdem_proc import SMALL_HUNL
 
 

@@ -12,8 +12,8 @@ FORBIDDEN = ("supervisor", "tui", "textual", "uvloop", "asyncio")
 def test_the_poker_ai_imports_no_daemon_tui_or_asyncio():
     code = (
         "import sys, json\n"
-        "import holdem.cli, holdem.train, holdem.policy, holdem.evaluation.exploitability\n"
-        "import holdem.tensorboard_log, holdem.solver.solver, holdem.solver.reference\n"
+        "import holdem.cli.commands, holdem.instance.loop, holdem.blueprint.policy, holdem.evaluation.exploitability\n"
+        "import holdem.instance.tensorboard, holdem.solver.solver, holdem.solver.reference\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
@@ -24,8 +24,8 @@ def test_the_poker_ai_imports_no_daemon_tui_or_asyncio():
 
 def test_policy_and_blueprint_import_without_a_circle():
     """Each imports cleanly first in a fresh interpreter, and the blueprint loader never loads policy.py."""
-    for first in ("holdem.evaluation.blueprint", "holdem.policy"):
+    for first in ("holdem.blueprint.hunl", "holdem.blueprint.policy"):
         code = f"import sys, json\nimport {first}\nprint(json.dumps(sorted(sys.modules)))\n"
         out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-        if first == "holdem.evaluation.blueprint":
-            assert "holdem.policy" not in json.loads(out.stdout)
+        if first == "holdem.blueprint.hunl":
+            assert "holdem.blueprint.policy" not in json.loads(out.stdout)

@@ -13,7 +13,7 @@ import pytest
 
 from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.cards import COMBO_CARDS, COMBO_INDEX, parse_cards
-from holdem.checkpoint import write_checkpoint
+from holdem.storage.checkpoint import write_checkpoint
 from holdem.evaluation import lbr_kernels as K
 from holdem.evaluation.lbr import LbrSettings, hunl_target, local_best_response, run_deals
 from holdem.evaluator import evaluate

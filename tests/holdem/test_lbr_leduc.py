@@ -15,7 +15,7 @@ from holdem.evaluation import lbr_reference as R
 from holdem.evaluation.exploitability import exploitability, uniform_policy
 from holdem.evaluation.lbr import LbrError, LbrSettings, leduc_target, local_best_response, run_deals
 from holdem.games import load_game
-from holdem.policy import LoadedPolicy, export_policy, write_json_atomic
+from holdem.blueprint.policy import LoadedPolicy, export_policy, write_json_atomic
 from holdem.solver.solver import Solver, SolverSettings
 from holdem_proc import REPO
 

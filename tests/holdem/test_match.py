@@ -9,12 +9,12 @@ import sys
 
 import pytest
 
-from holdem import cli
-from holdem.evaluation.agents import BlueprintAgent, CallBot, RaisePotBot, RandomBot
-from holdem.evaluation.blueprint import Blueprint, load_blueprint
-from holdem.evaluation.match import deal_cards, hand_rng, play_hand, run_match, showdown_winners
-from holdem.evaluation.play import parse_command
-from holdem.evaluation.translation import pot_fraction, pseudo_harmonic, translate_raise
+from holdem.cli import commands as cli
+from holdem.play.agents import BlueprintAgent, CallBot, RaisePotBot, RandomBot
+from holdem.blueprint.hunl import Blueprint, load_blueprint
+from holdem.play.match import deal_cards, hand_rng, play_hand, run_match, showdown_winners
+from holdem.play.terminal import parse_command
+from holdem.blueprint.translation import pot_fraction, pseudo_harmonic, translate_raise
 from holdem.games.hunl.game import load_hunl
 from holdem.games.hunl.rules import Action, HunlRules, Kind, State
 from holdem.solver.regret import average_strategy
@@ -277,7 +277,7 @@ def test_a_bad_policy_path_exits_2_naming_it(tmp_path, capsys, command):
 def test_a_policy_of_another_game_exits_2_naming_the_game(tmp_path, capsys):
     import numpy as np
 
-    from holdem.checkpoint import write_checkpoint
+    from holdem.storage.checkpoint import write_checkpoint
 
     write_checkpoint(tmp_path / "leduc", 10, {"strategy_sum": np.zeros(4)}, {"game": "leduc"}, keep=1)
     assert cli.main(["match", "call", str(tmp_path / "leduc"), "--buckets-root", str(tmp_path)]) == 2

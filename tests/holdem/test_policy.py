@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from holdem.evaluation.exploitability import exploitability
-from holdem.policy import PolicyError, load_policy
+from holdem.blueprint.policy import PolicyError, load_policy
 from holdem_proc import REPO, write_config
 
 KUHN = "game: kuhn\nalgorithm: cfr+\nmetrics: {tensorboard: false}\n"

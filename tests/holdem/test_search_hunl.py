@@ -11,10 +11,10 @@ import sys
 import numpy as np
 import pytest
 
-from holdem.evaluation.agents import BlueprintAgent, OddSizesBot
-from holdem.evaluation.blueprint import Blueprint
-from holdem.evaluation.match import run_match
-from holdem.search.agent import SearchAgent, SearchConfig
+from holdem.play.agents import BlueprintAgent, OddSizesBot
+from holdem.blueprint.hunl import Blueprint
+from holdem.play.match import run_match
+from holdem.play.search_agent import SearchAgent, SearchConfig
 from holdem.search.solve import SolveOptions
 from holdem.search.spot import SpotError, parse_spot
 from holdem.search.subgame import LEAF, SHOWDOWN

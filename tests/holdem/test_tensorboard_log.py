@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from holdem.tensorboard_log import ScalarLog
+from holdem.instance.tensorboard import ScalarLog
 
 
 def read_scalars(logdir: Path) -> dict[str, list[tuple[int, float, float]]]:
@@ -95,7 +95,7 @@ def test_never_imports_tensorflow_even_when_installed(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import sys
-        from holdem.tensorboard_log import ScalarLog
+        from holdem.instance.tensorboard import ScalarLog
         with ScalarLog({str(tmp_path / 'tb')!r}, purge_from_step=1) as log:
             log.add("x", 1.0, 1)
             log.flush()

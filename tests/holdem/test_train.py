@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from holdem.checkpoint import list_checkpoints, load_checkpoint
+from holdem.storage.checkpoint import list_checkpoints, load_checkpoint
 
 from holdem_proc import write_config
 

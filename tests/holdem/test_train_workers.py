@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from holdem.checkpoint import latest_valid_checkpoint
+from holdem.storage.checkpoint import latest_valid_checkpoint
 from holdem.evaluation.exploitability import exploitability
-from holdem.policy import load_policy
+from holdem.blueprint.policy import load_policy
 
 from holdem_proc import REPO, write_config
 

@@ -9,8 +9,8 @@ import pytest
 
 from holdem.evaluation.exploitability import exploitability
 from holdem.games import load_game
-from holdem.policy import root_weight
-from holdem.solver.rng import seed_state
+from holdem.blueprint.policy import root_weight
+from holdem.rng import seed_state
 from holdem.solver.solver import Solver, SolverSettings
 from holdem.solver.workers import worker_seed
 

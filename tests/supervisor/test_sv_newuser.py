@@ -194,7 +194,7 @@ async def test_watch_prints_plain_progress_lines_into_a_pipe(tmp_path: Path) -> 
 
 
 def test_every_program_has_a_version_and_documents_its_defaults() -> None:
-    for module in ("supervisor.daemon", "supervisor.ctl", "holdem.cli", "tui.app"):
+    for module in ("supervisor.daemon.startup", "supervisor.ctl.commands", "holdem.cli.commands", "tui.app"):
         out = subprocess.run([PY, "-m", module, "--version"], capture_output=True, text=True, timeout=120, cwd=REPO)
         assert out.returncode == 0 and out.stdout.split()[1] == "0.1.0", (module, out.stdout, out.stderr)
     helptext = subprocess.run([PY, "-m", "supervisor.daemon", "start", "--help"], capture_output=True, text=True,
@@ -212,7 +212,7 @@ def test_every_program_has_a_version_and_documents_its_defaults() -> None:
 def test_the_watch_table_never_cuts_a_number_at_80_columns() -> None:
     from rich.console import Console
 
-    from supervisor.ctl import _render
+    from supervisor.ctl.commands import _render
 
     insts = {k: dict(state="running", iter=25_123_456, target=50_000_000, ips=460_050.0, restarts=12) for k in range(3)}
     with open(os.devnull, "w") as sink:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from supervisor.results import Results
+from supervisor.state.results import Results
 
 
 def progress(t: float, it: int, run: str = "r", instance: int = 0) -> dict:

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.child import is_same_process, proc_start_time
+from supervisor.jobs.child import is_same_process, proc_start_time
 from supervisor.config import StartSpec, instance_seed, split_iterations
-from supervisor.notify import Notifier, NotifyConfig
+from supervisor.daemon.notify import Notifier, NotifyConfig
 from supervisor.protocol import (LineReader, LineTooLong, RunInfo, decode, encode, parse_request, socket_path)
-from supervisor.store import InstanceRow, RestartRow, RunRow, Store
-from supervisor.tblog import ScalarWriter, crc32c
+from supervisor.state.store import InstanceRow, RestartRow, RunRow, Store
+from supervisor.jobs.tensorboard import ScalarWriter, crc32c
 
 
 def test_socket_path_follows_the_documented_order() -> None:
@@ -171,7 +171,7 @@ def test_fake_worker_speaks_the_contract(tmp_path: Path) -> None:
 
 
 def test_the_pipe_line_splitter_caps_lines_and_resynchronises() -> None:
-    from supervisor.child import LineSplitter
+    from supervisor.jobs.child import LineSplitter
 
     s = LineSplitter(10)
     assert s.feed(b"ab\ncd") == [b"ab"]

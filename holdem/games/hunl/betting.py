@@ -17,16 +17,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from holdem.config import ConfigError
+from holdem.config import AbstractionError, pot_fractions
 from holdem.games.hunl.rules import STREETS, Action, HunlRules, Kind, State
 from holdem.games.tree import DECISION, FOLD, SHOWDOWN, BettingTree, NodeRecord, compile_tree
 
 _DEFAULT_SIZES = ((0.5, 1.0, 2.0), (0.5, 1.0), (0.75,), (0.75,))
 _DEFAULT_BUCKETS = (169, 200, 200, 200)
-
-
-class AbstractionError(ConfigError):
-    """A bad `hunl` (or `search`) config value: ``key`` names it, the message gives the allowed range."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,31 +54,6 @@ class HunlAbstraction:
         out.append(Action(Kind.CHECK_CALL))
         out += [Action(Kind.RAISE, to) for to in self.raise_targets(state)]
         return out
-
-
-def pot_fractions(key: str, value: Any) -> tuple[float, ...]:
-    """A config list of bet sizes as pot fractions in (0, 100]; the error names the key."""
-    if not isinstance(value, (list, tuple)) or any(
-            isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 100 for f in value):
-        raise AbstractionError(key, f"expected a list of pot fractions in (0, 100], got {value!r}")
-    return tuple(float(f) for f in value)
-
-
-def search_sizes_from_config(section: Mapping[str, Any] | None,
-                             blueprint_sizes: tuple[tuple[float, ...], ...]) -> tuple[tuple[float, ...], ...]:
-    """The pot fractions real-time search bets and raises per street: the config's `search.bet_sizes`
-    where it names a street, the blueprint's elsewhere (search plays the blueprint before the flop)."""
-    data = dict(section or {})
-    for key in data:
-        if key != "bet_sizes":
-            raise AbstractionError(f"search.{key}", "is unknown (allowed: bet_sizes)")
-    sizes = data.get("bet_sizes", {})
-    if not isinstance(sizes, Mapping) or set(sizes) - set(STREETS[1:]):
-        got = f"keys {', '.join(sorted(map(str, sizes)))}" if isinstance(sizes, Mapping) else repr(sizes)
-        raise AbstractionError("search.bet_sizes", f"expected a mapping with keys among "
-                               f"{', '.join(STREETS[1:])}, got {got}")
-    return tuple(pot_fractions(f"search.bet_sizes.{street}", sizes[street]) if street in sizes else base
-                 for street, base in zip(STREETS, blueprint_sizes))
 
 
 def abstraction_from_config(section: Mapping[str, Any] | None) -> HunlAbstraction:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-STREETS = ("preflop", "flop", "turn", "river")
+from holdem.cards import STREETS  # noqa: F401 (re-exported: the street names with the rules)
+
 
 
 @dataclass(frozen=True, slots=True)

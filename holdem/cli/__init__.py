@@ -1,0 +1,1 @@
+"""The `holdem` command: the parser, one module per command family, the shared refusal of bad input."""

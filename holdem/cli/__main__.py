@@ -1,0 +1,5 @@
+import sys
+
+from holdem.cli.commands import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""holdemctl: the command-line client, over the socket protocol only."""

@@ -1,0 +1,5 @@
+import sys
+
+from supervisor.ctl.commands import main
+
+sys.exit(main())

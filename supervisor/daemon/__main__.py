@@ -1,0 +1,5 @@
+import sys
+
+from supervisor.daemon.startup import main
+
+sys.exit(main())
