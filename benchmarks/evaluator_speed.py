@@ -29,19 +29,19 @@ import os
 
 os.environ["NUMBA_NUM_THREADS"] = "1"  # before numba is imported: the benchmark is one core
 
-import argparse  # noqa: E402
-import importlib.metadata  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import importlib.metadata
+import json
+import platform
+import statistics
+import sys
+import time
+from typing import Any
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from holdem.cards import random_hands  # noqa: E402
-from holdem.evaluator import category_counts, evaluate_batch  # noqa: E402
+from holdem.cards import random_hands
+from holdem.evaluator import category_counts, evaluate_batch
 
 SCHEMA = 1
 EXACT_7 = [23294460, 58627800, 31433400, 6461620, 6180020, 4047644, 3473184, 224848, 41584]
@@ -57,9 +57,14 @@ def timed_passes(hands: np.ndarray, repeats: int) -> dict[str, Any]:
         evaluate_batch(hands)
         rates.append(hands.shape[0] / (time.perf_counter() - t))
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    return {"evals_per_s": round(max(rates)), "evals_per_s_median": round(statistics.median(rates)),
-            "evals_per_cpu_s": round(hands.shape[0] * repeats / cpu),
-            "ns_per_eval": round(1e9 / max(rates), 2), "passes": repeats, "cpu_share": round(cpu / wall, 3)}
+    return {
+        "evals_per_s": round(max(rates)),
+        "evals_per_s_median": round(statistics.median(rates)),
+        "evals_per_cpu_s": round(hands.shape[0] * repeats / cpu),
+        "ns_per_eval": round(1e9 / max(rates), 2),
+        "passes": repeats,
+        "cpu_share": round(cpu / wall, 3),
+    }
 
 
 def enumeration() -> dict[str, Any]:
@@ -67,9 +72,15 @@ def enumeration() -> dict[str, Any]:
     cpu0, t = time.process_time(), time.perf_counter()
     counts = category_counts(7).tolist()
     wall, cpu = time.perf_counter() - t, time.process_time() - cpu0
-    return {"hands": sum(counts), "seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
-            "evals_per_s": round(sum(counts) / wall), "cpu_share": round(cpu / wall, 3), "counts": counts,
-            "counts_exact": counts == EXACT_7}
+    return {
+        "hands": sum(counts),
+        "seconds": round(wall, 3),
+        "cpu_seconds": round(cpu, 3),
+        "evals_per_s": round(sum(counts) / wall),
+        "cpu_share": round(cpu / wall, 3),
+        "counts": counts,
+        "counts_exact": counts == EXACT_7,
+    }
 
 
 def version(dist: str) -> str | None:
@@ -86,9 +97,14 @@ def machine() -> dict[str, Any]:
             cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), None)
     except OSError:
         pass
-    return {"cpu": cpu or platform.processor() or None, "cpus": os.cpu_count(),
-            "platform": platform.platform(), "python": platform.python_version(),
-            "numba": version("numba"), "numpy": version("numpy")}
+    return {
+        "cpu": cpu or platform.processor() or None,
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numba": version("numba"),
+        "numpy": version("numpy"),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,12 +113,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="timed passes over the hands")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    report: dict[str, Any] = {"schema": SCHEMA, "benchmark": "evaluator_speed", "machine": machine(),
-                              "load_average": {"start": [round(x, 2) for x in os.getloadavg()]}}
+    report: dict[str, Any] = {
+        "schema": SCHEMA,
+        "benchmark": "evaluator_speed",
+        "machine": machine(),
+        "load_average": {"start": [round(x, 2) for x in os.getloadavg()]},
+    }
     t = time.perf_counter()
     hands = random_hands(args.hands, 7, args.seed)
-    report["hands"] = {"n": args.hands, "cards": 7, "dtype": str(hands.dtype), "seed": args.seed,
-                       "deal_seconds": round(time.perf_counter() - t, 2)}
+    report["hands"] = {
+        "n": args.hands,
+        "cards": 7,
+        "dtype": str(hands.dtype),
+        "seed": args.seed,
+        "deal_seconds": round(time.perf_counter() - t, 2),
+    }
     report["batch"] = timed_passes(hands, args.repeats)
     report["int64_cards"] = timed_passes(hands.astype(np.int64), max(1, args.repeats // 2))
     report["enumeration"] = enumeration()

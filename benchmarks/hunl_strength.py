@@ -49,15 +49,27 @@ def train(name: str, root: Path, minutes: float, instances: int, seed: int) -> t
         stop_daemon(proc)
     if run["state"] != "done" or not run.get("merged"):
         raise SystemExit(f"{name}: run ended {run['state']} ({run.get('reason')}); see {run_root}/holdemd.out")
-    record = {"config": name, "minutes": minutes, "instances": instances, "seed": seed, "merged": run["merged"],
-              "iterations": sum(i["iter"] for i in run["instances"]), "wall_s": round(time.time() - started)}
+    record = {
+        "config": name,
+        "minutes": minutes,
+        "instances": instances,
+        "seed": seed,
+        "merged": run["merged"],
+        "iterations": sum(i["iter"] for i in run["instances"]),
+        "wall_s": round(time.time() - started),
+    }
     done.write_text(json.dumps(record))
     return Path(run["merged"]), record
 
 
 def match(a: str, b: str, hands: int, seed: int) -> dict:
-    out = subprocess.run([sys.executable, "-m", "holdem.cli", "match", a, b, "--hands", str(hands), "--seed",
-                          str(seed), "--json"], cwd=REPO, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "holdem.cli", "match", a, b, "--hands", str(hands), "--seed", str(seed), "--json"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout)
 
 

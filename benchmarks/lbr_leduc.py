@@ -36,14 +36,20 @@ def main() -> None:
         e = exploitability(game, policy)
         fc, fcpa = exact_lbr(game, policy, K.VARIANT_FC), exact_lbr(game, policy, K.VARIANT_FCPA)
         sampled = local_best_response(leduc_target(game, policy, name), LbrSettings("fcpa", args.hands, seed=0))
-        rows.append({"blueprint": name, "exploitability": round(e.exploitability, 6),
-                     "best_response_per_seat": [round(v, 6) for v in e.best_response_values],
-                     "lbr_fc_exact": round(sum(fc) / 2, 6), "lbr_fcpa_exact": round(sum(fcpa) / 2, 6),
-                     "lbr_fcpa_exact_per_seat": [round(v, 6) for v in fcpa],
-                     "lbr_fcpa_share_of_exploitability": round(sum(fcpa) / 2 / e.exploitability, 4),
-                     "lbr_fcpa_sampled": round(sampled.value, 6),
-                     "lbr_fcpa_sampled_ci95": [round(x, 6) for x in sampled.ci95],
-                     "sampled_hands_per_s": round(sampled.hands / sampled.seconds)})
+        rows.append(
+            {
+                "blueprint": name,
+                "exploitability": round(e.exploitability, 6),
+                "best_response_per_seat": [round(v, 6) for v in e.best_response_values],
+                "lbr_fc_exact": round(sum(fc) / 2, 6),
+                "lbr_fcpa_exact": round(sum(fcpa) / 2, 6),
+                "lbr_fcpa_exact_per_seat": [round(v, 6) for v in fcpa],
+                "lbr_fcpa_share_of_exploitability": round(sum(fcpa) / 2 / e.exploitability, 4),
+                "lbr_fcpa_sampled": round(sampled.value, 6),
+                "lbr_fcpa_sampled_ci95": [round(x, 6) for x in sampled.ci95],
+                "sampled_hands_per_s": round(sampled.hands / sampled.seconds),
+            }
+        )
     print(json.dumps({"benchmark": "lbr_leduc", "unit": "chips/hand", "hands": args.hands, "blueprints": rows}))
 
 

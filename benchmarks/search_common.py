@@ -29,9 +29,24 @@ def ensure_blueprint(path: Path | None, train_minutes: float, config: Path, seed
         return path
     folder = REPO / "runs" / "search-bench" / f"{config.stem}-{train_minutes:g}min-seed{seed}"
     if not (folder / "checkpoints").is_dir():
-        subprocess.run([sys.executable, "-m", "holdem", "train", "--config", str(config), "--instance-dir",
-                        str(folder), "--time-budget", f"{train_minutes * 60:g}", "--seed", str(seed)],
-                       check=True, cwd=REPO)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "holdem",
+                "train",
+                "--config",
+                str(config),
+                "--instance-dir",
+                str(folder),
+                "--time-budget",
+                f"{train_minutes * 60:g}",
+                "--seed",
+                str(seed),
+            ],
+            check=True,
+            cwd=REPO,
+        )
     return folder
 
 

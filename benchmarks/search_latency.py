@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 from search_common import REPO, buckets_root, duplicate, ensure_blueprint, load_average
 
-from holdem.play.agents import BlueprintAgent
 from holdem.blueprint.hunl import load_blueprint
+from holdem.play.agents import BlueprintAgent
 from holdem.play.search_agent import SearchAgent, SearchConfig
 from holdem.search.solve import SolveOptions
 from holdem.search.spot import Spot, parse_spot
@@ -44,15 +44,16 @@ class RecordingSearch(SearchAgent):
         action = super()._search_act(state, rng)
         if self.decisions[before].resolved:
             h = self.hand
-            hole = tuple(self.cards[h.deal, 2 * h.seat: 2 * h.seat + 2].tolist())
+            hole = tuple(self.cards[h.deal, 2 * h.seat : 2 * h.seat + 2].tolist())
             self.spots.append(Spot(hole, tuple(self.board(state.street)), tuple(h.history), state))
         return action
 
 
 def agent_for(bp, ms: float, workers: int, card_removal: bool) -> RecordingSearch:
     # from the flop: every kind of subgame (depth-limited flop and turn, the exact river) is timed
-    agent = RecordingSearch(bp, SearchConfig(SolveOptions(ms=ms, workers=workers), leaf_card_removal=card_removal,
-                                             first_street=1))
+    agent = RecordingSearch(
+        bp, SearchConfig(SolveOptions(ms=ms, workers=workers), leaf_card_removal=card_removal, first_street=1)
+    )
     for spot in WARM_UP:  # every kernel compiled (or read from numba's cache) before the clock runs
         agent.decide(parse_spot(bp.game.abstraction.rules, *spot), random.Random(0))
     agent.decisions.clear()
@@ -70,8 +71,12 @@ def run(bp, ms: float, workers: int, decisions: int, seed: int, card_removal: bo
         chunk += 1
     searched = [d for d in agent.decisions if d.resolved][:decisions]
     reused = [d.seconds * 1000.0 for d in agent.decisions if not d.resolved]
-    out = {"workers": workers, **stats(searched, ms),
-           "reused_decisions": len(reused), "reused_p99_ms": round(float(np.percentile(reused, 99)), 2) if reused else None}
+    out = {
+        "workers": workers,
+        **stats(searched, ms),
+        "reused_decisions": len(reused),
+        "reused_p99_ms": round(float(np.percentile(reused, 99)), 2) if reused else None,
+    }
     return out, agent.spots[:decisions]
 
 
@@ -87,13 +92,22 @@ def replay(bp, ms: float, workers: int, spots: list[Spot], card_removal: bool) -
 def stats(searched: list, ms: float) -> dict:
     t = np.array([d.seconds for d in searched]) * 1000.0
     it = np.array([d.iterations for d in searched])
-    by_street = {s: float(np.mean([d.iterations for d in searched if d.street == s]))
-                 for s in (1, 2, 3) if any(d.street == s for d in searched)}
-    return {"decisions": len(searched), "budget_ms": ms,
-            "p50_ms": round(float(np.percentile(t, 50)), 2), "p99_ms": round(float(np.percentile(t, 99)), 2),
-            "max_ms": round(float(t.max()), 2), "within_budget_plus_10pct": bool(np.percentile(t, 99) <= 1.1 * ms),
-            "iterations_mean": round(float(it.mean()), 1), "iterations_p50": float(np.percentile(it, 50)),
-            "iterations_by_street": {k: round(v, 1) for k, v in by_street.items()}}
+    by_street = {
+        s: float(np.mean([d.iterations for d in searched if d.street == s]))
+        for s in (1, 2, 3)
+        if any(d.street == s for d in searched)
+    }
+    return {
+        "decisions": len(searched),
+        "budget_ms": ms,
+        "p50_ms": round(float(np.percentile(t, 50)), 2),
+        "p99_ms": round(float(np.percentile(t, 99)), 2),
+        "max_ms": round(float(t.max()), 2),
+        "within_budget_plus_10pct": bool(np.percentile(t, 99) <= 1.1 * ms),
+        "iterations_mean": round(float(it.mean()), 1),
+        "iterations_p50": float(np.percentile(it, 50)),
+        "iterations_by_street": {k: round(v, 1) for k, v in by_street.items()},
+    }
 
 
 def main() -> None:
@@ -113,15 +127,25 @@ def main() -> None:
     load_before = load_average()
     started = time.time()
     latency, spots = run(bp, args.ms, args.workers, args.decisions, args.seed, removal)
-    one, many = replay(bp, args.ms, args.workers, spots[:args.scaling_decisions], removal)
+    one, many = replay(bp, args.ms, args.workers, spots[: args.scaling_decisions], removal)
     ratio = {s: round(many["iterations_by_street"][s] / v, 3) for s, v in one["iterations_by_street"].items()}
-    print(json.dumps({"benchmark": "search_latency", "blueprint": str(path), "iteration": bp.iteration,
-                      "leaf_card_removal": removal, "latency": latency,
-                      "same_spots": {"w1": one, f"w{args.workers}": many},
-                      "iteration_ratio": round(many["iterations_mean"] / one["iterations_mean"], 3),
-                      "iteration_ratio_by_street": ratio,
-                      "load_before": load_before, "load_after": load_average(),
-                      "seconds": round(time.time() - started, 1)}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "search_latency",
+                "blueprint": str(path),
+                "iteration": bp.iteration,
+                "leaf_card_removal": removal,
+                "latency": latency,
+                "same_spots": {"w1": one, f"w{args.workers}": many},
+                "iteration_ratio": round(many["iterations_mean"] / one["iterations_mean"], 3),
+                "iteration_ratio_by_street": ratio,
+                "load_before": load_before,
+                "load_after": load_average(),
+                "seconds": round(time.time() - started, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

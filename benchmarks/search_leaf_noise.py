@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 from search_common import REPO, buckets_root, duplicate, ensure_blueprint, load_average
 
-from holdem.play.agents import BlueprintAgent
 from holdem.blueprint.hunl import load_blueprint
+from holdem.play.agents import BlueprintAgent
 from holdem.play.search_agent import SearchAgent, SearchConfig
 from holdem.search.hunl_leaves import leaf_tables
 from holdem.search.solve import SolveOptions, expected_value, gadget_values, solve
@@ -87,13 +87,29 @@ def judge(agent: KeepingSearch, sol, judge_deals: int, workers: int, big_blind: 
     if not (sub.kind == LEAF).any():
         return {**out, "out_of_sample": out["in_sample"], "noise_free": out["in_sample"]}
     hands = sub.hands if agent.config.leaf_checkdown else None
-    judges = [dataclasses.replace(sub, leaves=leaf_tables(agent.game, agent.blueprint.policy, sol.board, sub.searcher,
-                                                          g.leaves, judge_deals, seed, None, workers, hands))
-              for seed in (10_007, 20_011)]
+    judges = [
+        dataclasses.replace(
+            sub,
+            leaves=leaf_tables(
+                agent.game,
+                agent.blueprint.policy,
+                sol.board,
+                sub.searcher,
+                g.leaves,
+                judge_deals,
+                seed,
+                None,
+                workers,
+                hands,
+            ),
+        )
+        for seed in (10_007, 20_011)
+    ]
     out["out_of_sample"] = gain(judges[0], sol.result.average, bp, sol.ranges, big_blind)
     alt = gadget_values(judges[0], agent.blueprint_strategy(g), sol.ranges[sub.searcher], workers)
-    clean = solve(judges[0], sol.ranges, alt, dataclasses.replace(agent.config.solve, ms=None,
-                                                                  iterations=sol.result.iterations))
+    clean = solve(
+        judges[0], sol.ranges, alt, dataclasses.replace(agent.config.solve, ms=None, iterations=sol.result.iterations)
+    )
     out["noise_free"] = gain(judges[1], clean.average, bp, sol.ranges, big_blind)
     return out
 
@@ -101,7 +117,10 @@ def judge(agent: KeepingSearch, sol, judge_deals: int, workers: int, big_blind: 
 def mean_and_interval(xs: list[float]) -> dict:
     a = np.array(xs)
     half = 1.96 * float(a.std(ddof=1)) / math.sqrt(len(a)) if len(a) > 1 else math.inf
-    return {"mean": round(float(a.mean()), 1), "ci95": [round(float(a.mean()) - half, 1), round(float(a.mean()) + half, 1)]}
+    return {
+        "mean": round(float(a.mean()), 1),
+        "ci95": [round(float(a.mean()) - half, 1), round(float(a.mean()) + half, 1)],
+    }
 
 
 def main() -> None:
@@ -118,8 +137,9 @@ def main() -> None:
     path = ensure_blueprint(args.blueprint, args.train_minutes, REPO / "configs" / "quickstart.yaml")
     bp = load_blueprint(path, buckets_root())
     rules = bp.game.abstraction.rules
-    config = SearchConfig(SolveOptions(ms=args.ms, workers=args.workers), first_street=1,
-                          leaf_checkdown=args.leaf_checkdown == "on")
+    config = SearchConfig(
+        SolveOptions(ms=args.ms, workers=args.workers), first_street=1, leaf_checkdown=args.leaf_checkdown == "on"
+    )
     agent = KeepingSearch(bp, config)
     warm_up = parse_spot(rules, "AsKd", "Qh7c2s", "r300c/")
     agent.decide(warm_up, random.Random(0))  # every kernel compiled (or read from numba's cache)
@@ -139,15 +159,29 @@ def main() -> None:
     report = {}
     for street, sols in by_street.items():
         judged = [judge(agent, sol, args.judge_deals, args.workers, rules.big_blind) for sol in sols]
-        report[STREETS[street]] = {"spots": len(sols),
-                                   "iterations_mean": round(float(np.mean([s.result.iterations for s in sols])), 1),
-                                   **{k: mean_and_interval([j[k] for j in judged])
-                                      for k in ("in_sample", "out_of_sample", "noise_free")}}
-    print(json.dumps({"benchmark": "search_leaf_noise", "blueprint": str(path), "iteration": bp.iteration,
-                      "search_ms": args.ms, "workers": args.workers, "leaf_deals": config.leaf_deals,
-                      "judge_deals": args.judge_deals, "leaf_checkdown": config.leaf_checkdown,
-                      "mbb_per_searched_spot": report, "load_before": load_before, "load_after": load_average(),
-                      "seconds": round(time.time() - started, 1)}))
+        report[STREETS[street]] = {
+            "spots": len(sols),
+            "iterations_mean": round(float(np.mean([s.result.iterations for s in sols])), 1),
+            **{k: mean_and_interval([j[k] for j in judged]) for k in ("in_sample", "out_of_sample", "noise_free")},
+        }
+    print(
+        json.dumps(
+            {
+                "benchmark": "search_leaf_noise",
+                "blueprint": str(path),
+                "iteration": bp.iteration,
+                "search_ms": args.ms,
+                "workers": args.workers,
+                "leaf_deals": config.leaf_deals,
+                "judge_deals": args.judge_deals,
+                "leaf_checkdown": config.leaf_checkdown,
+                "mbb_per_searched_spot": report,
+                "load_before": load_before,
+                "load_after": load_average(),
+                "seconds": round(time.time() - started, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 from search_common import REPO, buckets_root, duplicate, ensure_blueprint, load_average, summary
 
+from holdem.blueprint.hunl import load_blueprint
 from holdem.cli.search_flags import STREETS
 from holdem.play.agents import BlueprintAgent, OddSizesBot
-from holdem.blueprint.hunl import load_blueprint
 from holdem.play.search_agent import SearchAgent, SearchConfig
 from holdem.search.solve import SolveOptions
 
@@ -43,40 +43,66 @@ def main() -> None:
     ap.add_argument("--ms", type=float, default=100.0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--search-from", choices=STREETS, default="river",
-                    help="the first street searched (default river, as `holdem play --search`)")
+    ap.add_argument(
+        "--search-from",
+        choices=STREETS,
+        default="river",
+        help="the first street searched (default river, as `holdem play --search`)",
+    )
     ap.add_argument("--leaf-checkdown", choices=["on", "off"], default="off")
     ap.add_argument("--per-deal", type=Path, help="also save every deal's result (chips, A's view) to this .npz")
     args = ap.parse_args()
     path = ensure_blueprint(args.blueprint, args.train_minutes, args.config)
     bp = load_blueprint(path, buckets_root())
     rules = bp.game.abstraction.rules
-    config = SearchConfig(SolveOptions(ms=args.ms, workers=args.workers),
-                          first_street=STREETS.index(args.search_from) + 1,
-                          leaf_checkdown=args.leaf_checkdown == "on")
+    config = SearchConfig(
+        SolveOptions(ms=args.ms, workers=args.workers),
+        first_street=STREETS.index(args.search_from) + 1,
+        leaf_checkdown=args.leaf_checkdown == "on",
+    )
     deals = args.max_hands // 2
     load_before = load_average()
     started = time.time()
-    head = duplicate(SearchAgent(bp, config, "search"), BlueprintAgent(bp, "blueprint"), rules, args.seed,
-                     args.minutes * 60.0, deals)
+    head = duplicate(
+        SearchAgent(bp, config, "search"), BlueprintAgent(bp, "blueprint"), rules, args.seed, args.minutes * 60.0, deals
+    )
     searched = SearchAgent(bp, config, "search")
     odd_search = duplicate(searched, OddSizesBot(), rules, args.seed + 1, args.oddsizes_minutes * 60.0, deals)
     n = len(odd_search["per_deal"])
     odd_plain = duplicate(BlueprintAgent(bp, "blueprint"), OddSizesBot(), rules, args.seed + 1, 1e9, n)
     diff = summary(np.array(odd_search["per_deal"]) - np.array(odd_plain["per_deal"]), rules.big_blind)
     ms = [d.seconds * 1000 for d in searched.decisions if d.resolved]
-    per_deal = {name: np.array(r.pop("per_deal")) for name, r in
-                (("search_vs_blueprint", head), ("search_vs_oddsizes", odd_search), ("blueprint_vs_oddsizes", odd_plain))}
+    per_deal = {
+        name: np.array(r.pop("per_deal"))
+        for name, r in (
+            ("search_vs_blueprint", head),
+            ("search_vs_oddsizes", odd_search),
+            ("blueprint_vs_oddsizes", odd_plain),
+        )
+    }
     if args.per_deal is not None:
         np.savez(args.per_deal, **per_deal)
-    print(json.dumps({"benchmark": "search_strength", "blueprint": str(path), "iteration": bp.iteration,
-                      "search_ms": args.ms, "workers": args.workers,
-                      "search_from": args.search_from, "leaf_checkdown": args.leaf_checkdown, "search_vs_blueprint": head,
-                      "search_vs_oddsizes": odd_search, "blueprint_vs_oddsizes": odd_plain,
-                      "search_minus_blueprint_vs_oddsizes": diff,
-                      "decision_ms_p50_p99": [round(float(np.percentile(ms, q)), 1) for q in (50, 99)] if ms else None,
-                      "load_before": load_before, "load_after": load_average(),
-                      "seconds": round(time.time() - started, 1)}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "search_strength",
+                "blueprint": str(path),
+                "iteration": bp.iteration,
+                "search_ms": args.ms,
+                "workers": args.workers,
+                "search_from": args.search_from,
+                "leaf_checkdown": args.leaf_checkdown,
+                "search_vs_blueprint": head,
+                "search_vs_oddsizes": odd_search,
+                "blueprint_vs_oddsizes": odd_plain,
+                "search_minus_blueprint_vs_oddsizes": diff,
+                "decision_ms_p50_p99": [round(float(np.percentile(ms, q)), 1) for q in (50, 99)] if ms else None,
+                "load_before": load_before,
+                "load_after": load_average(),
+                "seconds": round(time.time() - started, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "supervisor"))
 
 from slurm_cluster import SlurmCluster, unavailable  # noqa: E402
+
 from supervisor.protocol import Client, DaemonUnavailable  # noqa: E402
 
 LEDUC = """game: leduc
@@ -48,8 +49,12 @@ def percentile(values: list[float], q: float) -> float:
 def ms(values: list[float]) -> dict[str, float | int]:
     if not values:
         return {"n": 0}
-    return {"n": len(values), "p50": round(1000 * percentile(values, 0.5), 2),
-            "p99": round(1000 * percentile(values, 0.99), 2), "max": round(1000 * max(values), 2)}
+    return {
+        "n": len(values),
+        "p50": round(1000 * percentile(values, 0.5), 2),
+        "p99": round(1000 * percentile(values, 0.99), 2),
+        "max": round(1000 * max(values), 2),
+    }
 
 
 class Daemon:
@@ -58,13 +63,38 @@ class Daemon:
         root.mkdir(parents=True)
         cfg = root / "leduc.yaml"
         cfg.write_text(LEDUC)
-        argv = [sys.executable, "-m", "supervisor.daemon", "start", "--state-dir", str(root / "state"),
-                "--runs-root", str(root / "runs"), "--socket", str(self.sock), "--executor", executor,
-                "--backoff-base", "0.05", "--backoff-cap", "0.05", "--max-restarts", "1000",
-                "--instances", "2", "--config", str(cfg), "--iters", "2000000000", "--seed", "1"]
+        argv = [
+            sys.executable,
+            "-m",
+            "supervisor.daemon",
+            "start",
+            "--state-dir",
+            str(root / "state"),
+            "--runs-root",
+            str(root / "runs"),
+            "--socket",
+            str(self.sock),
+            "--executor",
+            executor,
+            "--backoff-base",
+            "0.05",
+            "--backoff-cap",
+            "0.05",
+            "--max-restarts",
+            "1000",
+            "--instances",
+            "2",
+            "--config",
+            str(cfg),
+            "--iters",
+            "2000000000",
+            "--seed",
+            "1",
+        ]
         with open(root / "holdemd.out", "wb") as out:
-            self.proc = subprocess.Popen(argv, cwd=REPO, env={**os.environ, **env}, stdout=out,
-                                         stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                argv, cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+            )
 
     async def client(self, timeout: float = 60.0) -> Client:
         deadline = time.monotonic() + timeout
@@ -92,8 +122,10 @@ async def until_running(c: Client, timeout: float = 300.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         st = (await c.call("status"))["runs"][0]
-        if all(i["state"] == "running" and i["iter"] > 0 and (i["executor"] == "local" or i["node"])
-               for i in st["instances"]):
+        if all(
+            i["state"] == "running" and i["iter"] > 0 and (i["executor"] == "local" or i["node"])
+            for i in st["instances"]
+        ):
             return st
         if time.monotonic() > deadline:
             raise TimeoutError(json.dumps(st))
@@ -143,10 +175,15 @@ async def one(root: Path, executor: str, env: dict[str, str], seconds: float, ca
         await asyncio.gather(task, return_exceptions=True)
         await sub.close()
         await c.close()
-        return {"latency_ms": ms(window), "events_per_s": round(len(window) / seconds, 1),
-                ("scancel" if executor == "slurm" else "sigkill") + "_to_running_again_s":
-                    {"each": [round(b, 2) for b in back], "p50": round(percentile(back, 0.5), 2) if back else None,
-                     "max": round(max(back), 2) if back else None}}
+        return {
+            "latency_ms": ms(window),
+            "events_per_s": round(len(window) / seconds, 1),
+            ("scancel" if executor == "slurm" else "sigkill") + "_to_running_again_s": {
+                "each": [round(b, 2) for b in back],
+                "p50": round(percentile(back, 0.5), 2) if back else None,
+                "max": round(max(back), 2) if back else None,
+            },
+        }
     finally:
         d.stop()
 
@@ -164,14 +201,24 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="holdem-slurm-bench-") as tmp:
         cluster = SlurmCluster(Path(tmp) / "cluster", cpus=2, kill_wait_s=10).start()
         try:
-            out = {"local": asyncio.run(one(Path(tmp) / "local", "local", {}, args.seconds, args.cancels)),
-                   "slurm": asyncio.run(one(Path(tmp) / "slurm", "slurm", cluster.env, args.seconds, args.cancels)),
-                   "queue_left": cluster.wait_queue_empty(30)}
+            out = {
+                "local": asyncio.run(one(Path(tmp) / "local", "local", {}, args.seconds, args.cancels)),
+                "slurm": asyncio.run(one(Path(tmp) / "slurm", "slurm", cluster.env, args.seconds, args.cancels)),
+                "queue_left": cluster.wait_queue_empty(30),
+            }
         finally:
             cluster.stop()
-    out.update({"benchmark": "slurm_overhead", "instances": 2, "game": "leduc es-mccfr", "window_s": args.seconds,
-                "backoff_s": 0.05, "load_before": [round(x, 2) for x in load_before],
-                "load_after": [round(x, 2) for x in os.getloadavg()]})
+    out.update(
+        {
+            "benchmark": "slurm_overhead",
+            "instances": 2,
+            "game": "leduc es-mccfr",
+            "window_s": args.seconds,
+            "backoff_s": 0.05,
+            "load_before": [round(x, 2) for x in load_before],
+            "load_after": [round(x, 2) for x in os.getloadavg()],
+        }
+    )
     print(json.dumps(out))
     return 0
 

@@ -40,21 +40,22 @@ import os
 
 os.environ["NUMBA_NUM_THREADS"] = "1"  # before numba is imported: the benchmark is one core
 
-import argparse  # noqa: E402
-import importlib.metadata  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import Any, Callable  # noqa: E402
+import argparse
+import importlib.metadata
+import json
+import math
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from holdem.evaluation.exploitability import exploitability  # noqa: E402
-from holdem.games import load_game  # noqa: E402
-from holdem.games.tree import Game  # noqa: E402
-from holdem.solver.solver import ALGORITHMS, Solver, SolverSettings  # noqa: E402
+from holdem.evaluation.exploitability import exploitability
+from holdem.games import load_game
+from holdem.games.tree import Game
+from holdem.solver.solver import ALGORITHMS, Solver, SolverSettings
 
 SCHEMA = 1
 THRESHOLDS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7)
@@ -76,8 +77,13 @@ class BenchConfig:
     first_probe: float = 0.01
 
 
-def timed_run(step: Callable[[int], int | None], measure: Callable[[], float], budgets: tuple[float, ...],
-              cfg: BenchConfig, stop_below: float | None = None) -> dict[str, Any]:
+def timed_run(
+    step: Callable[[int], int | None],
+    measure: Callable[[], float],
+    budgets: tuple[float, ...],
+    cfg: BenchConfig,
+    stop_below: float | None = None,
+) -> dict[str, Any]:
     """Advance `step(n)` (returns node visits or None) and measure at budgets and probes, clock paused."""
     probes = []
     t = cfg.first_probe
@@ -112,15 +118,17 @@ def timed_run(step: Callable[[int], int | None], measure: Callable[[], float], b
             if last <= thr and f"{thr:.0e}" not in seconds_to:
                 seconds_to[f"{thr:.0e}"] = round(solver_s, 4)
         if event in budgets:
-            checkpoints.append({
-                "budget_s": event,
-                "solver_s": round(solver_s, 4),
-                "iterations": iters,
-                "it_per_s": round(iters / solver_s, 1),
-                "it_per_cpu_s": round(iters / cpu_s, 1),  # less hurt by a busy machine
-                "nodes_per_s": None if visits is None else round(visits / solver_s),
-                "exploitability": last,
-            })
+            checkpoints.append(
+                {
+                    "budget_s": event,
+                    "solver_s": round(solver_s, 4),
+                    "iterations": iters,
+                    "it_per_s": round(iters / solver_s, 1),
+                    "it_per_cpu_s": round(iters / cpu_s, 1),  # less hurt by a busy machine
+                    "nodes_per_s": None if visits is None else round(visits / solver_s),
+                    "exploitability": last,
+                }
+            )
         if stop_below is not None and last < stop_below:
             break
     return {
@@ -143,11 +151,13 @@ def warm_up(game: Game, algorithms: tuple[str, ...]) -> None:
         exploitability(game, s.average_strategy())
 
 
-def run_ours(game: Game, algorithm: str, budgets: tuple[float, ...], cfg: BenchConfig,
-             stop_below: float | None = None) -> tuple[dict[str, Any], Solver]:
+def run_ours(
+    game: Game, algorithm: str, budgets: tuple[float, ...], cfg: BenchConfig, stop_below: float | None = None
+) -> tuple[dict[str, Any], Solver]:
     solver = Solver(game, SolverSettings(algorithm), seed=cfg.seed)
-    result = timed_run(solver.run, lambda: exploitability(game, solver.average_strategy()).exploitability,
-                       budgets, cfg, stop_below)
+    result = timed_run(
+        solver.run, lambda: exploitability(game, solver.average_strategy()).exploitability, budgets, cfg, stop_below
+    )
     return result, solver
 
 
@@ -157,8 +167,7 @@ def bench_kuhn(cfg: BenchConfig) -> dict[str, Any]:
     warm_up(game, algorithms)
     out = {}
     for alg in algorithms:
-        result, solver = run_ours(game, alg, (cfg.kuhn_budget,), cfg,
-                                  1e-5 if cfg.stop_kuhn_at_target else None)
+        result, solver = run_ours(game, alg, (cfg.kuhn_budget,), cfg, 1e-5 if cfg.stop_kuhn_at_target else None)
         value = exploitability(game, solver.average_strategy()).policy_value
         result["policy_value"] = value
         result["value_error"] = abs(value - KUHN_VALUE)
@@ -201,8 +210,7 @@ def bench_leduc_openspiel(cfg: BenchConfig) -> dict[str, Any]:
             cfr.evaluate_and_update_policy()
         return n * 2 * OPENSPIEL_LEDUC_HISTORIES
 
-    cfr_result = timed_run(cfr_step, lambda: pyspiel.exploitability(game, cfr.average_policy()),
-                           cfg.budgets, cfg)
+    cfr_result = timed_run(cfr_step, lambda: pyspiel.exploitability(game, cfr.average_policy()), cfg.budgets, cfg)
     cfr_result["nodes_note"] = f"derived: it x 2 passes x {OPENSPIEL_LEDUC_HISTORIES} histories (upper bound)"
     return {"es-mccfr": es_result, "cfr+": cfr_result}
 
@@ -231,8 +239,9 @@ def openspiel_policy(game: Game, policy: Any) -> dict[str, list[tuple[int, float
         na = int(t.num_children[node])
         base = int(t.slot[node]) + bucket * na
         kids = [int(t.children[t.child_start[node] + k]) for k in range(na)]
-        out[state.information_state_string(p)] = [(int(t.action[c]), float(policy[base + k]))
-                                                  for k, c in enumerate(kids)]
+        out[state.information_state_string(p)] = [
+            (int(t.action[c]), float(policy[base + k])) for k, c in enumerate(kids)
+        ]
         for c in kids:
             walk(state.child(int(t.action[c])), c, cards)
 
@@ -246,8 +255,12 @@ def cross_check(game: Game, solver: Solver) -> dict[str, Any]:
     policy = solver.average_strategy()
     ours = exploitability(game, policy).exploitability
     theirs = pyspiel.exploitability(pyspiel.load_game("leduc_poker"), openspiel_policy(game, policy))
-    return {"policy": f"our cfr+ after {solver.iteration} iterations", "holdem": ours, "openspiel": theirs,
-            "abs_diff": abs(ours - theirs)}
+    return {
+        "policy": f"our cfr+ after {solver.iteration} iterations",
+        "holdem": ours,
+        "openspiel": theirs,
+        "abs_diff": abs(ours - theirs),
+    }
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -271,16 +284,24 @@ def machine() -> dict[str, Any]:
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         # "+dirty": the measured code (holdem/) differs from the commit.
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "holdem"], capture_output=True,
-                               text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "holdem"], capture_output=True, text=True, timeout=10
+        )
         if head.returncode == 0:
             commit = head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.TimeoutExpired):
         pass
-    return {"cpu": cpu, "cpus": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), "numba": version("numba"), "numpy": version("numpy"),
-            "open_spiel": version("open-spiel"), "numba_num_threads": os.environ["NUMBA_NUM_THREADS"],
-            "git": commit}
+    return {
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numba": version("numba"),
+        "numpy": version("numpy"),
+        "open_spiel": version("open-spiel"),
+        "numba_num_threads": os.environ["NUMBA_NUM_THREADS"],
+        "git": commit,
+    }
 
 
 def at_budget(run: dict[str, Any] | None, budget: float) -> dict[str, Any] | None:
@@ -297,34 +318,53 @@ def es_ratio(ours: dict[str, Any], theirs: dict[str, Any], budget: float, rate: 
 def targets(cfg: BenchConfig, kuhn: dict | None, ours: dict | None, theirs: dict | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if kuhn is not None:
-        per = {alg: {"seconds_to_1e-5": r["seconds_to"].get("1e-05"), "value_error": r["value_error"]}
-               for alg, r in kuhn.items()}
-        ok = [alg for alg, r in per.items()
-              if r["seconds_to_1e-5"] is not None and r["seconds_to_1e-5"] <= 5.0 and r["value_error"] <= 1e-3]
+        per = {
+            alg: {"seconds_to_1e-5": r["seconds_to"].get("1e-05"), "value_error": r["value_error"]}
+            for alg, r in kuhn.items()
+        }
+        ok = [
+            alg
+            for alg, r in per.items()
+            if r["seconds_to_1e-5"] is not None and r["seconds_to_1e-5"] <= 5.0 and r["value_error"] <= 1e-3
+        ]
         out["kuhn_1e-5_within_5s_value_within_1e-3"] = {"holds": bool(ok), "met_by": ok, "per_algorithm": per}
     if ours is not None:
-        per = {alg: {"seconds_to_1e-6": ours[alg]["seconds_to"].get("1e-06"),
-                     "exploitability_at_10s": (at_budget(ours[alg], 10.0) or {}).get("exploitability")}
-               for alg in ("cfr+", "dcfr")}
-        ok = [alg for alg, r in per.items()
-              if (r["seconds_to_1e-6"] is not None and r["seconds_to_1e-6"] <= 10.0)
-              or (r["exploitability_at_10s"] is not None and r["exploitability_at_10s"] <= 1e-6)]
+        per = {
+            alg: {
+                "seconds_to_1e-6": ours[alg]["seconds_to"].get("1e-06"),
+                "exploitability_at_10s": (at_budget(ours[alg], 10.0) or {}).get("exploitability"),
+            }
+            for alg in ("cfr+", "dcfr")
+        }
+        ok = [
+            alg
+            for alg, r in per.items()
+            if (r["seconds_to_1e-6"] is not None and r["seconds_to_1e-6"] <= 10.0)
+            or (r["exploitability_at_10s"] is not None and r["exploitability_at_10s"] <= 1e-6)
+        ]
         # A short run can show the target met, never missed: unmeasured unless it reached 10 s.
         holds = True if ok else (False if 10.0 in cfg.budgets else None)
         out["leduc_full_traversal_1e-6_within_10s"] = {"holds": holds, "met_by": ok, "per_algorithm": per}
     if ours is not None and theirs is not None:
         ratio = es_ratio(ours, theirs, cfg.budgets[-1])
         out["leduc_es_it_per_s_at_least_20x_openspiel"] = {
-            "holds": ratio >= TARGET_ES_RATIO, "ratio": round(ratio, 2),
-            "ratio_per_cpu_s": round(es_ratio(ours, theirs, cfg.budgets[-1], "it_per_cpu_s"), 2)}
+            "holds": ratio >= TARGET_ES_RATIO,
+            "ratio": round(ratio, 2),
+            "ratio_per_cpu_s": round(es_ratio(ours, theirs, cfg.budgets[-1], "it_per_cpu_s"), 2),
+        }
         cmp = {}
         for b in cfg.budgets:
             mine, os_ = at_budget(ours["es-mccfr"], b), at_budget(theirs["es-mccfr"], b)
-            cmp[f"{b:g}s"] = {"holdem": mine["exploitability"], "openspiel": os_["exploitability"],
-                              "lower": mine["exploitability"] < os_["exploitability"]}
+            cmp[f"{b:g}s"] = {
+                "holdem": mine["exploitability"],
+                "openspiel": os_["exploitability"],
+                "lower": mine["exploitability"] < os_["exploitability"],
+            }
         issue_budgets = cfg.budgets == (2.0, 10.0, 30.0)
         out["leduc_es_lower_exploitability_at_2_10_30s"] = {
-            "holds": all(c["lower"] for c in cmp.values()) if issue_budgets else None, "per_budget": cmp}
+            "holds": all(c["lower"] for c in cmp.values()) if issue_budgets else None,
+            "per_budget": cmp,
+        }
     return out
 
 
@@ -334,14 +374,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", choices=("ours", "openspiel"), help="run only one side")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    cfg = BenchConfig(budgets=(1.0, 2.0, 4.0) if args.quick else (2.0, 10.0, 30.0), kuhn_budget=5.0,
-                      stop_kuhn_at_target=args.quick, ours=args.only != "openspiel",
-                      openspiel=args.only != "ours", seed=args.seed)
+    cfg = BenchConfig(
+        budgets=(1.0, 2.0, 4.0) if args.quick else (2.0, 10.0, 30.0),
+        kuhn_budget=5.0,
+        stop_kuhn_at_target=args.quick,
+        ours=args.only != "openspiel",
+        openspiel=args.only != "ours",
+        seed=args.seed,
+    )
     start = time.perf_counter()
-    report: dict[str, Any] = {"schema": SCHEMA, "benchmark": "solver_speed",
-                              "mode": "quick" if args.quick else "full", "budgets_s": list(cfg.budgets),
-                              "seed": cfg.seed, "machine": machine(),
-                              "load_average": {"start": [round(x, 2) for x in os.getloadavg()]}}
+    report: dict[str, Any] = {
+        "schema": SCHEMA,
+        "benchmark": "solver_speed",
+        "mode": "quick" if args.quick else "full",
+        "budgets_s": list(cfg.budgets),
+        "seed": cfg.seed,
+        "machine": machine(),
+        "load_average": {"start": [round(x, 2) for x in os.getloadavg()]},
+    }
     kuhn = ours = theirs = None
     cfr_plus = None
     if cfg.ours:

@@ -85,13 +85,19 @@ async def measure(sock: Path, daemon_pid: int, n: int, seconds: float, startup_t
         restarts = sum(i["restarts"] for i in (await c.call("status"))["runs"][0]["instances"])
     window = t1 - t0
     return {
-        "instances": n, "window_s": round(window, 1), "events": len(latencies),
+        "instances": n,
+        "window_s": round(window, 1),
+        "events": len(latencies),
         "events_per_s": round(len(latencies) / window, 1),
         "daemon_cpu_pct_of_one_core": round(100 * (cpu1 - cpu0) / window, 2),
-        "latency_ms": {"p50": round(1000 * percentile(latencies, 0.50), 2),
-                       "p99": round(1000 * percentile(latencies, 0.99), 2),
-                       "max": round(1000 * max(latencies), 2),
-                       "mean": round(1000 * statistics.fmean(latencies), 2)} if latencies else None,
+        "latency_ms": {
+            "p50": round(1000 * percentile(latencies, 0.50), 2),
+            "p99": round(1000 * percentile(latencies, 0.99), 2),
+            "max": round(1000 * max(latencies), 2),
+            "mean": round(1000 * statistics.fmean(latencies), 2),
+        }
+        if latencies
+        else None,
         "restarts_during_window": restarts,
         "child_to_daemon_ms": _summary(to_daemon),
         "daemon_to_subscriber_ms": _summary(from_daemon),
@@ -116,21 +122,50 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="holdemd-load-"))
     cfg = root / "kuhn.yaml"
     cfg.write_text(KUHN)
-    worker = f"{sys.executable} -m holdem.cli" if args.worker == "real" else \
-        f"{sys.executable} {REPO / 'tests' / 'supervisor' / 'fake_worker.py'}"
+    worker = (
+        f"{sys.executable} -m holdem.cli"
+        if args.worker == "real"
+        else f"{sys.executable} {REPO / 'tests' / 'supervisor' / 'fake_worker.py'}"
+    )
     notify_path = root / "notify"
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(notify_path))
     notify.settimeout(120)
     sock = root / "holdemd.sock"
     budget = args.seconds + args.startup_timeout + 60
-    argv = [sys.executable, "-m", "supervisor.daemon", "start", "--instances", str(args.instances), "--config",
-            str(cfg), "--time-budget", str(budget), "--state-dir", str(root / "state"), "--runs-root",
-            str(root / "runs"), "--socket", str(sock), "--worker-cmd", worker, "--child-nice", str(args.child_nice),
-            "--coalesce-ms", str(args.coalesce_ms),
-            "--heartbeat-timeout", "300"]
-    env = {**os.environ, "NOTIFY_SOCKET": str(notify_path), "FAKE_IPS": "1000", "FAKE_PROGRESS_S": "0.05",
-           "FAKE_CKPT_EVERY": "100000"}
+    argv = [
+        sys.executable,
+        "-m",
+        "supervisor.daemon",
+        "start",
+        "--instances",
+        str(args.instances),
+        "--config",
+        str(cfg),
+        "--time-budget",
+        str(budget),
+        "--state-dir",
+        str(root / "state"),
+        "--runs-root",
+        str(root / "runs"),
+        "--socket",
+        str(sock),
+        "--worker-cmd",
+        worker,
+        "--child-nice",
+        str(args.child_nice),
+        "--coalesce-ms",
+        str(args.coalesce_ms),
+        "--heartbeat-timeout",
+        "300",
+    ]
+    env = {
+        **os.environ,
+        "NOTIFY_SOCKET": str(notify_path),
+        "FAKE_IPS": "1000",
+        "FAKE_PROGRESS_S": "0.05",
+        "FAKE_CKPT_EVERY": "100000",
+    }
     with open(root / "holdemd.out", "ab") as out:
         daemon = subprocess.Popen(argv, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -144,9 +179,17 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             daemon.kill()
         notify.close()
-    result.update({"worker": "holdem train (kuhn, cfr+, progress every 50 ms)" if args.worker == "real" else
-                   "fake worker (progress every 50 ms)", "child_nice": args.child_nice, "coalesce_ms": args.coalesce_ms, "cores": os.cpu_count(),
-                   "goal": {"daemon_cpu_pct_of_one_core": 2.0, "latency_p99_ms": 50.0}})
+    result.update(
+        {
+            "worker": "holdem train (kuhn, cfr+, progress every 50 ms)"
+            if args.worker == "real"
+            else "fake worker (progress every 50 ms)",
+            "child_nice": args.child_nice,
+            "coalesce_ms": args.coalesce_ms,
+            "cores": os.cpu_count(),
+            "goal": {"daemon_cpu_pct_of_one_core": 2.0, "latency_p99_ms": 50.0},
+        }
+    )
     lat = result.get("latency_ms") or {}
     result["meets_goal"] = bool(lat) and result["daemon_cpu_pct_of_one_core"] <= 2.0 and lat["p99"] <= 50.0
     print(json.dumps(result))

@@ -56,9 +56,23 @@ def rss_bytes(pid: int) -> int:
 
 def train(config: Path, folder: Path, workers: int, seconds: float, resume: bool) -> dict:
     """One stretch of training up to `seconds` of total training time; what the instance reported."""
-    argv = [sys.executable, "-m", "holdem", "train", "--config", str(config), "--instance-dir", str(folder),
-            "--time-budget", f"{seconds:g}", "--workers", str(workers), "--events", "jsonl",
-            *(["--resume"] if resume else [])]
+    argv = [
+        sys.executable,
+        "-m",
+        "holdem",
+        "train",
+        "--config",
+        str(config),
+        "--instance-dir",
+        str(folder),
+        "--time-budget",
+        f"{seconds:g}",
+        "--workers",
+        str(workers),
+        "--events",
+        "jsonl",
+        *(["--resume"] if resume else []),
+    ]
     load0 = os.getloadavg()
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -72,13 +86,32 @@ def train(config: Path, folder: Path, workers: int, seconds: float, resume: bool
     code = proc.wait()
     if code != 0:
         raise SystemExit(f"holdem train exited {code} in {folder}")
-    return {"training_s": seconds, "iterations": last.get("iter"), "wall_s": round(time.perf_counter() - t0, 1),
-            "peak_rss_bytes": peak_rss, "load_before": load0, "load_after": os.getloadavg()}
+    return {
+        "training_s": seconds,
+        "iterations": last.get("iter"),
+        "wall_s": round(time.perf_counter() - t0, 1),
+        "peak_rss_bytes": peak_rss,
+        "load_before": load0,
+        "load_after": os.getloadavg(),
+    }
 
 
 def lbr(folder: Path, variant: str, hands: int, workers: int | None, seed: int) -> dict:
-    argv = [sys.executable, "-m", "holdem", "lbr", str(folder), "--variant", variant, "--hands", str(hands),
-            "--seed", str(seed), "--json", *(["--workers", str(workers)] if workers else [])]
+    argv = [
+        sys.executable,
+        "-m",
+        "holdem",
+        "lbr",
+        str(folder),
+        "--variant",
+        variant,
+        "--hands",
+        str(hands),
+        "--seed",
+        str(seed),
+        "--json",
+        *(["--workers", str(workers)] if workers else []),
+    ]
     t0 = time.perf_counter()
     out = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=True)
     doc = json.loads(out.stdout)
@@ -119,8 +152,9 @@ def main() -> None:
         for variant in args.lbr_variants:
             for entry in result["blueprints"]:
                 with cpu_lock(lock, exclusive=False):
-                    entry[f"lbr_{variant}"] = lbr(Path(entry["folder"]), variant, args.lbr_hands, args.lbr_workers,
-                                                  args.seed)
+                    entry[f"lbr_{variant}"] = lbr(
+                        Path(entry["folder"]), variant, args.lbr_hands, args.lbr_workers, args.seed
+                    )
                 print(json.dumps({"progress": entry}), file=sys.stderr, flush=True)
     print(json.dumps(result))
 

@@ -72,8 +72,10 @@ async def measure(sock: Path, n: int, seconds: float, size: tuple[int, int], wor
     app = HoldemApp(sock)
     async with app.run_test(size=size) as pilot:
         deadline = time.monotonic() + 180
-        while not (app.model.runs and sum(i.state == "running" for r in app.model.runs.values()
-                                          for i in r.instances.values()) == n):
+        while not (
+            app.model.runs
+            and sum(i.state == "running" for r in app.model.runs.values() for i in r.instances.values()) == n
+        ):
             if time.monotonic() > deadline:
                 raise SystemExit("instances did not all start")
             await pilot.pause(0.1)
@@ -89,17 +91,36 @@ async def measure(sock: Path, n: int, seconds: float, size: tuple[int, int], wor
         await pilot.pause(seconds)
         cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
         lat, tui_lat, worst = list(app.latencies), list(app.daemon_to_screen), list(app.oldest_latencies)
-        return {"instances": n, "worker": worker, "seconds": round(wall, 2), "size": f"{size[0]}x{size[1]}",
-                "tui_cpu_percent_of_one_core": round(100 * cpu / wall, 2),
-                "events_per_s": round((app.connection.events - events0) / wall, 1),
-                "frames_per_s": round((app.frames - frames0) / wall, 2),
-                "latency_s": {"p50": percentile(lat, 0.5), "p95": percentile(lat, 0.95),
-                              "p99": percentile(lat, 0.99), "max": percentile(lat, 1.0), "samples": len(lat)},
-                "oldest_event_in_frame_to_screen_s": {"p50": percentile(worst, 0.5), "p95": percentile(worst, 0.95),
-                                                      "p99": percentile(worst, 0.99), "max": percentile(worst, 1.0)},
-                "daemon_to_screen_s": {"p50": percentile(tui_lat, 0.5), "p95": percentile(tui_lat, 0.95),
-                                       "p99": percentile(tui_lat, 0.99), "max": percentile(tui_lat, 1.0)},
-                "loadavg": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count()}
+        return {
+            "instances": n,
+            "worker": worker,
+            "seconds": round(wall, 2),
+            "size": f"{size[0]}x{size[1]}",
+            "tui_cpu_percent_of_one_core": round(100 * cpu / wall, 2),
+            "events_per_s": round((app.connection.events - events0) / wall, 1),
+            "frames_per_s": round((app.frames - frames0) / wall, 2),
+            "latency_s": {
+                "p50": percentile(lat, 0.5),
+                "p95": percentile(lat, 0.95),
+                "p99": percentile(lat, 0.99),
+                "max": percentile(lat, 1.0),
+                "samples": len(lat),
+            },
+            "oldest_event_in_frame_to_screen_s": {
+                "p50": percentile(worst, 0.5),
+                "p95": percentile(worst, 0.95),
+                "p99": percentile(worst, 0.99),
+                "max": percentile(worst, 1.0),
+            },
+            "daemon_to_screen_s": {
+                "p50": percentile(tui_lat, 0.5),
+                "p95": percentile(tui_lat, 0.95),
+                "p99": percentile(tui_lat, 0.99),
+                "max": percentile(tui_lat, 1.0),
+            },
+            "loadavg": [round(x, 2) for x in os.getloadavg()],
+            "cpus": os.cpu_count(),
+        }
 
 
 def main() -> int:
@@ -120,14 +141,33 @@ def main() -> int:
     if args.worker == "fake":
         worker = ["--worker-cmd", f"{sys.executable} {REPO / 'tests' / 'supervisor' / 'fake_worker.py'}"]
         env.update(FAKE_PROGRESS_S="0.05", FAKE_IPS="20000", FAKE_CKPT_EVERY="1000000")
-    argv = [sys.executable, "-m", "supervisor.daemon", "start", "--instances", str(args.instances), "--config",
-            str(cfg), "--iters", str(10**9 * args.instances), "--runs-root", str(root / "runs"), "--state-dir",
-            str(root / "state"), "--socket", str(sock), "--child-nice", "10", "--stop-timeout", "30", *worker]
+    argv = [
+        sys.executable,
+        "-m",
+        "supervisor.daemon",
+        "start",
+        "--instances",
+        str(args.instances),
+        "--config",
+        str(cfg),
+        "--iters",
+        str(10**9 * args.instances),
+        "--runs-root",
+        str(root / "runs"),
+        "--state-dir",
+        str(root / "state"),
+        "--socket",
+        str(sock),
+        "--child-nice",
+        "10",
+        "--stop-timeout",
+        "30",
+        *worker,
+    ]
     with open(root / "holdemd.out", "wb") as out:
         # its own session, as under systemd: with autogroup scheduling the workers then compete
         # with the TUI's terminal session as one group, not as 16 peers of the TUI
-        daemon = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        daemon = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for_socket(sock, daemon)
         result = asyncio.run(measure(sock, args.instances, args.seconds, size, args.worker))  # type: ignore[arg-type]

@@ -52,8 +52,12 @@ def speed(game, workers: int, seconds: float, chunk: int) -> dict:
         iters += chunk
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     solver.close()
-    return {"workers": workers, "node_visits_per_s": round(visits / wall), "iterations_per_s": round(iters / wall),
-            "cpu_per_wall": round(cpu / wall, 2)}
+    return {
+        "workers": workers,
+        "node_visits_per_s": round(visits / wall),
+        "iterations_per_s": round(iters / wall),
+        "cpu_per_wall": round(cpu / wall, 2),
+    }
 
 
 def time_to_target(workers: int, seed: int, target: float, check_every: int, limit_s: float) -> dict:
@@ -72,8 +76,15 @@ def time_to_target(workers: int, seed: int, target: float, check_every: int, lim
             if expl <= goal and f"{goal:g}" not in first:
                 first[f"{goal:g}"] = [round(trained, 2), solver.iteration]
     solver.close()
-    return {"workers": workers, "seed": seed, "seconds": round(trained, 2), "iterations": solver.iteration,
-            "exploitability": expl, "reached": expl <= target, "first_reached_s_iters": first}
+    return {
+        "workers": workers,
+        "seed": seed,
+        "seconds": round(trained, 2),
+        "iterations": solver.iteration,
+        "exploitability": expl,
+        "reached": expl <= target,
+        "first_reached_s_iters": first,
+    }
 
 
 def full_sweep_seconds() -> dict:
@@ -102,8 +113,11 @@ def main() -> None:
     p.add_argument("--target", type=float, default=1e-3, help="convergence: exploitability to reach")
     p.add_argument("--check-every", type=int, default=1_000_000, help="convergence: iterations between checks")
     p.add_argument("--limit", type=float, default=170.0, help="convergence: give up after this many seconds")
-    p.add_argument("--buckets-root", type=Path,
-                   default=Path(os.environ.get("HOLDEM_BUCKETS", Path.home() / ".cache/holdem/buckets")))
+    p.add_argument(
+        "--buckets-root",
+        type=Path,
+        default=Path(os.environ.get("HOLDEM_BUCKETS", Path.home() / ".cache/holdem/buckets")),
+    )
     args = p.parse_args()
     result: dict = {"cores": os.cpu_count(), "load_before": os.getloadavg()}
     if args.part == "convergence":
@@ -119,9 +133,12 @@ def main() -> None:
         game = _load(name, args.buckets_root)
         runs = [speed(game, w, args.seconds, chunk) for w in (1, 2)]
         one, two = runs
-        result[name] = {"w1": one, "w2": two,
-                        "speedup": round(two["node_visits_per_s"] / one["node_visits_per_s"], 3),
-                        "w2_node_visits_per_s_per_core": round(two["node_visits_per_s"] / 2)}
+        result[name] = {
+            "w1": one,
+            "w2": two,
+            "speedup": round(two["node_visits_per_s"] / one["node_visits_per_s"], 3),
+            "w2_node_visits_per_s_per_core": round(two["node_visits_per_s"] / 2),
+        }
     result["full_traversal"] = full_sweep_seconds()
     result["load_after"] = os.getloadavg()
     print(json.dumps(result))

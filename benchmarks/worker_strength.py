@@ -31,9 +31,23 @@ def rss_bytes(pid: int) -> int:
 
 
 def train(folder: Path, workers: int, seconds: float, buckets_root: Path | None, resume: bool) -> dict:
-    argv = [sys.executable, "-m", "holdem", "train", "--config", str(REPO / "configs" / "hunl-default.yaml"),
-            "--instance-dir", str(folder), "--time-budget", f"{seconds:g}", "--workers", str(workers),
-            "--events", "jsonl", *(["--resume"] if resume else [])]
+    argv = [
+        sys.executable,
+        "-m",
+        "holdem",
+        "train",
+        "--config",
+        str(REPO / "configs" / "hunl-default.yaml"),
+        "--instance-dir",
+        str(folder),
+        "--time-budget",
+        f"{seconds:g}",
+        "--workers",
+        str(workers),
+        "--events",
+        "jsonl",
+        *(["--resume"] if resume else []),
+    ]
     if buckets_root is not None:
         argv += ["--buckets-root", str(buckets_root)]
     load0 = os.getloadavg()
@@ -48,9 +62,16 @@ def train(folder: Path, workers: int, seconds: float, buckets_root: Path | None,
             if event.get("ips"):
                 ips.append(event["ips"])
     code = proc.wait()
-    return {"workers": workers, "exit": code, "iterations": last.get("iter"), "seconds": seconds,
-            "mean_ips": round(sum(ips) / max(len(ips), 1)), "peak_rss_bytes": peak_rss,
-            "load_before": load0, "load_after": os.getloadavg()}
+    return {
+        "workers": workers,
+        "exit": code,
+        "iterations": last.get("iter"),
+        "seconds": seconds,
+        "mean_ips": round(sum(ips) / max(len(ips), 1)),
+        "peak_rss_bytes": peak_rss,
+        "load_before": load0,
+        "load_after": os.getloadavg(),
+    }
 
 
 def main() -> None:

@@ -69,8 +69,10 @@ def parse_card(text: str) -> int:
     token = text.strip()
     m = _CARD_RE.fullmatch(token)
     if m is None:
-        raise ValueError(f"bad card {token!r}: expected a rank from {RANK_CHARS} (or 10) "
-                         f"and a suit from {SUIT_CHARS}, like 'As' or 'Td'")
+        raise ValueError(
+            f"bad card {token!r}: expected a rank from {RANK_CHARS} (or 10) "
+            f"and a suit from {SUIT_CHARS}, like 'As' or 'Td'"
+        )
     return _parse_one(m.group(1), m.group(2))
 
 
@@ -89,8 +91,10 @@ def parse_cards(text: str) -> list[int]:
             m = _CARD_RE.match(token, pos)
             if m is None:
                 bad = token if pos == 0 else f"{token[pos:]}' in '{token}"
-                raise ValueError(f"bad card '{bad}': expected a rank from {RANK_CHARS} (or 10) "
-                                 f"and a suit from {SUIT_CHARS}, like 'As' or 'Td'")
+                raise ValueError(
+                    f"bad card '{bad}': expected a rank from {RANK_CHARS} (or 10) "
+                    f"and a suit from {SUIT_CHARS}, like 'As' or 'Td'"
+                )
             cards.append(_parse_one(m.group(1), m.group(2)))
             pos = m.end()
     _check_distinct(cards)

@@ -51,13 +51,15 @@ class AbstractionError(ConfigError):
 def pot_fractions(key: str, value: Any) -> tuple[float, ...]:
     """A config list of bet sizes as pot fractions in (0, 100]; the error names the key."""
     if not isinstance(value, (list, tuple)) or any(
-            isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 100 for f in value):
+        isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 100 for f in value
+    ):
         raise AbstractionError(key, f"expected a list of pot fractions in (0, 100], got {value!r}")
     return tuple(float(f) for f in value)
 
 
-def search_sizes_from_config(section: Mapping[str, Any] | None,
-                             blueprint_sizes: tuple[tuple[float, ...], ...]) -> tuple[tuple[float, ...], ...]:
+def search_sizes_from_config(
+    section: Mapping[str, Any] | None, blueprint_sizes: tuple[tuple[float, ...], ...]
+) -> tuple[tuple[float, ...], ...]:
     """The pot fractions real-time search bets and raises per street: the config's `search.bet_sizes`
     where it names a street, the blueprint's elsewhere (search plays the blueprint before the flop)."""
     data = dict(section or {})
@@ -67,10 +69,13 @@ def search_sizes_from_config(section: Mapping[str, Any] | None,
     sizes = data.get("bet_sizes", {})
     if not isinstance(sizes, Mapping) or set(sizes) - set(STREETS[1:]):
         got = f"keys {', '.join(sorted(map(str, sizes)))}" if isinstance(sizes, Mapping) else repr(sizes)
-        raise AbstractionError("search.bet_sizes", f"expected a mapping with keys among "
-                               f"{', '.join(STREETS[1:])}, got {got}")
-    return tuple(pot_fractions(f"search.bet_sizes.{street}", sizes[street]) if street in sizes else base
-                 for street, base in zip(STREETS, blueprint_sizes))
+        raise AbstractionError(
+            "search.bet_sizes", f"expected a mapping with keys among {', '.join(STREETS[1:])}, got {got}"
+        )
+    return tuple(
+        pot_fractions(f"search.bet_sizes.{street}", sizes[street]) if street in sizes else base
+        for street, base in zip(STREETS, blueprint_sizes)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,9 +333,7 @@ def _plain(value: Any) -> Any:
 def _check_cross_fields(cfg: TrainConfig) -> None:
     # Pluribus-style pruning skips actions while sampling; full traversal has nothing to skip.
     if cfg.pruning.enabled and cfg.algorithm != "es-mccfr":
-        raise ConfigError(
-            "pruning.enabled", f"pruning needs algorithm es-mccfr, but algorithm is {cfg.algorithm!r}"
-        )
+        raise ConfigError("pruning.enabled", f"pruning needs algorithm es-mccfr, but algorithm is {cfg.algorithm!r}")
     if cfg.search is not None:
         if cfg.game != "hunl":
             raise ConfigError("search", f"search settings apply to hunl blueprints, but game is {cfg.game!r}")
@@ -359,9 +362,7 @@ class _Loader(yaml.SafeLoader):
             if not isinstance(key, Hashable):
                 continue  # the base class reports unhashable keys
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 

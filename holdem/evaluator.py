@@ -29,16 +29,25 @@ from numba import njit
 from holdem.cards import cards_to_array
 
 NUM_CLASSES = 7462
-CATEGORY_NAMES = ("high card", "one pair", "two pair", "three of a kind", "straight", "flush",
-                  "full house", "four of a kind", "straight flush")
+CATEGORY_NAMES = (
+    "high card",
+    "one pair",
+    "two pair",
+    "three of a kind",
+    "straight",
+    "flush",
+    "full house",
+    "four of a kind",
+    "straight flush",
+)
 HIGH_CARD, PAIR, TWO_PAIR, TRIPS, STRAIGHT, FLUSH, FULL_HOUSE, QUADS, STRAIGHT_FLUSH = range(9)
 
 # Rank keys of SKPokerEval's 7-card evaluator; uniqueness of all 7-rank sums is checked at build.
 _RANK_KEYS = np.array([0, 1, 5, 22, 98, 453, 2031, 8698, 22854, 83661, 262349, 636345, 1479181])
-_SUIT_BITS = 16      # the low 16 bits hold four 4-bit suit counters
+_SUIT_BITS = 16  # the low 16 bits hold four 4-bit suit counters
 _FLUSH_BIAS = 0x3333  # counters start at 3, so a count of 5..7 sets the counter's top bit
 _FLUSH_BITS = 0x8888
-_ROW_SHIFT = 8       # perfect hash: row = key >> 8, column = key & 255 (smallest total table size)
+_ROW_SHIFT = 8  # perfect hash: row = key >> 8, column = key & 255 (smallest total table size)
 
 
 # --- building the tables -----------------------------------------------------------------------
@@ -150,7 +159,7 @@ def _row_displacement(keys: np.ndarray, shift: int) -> tuple[np.ndarray, int]:
         n = count[r + 1]
         if n == 0:
             break
-        cols = keys[start[r]:start[r + 1]] & (width - 1)
+        cols = keys[start[r] : start[r + 1]] & (width - 1)
         s = max(first_free, prev_s) if n == prev_n else first_free
         while True:  # try placing the row's first column on each free slot in turn
             o = s - cols[0]
@@ -250,16 +259,23 @@ def _rank_of_key(key: int, offset: np.ndarray, table: np.ndarray, cards: tuple) 
 @njit(cache=True, inline="always")
 def evaluate7(c0: int, c1: int, c2: int, c3: int, c4: int, c5: int, c6: int) -> np.int32:
     """Rank (1..7462, higher is better) of the best five of seven distinct cards."""
-    key = (_FLUSH_BIAS + _CARD_KEY[c0] + _CARD_KEY[c1] + _CARD_KEY[c2] + _CARD_KEY[c3]
-           + _CARD_KEY[c4] + _CARD_KEY[c5] + _CARD_KEY[c6])
+    key = (
+        _FLUSH_BIAS
+        + _CARD_KEY[c0]
+        + _CARD_KEY[c1]
+        + _CARD_KEY[c2]
+        + _CARD_KEY[c3]
+        + _CARD_KEY[c4]
+        + _CARD_KEY[c5]
+        + _CARD_KEY[c6]
+    )
     return _rank_of_key(key, _OFFSET7, _RANK7, (c0, c1, c2, c3, c4, c5, c6))
 
 
 @njit(cache=True, inline="always")
 def evaluate6(c0: int, c1: int, c2: int, c3: int, c4: int, c5: int) -> np.int32:
     """Rank of the best five of six distinct cards."""
-    key = (_FLUSH_BIAS + _CARD_KEY[c0] + _CARD_KEY[c1] + _CARD_KEY[c2] + _CARD_KEY[c3]
-           + _CARD_KEY[c4] + _CARD_KEY[c5])
+    key = _FLUSH_BIAS + _CARD_KEY[c0] + _CARD_KEY[c1] + _CARD_KEY[c2] + _CARD_KEY[c3] + _CARD_KEY[c4] + _CARD_KEY[c5]
     return _rank_of_key(key, _OFFSET6, _RANK6, (c0, c1, c2, c3, c4, c5))
 
 

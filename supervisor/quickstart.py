@@ -49,21 +49,35 @@ def _wait_ready(notify: socket.socket, proc: subprocess.Popen[bytes], timeout: f
     raise RuntimeError("holdemd did not become ready in time")
 
 
-def start_daemon(root: Path, sock: Path, config: Path, instances: int,
-                 extra: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+def start_daemon(
+    root: Path, sock: Path, config: Path, instances: int, extra: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
     """holdemd in the background with everything under root; returns once it reports READY=1."""
     root.mkdir(parents=True, exist_ok=True)
     notify_path = Path(tempfile.mkdtemp(prefix="holdemd-notify-")) / "n"
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(notify_path))
-    argv = [sys.executable, "-m", "supervisor.daemon", "start", "--instances", str(instances), "--config",
-            str(config), "--state-dir", str(root / "state"), "--runs-root", str(root / "runs"), "--socket", str(sock),
-            *extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "supervisor.daemon",
+        "start",
+        "--instances",
+        str(instances),
+        "--config",
+        str(config),
+        "--state-dir",
+        str(root / "state"),
+        "--runs-root",
+        str(root / "runs"),
+        "--socket",
+        str(sock),
+        *extra,
+    ]
     env = {**os.environ, "NOTIFY_SOCKET": str(notify_path)}
     env.setdefault("NUMBA_CACHE_DIR", str(root / "numba-cache"))
     with open(root / "holdemd.out", "ab") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO,
-                                start_new_session=True)
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO, start_new_session=True)
     try:
         _wait_ready(notify, proc, 120.0)
     finally:
@@ -118,12 +132,16 @@ def next_steps(run: dict) -> list[str]:
     holdem = Path(sys.executable).parent / "holdem"
     shown = os.path.relpath(holdem) if holdem.is_relative_to(Path.cwd()) else str(holdem)
     if _game_of(Path(run["dir"])) == "hunl":
-        steps = [("measure it against a bot that always calls", f"{shown} match {merged} call --hands 20000"),
-                 ("play against it yourself", f"{shown} play {merged}"),
-                 ("read its preflop strategy, by hand class", f"{shown} export {merged} --out preflop.json")]
+        steps = [
+            ("measure it against a bot that always calls", f"{shown} match {merged} call --hands 20000"),
+            ("play against it yourself", f"{shown} play {merged}"),
+            ("read its preflop strategy, by hand class", f"{shown} export {merged} --out preflop.json"),
+        ]
     else:
-        steps = [("how far it is from a Nash equilibrium", f"{shown} eval {merged} --exploitability"),
-                 ("read its strategy", f"{shown} export {merged} --out policy.json")]
+        steps = [
+            ("how far it is from a Nash equilibrium", f"{shown} eval {merged} --exploitability"),
+            ("read its strategy", f"{shown} export {merged} --out policy.json"),
+        ]
     lines = ["next:"]
     for what, cmd in steps:
         lines += [f"  {what}:", f"    {cmd}"]

@@ -45,8 +45,9 @@ class HoldemApp(App[None]):
 
     link: reactive[LinkStatus] = reactive(LinkStatus(Link.CONNECTING, ""), always_update=True)
 
-    def __init__(self, socket: Path, *, frame_s: float = 0.25, sample_s: float = 1.0, resync_s: float = 5.0,
-                 connect: bool = True) -> None:
+    def __init__(
+        self, socket: Path, *, frame_s: float = 0.25, sample_s: float = 1.0, resync_s: float = 5.0, connect: bool = True
+    ) -> None:
         super().__init__()
         self.socket = socket
         self.frame_s = frame_s
@@ -133,9 +134,14 @@ class HoldemApp(App[None]):
     def stop_run(self, run_id: str | None) -> None:
         if not run_id:
             return
-        self._confirm(f"Stop run {run_id}?\n\nEvery instance checkpoints and exits; `r` resumes it later.",
-                      "Stop", Method.RUN_STOP, {"run": run_id},
-                      f"stopping run {run_id}: each instance writes a checkpoint first…", f"run {run_id} stopped")
+        self._confirm(
+            f"Stop run {run_id}?\n\nEvery instance checkpoints and exits; `r` resumes it later.",
+            "Stop",
+            Method.RUN_STOP,
+            {"run": run_id},
+            f"stopping run {run_id}: each instance writes a checkpoint first…",
+            f"run {run_id} stopped",
+        )
 
     def resume_run(self, run_id: str | None) -> None:
         if run_id:
@@ -147,9 +153,15 @@ class HoldemApp(App[None]):
             self.command(Method.RUN_MERGE, {"run": run_id}, f"run {run_id} merged")
 
     def restart_instance(self, run_id: str, index: int) -> None:
-        self._confirm(f"Restart instance {index} of run {run_id}?\n\nIt checkpoints, exits and starts again "
-                      "from that checkpoint.", "Restart", Method.INSTANCE_RESTART, {"run": run_id, "index": index},
-                      f"restarting instance {index}: it writes a checkpoint first…", f"instance {index} restarting")
+        self._confirm(
+            f"Restart instance {index} of run {run_id}?\n\nIt checkpoints, exits and starts again "
+            "from that checkpoint.",
+            "Restart",
+            Method.INSTANCE_RESTART,
+            {"run": run_id, "index": index},
+            f"restarting instance {index}: it writes a checkpoint first…",
+            f"instance {index} restarting",
+        )
 
     def new_run(self, like: str | None) -> None:
         run = self.model.runs.get(like or "")
@@ -162,9 +174,11 @@ class HoldemApp(App[None]):
 
         self.push_screen(form, started)
 
-    def _confirm(self, question: str, yes: str, method: Method, params: dict[str, Any], pending: str,
-                 done: str) -> None:
+    def _confirm(
+        self, question: str, yes: str, method: Method, params: dict[str, Any], pending: str, done: str
+    ) -> None:
         """Ask first; on yes, say at once that it is under way (a stop can take a while), then do it."""
+
         def answered(ok: bool | None) -> None:
             if ok:
                 self.notify(pending, timeout=4)
@@ -248,8 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
         release = "unknown (not installed)"
     p = argparse.ArgumentParser(prog="holdem-tui", description="Watch and steer holdemd training runs.")
     p.add_argument("--version", action="version", version=f"holdem-tui {release}")
-    p.add_argument("--socket", type=Path, help=f"holdemd's socket (default here: {socket_path()}; order: "
-                                               "$HOLDEMD_SOCKET, $RUNTIME_DIRECTORY, $XDG_RUNTIME_DIR, /tmp/holdemd-<uid>)")
+    p.add_argument(
+        "--socket",
+        type=Path,
+        help=f"holdemd's socket (default here: {socket_path()}; order: "
+        "$HOLDEMD_SOCKET, $RUNTIME_DIRECTORY, $XDG_RUNTIME_DIR, /tmp/holdemd-<uid>)",
+    )
     return p
 
 

@@ -26,8 +26,18 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from supervisor.protocol import (Client, DaemonUnavailable, ErrorCode, LineReader, LineTooLong, Method, ProtocolError,
-                                 RunInfo, decode, parse_reply)
+from supervisor.protocol import (
+    Client,
+    DaemonUnavailable,
+    ErrorCode,
+    LineReader,
+    LineTooLong,
+    Method,
+    ProtocolError,
+    RunInfo,
+    decode,
+    parse_reply,
+)
 
 from .history import apply_history
 from .messages import Link, LinkStatus
@@ -48,12 +58,12 @@ async def probe_refusal(path: Path, wait_s: float = 0.5) -> ProtocolError | None
     """
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(str(path)), wait_s)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return None
     try:
         line = await asyncio.wait_for(LineReader(reader).readline(), wait_s)
         reply = parse_reply(decode(line)) if line else None
-    except (OSError, ValueError, LineTooLong, asyncio.TimeoutError):
+    except (TimeoutError, OSError, ValueError, LineTooLong):
         reply = None
     finally:
         writer.close()
@@ -63,9 +73,18 @@ async def probe_refusal(path: Path, wait_s: float = 0.5) -> ProtocolError | None
 
 
 class Connection:
-    def __init__(self, path: Path, model: Model, on_change: Callable[[], None],
-                 on_link: Callable[[LinkStatus], None], *, resync_s: float = 5.0, retry_base_s: float = 0.25,
-                 retry_cap_s: float = 2.0, connect_timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        model: Model,
+        on_change: Callable[[], None],
+        on_link: Callable[[LinkStatus], None],
+        *,
+        resync_s: float = 5.0,
+        retry_base_s: float = 0.25,
+        retry_cap_s: float = 2.0,
+        connect_timeout_s: float = 2.0,
+    ) -> None:
         self.path = path
         self.model = model
         self.on_change = on_change
@@ -103,8 +122,9 @@ class Connection:
                 link, detail = Link.DISCONNECTED, f"unexpected reply from holdemd: {exc!r}"
             # a session that got as far as connected starts the backoff afresh
             failures = 1 if self.status.link is Link.CONNECTED else failures + 1
-            delay = min(self.retry_cap_s * (4 if link is Link.DENIED else 1),
-                        self.retry_base_s * 2 ** min(failures - 1, 10))
+            delay = min(
+                self.retry_cap_s * (4 if link is Link.DENIED else 1), self.retry_base_s * 2 ** min(failures - 1, 10)
+            )
             self.daemon_pid = None
             self._set(LinkStatus(link, str(self.path), detail, None, delay))
             await asyncio.sleep(delay)
@@ -228,7 +248,7 @@ class Connection:
     async def _resync(self, client: Client, first: asyncio.Event) -> None:
         try:
             await asyncio.wait_for(first.wait(), self.resync_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         await self._snapshot(client)
         # Finished runs do not change: the active ones are refreshed often, the whole list rarely.
@@ -247,8 +267,9 @@ class Connection:
                 if event.get("event") == "eval" and isinstance(event.get("run"), str):
                     self._refresh_soon(event["run"])  # the event says only the state: read the ladder
 
-    async def call(self, method: str | Method, params: Mapping[str, Any] | None = None,
-                   timeout: float = COMMAND_TIMEOUT_S) -> dict[str, Any]:
+    async def call(
+        self, method: str | Method, params: Mapping[str, Any] | None = None, timeout: float = COMMAND_TIMEOUT_S
+    ) -> dict[str, Any]:
         """One command on its own connection; raises ProtocolError (the caller shows it)."""
         sent = time.time()
         async with self._client(timeout) as client:

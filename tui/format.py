@@ -123,8 +123,11 @@ def spark(values: list[float], width: int, bounds: tuple[float, float] | None = 
         return ""
     if len(values) > width:
         step = len(values) / width
-        values = [sum(values[int(i * step):max(int((i + 1) * step), int(i * step) + 1)]) /
-                  max(1, int((i + 1) * step) - int(i * step)) for i in range(width)]
+        values = [
+            sum(values[int(i * step) : max(int((i + 1) * step), int(i * step) + 1)])
+            / max(1, int((i + 1) * step) - int(i * step))
+            for i in range(width)
+        ]
     lo, hi = bounds if bounds is not None else (min(values), max(values))
     span = hi - lo
     return "".join(SPARK[0 if span <= 0 else max(0, min(7, int((v - lo) / span * 8)))] for v in values)

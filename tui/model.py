@@ -24,8 +24,7 @@ PREPARING = "preparing"  # a run state of earlier daemons (now RunInfo.phase); s
 LOG_LINES_KEPT = 300  # live log lines kept per instance (the pane asks the daemon for older ones)
 HISTORY_POINTS = 600
 ERROR_WORDS = re.compile(r"(error|exception|traceback|failed|fatal|killed|crash)", re.IGNORECASE)
-ACTIVE_RUN_STATES = frozenset({PREPARING, RunState.RUNNING.value, RunState.STOPPING.value,
-                               RunState.MERGING.value})
+ACTIVE_RUN_STATES = frozenset({PREPARING, RunState.RUNNING.value, RunState.STOPPING.value, RunState.MERGING.value})
 METRIC_PREFERENCE = ("exploitability", "avg_regret", "average_regret", "regret")
 
 
@@ -33,7 +32,7 @@ class History:
     """A bounded time series at whole-run coverage: when full, every other point is dropped and
     the sampling interval doubles, so a week-long run still fits in `capacity` points."""
 
-    __slots__ = ("capacity", "interval", "points", "_last_t")
+    __slots__ = ("_last_t", "capacity", "interval", "points")
 
     def __init__(self, capacity: int = HISTORY_POINTS, interval: float = 1.0) -> None:
         self.capacity = capacity
@@ -163,9 +162,23 @@ class RunView:
     estimate: dict[str, Any] | None = None  # status "estimate": infosets, memory, speed of the budget
 
     def apply_info(self, info: RunInfo) -> None:
-        for name in ("state", "dir", "config", "seed", "iters", "time_budget_s", "created", "reason", "merged",
-                     "desired", "phase", "phase_detail", "origin",
-                     "workers", "cores"):
+        for name in (
+            "state",
+            "dir",
+            "config",
+            "seed",
+            "iters",
+            "time_budget_s",
+            "created",
+            "reason",
+            "merged",
+            "desired",
+            "phase",
+            "phase_detail",
+            "origin",
+            "workers",
+            "cores",
+        ):
             setattr(self, name, getattr(info, name))
         seen = set()
         for inst in info.instances:

@@ -37,7 +37,7 @@ def rounded(values: Sequence[float], log: bool) -> tuple[float, float]:
 class StickyRange:
     """y bounds for one axis that hold still within a view."""
 
-    __slots__ = ("view", "bounds")
+    __slots__ = ("bounds", "view")
 
     def __init__(self) -> None:
         self.view: Hashable = None

@@ -17,16 +17,16 @@ import hashlib
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from numba import njit
 
-from holdem.storage import checkpoint as ckpt
 from holdem.abstraction import clustering, features
 from holdem.abstraction.isomorphism import BINOM, CARD_PERMS, build_board_index, colex_rank, combo_index, hole_combos
+from holdem.storage import checkpoint as ckpt
 
 BUCKETS_FORMAT = 1
 STAGES = ("board index", "river strength", "turn features", "flop features", "preflop", "clustering", "writing")
@@ -60,8 +60,15 @@ class BucketSpec:
     seed: int = 0
 
     def key(self) -> str:
-        data = {"format": BUCKETS_FORMAT, "features": "ehs-ehs2/hs", "preflop": self.preflop, "flop": self.flop,
-                "turn": self.turn, "river": self.river, "seed": self.seed}
+        data = {
+            "format": BUCKETS_FORMAT,
+            "features": "ehs-ehs2/hs",
+            "preflop": self.preflop,
+            "flop": self.flop,
+            "turn": self.turn,
+            "river": self.river,
+            "seed": self.seed,
+        }
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -103,15 +110,23 @@ def _preflop_equity(combos, board3_id, board3_perm, card_perms, binom, flop_mean
         for a in range(52):
             for b in range(a + 1, 52):
                 for c in range(b + 1, 52):
-                    if a == combos[h, 0] or a == combos[h, 1] or b == combos[h, 0] or b == combos[h, 1] \
-                            or c == combos[h, 0] or c == combos[h, 1]:
+                    if (
+                        a == combos[h, 0]
+                        or a == combos[h, 1]
+                        or b == combos[h, 0]
+                        or b == combos[h, 1]
+                        or c == combos[h, 0]
+                        or c == combos[h, 1]
+                    ):
                         continue
                     flop[0] = a
                     flop[1] = b
                     flop[2] = c
                     r = colex_rank(flop, 3, binom)
                     p = board3_perm[r]
-                    acc += flop_mean[board3_id[r], combo_index(card_perms[p, combos[h, 0]], card_perms[p, combos[h, 1]])]
+                    acc += flop_mean[
+                        board3_id[r], combo_index(card_perms[p, combos[h, 0]], card_perms[p, combos[h, 1]])
+                    ]
                     n += 1
         out[h] = acc / n
 
@@ -124,8 +139,12 @@ def _check_writable(root: Path) -> None:
         raise BucketStoreError(f"the bucket store {root} cannot be written: {exc.strerror or exc}") from None
 
 
-def build_buckets(spec: BucketSpec, root: Path, report: Callable[[int, str], None] = lambda i, s: None,
-                  progress: Callable[[BuildProgress], None] | None = None) -> Path:
+def build_buckets(
+    spec: BucketSpec,
+    root: Path,
+    report: Callable[[int, str], None] = lambda i, s: None,
+    progress: Callable[[BuildProgress], None] | None = None,
+) -> Path:
     """Build the bucket set of `spec` under root (a no-op if it is there and verifies); returns its folder.
 
     `report` hears each stage as it starts; `progress` also hears the boards done within a stage."""
@@ -157,20 +176,47 @@ def build_buckets(spec: BucketSpec, root: Path, report: Callable[[int, str], Non
         stage(0, n + 1, 3, "streets")
     river_hs = np.empty((idx[5].n_canonical, 1326), dtype=np.float32)
     river_boards = idx[5].boards.astype(np.int64)
-    by_boards(1, idx[5].n_canonical,
-              lambda lo, hi: features.river_strength(river_boards[lo:hi], combos, river_hs[lo:hi]))
+    by_boards(
+        1, idx[5].n_canonical, lambda lo, hi: features.river_strength(river_boards[lo:hi], combos, river_hs[lo:hi])
+    )
     turn_mean = np.empty((idx[4].n_canonical, 1326), dtype=np.float32)
     turn_sq = np.empty_like(turn_mean)
     turn_boards = idx[4].boards.astype(np.int64)
-    by_boards(2, idx[4].n_canonical, lambda lo, hi: features.average_next(
-        turn_boards[lo:hi], combos, BINOM, CARD_PERMS, idx[5].canon_id, river_hs, river_hs, True,
-        turn_mean[lo:hi], turn_sq[lo:hi]))
+    by_boards(
+        2,
+        idx[4].n_canonical,
+        lambda lo, hi: features.average_next(
+            turn_boards[lo:hi],
+            combos,
+            BINOM,
+            CARD_PERMS,
+            idx[5].canon_id,
+            river_hs,
+            river_hs,
+            True,
+            turn_mean[lo:hi],
+            turn_sq[lo:hi],
+        ),
+    )
     flop_mean = np.empty((idx[3].n_canonical, 1326), dtype=np.float32)
     flop_sq = np.empty_like(flop_mean)
     flop_boards = idx[3].boards.astype(np.int64)
-    by_boards(3, idx[3].n_canonical, lambda lo, hi: features.average_next(
-        flop_boards[lo:hi], combos, BINOM, CARD_PERMS, idx[4].canon_id, turn_mean, turn_sq, False,
-        flop_mean[lo:hi], flop_sq[lo:hi]))
+    by_boards(
+        3,
+        idx[3].n_canonical,
+        lambda lo, hi: features.average_next(
+            flop_boards[lo:hi],
+            combos,
+            BINOM,
+            CARD_PERMS,
+            idx[4].canon_id,
+            turn_mean,
+            turn_sq,
+            False,
+            flop_mean[lo:hi],
+            flop_sq[lo:hi],
+        ),
+    )
     stage(4)
     classes = np.array([preflop_class(int(a), int(b)) for a, b in combos], dtype=np.int64)
     if spec.preflop >= 169:
@@ -179,8 +225,7 @@ def build_buckets(spec: BucketSpec, root: Path, report: Callable[[int, str], Non
         equity = np.empty(1326)
         _preflop_equity(combos, idx[3].canon_id, idx[3].perm, CARD_PERMS, BINOM, flop_mean, equity)
         class_equity = np.bincount(classes, weights=equity, minlength=169) / np.bincount(classes, minlength=169)
-        per_class = clustering.quantile_buckets(class_equity[None, :].astype(np.float32),
-                                                np.ones(1), spec.preflop)[0]
+        per_class = clustering.quantile_buckets(class_equity[None, :].astype(np.float32), np.ones(1), spec.preflop)[0]
         preflop = per_class[classes].astype(np.uint16)
     stage(4, 1)
     stage(5, 0, 3, "streets")
@@ -195,8 +240,11 @@ def build_buckets(spec: BucketSpec, root: Path, report: Callable[[int, str], Non
     for k in (3, 4, 5):
         arrays[f"board{k}_id"] = idx[k].canon_id
         arrays[f"board{k}_perm"] = idx[k].perm
-    meta = {"kind": "holdem-buckets", "buckets_format": BUCKETS_FORMAT, "spec": {
-        "preflop": spec.preflop, "flop": spec.flop, "turn": spec.turn, "river": spec.river, "seed": spec.seed}}
+    meta = {
+        "kind": "holdem-buckets",
+        "buckets_format": BUCKETS_FORMAT,
+        "spec": {"preflop": spec.preflop, "flop": spec.flop, "turn": spec.turn, "river": spec.river, "seed": spec.seed},
+    }
     ckpt.write_checkpoint(folder, 0, arrays, meta, keep=1)
     stage(6, 1)
     return folder
@@ -222,7 +270,8 @@ def load_buckets(spec: BucketSpec, root: Path) -> BucketTables:
     found = _verified(folder)
     if found is None:
         raise MissingBuckets(f"no verified bucket set for this abstraction under {folder}")
-    arrays = {name[:-4]: np.load(found.path / name, mmap_mode="r", allow_pickle=False)
-              for name in found.manifest["files"]}
+    arrays = {
+        name[:-4]: np.load(found.path / name, mmap_mode="r", allow_pickle=False) for name in found.manifest["files"]
+    }
     digest = hashlib.sha256((found.path / ckpt.MANIFEST).read_bytes()).hexdigest()
     return BucketTables(digest=digest, path=found.path, **arrays)

@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit, uint64
 
 from holdem.abstraction.isomorphism import colex_rank, combo_index, sort_small
+
 # The evaluator's key tables (see holdem.evaluator): the hot loop here adds two card keys to a board's sum.
 from holdem.evaluator import _CARD_KEY, _FLUSH_BIAS, _FLUSH_BITS, _OFFSET7, _RANK7, _ROW_SHIFT, _SUIT_BITS, evaluate7
 from holdem.rng import next_u64
@@ -76,8 +77,28 @@ def strength(game, c0, c1, board):
 
 
 @njit(cache=True)
-def street_buckets(game, street, board, n_known, hand_cards, dead, binom, card_perms, preflop, flop, turn, river,
-                   b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, sorted_board, out):
+def street_buckets(
+    game,
+    street,
+    board,
+    n_known,
+    hand_cards,
+    dead,
+    binom,
+    card_perms,
+    preflop,
+    flop,
+    turn,
+    river,
+    b3_id,
+    b3_perm,
+    b4_id,
+    b4_perm,
+    b5_id,
+    b5_perm,
+    sorted_board,
+    out,
+):
     """out[h] = the bucket hand h falls in on this street (0 for hands the dead cards rule out)."""
     n = hand_cards.shape[0]
     if game == GAME_LEDUC:
@@ -149,8 +170,9 @@ def _accumulate(game, my0, my1, full, hand_cards, weight, dead, win, cnt):
 
 
 @njit(cache=True)
-def equity_vector(game, my0, my1, board, n_known, n_total, n_cards, hand_cards, weight, dead, samples, rng,
-                  full, alive, win, cnt, eq):
+def equity_vector(
+    game, my0, my1, board, n_known, n_total, n_cards, hand_cards, weight, dead, samples, rng, full, alive, win, cnt, eq
+):
     """eq[h] = the LBR hand's showdown equity against hand h over the remaining board cards.
 
     Exact for up to two missing cards; otherwise ``samples`` random completions (the same boards for

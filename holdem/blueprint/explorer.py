@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
-from holdem.cards import COMBO_CARDS, COMBO_INDEX, RANK_CHARS, format_cards, parse_cards
 from holdem.abstraction import hand_kernels as K
+from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.blueprint.hunl import Blueprint
+from holdem.cards import COMBO_CARDS, COMBO_INDEX, RANK_CHARS, format_cards, parse_cards
 from holdem.games.hunl.rules import STREETS
 from holdem.games.tree import DECISION, FOLD
 
@@ -50,7 +50,7 @@ class Spot:
 
 def _menu(tree, node: int) -> list[str]:
     own = len(tree.history[node])
-    kids = tree.children[tree.child_start[node]: tree.child_start[node] + tree.num_children[node]]
+    kids = tree.children[tree.child_start[node] : tree.child_start[node] + tree.num_children[node]]
     return [tree.history[int(c)][own:].rstrip("/") for c in kids]
 
 
@@ -78,21 +78,25 @@ def find_spot(blueprint: Blueprint, history: str, board: str) -> Spot:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
-            raise SpotError(f"history {history!r}: cannot read {text[pos:]!r} (actions are f, c, r<to>, "
-                            f"streets end with /)")
+            raise SpotError(
+                f"history {history!r}: cannot read {text[pos:]!r} (actions are f, c, r<to>, streets end with /)"
+            )
         pos = m.end()
         token = m.group(1).lower()
         if token == "/":
             if not tree.history[node].endswith("/"):
-                raise SpotError(f"history {history!r}: '/' after {done!r}, but the {STREETS[tree.street[node]]} "
-                                f"is not over there")
+                raise SpotError(
+                    f"history {history!r}: '/' after {done!r}, but the {STREETS[tree.street[node]]} is not over there"
+                )
             continue
         if tree.kind[node] != DECISION:
             raise SpotError(f"history {history!r}: the hand is over after {done!r}, {token!r} cannot follow")
         menu = _menu(tree, node)
         if token not in menu:
-            raise SpotError(f"history {history!r}: {token!r} after {done!r} is not on the blueprint's tree; "
-                            f"the {STREETS[tree.street[node]]} offers {', '.join(menu)}")
+            raise SpotError(
+                f"history {history!r}: {token!r} after {done!r} is not on the blueprint's tree; "
+                f"the {STREETS[tree.street[node]]} offers {', '.join(menu)}"
+            )
         node = int(tree.children[tree.child_start[node] + menu.index(token)])
         done = tree.history[node]
     if tree.kind[node] != DECISION:
@@ -104,8 +108,10 @@ def find_spot(blueprint: Blueprint, history: str, board: str) -> Spot:
     except ValueError as exc:
         raise SpotError(f"--board: {exc}") from None
     if len(cards) != BOARD_CARDS[street]:
-        raise SpotError(f"history {history!r} reaches the {STREETS[street]}: --board needs "
-                        f"{BOARD_CARDS[street]} cards, got {len(cards)}")
+        raise SpotError(
+            f"history {history!r} reaches the {STREETS[street]}: --board needs "
+            f"{BOARD_CARDS[street]} cards, got {len(cards)}"
+        )
     stack = blueprint.game.abstraction.rules.stack
     labels = [(a, *_label(tree, node, a, stack)) for a in _menu(tree, node)]
     actions = tuple({"action": a, "label": label, "to": to} for a, label, to in labels)
@@ -122,9 +128,28 @@ def combo_buckets(blueprint: Blueprint, spot: Spot) -> np.ndarray:
         board[i] = c
         dead[c] = True
     out = np.empty(1326, dtype=np.int64)
-    K.street_buckets(K.GAME_HUNL, spot.street, board, len(spot.board), _HANDS, dead, BINOM, CARD_PERMS, b.preflop,
-                     b.flop, b.turn, b.river, b.board3_id, b.board3_perm, b.board4_id, b.board4_perm, b.board5_id,
-                     b.board5_perm, np.empty(5, dtype=np.int64), out)
+    K.street_buckets(
+        K.GAME_HUNL,
+        spot.street,
+        board,
+        len(spot.board),
+        _HANDS,
+        dead,
+        BINOM,
+        CARD_PERMS,
+        b.preflop,
+        b.flop,
+        b.turn,
+        b.river,
+        b.board3_id,
+        b.board3_perm,
+        b.board4_id,
+        b.board4_perm,
+        b.board5_id,
+        b.board5_perm,
+        np.empty(5, dtype=np.int64),
+        out,
+    )
     return out
 
 
@@ -139,12 +164,20 @@ def combo_strategy(blueprint: Blueprint, spot: Spot, buckets: np.ndarray) -> np.
 def _header(blueprint: Blueprint, spot: Spot, source: str) -> dict[str, Any]:
     t = blueprint.game.tree
     me, opp = spot.player, 1 - spot.player
-    return {"format": STRATEGY_FORMAT, "version": STRATEGY_VERSION, "policy": source,
-            "iteration": blueprint.iteration, "history": spot.history, "street": STREETS[spot.street],
-            "player": me, "position": "button" if me == 0 else "big blind",
-            "board": format_cards(spot.board), "pot": int(t.contrib[spot.node].sum()),
-            "to_call": int(t.contrib[spot.node, opp] - t.contrib[spot.node, me]),
-            "buckets": int(t.num_buckets[spot.street])}
+    return {
+        "format": STRATEGY_FORMAT,
+        "version": STRATEGY_VERSION,
+        "policy": source,
+        "iteration": blueprint.iteration,
+        "history": spot.history,
+        "street": STREETS[spot.street],
+        "player": me,
+        "position": "button" if me == 0 else "big blind",
+        "board": format_cards(spot.board),
+        "pot": int(t.contrib[spot.node].sum()),
+        "to_call": int(t.contrib[spot.node, opp] - t.contrib[spot.node, me]),
+        "buckets": int(t.num_buckets[spot.street]),
+    }
 
 
 def spot_json(blueprint: Blueprint, spot: Spot, hand: str, source: str) -> dict[str, Any]:
@@ -162,8 +195,12 @@ def spot_json(blueprint: Blueprint, spot: Spot, hand: str, source: str) -> dict[
     buckets = combo_buckets(blueprint, spot)
     probs = combo_strategy(blueprint, spot, buckets)[combo]
     out = _header(blueprint, spot, source)
-    out.update(kind="hand", hand=format_cards(cards, sep=""), bucket=int(buckets[combo]),
-               actions=[{**a, "probability": round(float(p), 6)} for a, p in zip(spot.actions, probs)])
+    out.update(
+        kind="hand",
+        hand=format_cards(cards, sep=""),
+        bucket=int(buckets[combo]),
+        actions=[{**a, "probability": round(float(p), 6)} for a, p in zip(spot.actions, probs)],
+    )
     return out
 
 
@@ -193,12 +230,21 @@ def grid_json(blueprint: Blueprint, spot: Spot, source: str) -> dict[str, Any]:
         r, c = _class_cell(c1, c2)
         sums[r, c] += probs[combo]
         counts[r, c] += 1
-    grid = [[{"hand": class_name(r, c), "combos": int(counts[r, c]),
-              "probabilities": [round(float(x), 6) for x in (sums[r, c] / max(counts[r, c], 1))]}
-             for c in range(13)] for r in range(13)]
+    grid = [
+        [
+            {
+                "hand": class_name(r, c),
+                "combos": int(counts[r, c]),
+                "probabilities": [round(float(x), 6) for x in (sums[r, c] / max(counts[r, c], 1))],
+            }
+            for c in range(13)
+        ]
+        for r in range(13)
+    ]
     weights = counts.sum()
     overall = (sums.sum(axis=(0, 1)) / max(weights, 1)).tolist()
     out = _header(blueprint, spot, source)
-    out.update(kind="range", actions=[{**a, "frequency": round(float(f), 6)} for a, f in zip(spot.actions, overall)],
-               grid=grid)
+    out.update(
+        kind="range", actions=[{**a, "frequency": round(float(f), 6)} for a, f in zip(spot.actions, overall)], grid=grid
+    )
     return out

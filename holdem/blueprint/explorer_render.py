@@ -54,8 +54,10 @@ def _ink(rgb: tuple[int, int, int]) -> str:
 def _title(data: dict[str, Any]) -> str:
     board = f", board {data['board']}" if data["board"] else ""
     history = data["history"] or "(first action)"
-    return (f"{data['position']} on the {data['street']}{board}, history {history}, pot {data['pot']}, "
-            f"to call {data['to_call']}; iteration {data['iteration']:,}")
+    return (
+        f"{data['position']} on the {data['street']}{board}, history {history}, pot {data['pot']}, "
+        f"to call {data['to_call']}; iteration {data['iteration']:,}"
+    )
 
 
 def print_spot(data: dict[str, Any], console: Console | None = None) -> None:
@@ -84,8 +86,11 @@ def print_grid(data: dict[str, Any], console: Console | None = None) -> None:
             for a, p in zip(data["actions"], probs):
                 groups[a["action"][:1]] += p
             letter = max(groups, key=lambda k: groups[k])
-            cells.append(Text(f"{cell['hand']:<3}\n{letter}{groups[letter]:4.0%}", style=Style(color=_ink(rgb),
-                                                                                                bgcolor=_hex(rgb))))
+            cells.append(
+                Text(
+                    f"{cell['hand']:<3}\n{letter}{groups[letter]:4.0%}", style=Style(color=_ink(rgb), bgcolor=_hex(rgb))
+                )
+            )
         table.add_row(*cells)
     console.print(_title(data))
     console.print(table)
@@ -116,16 +121,31 @@ def save_grid_png(data: dict[str, Any], path: Path, title: str | None = None) ->
                     ax.add_patch(Rectangle((x, 12 - r), p, 1, facecolor=colour, edgecolor="none"))
                     x += p
             ax.add_patch(Rectangle((c, 12 - r), 1, 1, fill=False, edgecolor="white", linewidth=1.2))
-            ax.text(c + 0.5, 12 - r + 0.5, cell["hand"], ha="center", va="center", fontsize=9, color="black",
-                    fontweight="bold")
+            ax.text(
+                c + 0.5,
+                12 - r + 0.5,
+                cell["hand"],
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="black",
+                fontweight="bold",
+            )
     ax.set_xlim(0, 13)
     ax.set_ylim(0, 13)
     ax.set_aspect("equal")
     ax.axis("off")
-    handles = [Patch(facecolor=col, label=f"{a['label']}  {a['frequency']:.1%}")
-               for a, col in zip(data["actions"], colours)]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=min(3, len(handles)),
-              frameon=False, fontsize=9)
+    handles = [
+        Patch(facecolor=col, label=f"{a['label']}  {a['frequency']:.1%}") for a, col in zip(data["actions"], colours)
+    ]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.01),
+        ncol=min(3, len(handles)),
+        frameon=False,
+        fontsize=9,
+    )
     ax.set_title(title or _title(data), fontsize=10)
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")

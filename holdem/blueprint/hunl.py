@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from holdem.storage import checkpoint as ckpt
 from holdem.abstraction.buckets import MissingBuckets
+from holdem.blueprint.sources import PolicyError, find_checkpoint
 from holdem.config import AbstractionError
 from holdem.games.hunl.game import HunlGame, load_hunl
-from holdem.blueprint.sources import PolicyError, find_checkpoint
 from holdem.solver.regret import average_strategy
+from holdem.storage import checkpoint as ckpt
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from holdem.storage import checkpoint as ckpt
+from holdem.blueprint.sources import PolicyError
 from holdem.games import load_game
 from holdem.games.tree import Game
 from holdem.solver.regret import average_strategy
-from holdem.blueprint.sources import PolicyError
+from holdem.storage import checkpoint as ckpt
 
 __all__ = ["LoadedPolicy", "PolicyError", "export_policy", "load_policy", "merge_policies", "write_merged"]
 
@@ -46,7 +46,7 @@ def action_letters(game: Game, node: int) -> list[str]:
     """The history letter of each action at a decision node (e.g. f, c, r; or p, b in Kuhn)."""
     t = game.tree
     own = len(t.history[node])
-    kids = t.children[t.child_start[node]: t.child_start[node] + t.num_children[node]]
+    kids = t.children[t.child_start[node] : t.child_start[node] + t.num_children[node]]
     return [t.history[int(c)][own] for c in kids]
 
 
@@ -112,10 +112,16 @@ def export_policy(loaded: LoadedPolicy) -> dict[str, Any]:
     for node, bucket in g.infosets():
         na = int(g.tree.num_children[node])
         o = g.tree.offset(node, bucket)
-        probs = loaded.policy[o: o + na]
+        probs = loaded.policy[o : o + na]
         infosets[g.infoset_key(node, bucket)] = {a: float(p) for a, p in zip(action_letters(g, node), probs)}
-    return {"format": POLICY_FORMAT, "version": POLICY_VERSION, "game": g.name, "game_hash": g.digest(),
-            "iteration": loaded.iteration, "infosets": infosets}
+    return {
+        "format": POLICY_FORMAT,
+        "version": POLICY_VERSION,
+        "game": g.name,
+        "game_hash": g.digest(),
+        "iteration": loaded.iteration,
+        "infosets": infosets,
+    }
 
 
 def _load_export(path: Path) -> LoadedPolicy:
@@ -144,7 +150,7 @@ def _load_export(path: Path) -> LoadedPolicy:
         if np.any(probs < 0) or abs(probs.sum() - 1.0) > 1e-6:
             raise PolicyError(f"{path}: infoset {key!r} probabilities must be >= 0 and sum to 1")
         o = game.tree.offset(node, bucket)
-        policy[o: o + len(letters)] = probs / probs.sum()
+        policy[o : o + len(letters)] = probs / probs.sum()
     return LoadedPolicy(game, int(data.get("iteration", 0)), policy, None, path)
 
 

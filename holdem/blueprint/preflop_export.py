@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from holdem.blueprint.hunl import Blueprint
 from holdem.blueprint.explorer import class_name, find_spot, grid_json
+from holdem.blueprint.hunl import Blueprint
 from holdem.games.tree import DECISION
 
 PREFLOP_FORMAT = "holdem-preflop"
@@ -44,13 +44,25 @@ def preflop_export(blueprint: Blueprint) -> dict[str, Any]:
         grid = grid_json(blueprint, spot, str(blueprint.source))
         letters = [a["action"] for a in spot.actions]
         strategy = {cell["hand"]: dict(zip(letters, cell["probabilities"])) for row in grid["grid"] for cell in row}
-        spots.append({"history": spot.history, "position": grid["position"], "pot": grid["pot"],
-                      "to_call": grid["to_call"],
-                      "actions": [{"action": a["action"], "label": a["label"]} for a in spot.actions],
-                      "frequency": {a["action"]: a["frequency"] for a in grid["actions"]},
-                      "strategy": strategy})
+        spots.append(
+            {
+                "history": spot.history,
+                "position": grid["position"],
+                "pot": grid["pot"],
+                "to_call": grid["to_call"],
+                "actions": [{"action": a["action"], "label": a["label"]} for a in spot.actions],
+                "frequency": {a["action"]: a["frequency"] for a in grid["actions"]},
+                "strategy": strategy,
+            }
+        )
     rules = game.abstraction.rules
-    return {"format": PREFLOP_FORMAT, "version": PREFLOP_VERSION, "game": "hunl", "game_hash": game.digest(),
-            "iteration": blueprint.iteration,
-            "rules": {"small_blind": rules.small_blind, "big_blind": rules.big_blind, "stack": rules.stack},
-            "classes": [class_name(r, c) for r in range(13) for c in range(13)], "spots": spots}
+    return {
+        "format": PREFLOP_FORMAT,
+        "version": PREFLOP_VERSION,
+        "game": "hunl",
+        "game_hash": game.digest(),
+        "iteration": blueprint.iteration,
+        "rules": {"small_blind": rules.small_blind, "big_blind": rules.big_blind, "stack": rules.stack},
+        "classes": [class_name(r, c) for r in range(13) for c in range(13)],
+        "spots": spots,
+    }

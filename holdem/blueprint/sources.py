@@ -17,8 +17,10 @@ def find_checkpoint(path: Path) -> ckpt.Checkpoint:
     """The checkpoint a hold'em source names: the folder itself, or an instance's newest verified one."""
     path = Path(path)
     if not path.exists():
-        raise PolicyError(f"{path} does not exist (expected a bot name: random, call, raise-pot; or an instance, "
-                          "checkpoint or merged folder)")
+        raise PolicyError(
+            f"{path} does not exist (expected a bot name: random, call, raise-pot; or an instance, "
+            "checkpoint or merged folder)"
+        )
     try:
         if (path / ckpt.MANIFEST).is_file():
             return ckpt.load_checkpoint(path)

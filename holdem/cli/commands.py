@@ -9,31 +9,50 @@ import logging
 import os
 import sys
 import time
-from pathlib import Path
 
 from holdem.cli.common import bad
-from holdem.cli.parser import build_parser, buckets_root
+from holdem.cli.parser import buckets_root, build_parser
 from holdem.cli.search_flags import search_config, searched
-from holdem.instance.exit_codes import EXIT_OK
 from holdem.instance.events import EventStream
+from holdem.instance.exit_codes import EXIT_OK
+
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    handler = {"train": _train, "prepare": _prepare, "check-config": _check_config, "eval": _eval, "export": _export,
-               "merge": _merge, "tree": _tree, "buckets": _buckets, "match": _match, "play": _play, "lbr": _lbr,
-               "strategy": _strategy}
+    handler = {
+        "train": _train,
+        "prepare": _prepare,
+        "check-config": _check_config,
+        "eval": _eval,
+        "export": _export,
+        "merge": _merge,
+        "tree": _tree,
+        "buckets": _buckets,
+        "match": _match,
+        "play": _play,
+        "lbr": _lbr,
+        "strategy": _strategy,
+    }
     return handler[args.command](args)
 
 
 def _train(args: argparse.Namespace) -> int:
     from holdem.instance.loop import TrainOptions, run_training
 
-    return run_training(TrainOptions(config_path=args.config, instance_dir=args.instance_dir, iters=args.iters,
-                                     time_budget_s=args.time_budget, seed=args.seed, resume=args.resume,
-                                     events=args.events == "jsonl", buckets_root=buckets_root(args),
-                                     workers=args.workers))
+    return run_training(
+        TrainOptions(
+            config_path=args.config,
+            instance_dir=args.instance_dir,
+            iters=args.iters,
+            time_budget_s=args.time_budget,
+            seed=args.seed,
+            resume=args.resume,
+            events=args.events == "jsonl",
+            buckets_root=buckets_root(args),
+            workers=args.workers,
+        )
+    )
 
 
 def _prepare(args: argparse.Namespace) -> int:
@@ -55,27 +74,30 @@ def _buckets(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from holdem.evaluation.exploitability import exploitability
     from holdem.blueprint.policy import PolicyError, load_policy
+    from holdem.evaluation.exploitability import exploitability
 
     if args.ladder:
         return _ladder(args)
     try:
         loaded = load_policy(args.path, buckets_root(args))
         if loaded.game.name == "hunl" and args.exploitability:
-            raise PolicyError("exact exploitability is computed for Kuhn and Leduc; measure a hold'em "
-                              "blueprint with `holdem match`")
+            raise PolicyError(
+                "exact exploitability is computed for Kuhn and Leduc; measure a hold'em blueprint with `holdem match`"
+            )
     except PolicyError as exc:
         return bad(EventStream(False), str(exc))
     out: dict[str, object] = {"game": loaded.game.name, "iteration": loaded.iteration}
     if loaded.game.name == "hunl":
         # What a hold'em blueprint can be measured with: no exact exploitability, but matches.
-        out["can_evaluate"] = {"ladder": f"holdem eval {args.path} --ladder",
-                               "lbr": f"holdem lbr {args.path}",
-                               "strategy": f"holdem strategy {args.path} --range",
-                               "match": f"holdem match {args.path} call --hands 10000",
-                               "play": f"holdem play {args.path}",
-                               "export": f"holdem export {args.path} --out preflop.json"}
+        out["can_evaluate"] = {
+            "ladder": f"holdem eval {args.path} --ladder",
+            "lbr": f"holdem lbr {args.path}",
+            "strategy": f"holdem strategy {args.path} --range",
+            "match": f"holdem match {args.path} call --hands 10000",
+            "play": f"holdem play {args.path}",
+            "export": f"holdem export {args.path} --out preflop.json",
+        }
         if args.json:
             print(json.dumps(out))
         else:
@@ -92,8 +114,12 @@ def _eval(args: argparse.Namespace) -> int:
     if args.exploitability or not args.json:
         started = time.perf_counter()
         e = exploitability(loaded.game, loaded.policy)
-        out.update(exploitability=e.exploitability, nash_conv=e.nash_conv, policy_value=e.policy_value,
-                   seconds=round(time.perf_counter() - started, 4))
+        out.update(
+            exploitability=e.exploitability,
+            nash_conv=e.nash_conv,
+            policy_value=e.policy_value,
+            seconds=round(time.perf_counter() - started, 4),
+        )
     if args.json:
         print(json.dumps(out))
     else:
@@ -103,13 +129,14 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _ladder(args: argparse.Namespace) -> int:
+    from holdem.blueprint.policy import PolicyError
     from holdem.evaluation.ladder import LadderSettings, describe, run_ladder
     from holdem.evaluation.lbr import LbrError
-    from holdem.blueprint.policy import PolicyError
 
     try:
-        report = run_ladder(args.path, buckets_root(args), LadderSettings(args.hands, args.lbr_hands, args.seed,
-                                                                            args.workers))
+        report = run_ladder(
+            args.path, buckets_root(args), LadderSettings(args.hands, args.lbr_hands, args.seed, args.workers)
+        )
     except (PolicyError, LbrError) as exc:
         return bad(EventStream(False), str(exc))
     print(json.dumps(report) if args.json else describe(report))
@@ -153,8 +180,8 @@ def _tree(args: argparse.Namespace) -> int:
 
 
 def _match(args: argparse.Namespace) -> int:
-    from holdem.play.match import match_from_specs
     from holdem.blueprint.policy import PolicyError
+    from holdem.play.match import match_from_specs
 
     if args.hands < 1:
         return bad(EventStream(False), f"--hands must be at least 1, got {args.hands}")
@@ -168,16 +195,18 @@ def _match(args: argparse.Namespace) -> int:
         print(json.dumps(out))
     else:
         lo, hi = out["ci95"]
-        print(f"{out['a']} vs {out['b']}: {out['mbb_per_hand']:+.1f} mbb/hand, 95% [{lo:+.1f}, {hi:+.1f}] over "
-              f"{out['hands']:,} duplicate hands ({out['seconds']:.1f} s)")
+        print(
+            f"{out['a']} vs {out['b']}: {out['mbb_per_hand']:+.1f} mbb/hand, 95% [{lo:+.1f}, {hi:+.1f}] over "
+            f"{out['hands']:,} duplicate hands ({out['seconds']:.1f} s)"
+        )
     return EXIT_OK
 
 
 def _play(args: argparse.Namespace) -> int:
-    from holdem.play.agents import BlueprintAgent
     from holdem.blueprint.hunl import load_blueprint
-    from holdem.play.terminal import PlayOptions, run_play
     from holdem.blueprint.policy import PolicyError
+    from holdem.play.agents import BlueprintAgent
+    from holdem.play.terminal import PlayOptions, run_play
 
     try:
         config = search_config(args) if args.search else None  # before any bucket build starts threads
@@ -195,8 +224,15 @@ def _play(args: argparse.Namespace) -> int:
 
 
 def _lbr(args: argparse.Namespace) -> int:
-    from holdem.evaluation.lbr import LbrError, LbrSettings, TerminalBar, describe, local_best_response, target_from_path
     from holdem.blueprint.policy import PolicyError
+    from holdem.evaluation.lbr import (
+        LbrError,
+        LbrSettings,
+        TerminalBar,
+        describe,
+        local_best_response,
+        target_from_path,
+    )
 
     try:
         settings = LbrSettings(args.variant, args.hands, args.seed, args.workers)
@@ -209,9 +245,9 @@ def _lbr(args: argparse.Namespace) -> int:
 
 
 def _strategy(args: argparse.Namespace) -> int:
-    from holdem.blueprint.hunl import load_blueprint
     from holdem.blueprint.explorer import SpotError, find_spot, grid_json, spot_json
     from holdem.blueprint.explorer_render import print_grid, print_spot, save_grid_png
+    from holdem.blueprint.hunl import load_blueprint
     from holdem.blueprint.policy import PolicyError
 
     try:

@@ -23,8 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
     goal.add_argument("--iters", type=int, help="total iterations of this instance (a resume continues to it)")
     goal.add_argument("--time-budget", type=float, metavar="SECONDS", help="total training seconds")
     t.add_argument("--seed", type=int, help="RNG seed (default: the config's seed)")
-    t.add_argument("--workers", type=int, metavar="W",
-                   help="worker threads on the instance's shared tables (default: the config's workers, 1)")
+    t.add_argument(
+        "--workers",
+        type=int,
+        metavar="W",
+        help="worker threads on the instance's shared tables (default: the config's workers, 1)",
+    )
     t.add_argument("--resume", action="store_true", help="continue from the newest verified checkpoint")
     t.add_argument("--events", choices=["jsonl"], help="stdout becomes the JSON Lines event stream")
     buckets_root_option(t)
@@ -36,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     cc = sub.add_parser("check-config", help="validate a config as train and prepare would, building nothing")
     cc.add_argument("config", type=Path, help="training config (YAML)")
-    cc.add_argument("--json", action="store_true", help='one JSON object: {"ok", "game", ...} or {"ok", "key", "message"}')
+    cc.add_argument(
+        "--json", action="store_true", help='one JSON object: {"ok", "game", ...} or {"ok", "key", "message"}'
+    )
 
     b = sub.add_parser("buckets", help="hold'em card buckets")
     bsub = b.add_subparsers(dest="buckets_command", required=True)
@@ -68,8 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--config", required=True, type=Path, help="a hold'em training config (YAML)")
     tr.add_argument("--instances", type=int, default=1, help="count the memory of this many instances (default: 1)")
     tr.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    tr.add_argument("--sample-s", type=float, default=3.0, metavar="SECONDS",
-                    help="train this long to estimate iterations/s and the budget's time (0: skip)")
+    tr.add_argument(
+        "--sample-s",
+        type=float,
+        default=3.0,
+        metavar="SECONDS",
+        help="train this long to estimate iterations/s and the budget's time (0: skip)",
+    )
     tr.add_argument("--iters", type=int, help="the budget to estimate (default: the config's iterations)")
     tr.add_argument("--time-budget", type=float, metavar="SECONDS", help="estimate the iterations of this budget")
     buckets_root_option(tr)
@@ -92,9 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
     buckets_root_option(ma)
 
     lb = sub.add_parser("lbr", help="local best response: a lower bound on a blueprint's exploitability")
-    lb.add_argument("policy", type=Path, help="a hold'em blueprint folder, or a Leduc instance, checkpoint or policy.json")
-    lb.add_argument("--variant", choices=["fc", "fcpa"], default="fc",
-                    help="LBR's actions: fold/call, or also the tree's pot-nearest raise and its all-in")
+    lb.add_argument(
+        "policy", type=Path, help="a hold'em blueprint folder, or a Leduc instance, checkpoint or policy.json"
+    )
+    lb.add_argument(
+        "--variant",
+        choices=["fc", "fcpa"],
+        default="fc",
+        help="LBR's actions: fold/call, or also the tree's pot-nearest raise and its all-in",
+    )
     lb.add_argument("--hands", type=int, default=10_000, help="hands to play (each deal in both seats)")
     lb.add_argument("--seed", type=int, default=0, help="the deals and every draw come from it")
     lb.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="threads (default: every core)")
@@ -106,9 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     what = sg.add_mutually_exclusive_group(required=True)
     what.add_argument("--hand", help="two hole cards, e.g. AsKd")
     what.add_argument("--range", action="store_true", help="every hand class on the 13x13 preflop grid")
-    sg.add_argument("--board", default="", help="the board the history has dealt, e.g. \"Qh Jh 2c\"")
-    sg.add_argument("--history", default="", help="betting so far in the tree's letters, e.g. r300c/ "
-                                                  "(f fold, c check/call, r<to> raise to, / end of street)")
+    sg.add_argument("--board", default="", help='the board the history has dealt, e.g. "Qh Jh 2c"')
+    sg.add_argument(
+        "--history",
+        default="",
+        help="betting so far in the tree's letters, e.g. r300c/ "
+        "(f fold, c check/call, r<to> raise to, / end of street)",
+    )
     sg.add_argument("--png", type=Path, help="with --range: also draw the grid as a PNG picture")
     sg.add_argument("--json", action="store_true", help="one JSON object on stdout")
     buckets_root_option(sg)
@@ -125,9 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def buckets_root_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--buckets-root", type=Path, default=None,
-                        help="where hold'em bucket sets are kept (default: $HOLDEM_BUCKETS, else "
-                             "$XDG_CACHE_HOME/holdem/buckets, else ~/.cache/holdem/buckets)")
+    parser.add_argument(
+        "--buckets-root",
+        type=Path,
+        default=None,
+        help="where hold'em bucket sets are kept (default: $HOLDEM_BUCKETS, else "
+        "$XDG_CACHE_HOME/holdem/buckets, else ~/.cache/holdem/buckets)",
+    )
 
 
 def buckets_root(args: argparse.Namespace) -> Path:

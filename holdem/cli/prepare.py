@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from holdem.cli.common import bad
-from holdem.instance.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from holdem.instance.events import EventStream
+from holdem.instance.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 
 
 def prepare(args: argparse.Namespace, root: Path) -> int:
@@ -89,15 +89,26 @@ def build_buckets(cfg, root: Path, events: EventStream) -> int:
 
     def progress(p: BuildProgress) -> None:
         label = f"{p.name} ({p.stage + 1}/{len(STAGES)})"
-        events.emit("progress", p.stage, target_iters=len(STAGES), elapsed_s=round(time.monotonic() - started, 3),
-                    ips=0.0, metrics={"stage": label, "done": p.done, "total": p.total, "unit": p.unit,
-                                      "per_s": round(p.per_s, 1)})
+        events.emit(
+            "progress",
+            p.stage,
+            target_iters=len(STAGES),
+            elapsed_s=round(time.monotonic() - started, 3),
+            ips=0.0,
+            metrics={"stage": label, "done": p.done, "total": p.total, "unit": p.unit, "per_s": round(p.per_s, 1)},
+        )
         if bar is not None:
             bar.draw_count(label, p.done, p.total, p.unit, p.per_s)
 
     # Verifying a stored set reads all of it (about 400 MiB): say so, it takes a while too.
-    events.emit("progress", 0, target_iters=len(STAGES), elapsed_s=0.0, ips=0.0,
-                metrics={"stage": f"verifying the stored bucket set under {root}"})
+    events.emit(
+        "progress",
+        0,
+        target_iters=len(STAGES),
+        elapsed_s=0.0,
+        ips=0.0,
+        metrics={"stage": f"verifying the stored bucket set under {root}"},
+    )
     try:
         folder = build(spec, root, progress=progress)
     except BucketStoreError as exc:
@@ -122,8 +133,9 @@ def tree(args: argparse.Namespace, root: Path) -> int:
     if args.sample_s > 0:  # the timed sample (holdem.instance.estimate), kept apart from the tree's own figures
         from holdem.instance.estimate import speed_report
 
-        report["speed"] = speed_report(cfg, root, args.sample_s, args.iters, args.time_budget,
-                                       max(1, args.instances), len(os.sched_getaffinity(0)))
+        report["speed"] = speed_report(
+            cfg, root, args.sample_s, args.iters, args.time_budget, max(1, args.instances), len(os.sched_getaffinity(0))
+        )
     if args.json:
         print(json.dumps(report))
         return EXIT_OK
@@ -131,12 +143,16 @@ def tree(args: argparse.Namespace, root: Path) -> int:
     mib = 2**20
     print(f"{'street':8} {'betting nodes':>14} {'terminal nodes':>15} {'infosets':>12} {'table entries':>14}")
     for s in report["streets"]:
-        print(f"{s['street']:8} {s['betting_nodes']:>14,} {s['terminal_nodes']:>15,} {s['infosets']:>12,} "
-              f"{s['table_entries']:>14,}")
+        print(
+            f"{s['street']:8} {s['betting_nodes']:>14,} {s['terminal_nodes']:>15,} {s['infosets']:>12,} "
+            f"{s['table_entries']:>14,}"
+        )
     print(f"nodes {report['nodes']:,} ({report['terminals']:,} terminal), infosets {report['infosets']:,}")
-    print(f"memory per instance: tables {report['table_bytes_per_instance'] / mib:,.1f} MiB + tree "
-          f"{report['tree_bytes_per_instance'] / mib:,.1f} MiB + runtime {report['runtime_bytes_per_instance'] / mib:,.0f}"
-          f" MiB = {report['private_bytes_per_instance'] / mib:,.1f} MiB private")
+    print(
+        f"memory per instance: tables {report['table_bytes_per_instance'] / mib:,.1f} MiB + tree "
+        f"{report['tree_bytes_per_instance'] / mib:,.1f} MiB + runtime {report['runtime_bytes_per_instance'] / mib:,.0f}"
+        f" MiB = {report['private_bytes_per_instance'] / mib:,.1f} MiB private"
+    )
     print(f"card buckets (mapped read-only, shared): {report['bucket_bytes_shared'] / mib:,.1f} MiB once")
     print(f"{n} instance{'s' if n != 1 else ''}: about {report['memory_bytes_all_instances'] / mib:,.0f} MiB in all")
     if "speed" in report:

@@ -9,7 +9,6 @@ import argparse
 import sys
 import time
 
-
 STREETS = ("flop", "turn", "river")
 
 
@@ -19,14 +18,26 @@ def search_options(parser: argparse.ArgumentParser, default_ms: float | None = 1
     parser.add_argument("--search-ms", type=float, default=None, help=f"time per search (default {default_ms})")
     parser.add_argument("--search-iters", type=int, default=None, help="iterations per search (first limit wins)")
     parser.add_argument("--search-workers", type=int, default=1, help="numba threads per search")
-    parser.add_argument("--search-gadget", choices=["resolve", "maxmargin", "none"], default="resolve",
-                        help="how the opponent enters a subgame (none: unsafe)")
-    parser.add_argument("--search-sizes", default=None, metavar="F,F,...",
-                        help="pot fractions the searcher bets and raises (default: the training config's "
-                             "search.bet_sizes per street, else the blueprint's)")
-    parser.add_argument("--search-from", choices=STREETS, default="river",
-                        help="hold'em: the first street searched, the blueprint playing before it (default river: "
-                             "flop and turn searches at 100 ms lose to the blueprint, docs/decisions.md)")
+    parser.add_argument(
+        "--search-gadget",
+        choices=["resolve", "maxmargin", "none"],
+        default="resolve",
+        help="how the opponent enters a subgame (none: unsafe)",
+    )
+    parser.add_argument(
+        "--search-sizes",
+        default=None,
+        metavar="F,F,...",
+        help="pot fractions the searcher bets and raises (default: the training config's "
+        "search.bet_sizes per street, else the blueprint's)",
+    )
+    parser.add_argument(
+        "--search-from",
+        choices=STREETS,
+        default="river",
+        help="hold'em: the first street searched, the blueprint playing before it (default river: "
+        "flop and turn searches at 100 ms lose to the blueprint, docs/decisions.md)",
+    )
     parser.set_defaults(search_default_ms=default_ms)
 
 
@@ -39,7 +50,9 @@ def search_config(args: argparse.Namespace):
         try:
             fractions = tuple(float(x) for x in args.search_sizes.split(","))
         except ValueError:
-            raise ValueError(f"--search-sizes: expected pot fractions like 0.5,1,2, got {args.search_sizes!r}") from None
+            raise ValueError(
+                f"--search-sizes: expected pot fractions like 0.5,1,2, got {args.search_sizes!r}"
+            ) from None
         if not all(0 < f <= 100 for f in fractions):
             raise ValueError(f"--search-sizes: pot fractions must be in (0, 100], got {args.search_sizes!r}")
         sizes = (fractions,) * 4

@@ -21,10 +21,11 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 import numpy as np
 
@@ -91,14 +92,25 @@ class LbrResult:
 
     def to_json(self) -> dict[str, object]:
         """The stable shape of `holdem lbr --json` (documented in README, read by the ladder)."""
-        r = lambda x: round(x, 4)  # noqa: E731
-        return {"format": LBR_FORMAT, "version": LBR_VERSION, "policy": self.target, "game": self.game,
-                "iteration": self.iteration, "variant": self.settings.variant, "unit": self.unit,
-                "hands": self.hands, "value": r(self.value), "ci95": [r(self.ci95[0]), r(self.ci95[1])],
-                "seats": [{"seat": i, "value": r(v), "ci95": [r(lo), r(hi)]} for i, (v, lo, hi) in enumerate(self.seats)],
-                "seed": self.settings.seed, "workers": self.settings.workers,
-                "preflop_samples": self.settings.preflop_samples if self.game == "hunl" else None,
-                "seconds": round(self.seconds, 3), "hands_per_s": round(self.hands / max(self.seconds, 1e-9), 2)}
+        r = lambda x: round(x, 4)
+        return {
+            "format": LBR_FORMAT,
+            "version": LBR_VERSION,
+            "policy": self.target,
+            "game": self.game,
+            "iteration": self.iteration,
+            "variant": self.settings.variant,
+            "unit": self.unit,
+            "hands": self.hands,
+            "value": r(self.value),
+            "ci95": [r(self.ci95[0]), r(self.ci95[1])],
+            "seats": [{"seat": i, "value": r(v), "ci95": [r(lo), r(hi)]} for i, (v, lo, hi) in enumerate(self.seats)],
+            "seed": self.settings.seed,
+            "workers": self.settings.workers,
+            "preflop_samples": self.settings.preflop_samples if self.game == "hunl" else None,
+            "seconds": round(self.seconds, 3),
+            "hands_per_s": round(self.hands / max(self.seconds, 1e-9), 2),
+        }
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -108,8 +120,11 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 
 # Leduc reads no bucket table; read-only placeholders of the hold'em tables' types keep one compiled kernel.
-_NO_TABLES = (_readonly(np.zeros(1, np.uint16)),) + tuple(_readonly(np.zeros((1, 1), np.uint16)) for _ in range(3)) \
+_NO_TABLES = (
+    (_readonly(np.zeros(1, np.uint16)),)
+    + tuple(_readonly(np.zeros((1, 1), np.uint16)) for _ in range(3))
     + tuple(_readonly(np.zeros(1, dt)) for dt in (np.int32, np.int8) * 3)
+)
 _HUNL_HANDS = np.ascontiguousarray(COMBO_CARDS, dtype=np.int64)
 _LEDUC_HANDS = np.array([[c, c] for c in range(6)], dtype=np.int64)
 
@@ -117,28 +132,76 @@ _LEDUC_HANDS = np.array([[c, c] for c in range(6)], dtype=np.int64)
 def leduc_target(game, policy: np.ndarray, name: str = "leduc", iteration: int = 0) -> LbrTarget:
     if game.name != "leduc":
         raise LbrError(f"LBR is defined here for hold'em and Leduc, not {game.name!r}")
-    return LbrTarget("leduc", game.tree, np.ascontiguousarray(policy, dtype=np.float64), _NO_TABLES, 1.0,
-                     "chips/hand", name, iteration)
+    return LbrTarget(
+        "leduc",
+        game.tree,
+        np.ascontiguousarray(policy, dtype=np.float64),
+        _NO_TABLES,
+        1.0,
+        "chips/hand",
+        name,
+        iteration,
+    )
 
 
 def hunl_target(game, policy: np.ndarray, name: str = "hunl", iteration: int = 0) -> LbrTarget:
     """A hold'em blueprint: its HunlGame (tree and bucket tables) and its average strategy."""
     g = game
     b = g.buckets
-    tables = (b.preflop, b.flop, b.turn, b.river, b.board3_id, b.board3_perm, b.board4_id, b.board4_perm,
-              b.board5_id, b.board5_perm)
-    return LbrTarget("hunl", g.tree, np.ascontiguousarray(policy, dtype=np.float64), tables,
-                     1000.0 / g.abstraction.rules.big_blind, "mbb/hand", name, iteration)
+    tables = (
+        b.preflop,
+        b.flop,
+        b.turn,
+        b.river,
+        b.board3_id,
+        b.board3_perm,
+        b.board4_id,
+        b.board4_perm,
+        b.board5_id,
+        b.board5_perm,
+    )
+    return LbrTarget(
+        "hunl",
+        g.tree,
+        np.ascontiguousarray(policy, dtype=np.float64),
+        tables,
+        1000.0 / g.abstraction.rules.big_blind,
+        "mbb/hand",
+        name,
+        iteration,
+    )
 
 
 def run_deals(target: LbrTarget, variant: int, seed: int, first: int, out: np.ndarray, samples: int) -> None:
     """out[i, seat] = LBR's chips in seat `seat` on deal first + i (releases the GIL while it runs)."""
     t = target.tree
     hunl = target.game == "hunl"
-    K.lbr_deals(K.GAME_HUNL if hunl else K.GAME_LEDUC, variant, seed, first, 52 if hunl else 6, 5 if hunl else 1,
-                np.array([0, 3, 4, 5] if hunl else [0, 1], dtype=np.int64), _HUNL_HANDS if hunl else _LEDUC_HANDS,
-                t.kind, t.player, t.street, t.child_start, t.num_children, t.children, t.action, t.contrib, t.slot,
-                t.bucket_stride, target.policy, BINOM, CARD_PERMS, *target.tables, samples, out)
+    K.lbr_deals(
+        K.GAME_HUNL if hunl else K.GAME_LEDUC,
+        variant,
+        seed,
+        first,
+        52 if hunl else 6,
+        5 if hunl else 1,
+        np.array([0, 3, 4, 5] if hunl else [0, 1], dtype=np.int64),
+        _HUNL_HANDS if hunl else _LEDUC_HANDS,
+        t.kind,
+        t.player,
+        t.street,
+        t.child_start,
+        t.num_children,
+        t.children,
+        t.action,
+        t.contrib,
+        t.slot,
+        t.bucket_stride,
+        target.policy,
+        BINOM,
+        CARD_PERMS,
+        *target.tables,
+        samples,
+        out,
+    )
 
 
 Progress = Callable[[int, int, float], None]  # (deals done, deals, running mean in the unit)
@@ -175,8 +238,18 @@ def local_best_response(target: LbrTarget, settings: LbrSettings, progress: Prog
     per_hand = out.mean(axis=1) * target.scale  # the two hands of a deal, averaged
     value, half = _mean_ci(per_hand)
     seats = tuple((v, v - h, v + h) for v, h in (_mean_ci(out[:, s] * target.scale) for s in range(2)))
-    return LbrResult(target.name, target.game, target.iteration, settings, 2 * n_deals, value,
-                     (value - half, value + half), seats, target.unit, seconds)
+    return LbrResult(
+        target.name,
+        target.game,
+        target.iteration,
+        settings,
+        2 * n_deals,
+        value,
+        (value - half, value + half),
+        seats,
+        target.unit,
+        seconds,
+    )
 
 
 def _mean_ci(x: np.ndarray) -> tuple[float, float]:
@@ -200,8 +273,10 @@ class TerminalBar:
         frac = done / max(total, 1)
         rate = 2 * done / max(time.perf_counter() - self.started, 1e-9)
         bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
-        self.out.write(f"\r[{bar}] {frac:6.1%}  {2 * done:,}/{2 * total:,} hands  {rate:,.0f} hands/s  "
-                       f"LBR {value:+,.1f} {self.unit}\x1b[K")
+        self.out.write(
+            f"\r[{bar}] {frac:6.1%}  {2 * done:,}/{2 * total:,} hands  {rate:,.0f} hands/s  "
+            f"LBR {value:+,.1f} {self.unit}\x1b[K"
+        )
         if done >= total:
             self.out.write("\n")
         self.out.flush()
@@ -224,7 +299,9 @@ def describe(result: LbrResult) -> str:
     seat_names = ("button", "big blind") if result.game == "hunl" else ("first to act", "second")
     seats = ", ".join(f"{n} {v:+{f}}" for n, (v, _, _) in zip(seat_names, result.seats))
     units = result.unit + ("" if result.game == "hunl" else " (Leduc's own units: ante 1)")
-    return (f"LBR-{result.settings.variant} against {result.target}: {result.value:+{f}} {units}, "
-            f"95% [{lo:+{f}}, {hi:+{f}}] over {result.hands:,} hands ({seats}); "
-            f"{result.seconds:.1f} s, {result.hands / max(result.seconds, 1e-9):,.0f} hands/s on "
-            f"{result.settings.workers} worker{'s' if result.settings.workers != 1 else ''}")
+    return (
+        f"LBR-{result.settings.variant} against {result.target}: {result.value:+{f}} {units}, "
+        f"95% [{lo:+{f}}, {hi:+{f}}] over {result.hands:,} hands ({seats}); "
+        f"{result.seconds:.1f} s, {result.hands / max(result.seconds, 1e-9):,.0f} hands/s on "
+        f"{result.settings.workers} worker{'s' if result.settings.workers != 1 else ''}"
+    )

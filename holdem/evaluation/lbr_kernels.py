@@ -19,21 +19,57 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from holdem.abstraction.hand_kernels import (
+    GAME_HUNL,
+    GAME_LEDUC,
+    deal_cards,
+    equity_vector,
+    runout_odds,
+    seed_stream,
+    street_buckets,
+    strength,
+)
 from holdem.abstraction.isomorphism import combo_index
-from holdem.abstraction.hand_kernels import (GAME_HUNL, GAME_LEDUC, deal_cards, equity_vector, runout_odds, seed_stream,
-                                         strength, street_buckets)
 from holdem.rng import uniform
 
-__all__ = ["GAME_HUNL", "GAME_LEDUC", "VARIANT_FC", "VARIANT_FCPA", "deal_cards", "equity_vector", "lbr_choice",
-           "lbr_deals", "lbr_hand", "runout_odds", "seed_stream", "strength", "street_buckets"]
+__all__ = [
+    "GAME_HUNL",
+    "GAME_LEDUC",
+    "VARIANT_FC",
+    "VARIANT_FCPA",
+    "deal_cards",
+    "equity_vector",
+    "lbr_choice",
+    "lbr_deals",
+    "lbr_hand",
+    "runout_odds",
+    "seed_stream",
+    "street_buckets",
+    "strength",
+]
 VARIANT_FC, VARIANT_FCPA = 0, 1
 _DECISION, _FOLD = 0, 1
 _A_FOLD, _A_CALL, _A_RAISE = 0, 1, 2
 
 
 @njit(cache=True)
-def lbr_choice(variant, node, me, kind, child_start, num_children, children, action, contrib, slot, stride,
-               policy, weight, buckets, eq):
+def lbr_choice(
+    variant,
+    node,
+    me,
+    kind,
+    child_start,
+    num_children,
+    children,
+    action,
+    contrib,
+    slot,
+    stride,
+    policy,
+    weight,
+    buckets,
+    eq,
+):
     """The child index LBR plays at its decision `node`, given the range `weight` and `eq` (see the
     module docstring for the values); eq is read only where a value needs it."""
     opp = 1 - me
@@ -102,10 +138,50 @@ def lbr_choice(variant, node, me, kind, child_start, num_children, children, act
 
 
 @njit(cache=True)
-def lbr_hand(game, variant, me, cards, n_cards, n_total, board_count, hand_cards, kind, player, street,
-             child_start, num_children, children, action, contrib, slot, stride, policy, binom, card_perms,
-             preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, samples, rng,
-             weight, buckets, dead, eq, win, cnt, full, alive, sorted_board):
+def lbr_hand(
+    game,
+    variant,
+    me,
+    cards,
+    n_cards,
+    n_total,
+    board_count,
+    hand_cards,
+    kind,
+    player,
+    street,
+    child_start,
+    num_children,
+    children,
+    action,
+    contrib,
+    slot,
+    stride,
+    policy,
+    binom,
+    card_perms,
+    preflop,
+    flop,
+    turn,
+    river,
+    b3_id,
+    b3_perm,
+    b4_id,
+    b4_perm,
+    b5_id,
+    b5_perm,
+    samples,
+    rng,
+    weight,
+    buckets,
+    dead,
+    eq,
+    win,
+    cnt,
+    full,
+    alive,
+    sorted_board,
+):
     """LBR in seat `me` plays one hand of the deal `cards` against the blueprint; its chips won."""
     opp = 1 - me
     n = hand_cards.shape[0]
@@ -129,18 +205,70 @@ def lbr_hand(game, variant, me, cards, n_cards, n_total, board_count, hand_cards
             for h in range(n):
                 if dead[hand_cards[h, 0]] or dead[hand_cards[h, 1]]:
                     weight[h] = 0.0
-            street_buckets(game, s, board, board_count[s], hand_cards, dead, binom, card_perms, preflop, flop,
-                           turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, sorted_board, buckets)
+            street_buckets(
+                game,
+                s,
+                board,
+                board_count[s],
+                hand_cards,
+                dead,
+                binom,
+                card_perms,
+                preflop,
+                flop,
+                turn,
+                river,
+                b3_id,
+                b3_perm,
+                b4_id,
+                b4_perm,
+                b5_id,
+                b5_perm,
+                sorted_board,
+                buckets,
+            )
             cur = s
         na = num_children[node]
         cs = child_start[node]
         if player[node] == me:
             can_raise = variant == VARIANT_FCPA and action[children[cs + na - 1]] == _A_RAISE
             if can_raise or action[children[cs]] == _A_FOLD:  # a free check needs no equity
-                equity_vector(game, my0, my1, board, board_count[s], n_total, n_cards, hand_cards, weight, dead,
-                              samples, rng, full, alive, win, cnt, eq)
-            a = lbr_choice(variant, node, me, kind, child_start, num_children, children, action, contrib, slot,
-                           stride, policy, weight, buckets, eq)
+                equity_vector(
+                    game,
+                    my0,
+                    my1,
+                    board,
+                    board_count[s],
+                    n_total,
+                    n_cards,
+                    hand_cards,
+                    weight,
+                    dead,
+                    samples,
+                    rng,
+                    full,
+                    alive,
+                    win,
+                    cnt,
+                    eq,
+                )
+            a = lbr_choice(
+                variant,
+                node,
+                me,
+                kind,
+                child_start,
+                num_children,
+                children,
+                action,
+                contrib,
+                slot,
+                stride,
+                policy,
+                weight,
+                buckets,
+                eq,
+            )
         else:
             o = slot[node] + buckets[opp_hand] * stride[node]
             u = uniform(rng)
@@ -168,14 +296,32 @@ def lbr_hand(game, variant, me, cards, n_cards, n_total, board_count, hand_cards
     if n_known < n_total:  # all-in before the river: score the expectation over the runout (same mean, less noise)
         dead[o0] = True
         dead[o1] = True
-        won, lost = runout_odds(game, my0, my1, o0, o1, board, n_known, n_total, n_cards, dead, samples, rng, full,
-                                alive)
+        won, lost = runout_odds(
+            game, my0, my1, o0, o1, board, n_known, n_total, n_cards, dead, samples, rng, full, alive
+        )
         return won * contrib[node, opp] - lost * contrib[node, me]
     # A showdown on the full board: score LBR's expectation against the opponent's range instead of the one
     # hand it holds. The range is the posterior of that hand given all LBR saw (its cards, the board, the
     # opponent's actions), so the mean is the same and the showdown's coin flip leaves the figure's noise.
-    equity_vector(game, my0, my1, board, n_known, n_total, n_cards, hand_cards, weight, dead, samples, rng, full,
-                  alive, win, cnt, eq)
+    equity_vector(
+        game,
+        my0,
+        my1,
+        board,
+        n_known,
+        n_total,
+        n_cards,
+        hand_cards,
+        weight,
+        dead,
+        samples,
+        rng,
+        full,
+        alive,
+        win,
+        cnt,
+        eq,
+    )
     total = 0.0
     v = 0.0
     for h in range(n):
@@ -186,9 +332,41 @@ def lbr_hand(game, variant, me, cards, n_cards, n_total, board_count, hand_cards
 
 
 @njit(cache=True, nogil=True)
-def lbr_deals(game, variant, seed, first_deal, n_cards, n_total, board_count, hand_cards, kind, player, street,
-              child_start, num_children, children, action, contrib, slot, stride, policy, binom, card_perms,
-              preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, samples, out):
+def lbr_deals(
+    game,
+    variant,
+    seed,
+    first_deal,
+    n_cards,
+    n_total,
+    board_count,
+    hand_cards,
+    kind,
+    player,
+    street,
+    child_start,
+    num_children,
+    children,
+    action,
+    contrib,
+    slot,
+    stride,
+    policy,
+    binom,
+    card_perms,
+    preflop,
+    flop,
+    turn,
+    river,
+    b3_id,
+    b3_perm,
+    b4_id,
+    b4_perm,
+    b5_id,
+    b5_perm,
+    samples,
+    out,
+):
     """out[i, seat] = LBR's chips won in seat `seat` on deal first_deal + i (each deal played in both seats,
     the cards staying with their seat: the duplicate scheme)."""
     n = hand_cards.shape[0]
@@ -210,8 +388,47 @@ def lbr_deals(game, variant, seed, first_deal, n_cards, n_total, board_count, ha
         deal_cards(rng, n_cards, n_total, deck, cards)
         for me in range(2):
             seed_stream(rng, seed, d, me)
-            out[i, me] = lbr_hand(game, variant, me, cards, n_cards, n_total, board_count, hand_cards, kind, player,
-                                  street, child_start, num_children, children, action, contrib, slot, stride, policy,
-                                  binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm,
-                                  b5_id, b5_perm, samples, rng, weight, buckets, dead, eq, win, cnt, full, alive,
-                                  sorted_board)
+            out[i, me] = lbr_hand(
+                game,
+                variant,
+                me,
+                cards,
+                n_cards,
+                n_total,
+                board_count,
+                hand_cards,
+                kind,
+                player,
+                street,
+                child_start,
+                num_children,
+                children,
+                action,
+                contrib,
+                slot,
+                stride,
+                policy,
+                binom,
+                card_perms,
+                preflop,
+                flop,
+                turn,
+                river,
+                b3_id,
+                b3_perm,
+                b4_id,
+                b4_perm,
+                b5_id,
+                b5_perm,
+                samples,
+                rng,
+                weight,
+                buckets,
+                dead,
+                eq,
+                win,
+                cnt,
+                full,
+                alive,
+                sorted_board,
+            )

@@ -45,8 +45,16 @@ def equities(me: int, board: int | None, weight: list[float]) -> list[float]:
     return eq
 
 
-def lbr_action(game: Game, policy: np.ndarray, variant: int, node: int, me: int, my_card: int,
-               board: int | None, weight: list[float]) -> int:
+def lbr_action(
+    game: Game,
+    policy: np.ndarray,
+    variant: int,
+    node: int,
+    me: int,
+    my_card: int,
+    board: int | None,
+    weight: list[float],
+) -> int:
     """The child index LBR plays at `node` (the kernel's rules, in the kernel's order of arithmetic)."""
     t = game.tree
     cs, na, opp = int(t.child_start[node]), int(t.num_children[node]), 1 - me
@@ -184,8 +192,10 @@ def exact_lbr(game: Game, policy: np.ndarray, variant: int) -> tuple[float, floa
                 for a in range(na):
                     p = float(policy[o + a])
                     if p > 0.0:
-                        v += p * value(int(t.children[cs + a]),
-                                       _updated(weight, _action_probs(game, policy, node, street, board, a)))
+                        v += p * value(
+                            int(t.children[cs + a]),
+                            _updated(weight, _action_probs(game, policy, node, street, board, a)),
+                        )
                 return v
 
             total += value(0, [0.0 if h == my_card else 1.0 for h in CARDS])

@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from holdem.cards import COMBO_CARDS, format_cards
-from holdem.blueprint.hunl import Blueprint
 from holdem.blueprint.explorer import Spot, combo_buckets
-from holdem.play.match import deal_cards
+from holdem.blueprint.hunl import Blueprint
+from holdem.cards import COMBO_CARDS, format_cards
 from holdem.evaluator import evaluate_batch
+from holdem.play.match import deal_cards
 
 THRESHOLD = 0.01
 RIVER_BOARDS = 40  # boards sampled (seeded) for the nuts probe
@@ -46,9 +46,17 @@ class ProbeResult:
     heaviest_failing: dict[str, Any] | None = None  # the failing spot training reached most
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "passed": self.passed, "spots": self.spots,
-                "failing": self.failing, "threshold": THRESHOLD, "failing_weight": self.failing_weight,
-                "worst": self.worst, "heaviest_failing": self.heaviest_failing}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "passed": self.passed,
+            "spots": self.spots,
+            "failing": self.failing,
+            "threshold": THRESHOLD,
+            "failing_weight": self.failing_weight,
+            "worst": self.worst,
+            "heaviest_failing": self.heaviest_failing,
+        }
 
 
 def _fold_nodes(tree, street: int | None) -> list[int]:
@@ -62,8 +70,9 @@ def _fold_nodes(tree, street: int | None) -> list[int]:
     return out
 
 
-def _check(name: str, description: str, bp: Blueprint, sums: np.ndarray | None,
-           spots: list[tuple[int, int, str, str]]) -> ProbeResult:
+def _check(
+    name: str, description: str, bp: Blueprint, sums: np.ndarray | None, spots: list[tuple[int, int, str, str]]
+) -> ProbeResult:
     """spots: (node, bucket, hand text, board text); the probability checked is the fold child's.
 
     With the strategy sums, a spot's training weight is its infoset's share of everything training
@@ -75,9 +84,15 @@ def _check(name: str, description: str, bp: Blueprint, sums: np.ndarray | None,
     for node, bucket, hand, board in spots:
         o = tree.offset(node, bucket)
         p = float(bp.policy[o + _FOLD])
-        weight = float(sums[o: o + int(tree.num_children[node])].sum()) / root if root > 0 else None
-        spot = {"history": tree.history[node], "hand": hand, "board": board, "bucket": bucket,
-                "fold_probability": round(p, 6), "training_weight": weight}
+        weight = float(sums[o : o + int(tree.num_children[node])].sum()) / root if root > 0 else None
+        spot = {
+            "history": tree.history[node],
+            "hand": hand,
+            "board": board,
+            "bucket": bucket,
+            "fold_probability": round(p, 6),
+            "training_weight": weight,
+        }
         w_all += weight or 0.0
         if p > THRESHOLD:
             failing += 1
@@ -118,8 +133,9 @@ def nuts_never_fold(bp: Blueprint, sums: np.ndarray | None = None, seed: int = 0
         hand = format_cards(COMBO_CARDS[nuts[0]], sep="")
         for b in sorted({int(buckets[i]) for i in nuts}):
             spots += [(n, b, hand, format_cards(board)) for n in nodes]
-    return _check("nuts-never-fold-river", f"the nuts never fold on the river ({boards} seeded boards)",
-                  bp, sums, spots)
+    return _check(
+        "nuts-never-fold-river", f"the nuts never fold on the river ({boards} seeded boards)", bp, sums, spots
+    )
 
 
 def never_fold_for_free(bp: Blueprint, sums: np.ndarray | None = None) -> ProbeResult:
@@ -131,8 +147,13 @@ def never_fold_for_free(bp: Blueprint, sums: np.ndarray | None = None) -> ProbeR
             continue  # facing a bet: folding is a real choice
         if tree.action[tree.children[tree.child_start[n]]] == _FOLD:
             spots += [(n, b, "any", "") for b in range(int(tree.num_buckets[tree.street[n]]))]
-    free = int(sum(int(tree.num_buckets[tree.street[n]]) for n in tree.decision_nodes().tolist()
-                   if tree.contrib[n, int(tree.player[n])] >= tree.contrib[n, 1 - int(tree.player[n])]))
+    free = int(
+        sum(
+            int(tree.num_buckets[tree.street[n]])
+            for n in tree.decision_nodes().tolist()
+            if tree.contrib[n, int(tree.player[n])] >= tree.contrib[n, 1 - int(tree.player[n])]
+        )
+    )
     result = _check("no-fold-when-checking-is-free", "no fold is ever played when checking is free", bp, sums, spots)
     if not spots:  # the tree offers no fold at any of its `free` decisions: nothing can be folded there
         return ProbeResult(result.name, result.description, True, free, 0, None, 0.0)

@@ -7,8 +7,8 @@ A round ends after two checks or a call of a raise; the last round ends in a sho
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from holdem.games.tree import DECISION, FOLD, SHOWDOWN, BettingTree, NodeRecord, compile_tree
 
@@ -28,15 +28,24 @@ def build_limit_tree(rules: LimitRules, num_buckets: tuple[int, ...]) -> Betting
     """Expand the betting of every round into a preorder tree of flat arrays."""
     nodes: list[NodeRecord] = []
 
-    def add(kind: int, player: int, street: int, parent: int, action: int,
-            contrib: tuple[float, float], history: str) -> int:
+    def add(
+        kind: int, player: int, street: int, parent: int, action: int, contrib: tuple[float, float], history: str
+    ) -> int:
         nodes.append(NodeRecord(kind, player, street, parent, action, contrib, history, []))
         if parent >= 0:
             nodes[parent].children.append(len(nodes) - 1)
         return len(nodes) - 1
 
-    def expand(street: int, to_act: int, raises: int, checks: int, contrib: tuple[float, float],
-               history: str, parent: int, action: int) -> None:
+    def expand(
+        street: int,
+        to_act: int,
+        raises: int,
+        checks: int,
+        contrib: tuple[float, float],
+        history: str,
+        parent: int,
+        action: int,
+    ) -> None:
         me = add(DECISION, to_act, street, parent, action, contrib, history)
         facing = contrib[1 - to_act] > contrib[to_act]
         if facing:  # fold
@@ -52,8 +61,16 @@ def build_limit_tree(rules: LimitRules, num_buckets: tuple[int, ...]) -> Betting
         if raises < rules.max_raises:
             raised = list(called)
             raised[to_act] += rules.raise_sizes[street]
-            expand(street, 1 - to_act, raises + 1, checks, (raised[0], raised[1]),
-                   history + rules.letter(A_RAISE, facing), me, A_RAISE)
+            expand(
+                street,
+                1 - to_act,
+                raises + 1,
+                checks,
+                (raised[0], raised[1]),
+                history + rules.letter(A_RAISE, facing),
+                me,
+                A_RAISE,
+            )
 
     def end_round(street: int, contrib: tuple[float, float], history: str, parent: int) -> None:
         if street + 1 == len(rules.raise_sizes):

@@ -91,8 +91,9 @@ class NodeRecord:
     children: list[int]
 
 
-def compile_tree(nodes: list[NodeRecord], num_buckets: tuple[int, ...], action_labels: tuple[str, ...],
-                 bucket_major: bool = False) -> BettingTree:
+def compile_tree(
+    nodes: list[NodeRecord], num_buckets: tuple[int, ...], action_labels: tuple[str, ...], bucket_major: bool = False
+) -> BettingTree:
     """Flat arrays of a preorder list of node records (a node's children listed in action order)."""
     n = len(nodes)
     nb = np.asarray(num_buckets, dtype=np.int32)

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from holdem.storage import checkpoint as ckpt
 from holdem.config import TrainConfig, config_to_mapping
 from holdem.instance.events import EventStream
 from holdem.solver.solver import Solver, SolverState
+from holdem.storage import checkpoint as ckpt
 
 log = logging.getLogger("holdem.train")
 
@@ -84,10 +84,14 @@ class Checkpoints:
             "workers": len(states),
             "rng_states": states,
         }
-        written = ckpt.write_checkpoint(self.dir, s.iteration, {"regrets": s.regrets, "strategy_sum": s.strategy_sum},
-                                        meta, keep=self.cfg.checkpoint.keep)
-        self.events.emit("checkpoint", s.iteration, path=str(written.path), bytes=written.bytes,
-                         sha256=written.sha256)
+        written = ckpt.write_checkpoint(
+            self.dir,
+            s.iteration,
+            {"regrets": s.regrets, "strategy_sum": s.strategy_sum},
+            meta,
+            keep=self.cfg.checkpoint.keep,
+        )
+        self.events.emit("checkpoint", s.iteration, path=str(written.path), bytes=written.bytes, sha256=written.sha256)
         log.info("checkpoint %s (%d bytes)", written.path, written.bytes)
 
     def find_resume_point(self, resume: bool, target: int | None) -> ckpt.Checkpoint | None:
@@ -95,11 +99,14 @@ class Checkpoints:
         existing = ckpt.list_checkpoints(self.dir)
         if not resume:
             if existing:
-                raise BadInput(f"instance folder {self.dir} already has checkpoints; "
-                               "pass --resume to continue it, or choose an empty folder")
+                raise BadInput(
+                    f"instance folder {self.dir} already has checkpoints; "
+                    "pass --resume to continue it, or choose an empty folder"
+                )
             return None
         found = ckpt.latest_valid_checkpoint(
-            self.dir, on_skip=lambda p, why: log.warning("skipping checkpoint %s: %s", p, why))
+            self.dir, on_skip=lambda p, why: log.warning("skipping checkpoint %s: %s", p, why)
+        )
         if found is None:
             if existing:
                 log.warning("--resume: no checkpoint in %s verifies; starting a fresh run from iteration 0", self.dir)
@@ -109,19 +116,25 @@ class Checkpoints:
         if target is not None and found.iteration > target:
             raise BadInput(f"checkpoint {found.path} is at iteration {found.iteration}, past the target of {target}")
         if found.meta.get("game") != self.cfg.game:
-            raise BadInput(f"checkpoint {found.path} belongs to game {found.meta.get('game')!r}, the config trains "
-                           f"{self.cfg.game!r}; refusing to resume")
+            raise BadInput(
+                f"checkpoint {found.path} belongs to game {found.meta.get('game')!r}, the config trains "
+                f"{self.cfg.game!r}; refusing to resume"
+            )
         if found.meta.get("solver_config_hash") != self.solver_hash:
-            raise BadInput(f"checkpoint {found.path} was made with another algorithm, seed or schedule; "
-                           "refusing to resume (start a new instance folder instead)")
+            raise BadInput(
+                f"checkpoint {found.path} was made with another algorithm, seed or schedule; "
+                "refusing to resume (start a new instance folder instead)"
+            )
         return found
 
     def restore(self, found: ckpt.Checkpoint, solver: Solver, game_hash: str) -> float:
         """Load found into solver; returns the training seconds recorded in it."""
         meta = found.meta
         if meta.get("game_hash") != game_hash:
-            raise BadInput(f"checkpoint {found.path} belongs to another game, abstraction or bucket set "
-                           f"({meta.get('game')!r}); refusing to resume")
+            raise BadInput(
+                f"checkpoint {found.path} belongs to another game, abstraction or bucket set "
+                f"({meta.get('game')!r}); refusing to resume"
+            )
         arrays = found.load_arrays()
         raw = meta.get("rng_states", [meta["rng_state"]])
         rng = np.array([[int(x) for x in row] for row in raw], dtype=np.uint64)

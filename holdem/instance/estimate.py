@@ -20,8 +20,8 @@ from typing import Any
 from holdem.abstraction.buckets import MissingBuckets
 from holdem.config import TrainConfig
 from holdem.games.hunl.game import load_hunl
-from holdem.solver.solver import Solver
 from holdem.instance.loop import settings_from_config
+from holdem.solver.solver import Solver
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,41 +48,67 @@ def sample_speed(cfg: TrainConfig, buckets_root: Path, seconds: float, seed: int
     return SpeedSample(time.perf_counter() - started, done)
 
 
-def speed_report(cfg: TrainConfig, buckets_root: Path, seconds: float, iters: int | None,
-                 time_budget_s: float | None, instances: int, cores: int) -> dict[str, Any]:
+def speed_report(
+    cfg: TrainConfig,
+    buckets_root: Path,
+    seconds: float,
+    iters: int | None,
+    time_budget_s: float | None,
+    instances: int,
+    cores: int,
+) -> dict[str, Any]:
     """The `speed` entry of `holdem tree --json`: the sample and the time (or iterations) of the budget."""
     try:
         sample = sample_speed(cfg, buckets_root, seconds)
     except MissingBuckets:
-        return {"skipped": "no bucket set is built for this abstraction yet: `holdem buckets build --config "
-                           "FILE` builds it (the sample trains on it)"}
+        return {
+            "skipped": "no bucket set is built for this abstraction yet: `holdem buckets build --config "
+            "FILE` builds it (the sample trains on it)"
+        }
     share = max(1.0, instances / max(cores, 1))  # instances beyond the cores take turns
-    out: dict[str, Any] = {"sample_s": round(sample.seconds, 3), "iterations": sample.iterations,
-                           "iterations_per_s": round(sample.ips, 1), "instances": instances, "cores": cores,
-                           "target_iters": None, "time_budget_s": time_budget_s, "estimated_seconds": None,
-                           "estimated_iterations": None}
+    out: dict[str, Any] = {
+        "sample_s": round(sample.seconds, 3),
+        "iterations": sample.iterations,
+        "iterations_per_s": round(sample.ips, 1),
+        "instances": instances,
+        "cores": cores,
+        "target_iters": None,
+        "time_budget_s": time_budget_s,
+        "estimated_seconds": None,
+        "estimated_iterations": None,
+    }
     if time_budget_s is not None:
         out["estimated_seconds"] = time_budget_s
         out["estimated_iterations"] = int(sample.ips / share * time_budget_s * instances)
     else:
         target = iters if iters is not None else cfg.iterations
         out["target_iters"] = target
-        out["estimated_seconds"] = round(math.ceil(target / instances) / (sample.ips / share), 1) if sample.ips else None
+        out["estimated_seconds"] = (
+            round(math.ceil(target / instances) / (sample.ips / share), 1) if sample.ips else None
+        )
     return out
 
 
 def describe_speed(speed: dict[str, Any]) -> str:
     if "skipped" in speed:
         return f"speed: not sampled ({speed['skipped']})"
-    line = (f"speed: {speed['iterations_per_s']:,.0f} it/s per instance ({speed['iterations']:,} iterations in a "
-            f"{speed['sample_s']:.1f} s sample of a run's first, slowest iterations)")
+    line = (
+        f"speed: {speed['iterations_per_s']:,.0f} it/s per instance ({speed['iterations']:,} iterations in a "
+        f"{speed['sample_s']:.1f} s sample of a run's first, slowest iterations)"
+    )
     n, cores = speed["instances"], speed["cores"]
     where = f"{n} instance{'s' if n != 1 else ''} on {cores} core{'s' if cores != 1 else ''}"
     if speed["time_budget_s"] is not None:
-        return line + f"; {speed['time_budget_s']:,.0f} s with {where}: at least about {speed['estimated_iterations']:,} iterations"
+        return (
+            line
+            + f"; {speed['time_budget_s']:,.0f} s with {where}: at least about {speed['estimated_iterations']:,} iterations"
+        )
     seconds = speed["estimated_seconds"]
-    return line + (f"; {speed['target_iters']:,} iterations with {where}: at most about {_duration(seconds)}"
-                   if seconds is not None else "")
+    return line + (
+        f"; {speed['target_iters']:,} iterations with {where}: at most about {_duration(seconds)}"
+        if seconds is not None
+        else ""
+    )
 
 
 def _duration(seconds: float) -> str:

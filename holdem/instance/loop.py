@@ -22,15 +22,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from holdem.storage import checkpoint as ckpt
 from holdem.config import ConfigError, TrainConfig, config_to_mapping, load_config, solver_config_hash
-from holdem.instance.exit_codes import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_CRASH, EXIT_OK
-from holdem.instance.events import EventStream
 from holdem.games import load_game
+from holdem.instance.checkpoints import BadInput, Checkpoints, StopControl
+from holdem.instance.events import EventStream
+from holdem.instance.exit_codes import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_CRASH, EXIT_OK
+from holdem.instance.metrics import Heartbeat, Metrics
 from holdem.instance.progress import ProgressState
 from holdem.solver.solver import Solver, SolverSettings
-from holdem.instance.checkpoints import BadInput, Checkpoints, StopControl
-from holdem.instance.metrics import Heartbeat, Metrics
+from holdem.storage import checkpoint as ckpt
 
 __all__ = ["BadInput", "TrainOptions", "run_training", "settings_from_config"]
 
@@ -103,8 +103,7 @@ class _Trainer:
         self.cfg, self.opts, self.events = cfg, opts, events
         self.target = opts.iters if opts.iters is not None else (None if opts.time_budget_s else cfg.iterations)
         self.elapsed_before = 0.0
-        self.progress = ProgressState(target_iters=self.target, time_budget_s=opts.time_budget_s,
-                                      workers=cfg.workers)
+        self.progress = ProgressState(target_iters=self.target, time_budget_s=opts.time_budget_s, workers=cfg.workers)
         self.metrics = Metrics(cfg, self.progress)
         self.stop = StopControl(cfg)
         self.checkpoints = Checkpoints(cfg, opts.instance_dir, solver_config_hash(cfg), events)
@@ -117,9 +116,15 @@ class _Trainer:
             self._build(found)
         self.stop.install_signal_handlers()
         start_iter = found.iteration if found else 0
-        self.events.emit("started", start_iter, pid=os.getpid(), target_iters=self.target,
-                         time_budget_s=self.opts.time_budget_s, resumed_from=found.iteration if found else None,
-                         workers=self.cfg.workers)
+        self.events.emit(
+            "started",
+            start_iter,
+            pid=os.getpid(),
+            target_iters=self.target,
+            time_budget_s=self.opts.time_budget_s,
+            resumed_from=found.iteration if found else None,
+            workers=self.cfg.workers,
+        )
         if found is not None:
             self.progress.advance(found.iteration, float(found.meta.get("elapsed_s", 0.0)), 0, 0, 0.0)
         heartbeat = Heartbeat(self.cfg, self.progress, self.events)
@@ -128,9 +133,15 @@ class _Trainer:
         try:
             if self.cfg.game == "hunl":
                 self._build(found)
-            log.info("instance %s: %s on %s, seed %d, %d worker(s), target %s", self.opts.instance_dir,
-                     self.cfg.algorithm, self.cfg.game, self.cfg.seed, self.solver.workers,
-                     self.target or f"{self.opts.time_budget_s} s")
+            log.info(
+                "instance %s: %s on %s, seed %d, %d worker(s), target %s",
+                self.opts.instance_dir,
+                self.cfg.algorithm,
+                self.cfg.game,
+                self.cfg.seed,
+                self.solver.workers,
+                self.target or f"{self.opts.time_budget_s} s",
+            )
             self.metrics.open_tensorboard(self.opts.instance_dir / "tensorboard", found.iteration if found else None)
             self.metrics.update(self.solver, self.game)  # so that the next heartbeat carries metrics
             finished = self._loop()
@@ -169,8 +180,11 @@ class _Trainer:
         self.game_hash = self.game.digest()
         settings = settings_from_config(self.cfg)
         if self.cfg.workers > 1 and settings.algorithm != "es-mccfr":
-            log.warning("%s sweeps the whole game on one thread; workers: %d is ignored (docs/decisions.md)",
-                        settings.algorithm, self.cfg.workers)
+            log.warning(
+                "%s sweeps the whole game on one thread; workers: %d is ignored (docs/decisions.md)",
+                settings.algorithm,
+                self.cfg.workers,
+            )
         self.solver = Solver(self.game, settings, seed=self.cfg.seed, workers=self.cfg.workers)
         self.progress.workers = self.solver.workers
         self._chunk_seconds = CHUNK_SECONDS if self.solver.workers == 1 else CHUNK_SECONDS_WORKERS

@@ -98,9 +98,17 @@ class Heartbeat:
         if self._bar is not None:
             self._bar.finish(snap) if self._stop.is_set() else self._bar.draw(snap)
             return
-        self._events.emit("progress", snap["iter"], target_iters=snap["target_iters"],
-                          time_budget_s=snap["time_budget_s"], elapsed_s=snap["elapsed_s"], ips=snap["ips"],
-                          nodes_per_s=snap["nodes_per_s"], workers=snap["workers"], metrics=snap["metrics"])
+        self._events.emit(
+            "progress",
+            snap["iter"],
+            target_iters=snap["target_iters"],
+            time_budget_s=snap["time_budget_s"],
+            elapsed_s=snap["elapsed_s"],
+            ips=snap["ips"],
+            nodes_per_s=snap["nodes_per_s"],
+            workers=snap["workers"],
+            metrics=snap["metrics"],
+        )
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):

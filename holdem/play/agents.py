@@ -125,13 +125,15 @@ class _NodeMenu:
 
 
 @njit(cache=True)
-def bucket_deals(cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id,
-                 b5_perm, out):
+def bucket_deals(
+    cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, out
+):
     """out[d, seat, street] = the bucket of deal d's seat on every street (pure, no I/O)."""
     b = np.empty((2, 4), dtype=np.int64)
     for d in range(cards.shape[0]):
-        deal_buckets(cards[d], binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm,
-                     b5_id, b5_perm, b)
+        deal_buckets(
+            cards[d], binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, b
+        )
         out[d] = b
 
 
@@ -165,9 +167,22 @@ class BlueprintAgent:
     def prepare(self, cards: np.ndarray) -> None:
         b = self.buckets_tables
         out = np.empty((cards.shape[0], 2, 4), dtype=np.int64)
-        bucket_deals(np.ascontiguousarray(cards, dtype=np.int64), BINOM, CARD_PERMS, b.preflop, b.flop, b.turn,
-                     b.river, b.board3_id, b.board3_perm, b.board4_id, b.board4_perm, b.board5_id, b.board5_perm,
-                     out)
+        bucket_deals(
+            np.ascontiguousarray(cards, dtype=np.int64),
+            BINOM,
+            CARD_PERMS,
+            b.preflop,
+            b.flop,
+            b.turn,
+            b.river,
+            b.board3_id,
+            b.board3_perm,
+            b.board4_id,
+            b.board4_perm,
+            b.board5_id,
+            b.board5_perm,
+            out,
+        )
         self.deal_buckets = out
 
     def begin_hand(self, seat: int, deal: int) -> None:
@@ -187,8 +202,13 @@ class BlueprintAgent:
         raises = tuple(i for i, a in enumerate(actions) if a.kind == Kind.RAISE)
         legal = state.legal()
         all_in = next((i for i in raises if actions[i].to == legal.max_raise_to), -1)
-        found = _NodeMenu(actions, next(i for i, a in enumerate(actions) if a.kind == Kind.CHECK_CALL), raises,
-                          tuple(pot_fraction(state, actions[i].to) for i in raises), all_in)
+        found = _NodeMenu(
+            actions,
+            next(i for i, a in enumerate(actions) if a.kind == Kind.CHECK_CALL),
+            raises,
+            tuple(pot_fraction(state, actions[i].to) for i in raises),
+            all_in,
+        )
         self.menus[node] = found
         return found
 
@@ -217,7 +237,7 @@ class BlueprintAgent:
         u = rng.random()
         i = na - 1
         acc = 0.0
-        for k, p in enumerate(self.policy[o: o + na].tolist()):
+        for k, p in enumerate(self.policy[o : o + na].tolist()):
             acc += p
             if u < acc:
                 i = k

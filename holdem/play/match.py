@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from holdem.play.agents import BOTS, Agent, BlueprintAgent, CallBot, OddSizesBot, RaisePotBot, RandomBot
 from holdem.blueprint.hunl import Blueprint, load_blueprint
+from holdem.blueprint.policy import PolicyError
 from holdem.evaluator import evaluate7
 from holdem.games.hunl.rules import Action, HunlRules, State
-from holdem.blueprint.policy import PolicyError
+from holdem.play.agents import BOTS, Agent, BlueprintAgent, CallBot, OddSizesBot, RaisePotBot, RandomBot
 
 # Called after every action with (state before, action, state after); the play UI draws from it.
 Listener = Callable[[State, Action, State], None]
@@ -40,8 +40,14 @@ class MatchResult:
     seconds: float
 
     def to_json(self) -> dict[str, object]:
-        return {"a": self.a, "b": self.b, "hands": self.hands, "mbb_per_hand": round(self.mbb_per_hand, 3),
-                "ci95": [round(self.ci95[0], 3), round(self.ci95[1], 3)], "seconds": round(self.seconds, 3)}
+        return {
+            "a": self.a,
+            "b": self.b,
+            "hands": self.hands,
+            "mbb_per_hand": round(self.mbb_per_hand, 3),
+            "ci95": [round(self.ci95[0], 3), round(self.ci95[1], 3)],
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def deal_cards(n_deals: int, seed: int) -> np.ndarray:
@@ -60,8 +66,14 @@ def showdown_winners(cards, out):
         out[d] = 1 if s0 > s1 else (-1 if s1 > s0 else 0)
 
 
-def play_hand(rules: HunlRules, seats: tuple[Agent, Agent], deal: int, winner: int, rng: random.Random,
-              listener: Listener | None = None) -> tuple[State, float]:
+def play_hand(
+    rules: HunlRules,
+    seats: tuple[Agent, Agent],
+    deal: int,
+    winner: int,
+    rng: random.Random,
+    listener: Listener | None = None,
+) -> tuple[State, float]:
     """Play one hand to the end; returns the final state and seat 0's chips won."""
     for seat, agent in enumerate(seats):
         agent.begin_hand(seat, deal)
@@ -91,8 +103,9 @@ def duplicate_deal(a: Agent, b: Agent, rules: HunlRules, deal: int, winner: int,
     return first - second  # A is seat 1 in the second hand
 
 
-def run_match(a: Agent, b: Agent, rules: HunlRules, hands: int, seed: int,
-              names: tuple[str, str] | None = None) -> MatchResult:
+def run_match(
+    a: Agent, b: Agent, rules: HunlRules, hands: int, seed: int, names: tuple[str, str] | None = None
+) -> MatchResult:
     """Play ceil(hands / 2) duplicate deals; the result is from A's point of view."""
     started = time.perf_counter()
     n_deals = max(1, math.ceil(hands / 2))
@@ -111,13 +124,15 @@ def run_match(a: Agent, b: Agent, rules: HunlRules, hands: int, seed: int,
     return MatchResult(a_name, b_name, 2 * n_deals, mean, (mean - half, mean + half), time.perf_counter() - started)
 
 
-def make_agent(spec: str, bucket_root: Path, rules: HunlRules | None = None,
-               loaded: dict[str, Blueprint] | None = None) -> Agent:
+def make_agent(
+    spec: str, bucket_root: Path, rules: HunlRules | None = None, loaded: dict[str, Blueprint] | None = None
+) -> Agent:
     """A built-in bot by name, or a blueprint agent from a folder (raises PolicyError)."""
     if spec in BOTS:
         rules = rules or HunlRules()
-        return {"random": lambda: RandomBot(rules), "call": CallBot, "raise-pot": RaisePotBot,
-                "oddsizes": OddSizesBot}[spec]()
+        return {"random": lambda: RandomBot(rules), "call": CallBot, "raise-pot": RaisePotBot, "oddsizes": OddSizesBot}[
+            spec
+        ]()
     blueprint = (loaded or {}).get(spec) or load_blueprint(Path(spec), bucket_root)
     return BlueprintAgent(blueprint, name=spec)
 
@@ -126,13 +141,20 @@ def match_rules(blueprints: list[Blueprint]) -> HunlRules:
     """The blinds and stacks both sides play by: the blueprints' own, which must agree."""
     rules = {bp.game.abstraction.rules for bp in blueprints}
     if len(rules) > 1:
-        raise PolicyError("the blueprints were trained for different blinds or stacks: "
-                          + ", ".join(sorted(map(repr, rules))))
+        raise PolicyError(
+            "the blueprints were trained for different blinds or stacks: " + ", ".join(sorted(map(repr, rules)))
+        )
     return rules.pop() if rules else HunlRules()
 
 
-def match_from_specs(spec_a: str, spec_b: str, hands: int, seed: int, bucket_root: Path,
-                     search: tuple[object | None, object | None] = (None, None)) -> MatchResult:
+def match_from_specs(
+    spec_a: str,
+    spec_b: str,
+    hands: int,
+    seed: int,
+    bucket_root: Path,
+    search: tuple[object | None, object | None] = (None, None),
+) -> MatchResult:
     """The `holdem match` command: load both sides, agree on the rules, play. ``search`` holds a
     ``search.agent.SearchConfig`` for a side that searches (a blueprint), else None."""
     loaded: dict[str, Blueprint] = {}

@@ -19,21 +19,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
-from holdem.cards import COMBO_CARDS, COMBO_INDEX
-from holdem.play.agents import BlueprintAgent
-from holdem.blueprint.hunl import Blueprint
 from holdem.abstraction.hand_kernels import GAME_HUNL, street_buckets
+from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
+from holdem.blueprint.hunl import Blueprint
 from holdem.blueprint.translation import pot_fraction, raise_to_for_fraction
+from holdem.cards import COMBO_CARDS, COMBO_INDEX
 from holdem.config import search_sizes_from_config
 from holdem.games.hunl.rules import Action, Kind, State
+from holdem.play.agents import BlueprintAgent
 from holdem.search.bpmap import LOST, BlueprintMap
 from holdem.search.hunl_leaves import leaf_tables
 from holdem.search.hunl_subgame import HunlSubgame, build_hunl_subgame, hunl_hands
 from holdem.search.solve import SolveOptions, SolveResult, gadget_values, solve
 from holdem.search.spot import Spot, SpotError
 from holdem.search.subgame import DECISION
-
 
 LEAF_SHARE = 0.25  # of a time budget, at most, for sampling leaf values (then the rest is solving)
 
@@ -93,7 +92,8 @@ class SearchAgent:
         self.abstraction = blueprint.game.abstraction
         # --search-sizes, else the training config's `search.bet_sizes`, else the blueprint's own sizes
         self.bet_sizes = config.bet_sizes or search_sizes_from_config(
-            (blueprint.config or {}).get("search"), self.abstraction.bet_sizes)
+            (blueprint.config or {}).get("search"), self.abstraction.bet_sizes
+        )
         self.fallback = BlueprintAgent(blueprint, name)
         self.bpmap = BlueprintMap(self.game.tree, self.abstraction)
         self.cards = np.zeros((0, 9), dtype=np.int64)
@@ -137,9 +137,9 @@ class SearchAgent:
         spare = [c for c in range(52) if c not in used]
         cards = np.empty(9, dtype=np.int64)
         seat = spot.seat
-        cards[2 * seat: 2 * seat + 2] = spot.hole
-        cards[2 * (1 - seat): 2 * (1 - seat) + 2] = spare[:2]  # never read: the search is for every hand
-        board = list(spot.board) + spare[2: 2 + 5 - len(spot.board)]
+        cards[2 * seat : 2 * seat + 2] = spot.hole
+        cards[2 * (1 - seat) : 2 * (1 - seat) + 2] = spare[:2]  # never read: the search is for every hand
+        board = list(spot.board) + spare[2 : 2 + 5 - len(spot.board)]
         cards[4:] = board
         self.prepare(cards[None, :])
         self.begin_hand(seat, 0)
@@ -155,7 +155,7 @@ class SearchAgent:
 
     # ---- ranges
     def board(self, street: int) -> list[int]:
-        return self.cards[self.hand.deal, 4: 4 + (0, 3, 4, 5)[street]].tolist()
+        return self.cards[self.hand.deal, 4 : 4 + (0, 3, 4, 5)[street]].tolist()
 
     def combo_buckets(self, street: int) -> np.ndarray:
         """The blueprint's bucket of every combo on this street of the current deal's board."""
@@ -168,10 +168,28 @@ class SearchAgent:
             dead = np.zeros(52, dtype=np.bool_)
             dead[board] = True
             preflop = np.asarray(b.preflop, dtype=np.int64)
-            street_buckets(GAME_HUNL, street, np.array(board + [0] * (5 - len(board)), dtype=np.int64), len(board),
-                           COMBO_CARDS.astype(np.int64), dead, BINOM, CARD_PERMS, preflop, b.flop, b.turn, b.river,
-                           b.board3_id, b.board3_perm, b.board4_id, b.board4_perm, b.board5_id, b.board5_perm,
-                           np.zeros(5, dtype=np.int64), found)
+            street_buckets(
+                GAME_HUNL,
+                street,
+                np.array(board + [0] * (5 - len(board)), dtype=np.int64),
+                len(board),
+                COMBO_CARDS.astype(np.int64),
+                dead,
+                BINOM,
+                CARD_PERMS,
+                preflop,
+                b.flop,
+                b.turn,
+                b.river,
+                b.board3_id,
+                b.board3_perm,
+                b.board4_id,
+                b.board4_perm,
+                b.board5_id,
+                b.board5_perm,
+                np.zeros(5, dtype=np.int64),
+                found,
+            )
             if len(self._buckets) > 64:
                 self._buckets.clear()
             self._buckets[key] = found
@@ -198,8 +216,12 @@ class SearchAgent:
         started = time.perf_counter()
         h = self.hand
         sol = h.solution
-        reuse = sol is not None and h.node >= 0 and int(sol.game.sub.player[h.node]) == h.seat \
+        reuse = (
+            sol is not None
+            and h.node >= 0
+            and int(sol.game.sub.player[h.node]) == h.seat
             and sol.game.states[h.node] == state
+        )
         if not reuse:
             sol = self._solve(state, started)
             h.solution, h.node = sol, sol.game.path[-1]
@@ -218,8 +240,15 @@ class SearchAgent:
         live = sol.hand_of_combo >= 0
         column[live] = strat[sol.hand_of_combo[live], i]
         h.pending = column
-        self.decisions.append(Decision(state.street, time.perf_counter() - started,
-                                       sol.result.iterations if not reuse else 0, g.sub.n_nodes, not reuse))
+        self.decisions.append(
+            Decision(
+                state.street,
+                time.perf_counter() - started,
+                sol.result.iterations if not reuse else 0,
+                g.sub.n_nodes,
+                not reuse,
+            )
+        )
         return g.actions[h.node][i]
 
     def _solve(self, state: State, started: float) -> _Solution:
@@ -250,12 +279,32 @@ class SearchAgent:
         deadline = None if ms is None else started + LEAF_SHARE * ms / 1000.0
 
         def leaves_of(leaves):
-            return leaf_tables(self.game, self.blueprint.policy, board, searcher, leaves,
-                               self.config.leaf_deals, seed, deadline, self.config.solve.workers,
-                               hands if self.config.leaf_checkdown else None)
+            return leaf_tables(
+                self.game,
+                self.blueprint.policy,
+                board,
+                searcher,
+                leaves,
+                self.config.leaf_deals,
+                seed,
+                deadline,
+                self.config.solve.workers,
+                hands if self.config.leaf_checkdown else None,
+            )
 
-        g = build_hunl_subgame(root, real, sizes, self.abstraction.max_raises[street], searcher, hands, combos,
-                               self.bpmap, bp_root, leaves_of, self.config.leaf_card_removal)
+        g = build_hunl_subgame(
+            root,
+            real,
+            sizes,
+            self.abstraction.max_raises[street],
+            searcher,
+            hands,
+            combos,
+            self.bpmap,
+            bp_root,
+            leaves_of,
+            self.config.leaf_card_removal,
+        )
         ranges = (lik[0][combos], lik[1][combos])
         mine = ranges[searcher]
         if mine.sum() <= 0:
@@ -283,8 +332,9 @@ class SearchAgent:
             menu = self.bpmap.menu(bp)
             here = self.bpmap.state(bp)
             acts = g.actions[n]
-            rows = self.blueprint.policy[t.slot[bp] + bucket_of_hand[:, None] * t.bucket_stride[bp]
-                                         + np.arange(len(menu))[None, :]]
+            rows = self.blueprint.policy[
+                t.slot[bp] + bucket_of_hand[:, None] * t.bucket_stride[bp] + np.arange(len(menu))[None, :]
+            ]
             for i, a in enumerate(menu):
                 view[:, _nearest(acts, state, here, a)] += rows[:, i]
         return out
@@ -296,7 +346,10 @@ def _nearest(acts: tuple[Action, ...], state: State, abstract: State, a: Action)
     if a.kind != Kind.RAISE or Kind.RAISE not in kinds:
         return kinds.index(a.kind) if a.kind in kinds else kinds.index(Kind.CHECK_CALL)
     legal = abstract.legal()
-    to = state.legal().max_raise_to if a.to == legal.max_raise_to else raise_to_for_fraction(
-        state, pot_fraction(abstract, a.to))
+    to = (
+        state.legal().max_raise_to
+        if a.to == legal.max_raise_to
+        else raise_to_for_fraction(state, pot_fraction(abstract, a.to))
+    )
     raises = [i for i, x in enumerate(acts) if x.kind == Kind.RAISE]
     return min(raises, key=lambda i: abs(acts[i].to - (to or 0)))

@@ -21,14 +21,27 @@ import numpy as np
 
 from holdem.cards import format_cards
 from holdem.evaluator import CATEGORY_NAMES, category, evaluate5
+from holdem.games.hunl.rules import STREETS, Action, Kind, State
 from holdem.play.agents import CHECK_CALL, FOLD, BlueprintAgent
 from holdem.play.match import deal_cards, play_hand, showdown_winners
-from holdem.games.hunl.rules import STREETS, Action, Kind, State
 
 HELP = "f = fold, c = check/call, b AMOUNT = bet, r AMOUNT = raise to AMOUNT, q = quit"
 RANK_NAMES = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "jack", "queen", "king", "ace")
-PLURAL = ("twos", "threes", "fours", "fives", "sixes", "sevens", "eights", "nines", "tens", "jacks", "queens",
-          "kings", "aces")
+PLURAL = (
+    "twos",
+    "threes",
+    "fours",
+    "fives",
+    "sixes",
+    "sevens",
+    "eights",
+    "nines",
+    "tens",
+    "jacks",
+    "queens",
+    "kings",
+    "aces",
+)
 
 
 class Quit(Exception):
@@ -133,13 +146,19 @@ class HumanAgent:
         me, opp = self.seat, 1 - self.seat
         w = self.out.write
         w(f"  {STREETS[state.street]:7}  board [{_cards(_board(self.cards, state.street))}]  pot {state.pot}\n")
-        w(f"  you    [{_cards(self.cards[2 * me: 2 * me + 2])}]  stack {state.stack(me)}  bet {state.street_bet[me]}\n")
+        w(
+            f"  you    [{_cards(self.cards[2 * me : 2 * me + 2])}]  stack {state.stack(me)}  bet {state.street_bet[me]}\n"
+        )
         w(f"  bot    [?? ??]  stack {state.stack(opp)}  bet {state.street_bet[opp]}\n")
-        options = (["f fold"] if legal.can_fold else []) + [f"c call {legal.call_amount}" if legal.call_amount
-                                                             else "c check"]
+        options = (["f fold"] if legal.can_fold else []) + [
+            f"c call {legal.call_amount}" if legal.call_amount else "c check"
+        ]
         if legal.min_raise_to is not None:
-            options.append(f"b {legal.min_raise_to}..{legal.max_raise_to} bet" if opens(state) else
-                           f"r {legal.min_raise_to}..{legal.max_raise_to} raise to")
+            options.append(
+                f"b {legal.min_raise_to}..{legal.max_raise_to} bet"
+                if opens(state)
+                else f"r {legal.min_raise_to}..{legal.max_raise_to} raise to"
+            )
         w(f"your turn: {' | '.join(options)} | q quit\n")
         while True:
             w("> ")
@@ -156,7 +175,7 @@ class HumanAgent:
 
 
 def _board(cards: list[int], street: int) -> list[int]:
-    return cards[4: 4 + (0, 3, 4, 5)[street]]
+    return cards[4 : 4 + (0, 3, 4, 5)[street]]
 
 
 def _describe(action: Action, before: State, s: str) -> str:
@@ -189,8 +208,10 @@ def run_play(bot: BlueprintAgent, options: PlayOptions, inp: TextIO, out: TextIO
         seat = options.seat if options.seat is not None else hand % 2
         seats = (human, bot) if seat == 0 else (bot, human)
         c = cards[0].tolist()
-        w(f"\n=== hand {hand + 1}: you are {'the button (small blind)' if seat == 0 else 'the big blind'}, "
-          f"holding [{_cards(c[2 * seat: 2 * seat + 2])}] ===\n")
+        w(
+            f"\n=== hand {hand + 1}: you are {'the button (small blind)' if seat == 0 else 'the big blind'}, "
+            f"holding [{_cards(c[2 * seat : 2 * seat + 2])}] ===\n"
+        )
 
         def show(before: State, action: Action, after: State) -> None:
             mine = before.to_act == seat
@@ -201,16 +222,22 @@ def run_play(bot: BlueprintAgent, options: PlayOptions, inp: TextIO, out: TextIO
         try:
             final, won0 = play_hand(rules, seats, 0, int(winners[0]), rng, listener=show)
         except Quit:
-            w(f"\nbye. {plural(played, 'hand')}, total {total:+.0f} chips ({total / rules.big_blind:+.1f} big blinds)\n")
+            w(
+                f"\nbye. {plural(played, 'hand')}, total {total:+.0f} chips ({total / rules.big_blind:+.1f} big blinds)\n"
+            )
             return total
         mine = won0 if seat == 0 else -won0
         if final.folded < 0:
-            mine_cards, bots = c[2 * seat: 2 * seat + 2], c[2 * (1 - seat): 2 * (1 - seat) + 2]
-            w(f"showdown: board [{_cards(c[4:9])}]  you [{_cards(mine_cards)}] {hand_name(mine_cards + c[4:9])}  "
-              f"bot [{_cards(bots)}] {hand_name(bots + c[4:9])}\n")
+            mine_cards, bots = c[2 * seat : 2 * seat + 2], c[2 * (1 - seat) : 2 * (1 - seat) + 2]
+            w(
+                f"showdown: board [{_cards(c[4:9])}]  you [{_cards(mine_cards)}] {hand_name(mine_cards + c[4:9])}  "
+                f"bot [{_cards(bots)}] {hand_name(bots + c[4:9])}\n"
+            )
         total += mine
         played += 1
-        w(f"you {'win' if mine > 0 else 'lose' if mine < 0 else 'split'} {abs(mine):.0f}; "
-          f"total {total:+.0f} chips over {plural(played, 'hand')}\n")
+        w(
+            f"you {'win' if mine > 0 else 'lose' if mine < 0 else 'split'} {abs(mine):.0f}; "
+            f"total {total:+.0f} chips over {plural(played, 'hand')}\n"
+        )
     w(f"\ndone. {plural(played, 'hand')}, total {total:+.0f} chips ({total / rules.big_blind:+.1f} big blinds)\n")
     return total

@@ -46,13 +46,17 @@ class BlueprintMap:
 
     def children(self, node: int) -> list[int]:
         t = self.tree
-        return t.children[t.child_start[node]: t.child_start[node] + t.num_children[node]].tolist()
+        return t.children[t.child_start[node] : t.child_start[node] + t.num_children[node]].tolist()
 
     def at(self, node: int, real: State) -> bool:
         """Whether ``node`` is a decision for the same player on the same street as ``real``."""
         t = self.tree
-        return node >= 0 and int(t.kind[node]) == DECISION and int(t.street[node]) == real.street \
+        return (
+            node >= 0
+            and int(t.kind[node]) == DECISION
+            and int(t.street[node]) == real.street
             and int(t.player[node]) == real.to_act
+        )
 
     def action_index(self, node: int, real: State, action: Action) -> int:
         """Index of the abstract action at ``node`` standing for the real ``action`` at ``real``."""

@@ -114,8 +114,13 @@ def _one_runout(cards, bucket, board, extra, nb, sign_sum, pairs):
                 h = order[g]
                 for g2 in range(start, end):
                     h2 = order[g2]
-                    if g2 != g and cards[h2, 0] != cards[h, 0] and cards[h2, 0] != cards[h, 1] \
-                            and cards[h2, 1] != cards[h, 0] and cards[h2, 1] != cards[h, 1]:
+                    if (
+                        g2 != g
+                        and cards[h2, 0] != cards[h, 0]
+                        and cards[h2, 0] != cards[h, 1]
+                        and cards[h2, 1] != cards[h, 0]
+                        and cards[h2, 1] != cards[h, 1]
+                    ):
                         sign_sum[bucket[h], bucket[h2]] += 1.0
         for g in range(start, end):
             h = order[g]
@@ -138,8 +143,9 @@ def _runouts_parallel(cards, bucket, board, extra, nb, n_chunks, sign_sum, pairs
         pairs += part_pairs[c]
 
 
-def bucket_equity(cards: np.ndarray, bucket: np.ndarray, board: list[int], nb: int, n_runouts: int, seed: int,
-                  workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def bucket_equity(
+    cards: np.ndarray, bucket: np.ndarray, board: list[int], nb: int, n_runouts: int, seed: int, workers: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """(sign_sum, pairs), both [nb, nb], over the runouts of ``board`` (see the module's docstring)."""
     extra = runouts(board, n_runouts, seed)
     present, local = np.unique(np.asarray(bucket, dtype=np.int64), return_inverse=True)

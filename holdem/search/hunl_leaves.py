@@ -21,10 +21,10 @@ import numpy as np
 from numba import njit, prange
 
 from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
+from holdem.rng import next_u64, seed_state
 from holdem.search.hunl_equity import bucket_equity
 from holdem.search.subgame import K_CONTINUATIONS, Hands, LeafTables
 from holdem.solver.es_hunl import deal_buckets
-from holdem.rng import next_u64, seed_state
 from holdem.solver.workers import worker_seed
 
 BLOCK = 250  # deals a thread draws at a time, from a stream of its own
@@ -33,8 +33,25 @@ RUNOUTS = 48  # sampled turn and river cards for a flop leaf's check-down (the t
 
 
 @njit(cache=True)
-def _continuation(root, searcher, kind, player, street, child_start, num_children, children, action, contrib, slot,
-                  stride, subtree, policy, buckets, winner, values):
+def _continuation(
+    root,
+    searcher,
+    kind,
+    player,
+    street,
+    child_start,
+    num_children,
+    children,
+    action,
+    contrib,
+    slot,
+    stride,
+    subtree,
+    policy,
+    buckets,
+    winner,
+    values,
+):
     """values[k, 0] = player 0's chips from blueprint node ``root`` on, one value per continuation k."""
     size = subtree[root]
     opp = 1 - searcher
@@ -46,7 +63,11 @@ def _continuation(root, searcher, kind, player, street, child_start, num_childre
             for k in range(4):
                 values[k, i] = v
         elif kind[n] == 2:
-            v = contrib[n, 1] if winner > 0 else (-contrib[n, 0] if winner < 0 else 0.5 * (contrib[n, 1] - contrib[n, 0]))
+            v = (
+                contrib[n, 1]
+                if winner > 0
+                else (-contrib[n, 0] if winner < 0 else 0.5 * (contrib[n, 1] - contrib[n, 0]))
+            )
             for k in range(4):
                 values[k, i] = v
         else:
@@ -70,25 +91,131 @@ def _continuation(root, searcher, kind, player, street, child_start, num_childre
 
 
 @njit(cache=True, parallel=True)
-def leaf_blocks(first, count, n_deals, states, board, n_known, cur_street, binom, card_perms, preflop, flop, turn, river,
-                b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, kind, player, street, child_start, num_children,
-                children, action, contrib, slot, stride, subtree, policy, leaf_bp, leaf_scale, leaf_contrib, searcher,
-                pair, vals, win):
+def leaf_blocks(
+    first,
+    count,
+    n_deals,
+    states,
+    board,
+    n_known,
+    cur_street,
+    binom,
+    card_perms,
+    preflop,
+    flop,
+    turn,
+    river,
+    b3_id,
+    b3_perm,
+    b4_id,
+    b4_perm,
+    b5_id,
+    b5_perm,
+    kind,
+    player,
+    street,
+    child_start,
+    num_children,
+    children,
+    action,
+    contrib,
+    slot,
+    stride,
+    subtree,
+    policy,
+    leaf_bp,
+    leaf_scale,
+    leaf_contrib,
+    searcher,
+    pair,
+    vals,
+    win,
+):
     """Blocks first .. first + count - 1 of ``leaf_samples``, one a thread."""
     for i in prange(count):
         b = first + i
         start = b * BLOCK
-        leaf_samples(min(BLOCK, n_deals - start), start, states[b], board, n_known, cur_street, binom, card_perms,
-                     preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, kind, player, street,
-                     child_start, num_children, children, action, contrib, slot, stride, subtree, policy, leaf_bp,
-                     leaf_scale, leaf_contrib, searcher, pair, vals, win)
+        leaf_samples(
+            min(BLOCK, n_deals - start),
+            start,
+            states[b],
+            board,
+            n_known,
+            cur_street,
+            binom,
+            card_perms,
+            preflop,
+            flop,
+            turn,
+            river,
+            b3_id,
+            b3_perm,
+            b4_id,
+            b4_perm,
+            b5_id,
+            b5_perm,
+            kind,
+            player,
+            street,
+            child_start,
+            num_children,
+            children,
+            action,
+            contrib,
+            slot,
+            stride,
+            subtree,
+            policy,
+            leaf_bp,
+            leaf_scale,
+            leaf_contrib,
+            searcher,
+            pair,
+            vals,
+            win,
+        )
 
 
 @njit(cache=True)
-def leaf_samples(n_deals, first, rng, board, n_known, cur_street, binom, card_perms, preflop, flop, turn, river, b3_id,
-                 b3_perm, b4_id, b4_perm, b5_id, b5_perm, kind, player, street, child_start, num_children, children,
-                 action, contrib, slot, stride, subtree, policy, leaf_bp, leaf_scale, leaf_contrib, searcher, pair, vals,
-                 win):
+def leaf_samples(
+    n_deals,
+    first,
+    rng,
+    board,
+    n_known,
+    cur_street,
+    binom,
+    card_perms,
+    preflop,
+    flop,
+    turn,
+    river,
+    b3_id,
+    b3_perm,
+    b4_id,
+    b4_perm,
+    b5_id,
+    b5_perm,
+    kind,
+    player,
+    street,
+    child_start,
+    num_children,
+    children,
+    action,
+    contrib,
+    slot,
+    stride,
+    subtree,
+    policy,
+    leaf_bp,
+    leaf_scale,
+    leaf_contrib,
+    searcher,
+    pair,
+    vals,
+    win,
+):
     """Deals first .. first + n_deals - 1: pair[d] = b0 * PAIR_KEY + b1 (the current street's buckets),
     vals[d, leaf * K + k] = player 0's chips in continuation k of that leaf, win[d] the showdown's
     winner (+1 player 0, -1 player 1, 0 a tie)."""
@@ -121,8 +248,22 @@ def leaf_samples(n_deals, first, rng, board, n_known, cur_street, binom, card_pe
             cards[4 + i] = board[i]
         for i in range(5 - n_known):
             cards[4 + n_known + i] = deck[4 + i]
-        winner = deal_buckets(cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm,
-                              b5_id, b5_perm, buckets)
+        winner = deal_buckets(
+            cards,
+            binom,
+            card_perms,
+            preflop,
+            flop,
+            turn,
+            river,
+            b3_id,
+            b3_perm,
+            b4_id,
+            b4_perm,
+            b5_id,
+            b5_perm,
+            buckets,
+        )
         pair[d] = buckets[0, cur_street] * PAIR_KEY + buckets[1, cur_street]
         win[d] = winner
         for ell in range(leaf_bp.shape[0]):
@@ -131,15 +272,42 @@ def leaf_samples(n_deals, first, rng, board, n_known, cur_street, binom, card_pe
                 for k in range(4):
                     vals[d, ell * 4 + k] = v
                 continue
-            _continuation(leaf_bp[ell], searcher, kind, player, street, child_start, num_children, children, action,
-                          contrib, slot, stride, subtree, policy, buckets, winner, values)
+            _continuation(
+                leaf_bp[ell],
+                searcher,
+                kind,
+                player,
+                street,
+                child_start,
+                num_children,
+                children,
+                action,
+                contrib,
+                slot,
+                stride,
+                subtree,
+                policy,
+                buckets,
+                winner,
+                values,
+            )
             for k in range(4):
                 vals[d, ell * 4 + k] = values[k, 0] * leaf_scale[ell]
 
 
-def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leaves, n_deals: int, seed: int,
-                deadline: float | None = None, workers: int = 1, hands: Hands | None = None,
-                n_runouts: int = RUNOUTS) -> LeafTables:
+def leaf_tables(
+    game,
+    policy: np.ndarray,
+    board: list[int],
+    searcher: int,
+    leaves,
+    n_deals: int,
+    seed: int,
+    deadline: float | None = None,
+    workers: int = 1,
+    hands: Hands | None = None,
+    n_runouts: int = RUNOUTS,
+) -> LeafTables:
     """Player 0's continuation values by current-street bucket, [L * K] tables: each pair a deal reached
     is its deals' mean shrunk with one pseudo-sample towards an additive model (its row's mean plus its
     column's, minus the table's); every other pair is the model's value. Deals are drawn in blocks of
@@ -172,10 +340,42 @@ def leaf_tables(game, policy: np.ndarray, board: list[int], searcher: int, leave
     # drew them, and W threads draw W blocks at a time
     n_blocks = -(-n_deals // BLOCK)
     states = np.stack([seed_state(worker_seed(seed, b)) for b in range(n_blocks)])
-    args = (np.asarray(board, dtype=np.int64), len(board), cur, BINOM, CARD_PERMS, bk.preflop, bk.flop, bk.turn,
-            bk.river, bk.board3_id, bk.board3_perm, bk.board4_id, bk.board4_perm, bk.board5_id, bk.board5_perm,
-            t.kind, t.player, t.street, t.child_start, t.num_children, t.children, t.action, t.contrib, t.slot,
-            t.bucket_stride, t.subtree_size, policy, leaf_bp, scale, contrib, searcher, pair, vals, win)
+    args = (
+        np.asarray(board, dtype=np.int64),
+        len(board),
+        cur,
+        BINOM,
+        CARD_PERMS,
+        bk.preflop,
+        bk.flop,
+        bk.turn,
+        bk.river,
+        bk.board3_id,
+        bk.board3_perm,
+        bk.board4_id,
+        bk.board4_perm,
+        bk.board5_id,
+        bk.board5_perm,
+        t.kind,
+        t.player,
+        t.street,
+        t.child_start,
+        t.num_children,
+        t.children,
+        t.action,
+        t.contrib,
+        t.slot,
+        t.bucket_stride,
+        t.subtree_size,
+        policy,
+        leaf_bp,
+        scale,
+        contrib,
+        searcher,
+        pair,
+        vals,
+        win,
+    )
     done = 0
     while done < n_deals:
         first = done // BLOCK

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from holdem.cards import COMBO_CARDS
 from holdem.blueprint.translation import pot_fraction, raise_to_for_fraction
+from holdem.cards import COMBO_CARDS
 from holdem.evaluator import evaluate7
 from holdem.games.hunl.rules import Action, Kind, State
 from holdem.search.bpmap import LOST, BlueprintMap
@@ -81,9 +81,19 @@ def search_menu(state: State, fractions: tuple[float, ...], max_raises: int, for
     return out
 
 
-def build_hunl_subgame(root: State, real: list[Action], fractions: tuple[float, ...], max_raises: int,
-                       searcher: int, hands: Hands, combos: np.ndarray, bpmap: BlueprintMap, bp_root: int,
-                       leaf_values_of: "callable", leaf_card_removal: bool = False) -> HunlSubgame:
+def build_hunl_subgame(
+    root: State,
+    real: list[Action],
+    fractions: tuple[float, ...],
+    max_raises: int,
+    searcher: int,
+    hands: Hands,
+    combos: np.ndarray,
+    bpmap: BlueprintMap,
+    bp_root: int,
+    leaf_values_of: callable,
+    leaf_card_removal: bool = False,
+) -> HunlSubgame:
     """The subgame from ``root`` to the end of its street, containing the ``real`` actions taken since
     ``root``; ``leaf_values_of(leaves)`` returns their value tables [L * K, B, B]."""
     street = root.street

@@ -58,8 +58,7 @@ def _match_chunk(lo, hi, kind, num_children, slot, regrets, sigma):
 
 
 @njit(cache=True)
-def _forward_chunk(p, lo, hi, kind, player, child_start, num_children, children, slot, sigma, reach_self,
-                   reach_opp):
+def _forward_chunk(p, lo, hi, kind, player, child_start, num_children, children, slot, sigma, reach_self, reach_opp):
     for n in range(kind.shape[0]):
         if kind[n] != 0:
             continue
@@ -95,8 +94,9 @@ def _compatible(h, total, card_sum, cards, two, ro):
 
 
 @njit(cache=True)
-def terminal_values(p, n, kind, player, contrib, leaf_table, leaf, cards, two, strength, order,
-                    leaf_bucket, exact, reach_opp, values):
+def terminal_values(
+    p, n, kind, player, contrib, leaf_table, leaf, cards, two, strength, order, leaf_bucket, exact, reach_opp, values
+):
     """values[n, h] for traverser p at terminal n: sum over compatible opponent hands of reach x payoff
     (at leaves with ``exact`` off: over every opponent hand, by bucket)."""
     n_hands = cards.shape[0]
@@ -182,13 +182,51 @@ def terminal_values(p, n, kind, player, contrib, leaf_table, leaf, cards, two, s
             for h in range(n_hands):
                 values[n, h] = sign * w[leaf_bucket[h]]
         else:  # card removal by per-card sums: O(52 B + H P / B)
-            _exact_leaf(p, n, t, own, other, dev, b0s, b1s, leaf[5], leaf[6], leaf[7], cards, two, leaf_bucket,
-                        ro, total, card_sum, per_b, values)
+            _exact_leaf(
+                p,
+                n,
+                t,
+                own,
+                other,
+                dev,
+                b0s,
+                b1s,
+                leaf[5],
+                leaf[6],
+                leaf[7],
+                cards,
+                two,
+                leaf_bucket,
+                ro,
+                total,
+                card_sum,
+                per_b,
+                values,
+            )
 
 
 @njit(cache=True)
-def _exact_leaf(p, n, t, own, other, dev, b0s, b1s, row_start, col_order, col_start, cards, two, leaf_bucket, ro,
-                total, card_sum, per_b, values):
+def _exact_leaf(
+    p,
+    n,
+    t,
+    own,
+    other,
+    dev,
+    b0s,
+    b1s,
+    row_start,
+    col_order,
+    col_start,
+    cards,
+    two,
+    leaf_bucket,
+    ro,
+    total,
+    card_sum,
+    per_b,
+    values,
+):
     n_hands = cards.shape[0]
     nb = own.shape[1]
     per_cb = np.zeros((52, nb))
@@ -227,8 +265,26 @@ def _exact_leaf(p, n, t, own, other, dev, b0s, b1s, row_start, col_order, col_st
 
 
 @njit(cache=True)
-def _backward_chunk(p, lo, hi, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
-                    values, regrets, strat_sum, pos, neg, disc):
+def _backward_chunk(
+    p,
+    lo,
+    hi,
+    mode,
+    kind,
+    player,
+    child_start,
+    num_children,
+    children,
+    slot,
+    sigma,
+    reach_self,
+    values,
+    regrets,
+    strat_sum,
+    pos,
+    neg,
+    disc,
+):
     for n in range(kind.shape[0] - 1, -1, -1):
         if kind[n] != 0:
             continue
@@ -259,54 +315,248 @@ def _backward_chunk(p, lo, hi, mode, kind, player, child_start, num_children, ch
 
 
 @njit(cache=True)
-def _pass_chunks(c_lo, c_hi, p, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
-                 reach_opp, regrets, n_hands, n_chunks):
+def _pass_chunks(
+    c_lo,
+    c_hi,
+    p,
+    mode,
+    kind,
+    player,
+    child_start,
+    num_children,
+    children,
+    slot,
+    sigma,
+    reach_self,
+    reach_opp,
+    regrets,
+    n_hands,
+    n_chunks,
+):
     for c in range(c_lo, c_hi):
         lo, hi = _bounds(c, n_chunks, n_hands)
         if mode == LEARN:
             _match_chunk(lo, hi, kind, num_children, slot, regrets, sigma)
-        _forward_chunk(p, lo, hi, kind, player, child_start, num_children, children, slot, sigma, reach_self,
-                       reach_opp)
+        _forward_chunk(p, lo, hi, kind, player, child_start, num_children, children, slot, sigma, reach_self, reach_opp)
 
 
 @njit(cache=True, parallel=True)
-def _pass_parallel(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table,
-                   leaf, cards, two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp,
-                   values, regrets, strat_sum, pos, neg, disc, n_chunks):
+def _pass_parallel(
+    p,
+    mode,
+    kind,
+    player,
+    child_start,
+    num_children,
+    children,
+    contrib,
+    slot,
+    leaf_table,
+    leaf,
+    cards,
+    two,
+    strength,
+    order,
+    leaf_bucket,
+    exact,
+    terminals,
+    sigma,
+    reach_self,
+    reach_opp,
+    values,
+    regrets,
+    strat_sum,
+    pos,
+    neg,
+    disc,
+    n_chunks,
+):
     n_hands = cards.shape[0]
     for c in prange(n_chunks):
-        _pass_chunks(c, c + 1, p, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
-                     reach_opp, regrets, n_hands, n_chunks)
+        _pass_chunks(
+            c,
+            c + 1,
+            p,
+            mode,
+            kind,
+            player,
+            child_start,
+            num_children,
+            children,
+            slot,
+            sigma,
+            reach_self,
+            reach_opp,
+            regrets,
+            n_hands,
+            n_chunks,
+        )
     n_terms = terminals.shape[0]
     for c in prange(n_chunks):  # terminals c, c + W, ...: they come dearest first, so each thread gets its share
         for i in range(c, n_terms, n_chunks):
-            terminal_values(p, terminals[i], kind, player, contrib, leaf_table, leaf, cards, two, strength,
-                            order, leaf_bucket, exact, reach_opp, values)
+            terminal_values(
+                p,
+                terminals[i],
+                kind,
+                player,
+                contrib,
+                leaf_table,
+                leaf,
+                cards,
+                two,
+                strength,
+                order,
+                leaf_bucket,
+                exact,
+                reach_opp,
+                values,
+            )
     for c in prange(n_chunks):
         lo, hi = _bounds(c, n_chunks, n_hands)
-        _backward_chunk(p, lo, hi, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
-                        values, regrets, strat_sum, pos, neg, disc)
+        _backward_chunk(
+            p,
+            lo,
+            hi,
+            mode,
+            kind,
+            player,
+            child_start,
+            num_children,
+            children,
+            slot,
+            sigma,
+            reach_self,
+            values,
+            regrets,
+            strat_sum,
+            pos,
+            neg,
+            disc,
+        )
 
 
 @njit(cache=True)
-def _pass(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf, cards,
-          two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp, values, regrets, strat_sum,
-          pos, neg, disc, n_chunks):
+def _pass(
+    p,
+    mode,
+    kind,
+    player,
+    child_start,
+    num_children,
+    children,
+    contrib,
+    slot,
+    leaf_table,
+    leaf,
+    cards,
+    two,
+    strength,
+    order,
+    leaf_bucket,
+    exact,
+    terminals,
+    sigma,
+    reach_self,
+    reach_opp,
+    values,
+    regrets,
+    strat_sum,
+    pos,
+    neg,
+    disc,
+    n_chunks,
+):
     """Steps 1-4 of a pass (step 1 only when learning); the root rows of reach_self and reach_opp are set by
     the caller. One chunk runs without the thread pool: a parallel region costs more than a small street."""
     if n_chunks > 1:
-        _pass_parallel(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table,
-                       leaf, cards, two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp,
-                       values, regrets, strat_sum, pos, neg, disc, n_chunks)
+        _pass_parallel(
+            p,
+            mode,
+            kind,
+            player,
+            child_start,
+            num_children,
+            children,
+            contrib,
+            slot,
+            leaf_table,
+            leaf,
+            cards,
+            two,
+            strength,
+            order,
+            leaf_bucket,
+            exact,
+            terminals,
+            sigma,
+            reach_self,
+            reach_opp,
+            values,
+            regrets,
+            strat_sum,
+            pos,
+            neg,
+            disc,
+            n_chunks,
+        )
         return
     n_hands = cards.shape[0]
-    _pass_chunks(0, 1, p, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self, reach_opp,
-                 regrets, n_hands, 1)
+    _pass_chunks(
+        0,
+        1,
+        p,
+        mode,
+        kind,
+        player,
+        child_start,
+        num_children,
+        children,
+        slot,
+        sigma,
+        reach_self,
+        reach_opp,
+        regrets,
+        n_hands,
+        1,
+    )
     for i in range(terminals.shape[0]):
-        terminal_values(p, terminals[i], kind, player, contrib, leaf_table, leaf, cards, two, strength, order,
-                        leaf_bucket, exact, reach_opp, values)
-    _backward_chunk(p, 0, n_hands, mode, kind, player, child_start, num_children, children, slot, sigma, reach_self,
-                    values, regrets, strat_sum, pos, neg, disc)
+        terminal_values(
+            p,
+            terminals[i],
+            kind,
+            player,
+            contrib,
+            leaf_table,
+            leaf,
+            cards,
+            two,
+            strength,
+            order,
+            leaf_bucket,
+            exact,
+            reach_opp,
+            values,
+        )
+    _backward_chunk(
+        p,
+        0,
+        n_hands,
+        mode,
+        kind,
+        player,
+        child_start,
+        num_children,
+        children,
+        slot,
+        sigma,
+        reach_self,
+        values,
+        regrets,
+        strat_sum,
+        pos,
+        neg,
+        disc,
+    )
 
 
 NO_GADGET, MAXMARGIN, RESOLVE = 0, 1, 2
@@ -352,10 +602,43 @@ def _gadget_update(gadget, values_root, alt, q, range_o, weight, margin):
 
 
 @njit(cache=True)
-def dcfr_iterations(kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf, cards,
-                    two, strength, order, leaf_bucket, exact, terminals, range0, range1, gadget_player, gadget, alt, margin,
-                    gadget_weight, regrets, strat_sum, sigma, reach_self, reach_opp, values, t0, n_iters, alpha, beta,
-                    gamma, n_chunks):
+def dcfr_iterations(
+    kind,
+    player,
+    child_start,
+    num_children,
+    children,
+    contrib,
+    slot,
+    leaf_table,
+    leaf,
+    cards,
+    two,
+    strength,
+    order,
+    leaf_bucket,
+    exact,
+    terminals,
+    range0,
+    range1,
+    gadget_player,
+    gadget,
+    alt,
+    margin,
+    gadget_weight,
+    regrets,
+    strat_sum,
+    sigma,
+    reach_self,
+    reach_opp,
+    values,
+    t0,
+    n_iters,
+    alpha,
+    beta,
+    gamma,
+    n_chunks,
+):
     """Iterations t0+1 .. t0+n_iters in place. The gadget player's root reach comes from the gadget
     (``margin`` [H, 2] holds the gadget's cumulative regrets, ``alt`` the gadget player's best-response
     values against the blueprint); the searcher's own root reach counts as 1, so its average strategy is
@@ -365,8 +648,8 @@ def dcfr_iterations(kind, player, child_start, num_children, children, contrib, 
     range_g = range0 if gadget_player == 0 else range1
     for it in range(n_iters):
         t = float(t0 + it + 1)
-        ta = t ** alpha
-        tb = t ** beta
+        ta = t**alpha
+        tb = t**beta
         pos = ta / (ta + 1.0)
         neg = tb / (tb + 1.0)
         disc = (t / (t + 1.0)) ** gamma
@@ -375,17 +658,67 @@ def dcfr_iterations(kind, player, child_start, num_children, children, contrib, 
             for h in range(n_hands):
                 reach_self[0, h] = q[h] if p == gadget_player else 1.0
                 reach_opp[0, h] = q[h] if (1 - p) == gadget_player else (range1[h] if p == 0 else range0[h])
-            _pass(p, LEARN, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf,
-                  cards, two, strength, order, leaf_bucket, exact, terminals, sigma, reach_self, reach_opp, values, regrets,
-                  strat_sum, pos, neg, disc, n_chunks)
+            _pass(
+                p,
+                LEARN,
+                kind,
+                player,
+                child_start,
+                num_children,
+                children,
+                contrib,
+                slot,
+                leaf_table,
+                leaf,
+                cards,
+                two,
+                strength,
+                order,
+                leaf_bucket,
+                exact,
+                terminals,
+                sigma,
+                reach_self,
+                reach_opp,
+                values,
+                regrets,
+                strat_sum,
+                pos,
+                neg,
+                disc,
+                n_chunks,
+            )
             if p == gadget_player and gadget != NO_GADGET:
                 _gadget_update(gadget, values[0], alt, q, range_g, gadget_weight, margin)
 
 
 @njit(cache=True)
-def root_values(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf, cards,
-                two, strength, order, leaf_bucket, exact, terminals, fixed, range_other, reach_self, reach_opp, values,
-                n_chunks):
+def root_values(
+    p,
+    mode,
+    kind,
+    player,
+    child_start,
+    num_children,
+    children,
+    contrib,
+    slot,
+    leaf_table,
+    leaf,
+    cards,
+    two,
+    strength,
+    order,
+    leaf_bucket,
+    exact,
+    terminals,
+    fixed,
+    range_other,
+    reach_self,
+    reach_opp,
+    values,
+    n_chunks,
+):
     """Counterfactual values at the root for every hand of p when the other plays ``fixed`` from
     ``range_other``, p taking its best action (BEST_RESPONSE: the gadget's alternative values) or
     playing ``fixed`` too (EVALUATE: what a strategy is worth against a fixed opponent)."""
@@ -394,9 +727,36 @@ def root_values(p, mode, kind, player, child_start, num_children, children, cont
         reach_self[0, h] = 1.0
         reach_opp[0, h] = range_other[h]
     dummy = np.zeros(1)
-    _pass(p, mode, kind, player, child_start, num_children, children, contrib, slot, leaf_table, leaf,
-          cards, two, strength, order, leaf_bucket, exact, terminals, fixed, reach_self, reach_opp, values, dummy, dummy,
-          1.0, 1.0, 1.0, n_chunks)
+    _pass(
+        p,
+        mode,
+        kind,
+        player,
+        child_start,
+        num_children,
+        children,
+        contrib,
+        slot,
+        leaf_table,
+        leaf,
+        cards,
+        two,
+        strength,
+        order,
+        leaf_bucket,
+        exact,
+        terminals,
+        fixed,
+        reach_self,
+        reach_opp,
+        values,
+        dummy,
+        dummy,
+        1.0,
+        1.0,
+        1.0,
+        n_chunks,
+    )
     return values[0].copy()
 
 

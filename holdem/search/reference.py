@@ -43,14 +43,21 @@ def _deviation(sub: Subgame, t: int, b0: int, b1: int) -> float:
 
 def _children(sub: Subgame, n: int) -> list[int]:
     cs = int(sub.child_start[n])
-    return [int(c) for c in sub.children[cs: cs + int(sub.num_children[n])]]
+    return [int(c) for c in sub.children[cs : cs + int(sub.num_children[n])]]
 
 
 class ReferenceSolver:
     """``gadget`` is "none", "maxmargin" or "resolve", as in ``solve.SolveOptions``."""
 
-    def __init__(self, sub: Subgame, ranges: tuple[np.ndarray, np.ndarray], alt: np.ndarray | None,
-                 gadget: str = "resolve", weight: float = 1.0, uniform_share: float = 0.05) -> None:
+    def __init__(
+        self,
+        sub: Subgame,
+        ranges: tuple[np.ndarray, np.ndarray],
+        alt: np.ndarray | None,
+        gadget: str = "resolve",
+        weight: float = 1.0,
+        uniform_share: float = 0.05,
+    ) -> None:
         self.sub = sub
         self.ranges = [list(map(float, ranges[0])), list(map(float, ranges[1]))]
         self.alt = None if alt is None else list(map(float, alt))
@@ -70,7 +77,7 @@ class ReferenceSolver:
     def _sigma(self, n: int, h: int) -> list[float]:
         na = int(self.sub.num_children[n])
         o = int(self.sub.slot[n]) + h * na
-        pos = [max(0.0, float(x)) for x in self.regrets[o: o + na]]
+        pos = [max(0.0, float(x)) for x in self.regrets[o : o + na]]
         total = sum(pos)
         return [x / total for x in pos] if total > 0 else [1.0 / na] * na
 
@@ -100,8 +107,15 @@ class ReferenceSolver:
             expected = follow * g
             self.margin[h] = [max(0.0, self.margin[h][0] + g - expected), max(0.0, self.margin[h][1] - expected)]
 
-    def _values(self, n: int, p: int, reach_self: list[float], reach_opp: list[float], learn: bool,
-                weights: tuple[float, float, float]) -> list[float]:
+    def _values(
+        self,
+        n: int,
+        p: int,
+        reach_self: list[float],
+        reach_opp: list[float],
+        learn: bool,
+        weights: tuple[float, float, float],
+    ) -> list[float]:
         """Counterfactual values of p's hands at n; updates p's regrets and strategy sums on the way up."""
         sub, hands = self.sub, range(self.sub.hands.n)
         if int(sub.kind[n]) != DECISION:
@@ -145,7 +159,7 @@ class ReferenceSolver:
     def iteration(self, alpha: float = 1.5, beta: float = 0.0, gamma: float = 2.0) -> None:
         self.t += 1
         t = float(self.t)
-        weights = (t ** alpha / (t ** alpha + 1), t ** beta / (t ** beta + 1), (t / (t + 1)) ** gamma)
+        weights = (t**alpha / (t**alpha + 1), t**beta / (t**beta + 1), (t / (t + 1)) ** gamma)
         for p in (0, 1):
             q = self._gadget_reach() if self.gadget >= 0 else []
             own = q if p == self.gadget else [1.0] * self.sub.hands.n
@@ -173,6 +187,6 @@ class ReferenceSolver:
             na = int(self.sub.num_children[n])
             for h in range(self.sub.hands.n):
                 o = int(self.sub.slot[n]) + h * na
-                s = self.strat_sum[o: o + na]
-                out[o: o + na] = s / s.sum() if s.sum() > 0 else 1.0 / na
+                s = self.strat_sum[o : o + na]
+                out[o : o + na] = s / s.sum() if s.sum() > 0 else 1.0 / na
         return out

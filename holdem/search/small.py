@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from holdem.solver.tree_values import tree_values
 from holdem.games.tree import DECISION, Game
 from holdem.search.solve import SolveOptions, gadget_values, solve
 from holdem.search.subgame import K_CONTINUATIONS, LEAF, Hands, Subgame, SubgameBuilder, bias_strategy
+from holdem.solver.tree_values import tree_values
 
 RANKS = "JQK"
 
@@ -71,14 +71,15 @@ def path_to(game: Game, node: int) -> list[tuple[int, int]]:
     out = []
     while t.parent[node] >= 0:
         parent = int(t.parent[node])
-        kids = t.children[t.child_start[parent]: t.child_start[parent] + t.num_children[parent]]
+        kids = t.children[t.child_start[parent] : t.child_start[parent] + t.num_children[parent]]
         out.append((parent, int(np.flatnonzero(kids == node)[0])))
         node = parent
     return out[::-1]
 
 
-def ranges(game: Game, policies: tuple[np.ndarray, np.ndarray], node: int, hands: Hands,
-           board: int | None) -> tuple[np.ndarray, np.ndarray]:
+def ranges(
+    game: Game, policies: tuple[np.ndarray, np.ndarray], node: int, hands: Hands, board: int | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Both players' reach of every hand at ``node``, player q's by ``policies[q]`` (Bayes, unnormalised)."""
     cg = card_game(game)
     t = game.tree
@@ -97,7 +98,7 @@ def _biased(game: Game, policy: np.ndarray, player: int, bias: int) -> np.ndarra
         if int(t.player[n]) != player:
             continue
         slots = t.node_slots(int(n))
-        kids = t.children[t.child_start[n]: t.child_start[n] + t.num_children[n]]
+        kids = t.children[t.child_start[n] : t.child_start[n] + t.num_children[n]]
         out[slots] = bias_strategy(policy[slots], t.action[kids].astype(np.int64), bias)
     return out
 
@@ -111,9 +112,26 @@ def continuation_values(game: Game, policy: np.ndarray, searcher: int) -> np.nda
     rank_of = np.array([cg.rank(c) for c in range(cg.n_cards)])
     for k in range(K_CONTINUATIONS):
         values = np.zeros((t.n_nodes, dl.n_deals))
-        tree_values(0, False, t.kind, t.player, t.street, t.child_start, t.num_children, t.children, t.contrib, t.slot,
-                t.bucket_stride, t.num_buckets, dl.buckets, dl.winner, dl.prob,
-                _biased(game, policy, 1 - searcher, k), np.zeros((t.n_nodes, dl.n_deals)), values)
+        tree_values(
+            0,
+            False,
+            t.kind,
+            t.player,
+            t.street,
+            t.child_start,
+            t.num_children,
+            t.children,
+            t.contrib,
+            t.slot,
+            t.bucket_stride,
+            t.num_buckets,
+            dl.buckets,
+            dl.winner,
+            dl.prob,
+            _biased(game, policy, 1 - searcher, k),
+            np.zeros((t.n_nodes, dl.n_deals)),
+            values,
+        )
         # average over the deals that share both players' first-round buckets (their ranks)
         r0, r1 = dl.buckets[:, 0, 0], dl.buckets[:, 1, 0]
         by_rank = np.zeros((t.n_nodes, 3, 3))
@@ -128,8 +146,7 @@ def continuation_values(game: Game, policy: np.ndarray, searcher: int) -> np.nda
     return out
 
 
-def build_subgame(game: Game, root: int, searcher: int, board: int | None,
-                  continuation: np.ndarray | None) -> Subgame:
+def build_subgame(game: Game, root: int, searcher: int, board: int | None, continuation: np.ndarray | None) -> Subgame:
     """The subgame from game node ``root`` to the end of its round (see the module docstring)."""
     cg = card_game(game)
     t = game.tree
@@ -150,9 +167,9 @@ def build_subgame(game: Game, root: int, searcher: int, board: int | None,
             continue
         me = b.add(int(t.kind[gn]), int(t.player[gn]), parent, contrib, label, origin=gn)
         if int(t.kind[gn]) == DECISION:
-            kids = t.children[t.child_start[gn]: t.child_start[gn] + t.num_children[gn]].tolist()
+            kids = t.children[t.child_start[gn] : t.child_start[gn] + t.num_children[gn]].tolist()
             for c in reversed(kids):
-                stack.append((int(c), me, t.history[int(c)][len(t.history[root]):]))
+                stack.append((int(c), me, t.history[int(c)][len(t.history[root]) :]))
     hands = cg.hands(board)
     if leaves:
         assert continuation is not None
@@ -164,8 +181,11 @@ def build_subgame(game: Game, root: int, searcher: int, board: int | None,
 
 def _assert_preorder(sub: Subgame) -> None:
     """Every child after its parent: the kernels sweep forwards and backwards by index."""
-    parent_ok = all(int(c) > n for n in range(sub.n_nodes) for c in
-                    sub.children[sub.child_start[n]: sub.child_start[n] + sub.num_children[n]])
+    parent_ok = all(
+        int(c) > n
+        for n in range(sub.n_nodes)
+        for c in sub.children[sub.child_start[n] : sub.child_start[n] + sub.num_children[n]]
+    )
     if not parent_ok:
         raise AssertionError("subgame nodes are not in preorder")
 
@@ -183,7 +203,7 @@ def blueprint_in_subgame(game: Game, sub: Subgame, policy: np.ndarray, board: in
             continue
         for h, c in enumerate(sub.hands.cards[:, 0].tolist()):
             o = t.offset(gn, cg.bucket(c, int(t.street[gn]), board))
-            view[h] = policy[o: o + view.shape[1]]
+            view[h] = policy[o : o + view.shape[1]]
     return out
 
 
@@ -193,9 +213,16 @@ def street_roots(game: Game) -> list[int]:
     return [n for n in t.decision_nodes().tolist() if n == 0 or int(t.street[t.parent[n]]) < int(t.street[n])]
 
 
-def search_once(game: Game, policy: np.ndarray, root: int, searcher: int, board: int | None,
-                options: SolveOptions, continuation: dict[int, np.ndarray] | None = None,
-                played: np.ndarray | None = None):
+def search_once(
+    game: Game,
+    policy: np.ndarray,
+    root: int,
+    searcher: int,
+    board: int | None,
+    options: SolveOptions,
+    continuation: dict[int, np.ndarray] | None = None,
+    played: np.ndarray | None = None,
+):
     """Solve the subgame at ``root`` for ``searcher``; returns (subgame, solve result).
 
     ``played`` is the strategy the searcher actually played before (its searched policy): its own range
@@ -240,5 +267,5 @@ def searched_policy(game: Game, policy: np.ndarray, options: SolveOptions) -> tu
                 buckets = np.array([cg.bucket(c, street, board) for c in sub.hands.cards[:, 0].tolist()])
                 for bk in np.unique(buckets).tolist():
                     o = t.offset(gn, bk)
-                    out[o: o + strat.shape[1]] = strat[buckets == bk].mean(axis=0)
+                    out[o : o + strat.shape[1]] = strat[buckets == bk].mean(axis=0)
     return out, count

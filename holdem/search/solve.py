@@ -15,7 +15,6 @@ import numpy as np
 from holdem.search import kernel
 from holdem.search.subgame import FOLD, LEAF, SHOWDOWN, Subgame
 
-
 GADGETS = {"none": kernel.NO_GADGET, "maxmargin": kernel.MAXMARGIN, "resolve": kernel.RESOLVE}
 
 
@@ -78,16 +77,38 @@ def _check_range(name: str, r: np.ndarray, n: int) -> np.ndarray:
     return r
 
 
-def _root_values(sub: Subgame, player: int, mode: int, fixed: np.ndarray, range_other: np.ndarray,
-                 workers: int) -> np.ndarray:
+def _root_values(
+    sub: Subgame, player: int, mode: int, fixed: np.ndarray, range_other: np.ndarray, workers: int
+) -> np.ndarray:
     s = _scratch(sub)
     h = sub.hands
     numba.set_num_threads(workers)
     return kernel.root_values(
-        player, mode, sub.kind, sub.player, sub.child_start, sub.num_children, sub.children, sub.contrib, sub.slot,
-        sub.leaf_table, sub.leaves.kernel_args(), h.cards, h.two_cards, h.strength, s.order, h.leaf_bucket,
-        sub.exact_leaves, s.terminals, np.ascontiguousarray(fixed, dtype=np.float64),
-        _check_range("range", range_other, h.n), s.reach_self, s.reach_opp, s.values, workers)
+        player,
+        mode,
+        sub.kind,
+        sub.player,
+        sub.child_start,
+        sub.num_children,
+        sub.children,
+        sub.contrib,
+        sub.slot,
+        sub.leaf_table,
+        sub.leaves.kernel_args(),
+        h.cards,
+        h.two_cards,
+        h.strength,
+        s.order,
+        h.leaf_bucket,
+        sub.exact_leaves,
+        s.terminals,
+        np.ascontiguousarray(fixed, dtype=np.float64),
+        _check_range("range", range_other, h.n),
+        s.reach_self,
+        s.reach_opp,
+        s.values,
+        workers,
+    )
 
 
 def gadget_values(sub: Subgame, fixed: np.ndarray, range_searcher: np.ndarray, workers: int = 1) -> np.ndarray:
@@ -106,8 +127,9 @@ def pair_mass(cards: np.ndarray, mine: np.ndarray, other: np.ndarray) -> float:
     return float((mine * compatible).sum())
 
 
-def expected_value(sub: Subgame, strategy: np.ndarray, player: int, ranges: tuple[np.ndarray, np.ndarray],
-                   workers: int = 1) -> float:
+def expected_value(
+    sub: Subgame, strategy: np.ndarray, player: int, ranges: tuple[np.ndarray, np.ndarray], workers: int = 1
+) -> float:
     """``player``'s expected chips at the end of the hand when both play ``strategy`` (slot layout) from
     the root with these ranges, per pair of hands: how a strategy fares against a fixed opponent."""
     mine = _check_range("range", ranges[player], sub.hands.n)
@@ -117,8 +139,13 @@ def expected_value(sub: Subgame, strategy: np.ndarray, player: int, ranges: tupl
     return float((mine * values).sum()) / mass if mass > 0 else 0.0
 
 
-def solve(sub: Subgame, ranges: tuple[np.ndarray, np.ndarray], alt: np.ndarray | None, options: SolveOptions,
-          started: float | None = None) -> SolveResult:
+def solve(
+    sub: Subgame,
+    ranges: tuple[np.ndarray, np.ndarray],
+    alt: np.ndarray | None,
+    options: SolveOptions,
+    started: float | None = None,
+) -> SolveResult:
     """Solve the subgame from both players' root reaches; with ``alt`` the non-searcher enters through the
     Maxmargin gadget instead of its range. Returns the searcher's (and the other's) average strategy."""
     started = time.perf_counter() if started is None else started
@@ -150,12 +177,43 @@ def solve(sub: Subgame, ranges: tuple[np.ndarray, np.ndarray], alt: np.ndarray |
         if n <= 0:
             break
         t = time.perf_counter()
-        kernel.dcfr_iterations(sub.kind, sub.player, sub.child_start, sub.num_children, sub.children, sub.contrib,
-                               sub.slot, sub.leaf_table, leaf, h.cards, h.two_cards, h.strength, s.order,
-                               h.leaf_bucket, sub.exact_leaves, s.terminals, r0, r1, gadget, mode, alt_arr, margin,
-                               options.gadget_weight, regrets, strat_sum, sigma,
-                               s.reach_self, s.reach_opp, s.values, done, n, options.alpha, options.beta,
-                               options.gamma, options.workers)
+        kernel.dcfr_iterations(
+            sub.kind,
+            sub.player,
+            sub.child_start,
+            sub.num_children,
+            sub.children,
+            sub.contrib,
+            sub.slot,
+            sub.leaf_table,
+            leaf,
+            h.cards,
+            h.two_cards,
+            h.strength,
+            s.order,
+            h.leaf_bucket,
+            sub.exact_leaves,
+            s.terminals,
+            r0,
+            r1,
+            gadget,
+            mode,
+            alt_arr,
+            margin,
+            options.gadget_weight,
+            regrets,
+            strat_sum,
+            sigma,
+            s.reach_self,
+            s.reach_opp,
+            s.values,
+            done,
+            n,
+            options.alpha,
+            options.beta,
+            options.gamma,
+            options.workers,
+        )
         now = time.perf_counter()
         done += n
         if deadline is None:

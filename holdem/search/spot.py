@@ -56,8 +56,10 @@ def parse_spot(rules: HunlRules, hole: str, board: str, history: str) -> Spot:
         if s > 0 and state.finished:
             raise SpotError(f"history {history!r}: the hand is over before the {STREETS[min(s, 3)]}")
         if s > 0 and state.street != s:
-            raise SpotError(f"history {history!r}: street {s + 1} ({STREETS[min(s, 3)]}) begins before "
-                            f"the {STREETS[state.street]} betting is over")
+            raise SpotError(
+                f"history {history!r}: street {s + 1} ({STREETS[min(s, 3)]}) begins before "
+                f"the {STREETS[state.street]} betting is over"
+            )
         pos = 0
         while pos < len(text):
             m = _TOKEN.match(text, pos)
@@ -70,16 +72,20 @@ def parse_spot(rules: HunlRules, hole: str, board: str, history: str) -> Spot:
                 raise SpotError(f"history {history!r}: {m.group(0)!r} on the {STREETS[state.street]}: {exc}") from None
             played.append((state, action))
             state, pos = after, m.end()
-            if state.finished and (pos < len(text) or any(streets[s + 1:])):
+            if state.finished and (pos < len(text) or any(streets[s + 1 :])):
                 raise SpotError(f"history {history!r}: the hand is over after {m.group(0)!r}")
             if state.street > s and pos < len(text):
-                raise SpotError(f"history {history!r}: the {STREETS[s]} betting is over after {m.group(0)!r}; "
-                                f"write '/' before the next street")
+                raise SpotError(
+                    f"history {history!r}: the {STREETS[s]} betting is over after {m.group(0)!r}; "
+                    f"write '/' before the next street"
+                )
     if state.finished:
         raise SpotError(f"history {history!r}: the hand is over, there is no decision to make")
     if len(board_cards) != BOARD_CARDS[state.street]:
-        raise SpotError(f"board {board!r}: the {STREETS[state.street]} needs {BOARD_CARDS[state.street]} board "
-                        f"cards, got {len(board_cards)}")
+        raise SpotError(
+            f"board {board!r}: the {STREETS[state.street]} needs {BOARD_CARDS[state.street]} board "
+            f"cards, got {len(board_cards)}"
+        )
     return Spot((hole_cards[0], hole_cards[1]), tuple(board_cards), tuple(played), state)
 
 
@@ -88,8 +94,9 @@ def _action(m: re.Match, state: State, history: str) -> Action:
     legal = state.legal()
     if token == "f":
         if not legal.can_fold:
-            raise SpotError(f"history {history!r}: 'f' on the {STREETS[state.street]} with nothing to call "
-                            f"(check with c)")
+            raise SpotError(
+                f"history {history!r}: 'f' on the {STREETS[state.street]} with nothing to call (check with c)"
+            )
         return Action(Kind.FOLD)
     if token == "c":
         return Action(Kind.CHECK_CALL)
@@ -97,9 +104,13 @@ def _action(m: re.Match, state: State, history: str) -> Action:
     if legal.max_raise_to is None:
         raise SpotError(f"history {history!r}: {token!r} on the {STREETS[state.street]}, where no raise is possible")
     if to > legal.max_raise_to:
-        raise SpotError(f"history {history!r}: {token!r} bets more than the stack allows on the "
-                        f"{STREETS[state.street]} (at most r{legal.max_raise_to}, all-in)")
+        raise SpotError(
+            f"history {history!r}: {token!r} bets more than the stack allows on the "
+            f"{STREETS[state.street]} (at most r{legal.max_raise_to}, all-in)"
+        )
     if to < (legal.min_raise_to or 0):
-        raise SpotError(f"history {history!r}: {token!r} is below the minimum raise on the "
-                        f"{STREETS[state.street]} (at least r{legal.min_raise_to})")
+        raise SpotError(
+            f"history {history!r}: {token!r} is below the minimum raise on the "
+            f"{STREETS[state.street]} (at least r{legal.min_raise_to})"
+        )
     return Action(Kind.RAISE, to)

@@ -77,8 +77,16 @@ class LeafTables:
         b0, b1 = b0[order], b1[order]
         dev = np.ascontiguousarray(np.asarray(dev, dtype=np.float64).reshape(row.shape[0], len(b0))[:, order])
         col_order = np.lexsort((b0, b1)).astype(np.int64)
-        return cls(row, col, dev, np.ascontiguousarray(b0), np.ascontiguousarray(b1), _starts(b0, n_buckets),
-                   col_order, _starts(b1[col_order], n_buckets))
+        return cls(
+            row,
+            col,
+            dev,
+            np.ascontiguousarray(b0),
+            np.ascontiguousarray(b1),
+            _starts(b0, n_buckets),
+            col_order,
+            _starts(b1[col_order], n_buckets),
+        )
 
     @classmethod
     def dense(cls, values: np.ndarray) -> LeafTables:
@@ -143,7 +151,7 @@ class Subgame:
         """[H, actions] view of a slot-layout table at one decision node."""
         na = int(self.num_children[node])
         o = int(self.slot[node])
-        return table[o: o + self.hands.n * na].reshape(self.hands.n, na)
+        return table[o : o + self.hands.n * na].reshape(self.hands.n, na)
 
 
 class SubgameBuilder:
@@ -159,8 +167,16 @@ class SubgameBuilder:
         self.labels: list[str] = []
         self.children: list[list[int]] = []
 
-    def add(self, kind: int, player: int, parent: int, contrib: tuple[float, float], label: str,
-            origin: int = -1, table: int = -1) -> int:
+    def add(
+        self,
+        kind: int,
+        player: int,
+        parent: int,
+        contrib: tuple[float, float],
+        label: str,
+        origin: int = -1,
+        table: int = -1,
+    ) -> int:
         me = len(self.kind)
         self.kind.append(kind)
         self.player.append(player)
@@ -174,8 +190,9 @@ class SubgameBuilder:
             self.children[parent].append(me)
         return me
 
-    def build(self, hands: Hands, leaf_values: np.ndarray | LeafTables, searcher: int,
-              exact_leaves: bool = True) -> Subgame:
+    def build(
+        self, hands: Hands, leaf_values: np.ndarray | LeafTables, searcher: int, exact_leaves: bool = True
+    ) -> Subgame:
         n = len(self.kind)
         num_children = np.array([len(c) for c in self.children], dtype=np.int32)
         child_start = np.zeros(n, dtype=np.int32)
@@ -190,14 +207,23 @@ class SubgameBuilder:
                 slot[i] = used
                 used += int(num_children[i]) * hands.n
         leaves = leaf_values if isinstance(leaf_values, LeafTables) else LeafTables.dense(leaf_values)
-        return Subgame(kind=kind, player=np.array(self.player, dtype=np.int8), child_start=child_start,
-                       num_children=num_children,
-                       children=np.array([c for cs in self.children for c in cs], dtype=np.int32),
-                       contrib=np.array(self.contrib, dtype=np.float64).reshape(n, 2), slot=slot,
-                       leaf_table=np.array(self.table, dtype=np.int32),
-                       leaves=leaves, n_slots=used, hands=hands,
-                       searcher=searcher, origin=np.array(self.origin, dtype=np.int64), labels=tuple(self.labels),
-                       exact_leaves=exact_leaves)
+        return Subgame(
+            kind=kind,
+            player=np.array(self.player, dtype=np.int8),
+            child_start=child_start,
+            num_children=num_children,
+            children=np.array([c for cs in self.children for c in cs], dtype=np.int32),
+            contrib=np.array(self.contrib, dtype=np.float64).reshape(n, 2),
+            slot=slot,
+            leaf_table=np.array(self.table, dtype=np.int32),
+            leaves=leaves,
+            n_slots=used,
+            hands=hands,
+            searcher=searcher,
+            origin=np.array(self.origin, dtype=np.int64),
+            labels=tuple(self.labels),
+            exact_leaves=exact_leaves,
+        )
 
 
 def bias_strategy(probs: np.ndarray, action_kinds: np.ndarray, bias: int, factor: float = 5.0) -> np.ndarray:

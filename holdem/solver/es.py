@@ -18,11 +18,10 @@ import numpy as np
 from numba import njit
 
 from holdem.games.tree import BettingTree
+from holdem.rng import hash_uniform, uniform
 from holdem.solver.full import terminal_value
 from holdem.solver.prefetch import prefetch
 from holdem.solver.regret import regret_match
-from holdem.rng import hash_uniform, uniform
-
 
 # Columns of the packed node table: every field the traversal reads of a node, in one 32-byte row,
 # so that a visit costs one cache line instead of one per field array.
@@ -34,16 +33,41 @@ def pack_nodes(tree: BettingTree) -> np.ndarray:
     if tree.n_slots >= 2**31:
         raise ValueError(f"the tables have {tree.n_slots:,} slots; the traversal indexes at most 2^31 - 1")
     nodes = np.empty((tree.n_nodes, 8), dtype=np.int32)
-    for column, field in ((KIND, tree.kind), (PLAYER, tree.player), (STREET, tree.street),
-                          (N_CHILDREN, tree.num_children), (CHILD_START, tree.child_start),
-                          (SUBTREE, tree.subtree_size), (SLOT, tree.slot), (STRIDE, tree.bucket_stride)):
+    for column, field in (
+        (KIND, tree.kind),
+        (PLAYER, tree.player),
+        (STREET, tree.street),
+        (N_CHILDREN, tree.num_children),
+        (CHILD_START, tree.child_start),
+        (SUBTREE, tree.subtree_size),
+        (SLOT, tree.slot),
+        (STRIDE, tree.bucket_stride),
+    ):
         nodes[:, column] = field
     return nodes
 
 
 @njit(cache=True)
-def es_traverse(p, buckets, winner, nodes, children, contrib, regrets, strat_sum, regret_weight, avg_weight, prune,
-                prune_threshold, rng, selected, order, sigma, sampled, values):
+def es_traverse(
+    p,
+    buckets,
+    winner,
+    nodes,
+    children,
+    contrib,
+    regrets,
+    strat_sum,
+    regret_weight,
+    avg_weight,
+    prune,
+    prune_threshold,
+    rng,
+    selected,
+    order,
+    sigma,
+    sampled,
+    values,
+):
     """One external-sampling traversal for player p on one deal; returns the nodes visited.
 
     nodes is pack_nodes(tree). Scratch arrays (selected: bool[n] all False on entry and exit; order:
@@ -84,8 +108,13 @@ def es_traverse(p, buckets, winner, nodes, children, contrib, regrets, strat_sum
             for a in range(first, end):
                 c = children[cs + a]
                 # Pluribus prunes the traverser's actions with very negative regret, never those ending the hand.
-                if (pl == p and prune and sigma[so + a] == 0.0 and regrets[o + a] < prune_threshold
-                        and nodes[c, KIND] == 0):
+                if (
+                    pl == p
+                    and prune
+                    and sigma[so + a] == 0.0
+                    and regrets[o + a] < prune_threshold
+                    and nodes[c, KIND] == 0
+                ):
                     continue
                 selected[c] = True
                 if nodes[c, KIND] == 0:
@@ -120,7 +149,6 @@ def es_traverse(p, buckets, winner, nodes, children, contrib, regrets, strat_sum
     return n_visit
 
 
-
 @njit(cache=True, inline="always")
 def iteration_schedule(t, linear_regrets, linear_avg, prune_enabled, prune_start, prune_probability):
     """Regret weight, average weight and whether iteration t prunes: functions of t alone.
@@ -149,10 +177,30 @@ def sample_deal(rng, cdf):
 
 
 @njit(cache=True, nogil=True)  # nogil: the heartbeat thread reports while it runs
-def es_iterations_enumerated(deal_buckets, deal_winner, deal_cdf, nodes, children, contrib, regrets, strat_sum,
-                             rng, t0, n_iters, linear_regrets, linear_avg, prune_enabled,
-                             prune_threshold, prune_probability, prune_start, selected, order, sigma,
-                             sampled, values):
+def es_iterations_enumerated(
+    deal_buckets,
+    deal_winner,
+    deal_cdf,
+    nodes,
+    children,
+    contrib,
+    regrets,
+    strat_sum,
+    rng,
+    t0,
+    n_iters,
+    linear_regrets,
+    linear_avg,
+    prune_enabled,
+    prune_threshold,
+    prune_probability,
+    prune_start,
+    selected,
+    order,
+    sigma,
+    sampled,
+    values,
+):
     """Iterations t0+1 .. t0+n_iters, each one traversal per player on its own sampled deal.
 
     Every random draw depends only on the generator state and the iteration number, so a run resumed
@@ -160,17 +208,40 @@ def es_iterations_enumerated(deal_buckets, deal_winner, deal_cdf, nodes, childre
     """
     visits = 0
     for it in range(n_iters):
-        rw, aw, prune = iteration_schedule(t0 + it + 1, linear_regrets, linear_avg, prune_enabled, prune_start,
-                                           prune_probability)
+        rw, aw, prune = iteration_schedule(
+            t0 + it + 1, linear_regrets, linear_avg, prune_enabled, prune_start, prune_probability
+        )
         for p in range(2):
             d = sample_deal(rng, deal_cdf)
-            visits += es_traverse(p, deal_buckets[d], deal_winner[d], nodes, children, contrib, regrets,
-                                  strat_sum, rw, aw, prune, prune_threshold, rng, selected, order, sigma,
-                                  sampled, values)
+            visits += es_traverse(
+                p,
+                deal_buckets[d],
+                deal_winner[d],
+                nodes,
+                children,
+                contrib,
+                regrets,
+                strat_sum,
+                rw,
+                aw,
+                prune,
+                prune_threshold,
+                rng,
+                selected,
+                order,
+                sigma,
+                sampled,
+                values,
+            )
     return visits
 
 
 def scratch(n_nodes: int, max_actions: int) -> tuple[np.ndarray, ...]:
     """The traversal's reusable work arrays: selected, order, sigma, sampled, values."""
-    return (np.zeros(n_nodes, dtype=np.bool_), np.zeros(n_nodes, dtype=np.int32),
-            np.zeros(n_nodes * max_actions), np.zeros(n_nodes, dtype=np.int32), np.zeros(n_nodes))
+    return (
+        np.zeros(n_nodes, dtype=np.bool_),
+        np.zeros(n_nodes, dtype=np.int32),
+        np.zeros(n_nodes * max_actions),
+        np.zeros(n_nodes, dtype=np.int32),
+        np.zeros(n_nodes),
+    )

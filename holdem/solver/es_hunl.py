@@ -13,8 +13,8 @@ from numba import njit
 
 from holdem.abstraction.isomorphism import colex_rank, combo_index, sort_small
 from holdem.evaluator import evaluate7
-from holdem.solver.es import es_traverse, iteration_schedule
 from holdem.rng import next_u64
+from holdem.solver.es import es_traverse, iteration_schedule
 
 
 @njit(cache=True)
@@ -39,8 +39,9 @@ def _sorted_board(cards, k, out):
 
 
 @njit(cache=True)
-def deal_buckets(cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id,
-                 b5_perm, buckets):
+def deal_buckets(
+    cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, buckets
+):
     """buckets[p, street] of the deal in cards (p0 hole, p1 hole, board); returns the winner (+1/-1/0)."""
     board = np.empty(5, dtype=np.int64)
     for p in range(2):
@@ -66,22 +67,84 @@ def deal_buckets(cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3
 
 
 @njit(cache=True, nogil=True)
-def es_iterations_hunl(binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id,
-                       b5_perm, nodes, children, contrib, regrets, strat_sum, rng, t0, n_iters, linear_regrets,
-                       linear_avg, prune_enabled, prune_threshold, prune_probability, prune_start, selected, order,
-                       sigma, sampled, values):
+def es_iterations_hunl(
+    binom,
+    card_perms,
+    preflop,
+    flop,
+    turn,
+    river,
+    b3_id,
+    b3_perm,
+    b4_id,
+    b4_perm,
+    b5_id,
+    b5_perm,
+    nodes,
+    children,
+    contrib,
+    regrets,
+    strat_sum,
+    rng,
+    t0,
+    n_iters,
+    linear_regrets,
+    linear_avg,
+    prune_enabled,
+    prune_threshold,
+    prune_probability,
+    prune_start,
+    selected,
+    order,
+    sigma,
+    sampled,
+    values,
+):
     """Iterations t0+1 .. t0+n_iters; one sampled deal and traversal per player each. Returns visits."""
     deck = np.empty(52, dtype=np.int64)
     cards = np.empty(9, dtype=np.int64)
     buckets = np.empty((2, 4), dtype=np.int64)
     visits = 0
     for it in range(n_iters):
-        rw, aw, prune = iteration_schedule(t0 + it + 1, linear_regrets, linear_avg, prune_enabled, prune_start,
-                                           prune_probability)
+        rw, aw, prune = iteration_schedule(
+            t0 + it + 1, linear_regrets, linear_avg, prune_enabled, prune_start, prune_probability
+        )
         for p in range(2):
             deal(rng, deck, cards)
-            winner = deal_buckets(cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id,
-                                  b4_perm, b5_id, b5_perm, buckets)
-            visits += es_traverse(p, buckets, winner, nodes, children, contrib, regrets, strat_sum, rw, aw, prune,
-                                  prune_threshold, rng, selected, order, sigma, sampled, values)
+            winner = deal_buckets(
+                cards,
+                binom,
+                card_perms,
+                preflop,
+                flop,
+                turn,
+                river,
+                b3_id,
+                b3_perm,
+                b4_id,
+                b4_perm,
+                b5_id,
+                b5_perm,
+                buckets,
+            )
+            visits += es_traverse(
+                p,
+                buckets,
+                winner,
+                nodes,
+                children,
+                contrib,
+                regrets,
+                strat_sum,
+                rw,
+                aw,
+                prune,
+                prune_threshold,
+                rng,
+                selected,
+                order,
+                sigma,
+                sampled,
+                values,
+            )
     return visits

@@ -43,8 +43,22 @@ def terminal_values(n, p, kind, player, contrib, deal_winner, values):
 
 
 @njit(cache=True)
-def _forward(p, kind, player, street, child_start, num_children, children, slot, stride, deal_buckets,
-             deal_prob, sigma, reach_opp, reach_self):
+def _forward(
+    p,
+    kind,
+    player,
+    street,
+    child_start,
+    num_children,
+    children,
+    slot,
+    stride,
+    deal_buckets,
+    deal_prob,
+    sigma,
+    reach_opp,
+    reach_self,
+):
     n_deals = deal_prob.shape[0]
     for d in range(n_deals):
         reach_opp[0, d] = deal_prob[d]
@@ -67,9 +81,29 @@ def _forward(p, kind, player, street, child_start, num_children, children, slot,
 
 
 @njit(cache=True)
-def _backward(p, kind, player, street, child_start, num_children, children, contrib, slot, stride,
-              deal_buckets, deal_winner, deal_prob, sigma, reach_opp, reach_self, values,
-              regrets, strat_sum, avg_weight, regret_weight):
+def _backward(
+    p,
+    kind,
+    player,
+    street,
+    child_start,
+    num_children,
+    children,
+    contrib,
+    slot,
+    stride,
+    deal_buckets,
+    deal_winner,
+    deal_prob,
+    sigma,
+    reach_opp,
+    reach_self,
+    values,
+    regrets,
+    strat_sum,
+    avg_weight,
+    regret_weight,
+):
     n_deals = deal_prob.shape[0]
     for n in range(kind.shape[0] - 1, -1, -1):
         if kind[n] != 0:
@@ -96,13 +130,14 @@ def _backward(p, kind, player, street, child_start, num_children, children, cont
 
 
 @njit(cache=True)
-def _after_pass(p, variant, t, alpha, beta, gamma, kind, player, street, slot, stride, num_children,
-                num_buckets, regrets, strat_sum):
+def _after_pass(
+    p, variant, t, alpha, beta, gamma, kind, player, street, slot, stride, num_children, num_buckets, regrets, strat_sum
+):
     """CFR+ floors the traverser's regrets at zero; DCFR discounts them and its strategy sum."""
     if variant == CFR:
         return
-    ta = t ** alpha
-    tb = t ** beta
+    ta = t**alpha
+    tb = t**beta
     pos = ta / (ta + 1.0)
     neg = tb / (tb + 1.0)
     disc = (t / (t + 1.0)) ** gamma
@@ -122,10 +157,34 @@ def _after_pass(p, variant, t, alpha, beta, gamma, kind, player, street, slot, s
 
 
 @njit(cache=True, nogil=True)  # nogil: the heartbeat thread reports while it runs
-def full_iterations(kind, player, street, child_start, num_children, children, contrib, slot, stride,
-                    num_buckets, deal_buckets, deal_winner, deal_prob, regrets, strat_sum, sigma,
-                    reach_opp, reach_self, values, t0, n_iters, variant, linear_avg, alpha, beta,
-                    gamma):
+def full_iterations(
+    kind,
+    player,
+    street,
+    child_start,
+    num_children,
+    children,
+    contrib,
+    slot,
+    stride,
+    num_buckets,
+    deal_buckets,
+    deal_winner,
+    deal_prob,
+    regrets,
+    strat_sum,
+    sigma,
+    reach_opp,
+    reach_self,
+    values,
+    t0,
+    n_iters,
+    variant,
+    linear_avg,
+    alpha,
+    beta,
+    gamma,
+):
     """Run iterations t0+1 .. t0+n_iters in place; returns the node-deal pairs swept."""
     swept = 0
     for it in range(n_iters):
@@ -138,12 +197,61 @@ def full_iterations(kind, player, street, child_start, num_children, children, c
             if p == 0 or variant != CFR:  # vanilla CFR keeps one strategy for both passes
                 # the current strategy of every infoset, once per pass before any regret changes
                 normalise_per_infoset(regrets, kind, street, slot, stride, num_children, num_buckets, sigma, True)
-            _forward(p, kind, player, street, child_start, num_children, children, slot, stride, deal_buckets,
-                     deal_prob, sigma, reach_opp, reach_self)
-            _backward(p, kind, player, street, child_start, num_children, children, contrib, slot, stride,
-                      deal_buckets, deal_winner, deal_prob, sigma, reach_opp, reach_self, values,
-                      regrets, strat_sum, avg_weight, regret_weight)
-            _after_pass(p, variant, t, alpha, beta, gamma, kind, player, street, slot, stride, num_children,
-                        num_buckets, regrets, strat_sum)
+            _forward(
+                p,
+                kind,
+                player,
+                street,
+                child_start,
+                num_children,
+                children,
+                slot,
+                stride,
+                deal_buckets,
+                deal_prob,
+                sigma,
+                reach_opp,
+                reach_self,
+            )
+            _backward(
+                p,
+                kind,
+                player,
+                street,
+                child_start,
+                num_children,
+                children,
+                contrib,
+                slot,
+                stride,
+                deal_buckets,
+                deal_winner,
+                deal_prob,
+                sigma,
+                reach_opp,
+                reach_self,
+                values,
+                regrets,
+                strat_sum,
+                avg_weight,
+                regret_weight,
+            )
+            _after_pass(
+                p,
+                variant,
+                t,
+                alpha,
+                beta,
+                gamma,
+                kind,
+                player,
+                street,
+                slot,
+                stride,
+                num_children,
+                num_buckets,
+                regrets,
+                strat_sum,
+            )
             swept += 2 * kind.shape[0] * deal_prob.shape[0]
     return swept

@@ -21,8 +21,9 @@ def _emit_prefetch(context, builder, signature, args) -> None:
     ptr = cgutils.get_item_pointer(context, builder, array_type, ary, indices, wraparound=False)
     byte_ptr = builder.bitcast(ptr, ir.IntType(8).as_pointer())
     i32 = ir.IntType(32)
-    fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr.type, i32, i32, i32]),
-                                        "llvm.prefetch.p0")
+    fn = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr.type, i32, i32, i32]), "llvm.prefetch.p0"
+    )
     # read (0), keep in every cache level (3), data cache (1)
     builder.call(fn, [byte_ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
 
@@ -38,4 +39,3 @@ def prefetch(typingctx, array, i):
         return context.get_dummy_value()
 
     return types.void(array, i), codegen
-

@@ -44,7 +44,7 @@ class _State:
             acts.append("r")
         return acts
 
-    def play(self, a: str) -> "_State":
+    def play(self, a: str) -> _State:
         me = self.to_act()
         bets = list(self.bets)
         if a in "cr":
@@ -64,8 +64,12 @@ class _State:
         last = self.rounds[-1]
         if last and last[-1] == "f":
             return True
-        return len(self.rounds) == len(self.rules.raise_sizes) and len(last) >= 2 and last[-1] == "c" \
+        return (
+            len(self.rounds) == len(self.rules.raise_sizes)
+            and len(last) >= 2
+            and last[-1] == "c"
             and (last[-2] == "r" or last == ["c", "c"])
+        )
 
     def payoff0(self) -> float:
         last = self.rounds[-1]

@@ -60,8 +60,9 @@ def normalise_per_infoset(sums, kind, street, slot, stride, num_children, num_bu
 def average_strategy(tree, strategy_sum: np.ndarray) -> np.ndarray:
     out = np.empty(tree.n_slots, dtype=np.float64)
     out[:] = 0.0  # slots outside every infoset (none today) stay defined
-    normalise_per_infoset(strategy_sum, tree.kind, tree.street, tree.slot, tree.bucket_stride,
-                          tree.num_children, tree.num_buckets, out)
+    normalise_per_infoset(
+        strategy_sum, tree.kind, tree.street, tree.slot, tree.bucket_stride, tree.num_children, tree.num_buckets, out
+    )
     return out
 
 
@@ -94,6 +95,7 @@ def average_positive_regret(tree, regrets: np.ndarray, total_weight: float) -> f
     """
     if total_weight <= 0:
         return 0.0
-    total, count = _positive_regret_sum(regrets, tree.kind, tree.street, tree.slot, tree.bucket_stride,
-                                        tree.num_children, tree.num_buckets)
+    total, count = _positive_regret_sum(
+        regrets, tree.kind, tree.street, tree.slot, tree.bucket_stride, tree.num_children, tree.num_buckets
+    )
     return total / max(count, 1) / total_weight

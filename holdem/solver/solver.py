@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
+from holdem.games.hunl.game import HunlGame
 from holdem.games.tree import Game
 from holdem.solver import es, es_hunl, full
 from holdem.solver.regret import average_positive_regret, average_strategy
-from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
-from holdem.games.hunl.game import HunlGame
 from holdem.solver.workers import WorkerPool
 
 ALGORITHMS = ("cfr", "cfr+", "dcfr", "es-mccfr")
@@ -87,11 +87,30 @@ class Solver:
         dl = None if self._sampled_deals else self.game.deals
         if self._full:
             visits = full.full_iterations(
-                t.kind, t.player, t.street, t.child_start, t.num_children, t.children, t.contrib,
-                t.slot, t.bucket_stride, t.num_buckets, dl.buckets, dl.winner, dl.prob, self.regrets,
-                self.strategy_sum, *self._work, self.iteration, n_iters,
-                _FULL_VARIANT[s.algorithm], s.linear_averaging, s.dcfr_alpha, s.dcfr_beta,
-                s.dcfr_gamma)
+                t.kind,
+                t.player,
+                t.street,
+                t.child_start,
+                t.num_children,
+                t.children,
+                t.contrib,
+                t.slot,
+                t.bucket_stride,
+                t.num_buckets,
+                dl.buckets,
+                dl.winner,
+                dl.prob,
+                self.regrets,
+                self.strategy_sum,
+                *self._work,
+                self.iteration,
+                n_iters,
+                _FULL_VARIANT[s.algorithm],
+                s.linear_averaging,
+                s.dcfr_alpha,
+                s.dcfr_beta,
+                s.dcfr_gamma,
+            )
         else:
             visits = self._pool.run(self._es_kernel(), self.iteration, n_iters, self.strategy_sum)
         self.iteration += n_iters
@@ -105,20 +124,59 @@ class Solver:
 
             def hunl(t0: int, n: int, rng: np.ndarray, work: tuple[np.ndarray, ...], strategy_sum: np.ndarray) -> int:
                 return es_hunl.es_iterations_hunl(
-                    BINOM, CARD_PERMS, b.preflop, b.flop, b.turn, b.river, b.board3_id, b.board3_perm,
-                    b.board4_id, b.board4_perm, b.board5_id, b.board5_perm, nodes, t.children, t.contrib,
-                    regrets, strategy_sum, rng, t0, n, s.linear_regrets, s.linear_averaging, s.prune,
-                    s.prune_threshold, s.prune_probability, s.prune_start, *work)
+                    BINOM,
+                    CARD_PERMS,
+                    b.preflop,
+                    b.flop,
+                    b.turn,
+                    b.river,
+                    b.board3_id,
+                    b.board3_perm,
+                    b.board4_id,
+                    b.board4_perm,
+                    b.board5_id,
+                    b.board5_perm,
+                    nodes,
+                    t.children,
+                    t.contrib,
+                    regrets,
+                    strategy_sum,
+                    rng,
+                    t0,
+                    n,
+                    s.linear_regrets,
+                    s.linear_averaging,
+                    s.prune,
+                    s.prune_threshold,
+                    s.prune_probability,
+                    s.prune_start,
+                    *work,
+                )
 
             return hunl
         dl, cdf = self.game.deals, self._cdf
 
-        def enumerated(t0: int, n: int, rng: np.ndarray, work: tuple[np.ndarray, ...],
-                       strategy_sum: np.ndarray) -> int:
+        def enumerated(t0: int, n: int, rng: np.ndarray, work: tuple[np.ndarray, ...], strategy_sum: np.ndarray) -> int:
             return es.es_iterations_enumerated(
-                dl.buckets, dl.winner, cdf, nodes, t.children, t.contrib, regrets, strategy_sum, rng, t0, n,
-                s.linear_regrets, s.linear_averaging, s.prune, s.prune_threshold, s.prune_probability,
-                s.prune_start, *work)
+                dl.buckets,
+                dl.winner,
+                cdf,
+                nodes,
+                t.children,
+                t.contrib,
+                regrets,
+                strategy_sum,
+                rng,
+                t0,
+                n,
+                s.linear_regrets,
+                s.linear_averaging,
+                s.prune,
+                s.prune_threshold,
+                s.prune_probability,
+                s.prune_start,
+                *work,
+            )
 
         return enumerated
 

@@ -14,8 +14,9 @@ from holdem.solver.full import terminal_values
 
 
 @njit(cache=True)
-def opponent_reach(p, kind, player, street, child_start, num_children, children, slot, stride, deal_buckets,
-                    deal_prob, policy, reach):
+def opponent_reach(
+    p, kind, player, street, child_start, num_children, children, slot, stride, deal_buckets, deal_prob, policy, reach
+):
     for d in range(deal_prob.shape[0]):
         reach[0, d] = deal_prob[d]
     for n in range(kind.shape[0]):
@@ -31,8 +32,26 @@ def opponent_reach(p, kind, player, street, child_start, num_children, children,
 
 
 @njit(cache=True)
-def tree_values(p, best_respond, kind, player, street, child_start, num_children, children, contrib, slot,
-            stride, num_buckets, deal_buckets, deal_winner, deal_prob, policy, reach, values):
+def tree_values(
+    p,
+    best_respond,
+    kind,
+    player,
+    street,
+    child_start,
+    num_children,
+    children,
+    contrib,
+    slot,
+    stride,
+    num_buckets,
+    deal_buckets,
+    deal_winner,
+    deal_prob,
+    policy,
+    reach,
+    values,
+):
     """Values for p of every (node, deal); at p's nodes either follow `policy` or best-respond."""
     n_deals = deal_prob.shape[0]
     max_b = 0

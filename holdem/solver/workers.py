@@ -59,7 +59,7 @@ def worker_seed(seed: int, worker: int, salt: int = 0) -> int:
 
 def _padded(state: np.ndarray) -> np.ndarray:
     buf = np.zeros(_RNG_PAD, dtype=np.uint64)
-    view = buf[_RNG_PAD // 2: _RNG_PAD // 2 + 4]
+    view = buf[_RNG_PAD // 2 : _RNG_PAD // 2 + 4]
     view[:] = state
     return view
 
@@ -67,8 +67,9 @@ def _padded(state: np.ndarray) -> np.ndarray:
 class WorkerPool:
     """The private state of W workers and the threads that run them (worker 0 is the caller's thread)."""
 
-    def __init__(self, n_workers: int, seed: int, make_scratch: Callable[[], tuple[np.ndarray, ...]],
-                 n_slots: int) -> None:
+    def __init__(
+        self, n_workers: int, seed: int, make_scratch: Callable[[], tuple[np.ndarray, ...]], n_slots: int
+    ) -> None:
         if n_workers < 1:
             raise ValueError(f"workers must be >= 1, got {n_workers}")
         self.n_workers = n_workers
@@ -103,10 +104,14 @@ class WorkerPool:
         if saved == self.n_workers:
             return None
         if saved < self.n_workers:
-            return (f"checkpoint was made with {saved} worker(s), continuing with {self.n_workers}: "
-                    f"workers {saved}..{self.n_workers - 1} start fresh streams")
-        return (f"checkpoint was made with {saved} workers, continuing with {self.n_workers}: "
-                f"the streams of workers {self.n_workers}..{saved - 1} are dropped")
+            return (
+                f"checkpoint was made with {saved} worker(s), continuing with {self.n_workers}: "
+                f"workers {saved}..{self.n_workers - 1} start fresh streams"
+            )
+        return (
+            f"checkpoint was made with {saved} workers, continuing with {self.n_workers}: "
+            f"the streams of workers {self.n_workers}..{saved - 1} are dropped"
+        )
 
     # ------------------------------------------------------------------ running
     def run(self, kernel: Kernel, t0: int, n_iters: int, strategy_sum: np.ndarray) -> int:
@@ -118,8 +123,9 @@ class WorkerPool:
         self._next, self._end = t0, t0 + n_iters
         self._min_block = max(1, n_iters // (self.n_workers * MIN_BLOCK_FRACTION))
         sums = self._sums or [strategy_sum] * self.n_workers
-        futures: list[Future[int]] = [self._threads.submit(self._work, kernel, w, sums[w])
-                                      for w in range(1, self.n_workers)]
+        futures: list[Future[int]] = [
+            self._threads.submit(self._work, kernel, w, sums[w]) for w in range(1, self.n_workers)
+        ]
         visits = self._work(kernel, 0, sums[0])
         # The barrier: every worker has finished its last whole traversal when this returns.
         visits += sum(f.result() for f in futures)

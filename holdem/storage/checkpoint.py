@@ -140,9 +140,7 @@ def _plain_int(name: str, value: Any) -> int:
         raise ValueError(f"{name} must be an integer, got {value!r}") from None
 
 
-def _check_arguments(
-    iteration: int, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any], keep: int
-) -> None:
+def _check_arguments(iteration: int, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any], keep: int) -> None:
     if not 0 <= iteration < 10**_DIGITS:
         raise ValueError(f"iteration must be in [0, {10**_DIGITS}), got {iteration}")
     if keep < 1:
@@ -322,9 +320,7 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         raise CorruptCheckpoint(path, f"{MANIFEST} is not a JSON object")
     fmt = manifest.get("format")
     if type(fmt) is not int or fmt not in READABLE_FORMATS:
-        raise CorruptCheckpoint(
-            path, f"format version {fmt!r}, this program reads {sorted(READABLE_FORMATS)}"
-        )
+        raise CorruptCheckpoint(path, f"format version {fmt!r}, this program reads {sorted(READABLE_FORMATS)}")
     iteration = manifest.get("iteration")
     if type(iteration) is not int or not _CHECKPOINT_NAME.fullmatch(path.name) or int(path.name) != iteration:
         raise CorruptCheckpoint(path, f"manifest iteration {iteration!r} does not match the folder name")

@@ -9,8 +9,8 @@ import contextlib
 import json
 from typing import Any
 
-from supervisor.protocol.describe import summary_line
 from supervisor.protocol import Client, ErrorCode, ProtocolError
+from supervisor.protocol.describe import summary_line
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -21,10 +21,14 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     what.add_argument("--range", action="store_true", help="every hand class on the 13x13 grid")
     s.add_argument("--board", default="", help='the board the history has dealt, e.g. "Qh Jh 2c"')
     s.add_argument("--history", default="", help="betting so far in the tree's letters, e.g. r300c/")
-    s.add_argument("--latest", action="store_true", help="the newest checkpoint, even if the run has a merged blueprint")
+    s.add_argument(
+        "--latest", action="store_true", help="the newest checkpoint, even if the run has a merged blueprint"
+    )
     s = sub.add_parser("eval", parents=[_without_wait(common)], help="run the evaluation ladder on a run's blueprint")
     s.add_argument("run", nargs="?", help="a run id or unique prefix (default: the newest active run)")
-    s.add_argument("--latest", action="store_true", help="the newest checkpoint, even if the run has a merged blueprint")
+    s.add_argument(
+        "--latest", action="store_true", help="the newest checkpoint, even if the run has a merged blueprint"
+    )
     s.add_argument("--wait", dest="wait_done", action="store_true", help="wait until it is done and print the ladder")
 
 
@@ -96,9 +100,11 @@ async def wait_eval(c: Client, run_id: str, recheck_s: float = 5.0) -> dict[str,
 def _spot_header(doc: dict[str, Any]) -> str:
     where = f" on {doc['board']}" if doc.get("board") else ""
     src = doc.get("source") or {}
-    return (f"{doc.get('policy')} ({src.get('kind')}, iteration {doc.get('iteration', 0):,}): {doc.get('street')}, "
-            f"{doc.get('position')} to act after {doc.get('history') or '(first action)'}{where}; pot "
-            f"{doc.get('pot')}, to call {doc.get('to_call')}")
+    return (
+        f"{doc.get('policy')} ({src.get('kind')}, iteration {doc.get('iteration', 0):,}): {doc.get('street')}, "
+        f"{doc.get('position')} to act after {doc.get('history') or '(first action)'}{where}; pot "
+        f"{doc.get('pot')}, to call {doc.get('to_call')}"
+    )
 
 
 def format_strategy(doc: dict[str, Any]) -> str:
@@ -109,15 +115,19 @@ def format_strategy(doc: dict[str, Any]) -> str:
         lines.append(f"{doc.get('hand')} is in bucket {doc.get('bucket')} of {doc.get('buckets')}")
         lines += [f"  {a['probability']:7.1%}  {a['label']}" for a in actions]
         return "\n".join(lines)
-    lines.append("actions (overall frequency): " + ", ".join(f"{k} {a['label']} {a['frequency']:.0%}"
-                                                            for k, a in enumerate(actions)))
+    lines.append(
+        "actions (overall frequency): "
+        + ", ".join(f"{k} {a['label']} {a['frequency']:.0%}" for k, a in enumerate(actions))
+    )
     lines.append("each class: the action it plays most (its number) and how often")
     for row in doc.get("grid") or []:
         cells = []
         for cell in row:
             probs = cell.get("probabilities") or [0.0]
             best = max(range(len(probs)), key=probs.__getitem__)
-            cells.append(f"{cell['hand']:<3} {best}{probs[best]:4.0%}" if cell.get("combos") else f"{cell['hand']:<3}  -  ")
+            cells.append(
+                f"{cell['hand']:<3} {best}{probs[best]:4.0%}" if cell.get("combos") else f"{cell['hand']:<3}  -  "
+            )
         lines.append(" ".join(cells))
     return "\n".join(lines)
 
@@ -126,12 +136,18 @@ def format_ladder(ladder: dict[str, Any]) -> str:
     lines = []
     for m in ladder.get("matches") or []:
         lo, hi = m["ci95"]
-        lines.append(f"  vs {m['opponent']:<10} {m['mbb_per_hand']:+9.1f} mbb/hand  95% [{lo:+.1f}, {hi:+.1f}]  "
-                     f"{m['hands']:,} hands")
+        lines.append(
+            f"  vs {m['opponent']:<10} {m['mbb_per_hand']:+9.1f} mbb/hand  95% [{lo:+.1f}, {hi:+.1f}]  "
+            f"{m['hands']:,} hands"
+        )
     lbr = ladder.get("lbr") or {}
     if "value" in lbr:
         lo, hi = lbr["ci95"]
-        lines.append(f"  LBR-fc        {lbr['value']:+9.1f} mbb/hand  95% [{lo:+.1f}, {hi:+.1f}]  {lbr['hands']:,} hands")
+        lines.append(
+            f"  LBR-fc        {lbr['value']:+9.1f} mbb/hand  95% [{lo:+.1f}, {hi:+.1f}]  {lbr['hands']:,} hands"
+        )
     for p in ladder.get("probes") or []:
-        lines.append(f"  {'PASS' if p['passed'] else 'FAIL'} {p['name']}: {p['failing']:,} of {p['spots']:,} spots fail")
+        lines.append(
+            f"  {'PASS' if p['passed'] else 'FAIL'} {p['name']}: {p['failing']:,} of {p['spots']:,} spots fail"
+        )
     return "\n".join(lines)

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from supervisor.ctl import blueprint_commands as ctl_blueprint
-from supervisor.protocol.describe import describe_estimate, summary_line
 from supervisor.protocol import Client, DaemonUnavailable, ErrorCode, ProtocolError, RunInfo, socket_path
+from supervisor.protocol.describe import describe_estimate, summary_line
 
 FINAL_RUN_STATES = frozenset({"done", "failed", "stopped"})
 DEFAULT_WAIT_S = 5.0
@@ -40,18 +40,32 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: an option given before the subcommand must not be reset by the subparser's default
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
-    common.add_argument("--socket", default=argparse.SUPPRESS,
-                        help=f"daemon socket (default here: {socket_path()}; order: --socket, $HOLDEMD_SOCKET, "
-                             "$RUNTIME_DIRECTORY, $XDG_RUNTIME_DIR, /tmp/holdemd-<uid>)")
-    common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, metavar="S",
-                        help="seconds to wait for an answer (default: 600)")
-    common.add_argument("--wait", type=float, default=argparse.SUPPRESS, metavar="S",
-                        help=f"seconds to wait for a daemon that is still starting (default: {DEFAULT_WAIT_S:g})")
+    common.add_argument(
+        "--socket",
+        default=argparse.SUPPRESS,
+        help=f"daemon socket (default here: {socket_path()}; order: --socket, $HOLDEMD_SOCKET, "
+        "$RUNTIME_DIRECTORY, $XDG_RUNTIME_DIR, /tmp/holdemd-<uid>)",
+    )
+    common.add_argument(
+        "--timeout",
+        type=float,
+        default=argparse.SUPPRESS,
+        metavar="S",
+        help="seconds to wait for an answer (default: 600)",
+    )
+    common.add_argument(
+        "--wait",
+        type=float,
+        default=argparse.SUPPRESS,
+        metavar="S",
+        help=f"seconds to wait for a daemon that is still starting (default: {DEFAULT_WAIT_S:g})",
+    )
     p = argparse.ArgumentParser(prog="holdemctl", description="Control holdemd.", parents=[common])
     p.add_argument("--version", action="version", version=f"holdemctl {version()}")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("status", parents=[common],
-                       help="the active runs (else the newest run, marked not active) and their instances")
+    s = sub.add_parser(
+        "status", parents=[common], help="the active runs (else the newest run, marked not active) and their instances"
+    )
     s.add_argument("run", nargs="?", help="a run id or unique prefix (default: the active runs)")
     s.add_argument("--all", action="store_true", help="every run the daemon knows, active or not")
     sub.add_parser("runs", parents=[common], help="every run the daemon knows")
@@ -68,20 +82,30 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--slurm-account")
     s.add_argument("--slurm-time")
     s.add_argument("--srun-option", action="append", default=[], metavar="OPT")
-    for name, text in (("stop", "stop a run (children checkpoint and exit)"), ("resume", "continue a stopped run"),
-                       ("merge", "merge the instances' strategies now")):
+    for name, text in (
+        ("stop", "stop a run (children checkpoint and exit)"),
+        ("resume", "continue a stopped run"),
+        ("merge", "merge the instances' strategies now"),
+    ):
         sub.add_parser(name, parents=[common], help=text).add_argument("run", nargs="?")
     s = sub.add_parser("restart-instance", parents=[common], help="restart one instance from its checkpoint")
     s.add_argument("index", type=int)
     s.add_argument("--run")
     s = sub.add_parser("logs", parents=[common], help="an instance's log (or the daemon's)")
     s.add_argument("run", nargs="?")
-    s.add_argument("--instance", "-i", type=int, help="an instance's train.log (default: the run's run.log, "
-                                                       "or the daemon's log without RUN)")
+    s.add_argument(
+        "--instance",
+        "-i",
+        type=int,
+        help="an instance's train.log (default: the run's run.log, or the daemon's log without RUN)",
+    )
     s.add_argument("-n", "--lines", type=int, default=50, help="lines from the end (default: %(default)s)")
     s.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
-    s = sub.add_parser("watch", parents=[common],
-                       help="live progress bars per instance (plain lines once a second when not a terminal)")
+    s = sub.add_parser(
+        "watch",
+        parents=[common],
+        help="live progress bars per instance (plain lines once a second when not a terminal)",
+    )
     s.add_argument("run", nargs="?")
     ctl_blueprint.add_parsers(sub, common)
     return p
@@ -106,15 +130,18 @@ ACTIVE_RUN_STATES = frozenset({"running", "stopping", "merging"})
 def format_run(run: RunInfo, why_shown: str | None = None) -> str:
     """A run and its instances in lines under 80 columns (widths follow the numbers shown)."""
     lines = [f"run {run.id}  {run.state}" + (f" ({run.reason})" if run.reason else "") + f"  {run.dir}"]
-    lines.append(f"  {len(run.instances)} instances x {run.workers} workers; cores in use {run.cores_in_use}"
-                 + (f" of {run.cores}" if run.cores else ""))
+    lines.append(
+        f"  {len(run.instances)} instances x {run.workers} workers; cores in use {run.cores_in_use}"
+        + (f" of {run.cores}" if run.cores else "")
+    )
     if why_shown:
         lines.append(f"  {why_shown}")
     elif run.origin and run.state in ACTIVE_RUN_STATES:
         lines.append(f"  active: {run.origin}")
     if run.phase == "prepare" and run.state not in ("done",):
-        lines.append("  phase prepare: instances start when it is over" +
-                     (f"; {run.phase_detail}" if run.phase_detail else ""))
+        lines.append(
+            "  phase prepare: instances start when it is over" + (f"; {run.phase_detail}" if run.phase_detail else "")
+        )
     counts = [f"{i.iter:,}/{i.target_iters or 0:,}" for i in run.instances]
     cw = max(map(len, counts), default=0)
     rates = [f"{i.ips:,.0f}" for i in run.instances]
@@ -126,8 +153,10 @@ def format_run(run: RunInfo, why_shown: str | None = None) -> str:
         extra = f"  {i.reason}" if i.reason else ""
         where = f"  {i.executor}" + (f" job {i.job_id}" if i.job_id else "") + (f" on {i.node}" if i.node else "")
         rss = f"  {i.rss_bytes / 2**20:,.0f} MiB" if i.rss_bytes else ""  # workers: on the run's line
-        lines.append(f"  [{i.index}] {i.state:<8} pid {str(i.pid or '-'):<{pw}}  {count:>{cw}} {pct}  {rate:>{rw}} it/s"
-                     f"{rss}  restarts {i.restarts}{where}{extra}")
+        lines.append(
+            f"  [{i.index}] {i.state:<8} pid {i.pid or '-'!s:<{pw}}  {count:>{cw}} {pct}  {rate:>{rw}} it/s"
+            f"{rss}  restarts {i.restarts}{where}{extra}"
+        )
     if run.merged:
         lines.append(f"  merged: {run.merged}")
     lines += [f"  {line}" for line in (describe_estimate(run.estimate), summary_line(run.eval)) if line]
@@ -146,8 +175,9 @@ def progress_line(run: RunInfo) -> str:
     return f"{time.strftime('%H:%M:%S')} run {run.id} {state:<9} {pct} {done:,}/{target:,} {ips:,.0f} it/s  {states}{detail}"
 
 
-async def follow_plain(c: Client, run_id: str | None, interval: float = 1.0,
-                       final: frozenset[str] = FINAL_RUN_STATES) -> RunInfo | None:
+async def follow_plain(
+    c: Client, run_id: str | None, interval: float = 1.0, final: frozenset[str] = FINAL_RUN_STATES
+) -> RunInfo | None:
     """Print progress_line once per interval until the run (default: the newest) reaches a final state."""
     while True:
         runs = (await c.call("status", {"run": run_id} if run_id else {}))["runs"]
@@ -187,25 +217,48 @@ async def _command(c: Client, args: argparse.Namespace) -> int:
     if cmd in ("status", "runs"):
         every = cmd == "runs" or args.all
         asked = cmd == "status" and bool(args.run)
-        res = await (c.call("runs.list") if cmd == "runs" else
-                     c.call("status", {"run": args.run} if args.run else {"all": True} if every else {}))
+        res = await (
+            c.call("runs.list")
+            if cmd == "runs"
+            else c.call("status", {"run": args.run} if args.run else {"all": True} if every else {})
+        )
         warnings = res.get("daemon", {}).get("warnings", [])
         if args.json:
             _print_json({"runs": res["runs"], **({"warnings": warnings} if warnings else {})})
         else:
             runs = [RunInfo.from_dict(r) for r in res["runs"]]
-            print("\n".join([*(f"warning: {w}" for w in warnings),
-                             *(format_run(r, _why_shown(r, every or asked)) for r in runs)])
-                  if runs or warnings else "no runs")
+            print(
+                "\n".join(
+                    [
+                        *(f"warning: {w}" for w in warnings),
+                        *(format_run(r, _why_shown(r, every or asked)) for r in runs),
+                    ]
+                )
+                if runs or warnings
+                else "no runs"
+            )
         return 0
     if cmd == "start":
-        params = {k: v for k, v in {"instances": args.instances, "config": str(Path(args.config).resolve()) if args.config else None, "iters": args.iters,
-                                    "time_budget_s": args.time_budget, "seed": args.seed,
-                                    "workers": args.workers}.items() if v is not None}
+        params = {
+            k: v
+            for k, v in {
+                "instances": args.instances,
+                "config": str(Path(args.config).resolve()) if args.config else None,
+                "iters": args.iters,
+                "time_budget_s": args.time_budget,
+                "seed": args.seed,
+                "workers": args.workers,
+            }.items()
+            if v is not None
+        }
         if args.executor or args.slurm_partition or args.slurm_account or args.slurm_time or args.srun_option:
-            params["executor"] = {"name": args.executor or "slurm", "partition": args.slurm_partition,
-                                  "account": args.slurm_account, "time_limit": args.slurm_time,
-                                  "options": args.srun_option}
+            params["executor"] = {
+                "name": args.executor or "slurm",
+                "partition": args.slurm_partition,
+                "account": args.slurm_account,
+                "time_limit": args.slurm_time,
+                "options": args.srun_option,
+            }
         res = await c.call("run.start", params)
     elif cmd in ("stop", "resume", "merge"):
         res = await c.call(f"run.{cmd}", {"run": args.run} if args.run else {})
@@ -255,15 +308,28 @@ async def _watch(c: Client, args: argparse.Namespace) -> int:
     if not args.json and not sys.stdout.isatty():  # a pipe or a log file: plain lines, as `make run` prints
         await follow_plain(c, run.id)
         return 0
-    insts = {i.index: dict(state=i.state, iter=i.iter, target=i.target_iters or 0, ips=i.ips, restarts=i.restarts)
-             for i in run.instances}
+    insts = {
+        i.index: dict(state=i.state, iter=i.iter, target=i.target_iters or 0, ips=i.ips, restarts=i.restarts)
+        for i in run.instances
+    }
     state = {"run": run.state}
     if run.state in FINAL_RUN_STATES:  # nothing more will happen: show it once
         if args.json:
-            print(json.dumps({"event": "state", "run": run.id, "instance": None, "state": run.state,
-                              "reason": run.reason, "t": time.time()}))
+            print(
+                json.dumps(
+                    {
+                        "event": "state",
+                        "run": run.id,
+                        "instance": None,
+                        "state": run.state,
+                        "reason": run.reason,
+                        "t": time.time(),
+                    }
+                )
+            )
         else:
             from rich.console import Console
+
             console = Console()
             console.print(_render(run.id, run.state, insts, console.width))
         return 0
@@ -278,7 +344,9 @@ async def _watch(c: Client, args: argparse.Namespace) -> int:
     def apply(ev: dict[str, Any]) -> None:
         k = ev.get("instance")
         if ev.get("event") == "progress" and k in insts:
-            insts[k].update(iter=ev["iter"], ips=ev.get("ips") or 0.0, target=ev.get("target_iters") or insts[k]["target"])
+            insts[k].update(
+                iter=ev["iter"], ips=ev.get("ips") or 0.0, target=ev.get("target_iters") or insts[k]["target"]
+            )
         elif ev.get("event") == "state":
             if k is None:
                 state["run"] = ev["state"]
@@ -290,8 +358,9 @@ async def _watch(c: Client, args: argparse.Namespace) -> int:
         fresh = RunInfo.from_dict((await c.call("status", {"run": run.id}))["runs"][0])
         state["run"] = fresh.state
         for i in fresh.instances:
-            insts[i.index].update(state=i.state, iter=i.iter, target=i.target_iters or 0, restarts=i.restarts,
-                                  ips=i.ips)
+            insts[i.index].update(
+                state=i.state, iter=i.iter, target=i.target_iters or 0, restarts=i.restarts, ips=i.ips
+            )
 
     with Live(_render(run.id, state["run"], insts), refresh_per_second=4, transient=False) as live:
         width = live.console.width
@@ -322,17 +391,38 @@ def _render(run_id: str, run_state: str, insts: dict[int, dict[str, Any]], width
         tot_iter += i["iter"]
         tot_target += i["target"]
         tot_ips += i["ips"] if i["state"] == "running" else 0.0
-        rows.append((str(k), i["state"], i["iter"], i["target"], f"{i['iter']:,}/{i['target']:,}", f"{i['ips']:,.0f}",
-                     _eta(i["target"] - i["iter"], i["ips"]), str(i["restarts"])))
-    rows.append(("all", "", tot_iter, tot_target, f"{tot_iter:,}/{tot_target:,}", f"{tot_ips:,.0f}",
-                 _eta(tot_target - tot_iter, tot_ips), ""))
+        rows.append(
+            (
+                str(k),
+                i["state"],
+                i["iter"],
+                i["target"],
+                f"{i['iter']:,}/{i['target']:,}",
+                f"{i['ips']:,.0f}",
+                _eta(i["target"] - i["iter"], i["ips"]),
+                str(i["restarts"]),
+            )
+        )
+    rows.append(
+        (
+            "all",
+            "",
+            tot_iter,
+            tot_target,
+            f"{tot_iter:,}/{tot_target:,}",
+            f"{tot_ips:,.0f}",
+            _eta(tot_target - tot_iter, tot_ips),
+            "",
+        )
+    )
     heads = ("#", "state", "progress", "iterations", "it/s", "ETA", "restarts")
     text_cols = [0, 1, 4, 5, 6, 7]
     widths = [max([len(r[c]) for r in rows] + [len(h)]) for c, h in zip(text_cols, (heads[0], heads[1], *heads[3:]))]
     # no box and no edge padding: two cells per column gap; the bar gets what the numbers leave
     bar_width = max(8, min(30, width - sum(widths) - 2 * (len(heads) - 1) - 1))
-    table = Table(title=f"run {run_id} — {run_state}", expand=False, box=None, pad_edge=False,
-                  header_style="bold underline")
+    table = Table(
+        title=f"run {run_id} — {run_state}", expand=False, box=None, pad_edge=False, header_style="bold underline"
+    )
     for col in heads:
         table.add_column(col, justify="right" if col not in ("state", "progress") else "left", no_wrap=True)
     for r in rows:

@@ -29,8 +29,18 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from supervisor.protocol import (ErrorCode, ErrorInfo, LineReader, LineTooLong, MAX_LINE_BYTES, Method, Reply, decode,
-                       encode, parse_request)
+from supervisor.protocol import (
+    MAX_LINE_BYTES,
+    ErrorCode,
+    ErrorInfo,
+    LineReader,
+    LineTooLong,
+    Method,
+    Reply,
+    decode,
+    encode,
+    parse_request,
+)
 
 MAX_CLIENTS = 1024
 IDLE_TIMEOUT_S = 300.0
@@ -116,7 +126,7 @@ class Subscriber:
     """One subscribed connection. Events are appended to a buffer and flushed by a timer, so a
     burst of events costs one write; no task or queue per event (this is the daemon's hot path)."""
 
-    __slots__ = ("run", "transport", "buf", "scheduled", "dropped")
+    __slots__ = ("buf", "dropped", "run", "scheduled", "transport")
 
     def __init__(self, run: str | None, transport: asyncio.WriteTransport) -> None:
         self.run = run
@@ -173,7 +183,7 @@ class Hub:
 class _Conn:
     """What admission needs to know of one admitted connection."""
 
-    __slots__ = ("writer", "last_active", "busy", "subscribed")
+    __slots__ = ("busy", "last_active", "subscribed", "writer")
 
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self.writer = writer
@@ -185,8 +195,15 @@ class _Conn:
 class Server:
     """Accepts connections on the socket and serves `handler` and the hub."""
 
-    def __init__(self, path: Path, handler: Handler, hub: Hub, *, max_clients: int = MAX_CLIENTS,
-                 idle_timeout_s: float = IDLE_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        path: Path,
+        handler: Handler,
+        hub: Hub,
+        *,
+        max_clients: int = MAX_CLIENTS,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+    ) -> None:
         self.path = path
         self.handler = handler
         self.hub = hub
@@ -203,8 +220,9 @@ class Server:
         self._sock_gid = os.stat(self.path).st_gid
         # A deep backlog: a client that finds it full gets EAGAIN, which asyncio's connect mistakes
         # for success (the socket then fails with EINVAL); bursts of clients must fit.
-        self._server = await asyncio.start_unix_server(self._on_connect, sock=sock, limit=MAX_LINE_BYTES,
-                                                       backlog=BACKLOG)
+        self._server = await asyncio.start_unix_server(
+            self._on_connect, sock=sock, limit=MAX_LINE_BYTES, backlog=BACKLOG
+        )
 
     async def close(self) -> None:
         if self._server is not None:
@@ -214,7 +232,7 @@ class Server:
             await asyncio.gather(*self._conns, return_exceptions=True)
             try:
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             try:
                 self.path.unlink()
@@ -227,7 +245,7 @@ class Server:
         self._conns.add(task)
         try:
             await self._serve(reader, writer)
-        except (ConnectionError, OSError, asyncio.TimeoutError):
+        except (TimeoutError, ConnectionError, OSError):
             pass
         except asyncio.CancelledError:
             pass
@@ -236,22 +254,23 @@ class Server:
             writer.close()
             try:
                 await asyncio.wait_for(writer.wait_closed(), 1.0)
-            except (asyncio.TimeoutError, ConnectionError, OSError, asyncio.CancelledError):
+            except (TimeoutError, ConnectionError, OSError, asyncio.CancelledError):
                 pass
 
     async def _send(self, writer: asyncio.StreamWriter, reply: Reply) -> None:
         writer.write(encode(reply.to_dict()))
         await asyncio.wait_for(writer.drain(), DRAIN_TIMEOUT_S)
 
-    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, code: ErrorCode,
-                      message: str) -> None:
+    async def _refuse(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, code: ErrorCode, message: str
+    ) -> None:
         """One error line, then a half-close; the client's request is read and discarded until it
         hangs up, so it sees the error and not a reset ("Broken pipe")."""
         await self._send(writer, Reply(None, error=ErrorInfo(code.value, message)))
         writer.write_eof()
         try:
             await asyncio.wait_for(_until_eof(reader), REFUSAL_LINGER_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     def _admit(self, conn: _Conn) -> bool:
@@ -269,17 +288,29 @@ class Server:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")
-        pid, uid, gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                                          struct.calcsize("3i")))
+        pid, uid, gid = struct.unpack(
+            "3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        )
         if not peer_allowed(uid, gid, self._sock_gid):
-            await self._send(writer, Reply(None, error=ErrorInfo(
-                ErrorCode.PERMISSION_DENIED.value, f"uid {uid} may not control holdemd (not owner, root or in "
-                                                   f"the socket's group)")))
+            await self._send(
+                writer,
+                Reply(
+                    None,
+                    error=ErrorInfo(
+                        ErrorCode.PERMISSION_DENIED.value,
+                        f"uid {uid} may not control holdemd (not owner, root or in the socket's group)",
+                    ),
+                ),
+            )
             return
         conn = _Conn(writer)
         if not self._admit(conn):
-            await self._refuse(reader, writer, ErrorCode.TOO_MANY_CLIENTS,
-                               f"too many clients: all {self.max_clients} places are busy or subscribed")
+            await self._refuse(
+                reader,
+                writer,
+                ErrorCode.TOO_MANY_CLIENTS,
+                f"too many clients: all {self.max_clients} places are busy or subscribed",
+            )
             return
         try:
             await self._requests(reader, writer, conn)
@@ -291,7 +322,7 @@ class Server:
         while True:
             try:
                 line = await asyncio.wait_for(lines.readline(), self.idle_timeout_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return  # idle: closed quietly; a client reconnects on its next call
             except LineTooLong as exc:
                 await self._send(writer, Reply(None, error=ErrorInfo(ErrorCode.LINE_TOO_LONG.value, str(exc))))
@@ -303,8 +334,15 @@ class Server:
             conn.busy = True
             reply, subscribe = await self._dispatch(line)
             if subscribe is not None and sum(c.subscribed for c in self._clients) >= self.max_clients // 2:
-                reply, subscribe = Reply(reply.id, error=ErrorInfo(
-                    ErrorCode.TOO_MANY_CLIENTS.value, f"too many subscribers (at most {self.max_clients // 2})")), None
+                reply, subscribe = (
+                    Reply(
+                        reply.id,
+                        error=ErrorInfo(
+                            ErrorCode.TOO_MANY_CLIENTS.value, f"too many subscribers (at most {self.max_clients // 2})"
+                        ),
+                    ),
+                    None,
+                )
             await self._send(writer, reply)
             conn.busy, conn.last_active = False, time.monotonic()
             if subscribe is not None:
@@ -312,7 +350,7 @@ class Server:
                 await self._stream(reader, writer, subscribe)
                 return
 
-    async def _dispatch(self, line: bytes) -> tuple[Reply, str | None | bool]:
+    async def _dispatch(self, line: bytes) -> tuple[Reply, str | bool | None]:
         """One request -> one reply; never raises. The second value is a subscribe filter if any."""
         try:
             obj = decode(line)
@@ -325,9 +363,10 @@ class Server:
             return Reply(rid, error=ErrorInfo(ErrorCode.INVALID_REQUEST.value, str(exc))), None
         if req.method == Method.SUBSCRIBE.value:
             run = req.params.get("run")
-            if run is not None and not isinstance(run, str) or set(req.params) - {"run"}:
-                return Reply(req.id, error=ErrorInfo(ErrorCode.INVALID_PARAMS.value,
-                                                     'subscribe takes only {"run": <id>}')), None
+            if (run is not None and not isinstance(run, str)) or set(req.params) - {"run"}:
+                return Reply(
+                    req.id, error=ErrorInfo(ErrorCode.INVALID_PARAMS.value, 'subscribe takes only {"run": <id>}')
+                ), None
             return Reply(req.id, {"subscribed": True}), run if run is not None else False
         try:
             result = await self.handler(req.method, req.params)
@@ -337,8 +376,7 @@ class Server:
             return Reply(req.id, error=ErrorInfo(ErrorCode.INTERNAL.value, f"{type(exc).__name__}: {exc}")), None
         return Reply(req.id, result), None
 
-    async def _stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                      run_filter: str | bool) -> None:
+    async def _stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, run_filter: str | bool) -> None:
         """Events flow through Subscriber.push/flush; here we only wait for the client to leave."""
         sub = Subscriber(run_filter if isinstance(run_filter, str) else None, writer.transport)
         self.hub.subscribers.add(sub)
@@ -356,4 +394,3 @@ async def _until_eof(reader: asyncio.StreamReader) -> None:
             pass
     except (ConnectionError, OSError):
         pass
-

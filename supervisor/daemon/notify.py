@@ -8,8 +8,8 @@ no-op, so the daemon behaves the same in a terminal.
 from __future__ import annotations
 
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,20 +14,28 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from supervisor.daemon.api import ApiError, Hub
-from supervisor.jobs.child import LogDrops
 from supervisor.config import DaemonConfig, StartSpec
-from supervisor.host.diskspace import human_bytes, space
+from supervisor.daemon.api import ApiError, Hub
 from supervisor.executors import ExecutorSpec
-from supervisor.protocol import ErrorCode, InstanceState, Method, RunState
-from supervisor.jobs.blueprints import (SOURCES, HoldemFailed, NoSource, checkpoint_path, resolve_source, run_game, run_holdem,
-                         strategy_argv)
+from supervisor.host.diskspace import human_bytes, space
+from supervisor.jobs.blueprints import (
+    SOURCES,
+    HoldemFailed,
+    NoSource,
+    checkpoint_path,
+    resolve_source,
+    run_game,
+    run_holdem,
+    strategy_argv,
+)
+from supervisor.jobs.child import LogDrops
 from supervisor.jobs.estimates import estimate_run
 from supervisor.jobs.evals import Evaluations
-from supervisor.state.results import Results
 from supervisor.jobs.run import RunError, RunSupervisor, create_run
-from supervisor.state.store import Store
 from supervisor.jobs.submit import ConfigRefused, check_config, describe_spec, resolve_config
+from supervisor.protocol import ErrorCode, InstanceState, Method, RunState
+from supervisor.state.results import Results
+from supervisor.state.store import Store
 
 MAX_TAIL_LINES = 10_000
 HISTORY_POINTS = (10, 20_000, 2_000)  # max_points: least, most, default
@@ -56,8 +64,9 @@ class Daemon:
         self.hub = hub
         self.runs: dict[str, RunSupervisor] = {}
         self.started = time.time()
-        self.results = Results(cfg.state_dir / "results.sqlite3", cap=cfg.tuning.history_cap,
-                               interval_s=cfg.tuning.history_interval_s)
+        self.results = Results(
+            cfg.state_dir / "results.sqlite3", cap=cfg.tuning.history_cap, interval_s=cfg.tuning.history_interval_s
+        )
         self.evals = Evaluations(cfg, self.results, self.publish)
         self._strategy_slots = asyncio.Semaphore(cfg.tuning.strategy_concurrency)
 
@@ -69,14 +78,19 @@ class Daemon:
 
     def view(self, sup: RunSupervisor) -> dict[str, Any]:
         """A run as the API shows it: its RunInfo with its newest evaluation and its estimate."""
-        return dataclasses.replace(sup.info(), eval=self.evals.status(sup.id),
-                                   estimate=self.results.estimate(sup.id)).to_dict()
+        return dataclasses.replace(
+            sup.info(), eval=self.evals.status(sup.id), estimate=self.results.estimate(sup.id)
+        ).to_dict()
 
     async def _on_phase(self, sup: RunSupervisor, phase: str) -> None:
-        if phase == "prepare" or phase == "prepared" and self.cfg.tuning.estimate_sample_s > 0:
+        if phase == "prepare" or (phase == "prepared" and self.cfg.tuning.estimate_sample_s > 0):
             await estimate_run(self.cfg, self.results, sup, sampled=phase == "prepared")
-        elif phase == "done" and self.cfg.tuning.auto_eval and run_game(sup.dir) == "hunl" and \
-                not self.evals.running(sup.id):
+        elif (
+            phase == "done"
+            and self.cfg.tuning.auto_eval
+            and run_game(sup.dir) == "hunl"
+            and not self.evals.running(sup.id)
+        ):
             row = self.store.run(sup.id) or sup.row
             self.evals.start(sup.id, sup.dir, resolve_source(sup.id, row.merged, [], "merged"), auto=True)
 
@@ -149,16 +163,18 @@ class Daemon:
         matches = [r for r in self.runs.values() if r.id.startswith(run_id)]
         if len(matches) == 1:
             return matches[0]
-        raise ApiError(ErrorCode.UNKNOWN_RUN, f"unknown run {run_id!r}" if not matches else
-                       f"run prefix {run_id!r} is ambiguous")
+        raise ApiError(
+            ErrorCode.UNKNOWN_RUN, f"unknown run {run_id!r}" if not matches else f"run prefix {run_id!r} is ambiguous"
+        )
 
     # the API ----------------------------------------------------------------------------------
     async def __call__(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         try:
             handler = self._handlers[method]
         except KeyError:
-            raise ApiError(ErrorCode.UNKNOWN_METHOD, f"unknown method {method!r}; known: "
-                                                     f"{', '.join(m.value for m in Method)}") from None
+            raise ApiError(
+                ErrorCode.UNKNOWN_METHOD, f"unknown method {method!r}; known: {', '.join(m.value for m in Method)}"
+            ) from None
         try:
             return await handler(self, params)
         except RunError as exc:
@@ -176,13 +192,27 @@ class Daemon:
         every = params.get("all") or False
         if not isinstance(every, bool):
             raise ApiError(ErrorCode.INVALID_PARAMS, "'all' must be true or false")
-        runs = [self.find(run_id)] if run_id else sorted(
-            (r for r in self.runs.values() if every or r.active or r is self._newest()), key=lambda r: r.row.created,
-            reverse=True)
-        return {"runs": [self.view(r) for r in runs],
-                "daemon": {"pid": os.getpid(), "started": self.started, "socket": str(self.cfg.socket),
-                           "state_dir": str(self.cfg.state_dir), "summary": self.summary(),
-                           "subscribers": len(self.hub.subscribers), **self.health()}}
+        runs = (
+            [self.find(run_id)]
+            if run_id
+            else sorted(
+                (r for r in self.runs.values() if every or r.active or r is self._newest()),
+                key=lambda r: r.row.created,
+                reverse=True,
+            )
+        )
+        return {
+            "runs": [self.view(r) for r in runs],
+            "daemon": {
+                "pid": os.getpid(),
+                "started": self.started,
+                "socket": str(self.cfg.socket),
+                "state_dir": str(self.cfg.state_dir),
+                "summary": self.summary(),
+                "subscribers": len(self.hub.subscribers),
+                **self.health(),
+            },
+        }
 
     def health(self) -> dict[str, Any]:
         """Free space where we write, and the warnings a person should see before a disk fills."""
@@ -193,20 +223,33 @@ class Daemon:
             sp = space(path)
             if sp is None:
                 continue
-            disk.append({"path": sp.path, "free_bytes": sp.free_bytes, "total_bytes": sp.total_bytes,
-                         "low": sp.free_bytes < low})
+            disk.append(
+                {
+                    "path": sp.path,
+                    "free_bytes": sp.free_bytes,
+                    "total_bytes": sp.total_bytes,
+                    "low": sp.free_bytes < low,
+                }
+            )
             if sp.free_bytes < low and sp.device not in seen:
                 seen.add(sp.device)
-                warnings.append(f"low disk space: {human_bytes(sp.free_bytes)} free for {path} "
-                                f"(warning below {human_bytes(low)})")
+                warnings.append(
+                    f"low disk space: {human_bytes(sp.free_bytes)} free for {path} (warning below {human_bytes(low)})"
+                )
         if self.store.write_error:
-            warnings.append(f"state not saved: {self.store.unsaved} change(s) held in memory "
-                            f"({self.store.write_error})")
+            warnings.append(
+                f"state not saved: {self.store.unsaved} change(s) held in memory ({self.store.write_error})"
+            )
         if LogDrops.failing():
-            warnings.append(f"{len(LogDrops.failing())} log file(s) refuse writes; "
-                            f"{LogDrops.total} line(s) dropped so far")
-        return {"disk": disk, "warnings": warnings, "log_lines_dropped": LogDrops.total,
-                "unsaved_changes": self.store.unsaved}
+            warnings.append(
+                f"{len(LogDrops.failing())} log file(s) refuse writes; {LogDrops.total} line(s) dropped so far"
+            )
+        return {
+            "disk": disk,
+            "warnings": warnings,
+            "log_lines_dropped": LogDrops.total,
+            "unsaved_changes": self.store.unsaved,
+        }
 
     def _newest(self) -> RunSupervisor | None:
         return max(self.runs.values(), key=lambda r: (r.row.created, r.id), default=None)
@@ -225,10 +268,15 @@ class Daemon:
         budget = _opt(params, "time_budget_s", (int, float))
         executor = _opt(params, "executor", dict)
         try:
-            spec = StartSpec(instances=instances, config=Path(config) if config else None,
-                             iters=_opt(params, "iters", int), time_budget_s=float(budget) if budget else None,
-                             seed=_opt(params, "seed", int), workers=_opt(params, "workers", int) or 1,
-                             executor=ExecutorSpec.from_dict(executor) if executor is not None else None)
+            spec = StartSpec(
+                instances=instances,
+                config=Path(config) if config else None,
+                iters=_opt(params, "iters", int),
+                time_budget_s=float(budget) if budget else None,
+                seed=_opt(params, "seed", int),
+                workers=_opt(params, "workers", int) or 1,
+                executor=ExecutorSpec.from_dict(executor) if executor is not None else None,
+            )
             sup = await self.validated_start(spec, "started by holdemctl start (run.start)")
         except ConfigRefused as exc:
             raise ApiError(ErrorCode.INVALID_PARAMS, str(exc)) from None
@@ -292,8 +340,10 @@ class Daemon:
         if not least <= max_points <= most:
             raise ApiError(ErrorCode.INVALID_PARAMS, f"'max_points' must be in {least}..{most}, got {max_points}")
         if index is not None and not 0 <= index < len(sup.instances):
-            raise ApiError(ErrorCode.INVALID_PARAMS, f"'instance': run {sup.id} has no instance {index} "
-                                                     f"(it has {len(sup.instances)})")
+            raise ApiError(
+                ErrorCode.INVALID_PARAMS,
+                f"'instance': run {sup.id} has no instance {index} (it has {len(sup.instances)})",
+            )
         indexes = [index] if index is not None else [i.index for i in sup.instances]
         return {"run": sup.id, "instances": {str(k): self.results.history(sup.id, k, max_points) for k in indexes}}
 
@@ -310,9 +360,12 @@ class Daemon:
     def _hold_em(self, sup: RunSupervisor, what: str) -> None:
         game = run_game(sup.dir)
         if game != "hunl":
-            raise ApiError(ErrorCode.INVALID_PARAMS, f"run {sup.id} is a {game or 'unknown'} run: {what} is for "
-                                                     "hold'em blueprints (Kuhn and Leduc have an exact "
-                                                     "exploitability: holdem eval DIR --exploitability)")
+            raise ApiError(
+                ErrorCode.INVALID_PARAMS,
+                f"run {sup.id} is a {game or 'unknown'} run: {what} is for "
+                "hold'em blueprints (Kuhn and Leduc have an exact "
+                "exploitability: holdem eval DIR --exploitability)",
+            )
 
     async def _strategy(self, params: dict[str, Any]) -> dict[str, Any]:
         _check_keys(params, {"run", "source", "range", "hand", "board", "history"})
@@ -322,8 +375,11 @@ class Daemon:
             raise ApiError(ErrorCode.INVALID_PARAMS, "'range' must be true or false")
         hand = _opt(params, "hand", str)
         if bool(whole) == (hand is not None):
-            raise ApiError(ErrorCode.INVALID_PARAMS, "give 'hand' (two hole cards, e.g. \"AsKd\") or 'range': true"
-                                                     + (", not both" if hand is not None else ""))
+            raise ApiError(
+                ErrorCode.INVALID_PARAMS,
+                "give 'hand' (two hole cards, e.g. \"AsKd\") or 'range': true"
+                + (", not both" if hand is not None else ""),
+            )
         board, history = _opt(params, "board", str) or "", _opt(params, "history", str) or ""
         source = self._source(sup, params)
         argv = strategy_argv(self.cfg.worker_cmd, source.path, hand, board, history, bool(whole))
@@ -332,9 +388,10 @@ class Daemon:
                 doc = await run_holdem(argv, self.cfg.tuning.strategy_timeout_s)
             except HoldemFailed as exc:
                 raise ApiError(ErrorCode.INVALID_PARAMS if exc.refused else ErrorCode.INTERNAL, exc.message) from None
-            except asyncio.TimeoutError:
-                raise ApiError(ErrorCode.INTERNAL, f"holdem strategy did not answer within "
-                                                   f"{self.cfg.tuning.strategy_timeout_s:g}s") from None
+            except TimeoutError:
+                raise ApiError(
+                    ErrorCode.INTERNAL, f"holdem strategy did not answer within {self.cfg.tuning.strategy_timeout_s:g}s"
+                ) from None
         return {**doc, "source": checkpoint_path(source, doc.get("iteration")).to_dict()}
 
     async def _run_eval(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -346,10 +403,17 @@ class Daemon:
         return self.evals.start(sup.id, sup.dir, self._source(sup, params))
 
     _handlers = {
-        Method.PING.value: _ping, Method.STATUS.value: _status, Method.RUNS_LIST.value: _runs_list,
-        Method.RUN_START.value: _run_start, Method.RUN_STOP.value: _run_stop, Method.RUN_RESUME.value: _run_resume,
-        Method.INSTANCE_RESTART.value: _instance_restart, Method.RUN_MERGE.value: _run_merge,
-        Method.LOGS_TAIL.value: _logs_tail, Method.HISTORY.value: _history, Method.STRATEGY.value: _strategy,
+        Method.PING.value: _ping,
+        Method.STATUS.value: _status,
+        Method.RUNS_LIST.value: _runs_list,
+        Method.RUN_START.value: _run_start,
+        Method.RUN_STOP.value: _run_stop,
+        Method.RUN_RESUME.value: _run_resume,
+        Method.INSTANCE_RESTART.value: _instance_restart,
+        Method.RUN_MERGE.value: _run_merge,
+        Method.LOGS_TAIL.value: _logs_tail,
+        Method.HISTORY.value: _history,
+        Method.STRATEGY.value: _strategy,
         Method.RUN_EVAL.value: _run_eval,
     }
 

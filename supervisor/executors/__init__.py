@@ -17,5 +17,13 @@ def make_executor(spec: ExecutorSpec) -> Executor:
     return LocalExecutor(spec)
 
 
-__all__ = ["EXECUTOR_NAMES", "Executor", "ExecutorSpec", "Launched", "LocalExecutor", "Placement", "Task",
-           "make_executor"]
+__all__ = [
+    "EXECUTOR_NAMES",
+    "Executor",
+    "ExecutorSpec",
+    "Launched",
+    "LocalExecutor",
+    "Placement",
+    "Task",
+    "make_executor",
+]

@@ -34,16 +34,20 @@ class ExecutorSpec:
             raise ValueError(f"executor must be one of {', '.join(EXECUTOR_NAMES)}, not {self.name!r}")
         if self.name == "local" and (self.partition or self.account or self.time_limit or self.options):
             raise ValueError("partition, account, time limit and srun options need executor 'slurm'")
-        for key, value in (("partition", self.partition), ("account", self.account),
-                           ("time_limit", self.time_limit)):
+        for key, value in (("partition", self.partition), ("account", self.account), ("time_limit", self.time_limit)):
             if value is not None and (not isinstance(value, str) or not value or any(c.isspace() for c in value)):
                 raise ValueError(f"slurm {key} must be a non-empty word, not {value!r}")
         if not all(isinstance(o, str) and o.startswith("-") for o in self.options):
             raise ValueError(f"srun options must each start with '-': {list(self.options)!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "partition": self.partition, "account": self.account,
-                "time_limit": self.time_limit, "options": list(self.options)}
+        return {
+            "name": self.name,
+            "partition": self.partition,
+            "account": self.account,
+            "time_limit": self.time_limit,
+            "options": list(self.options),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ExecutorSpec:
@@ -56,8 +60,13 @@ class ExecutorSpec:
             options = shlex.split(options)
         if not isinstance(options, (list, tuple)):
             raise ValueError(f"executor options must be a list of srun options, not {options!r}")
-        return cls(name=data.get("name") or "local", partition=data.get("partition"), account=data.get("account"),
-                   time_limit=data.get("time_limit"), options=tuple(options))
+        return cls(
+            name=data.get("name") or "local",
+            partition=data.get("partition"),
+            account=data.get("account"),
+            time_limit=data.get("time_limit"),
+            options=tuple(options),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ def proc_start_time(pid: int) -> int | None:
     except OSError:
         return None
     # The command name may hold spaces and parentheses: fields resume after the last ')'.
-    rest = data[data.rfind(b")") + 2:].split()
+    rest = data[data.rfind(b")") + 2 :].split()
     if rest[0] == b"Z":  # a zombie is dead for our purposes
         return None
     return int(rest[19])

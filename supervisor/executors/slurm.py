@@ -31,8 +31,21 @@ from .proc import is_same_process, signal_pid, stop_orphan
 
 PR_SET_PDEATHSIG = 1
 CMD_TIMEOUT_S = 30.0  # squeue / scancel; slurmctld answers in milliseconds when healthy
-LIVE_STATES = frozenset({"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED",
-                         "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "PREEMPTED"})
+LIVE_STATES = frozenset(
+    {
+        "PENDING",
+        "CONFIGURING",
+        "RUNNING",
+        "COMPLETING",
+        "SUSPENDED",
+        "REQUEUED",
+        "RESIZING",
+        "SIGNALING",
+        "STAGE_OUT",
+        "STOPPED",
+        "PREEMPTED",
+    }
+)
 
 
 class SlurmError(Exception):
@@ -64,8 +77,14 @@ class SlurmExecutor(Executor):
     # launching ------------------------------------------------------------------------------
     def srun_options(self, task: Task) -> list[str]:
         s = self.spec
-        opts = [f"--job-name={task.name}", "--ntasks=1", "--nodes=1", f"--cpus-per-task={task.cpus}",
-                "--kill-on-bad-exit=1", "--input=none"]
+        opts = [
+            f"--job-name={task.name}",
+            "--ntasks=1",
+            "--nodes=1",
+            f"--cpus-per-task={task.cpus}",
+            "--kill-on-bad-exit=1",
+            "--input=none",
+        ]
         opts += [f"--partition={s.partition}"] if s.partition else []
         opts += [f"--account={s.account}"] if s.account else []
         if s.time_limit:
@@ -155,8 +174,16 @@ class SlurmExecutor(Executor):
 
     async def jobs(self, *names: str) -> list[tuple[str, str, str]]:
         """Live jobs of ours with these names, oldest first: (job id, state, node list)."""
-        out = await self._run(["squeue", "--noheader", f"--name={','.join(names)}", f"--user={self.user}",
-                               "--states=all", "--format=%i|%T|%N"])
+        out = await self._run(
+            [
+                "squeue",
+                "--noheader",
+                f"--name={','.join(names)}",
+                f"--user={self.user}",
+                "--states=all",
+                "--format=%i|%T|%N",
+            ]
+        )
         rows = []
         for line in out.splitlines():
             parts = line.strip().split("|")
@@ -185,14 +212,14 @@ class SlurmExecutor(Executor):
 
     async def _run(self, argv: list[str]) -> str:
         try:
-            proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL,
-                                                        stdout=asyncio.subprocess.PIPE,
-                                                        stderr=asyncio.subprocess.PIPE)
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            )
         except OSError as exc:
             raise SlurmError(f"cannot run {argv[0]}: {exc}") from None
         try:
             out, err = await asyncio.wait_for(proc.communicate(), CMD_TIMEOUT_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             await proc.wait()
             raise SlurmError(f"{argv[0]} did not answer within {CMD_TIMEOUT_S:g}s") from None
@@ -215,35 +242,53 @@ class SlurmExecutor(Executor):
         probe.write_text(token)
         answer.unlink(missing_ok=True)
         task = Task(f"holdem-{run_dir.name}-fscheck")
-        argv = ["srun", *self.srun_options(task), "--", "/bin/sh", "-c",
-                'cat "$1" && hostname > "$2"', "sh", str(probe), str(answer)]
+        argv = [
+            "srun",
+            *self.srun_options(task),
+            "--",
+            "/bin/sh",
+            "-c",
+            'cat "$1" && hostname > "$2"',
+            "sh",
+            str(probe),
+            str(answer),
+        ]
         self._names.add(task.name)
         try:
-            proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL,
-                                                        stdout=asyncio.subprocess.PIPE,
-                                                        stderr=asyncio.subprocess.PIPE, preexec_fn=self.preexec())
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                preexec_fn=self.preexec(),
+            )
         except OSError as exc:
             raise ValueError(f"cannot run srun for executor slurm: {exc}") from None
         try:
             out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             await proc.wait()
             await self._scancel(self._by_name(task.name))
-            raise ValueError(f"srun did not run the runs-root check within {timeout_s:g}s "
-                             "(is the partition busy or down?)") from None
+            raise ValueError(
+                f"srun did not run the runs-root check within {timeout_s:g}s (is the partition busy or down?)"
+            ) from None
         finally:
             probe.unlink(missing_ok=True)
         why = err.decode(errors="replace").strip().splitlines()
         if proc.returncode != 0 or out.decode().strip() != token:
-            raise ValueError(f"the Slurm nodes cannot read the runs root {run_dir.parent} (it must be a "
-                             f"filesystem every node sees): srun exit {proc.returncode}: {' '.join(why[-2:])}")
+            raise ValueError(
+                f"the Slurm nodes cannot read the runs root {run_dir.parent} (it must be a "
+                f"filesystem every node sees): srun exit {proc.returncode}: {' '.join(why[-2:])}"
+            )
         try:
             node = answer.read_text().strip()
             answer.unlink()
         except OSError:
-            raise ValueError(f"a Slurm node wrote into the runs root {run_dir.parent} but holdemd does not see "
-                             "it: the runs root must be one shared filesystem") from None
+            raise ValueError(
+                f"a Slurm node wrote into the runs root {run_dir.parent} but holdemd does not see "
+                "it: the runs root must be one shared filesystem"
+            ) from None
         if not node:
             raise ValueError(f"a Slurm node could not write into the runs root {run_dir.parent}")
 

@@ -14,8 +14,11 @@ from pathlib import Path
 
 # Below this a child's crash is put down to the disk whatever it printed (writes need some room).
 NEARLY_FULL_BYTES = 1 << 20
-_FULL_TEXT = re.compile(r"No space left on device|\[Errno 28\]|ENOSPC|Disk quota exceeded|\[Errno 122\]|"
-                        r"database or disk is full", re.IGNORECASE)
+_FULL_TEXT = re.compile(
+    r"No space left on device|\[Errno 28\]|ENOSPC|Disk quota exceeded|\[Errno 122\]|"
+    r"database or disk is full",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)

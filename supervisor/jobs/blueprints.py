@@ -68,8 +68,7 @@ def run_game(run_dir: Path) -> str | None:
 def newest_checkpoint(instance_dir: Path) -> Path | None:
     """The newest complete checkpoint folder (a checkpoint is renamed into place whole, manifest included)."""
     try:
-        names = sorted((p.name for p in (instance_dir / "checkpoints").iterdir() if p.name[:1].isdigit()),
-                       reverse=True)
+        names = sorted((p.name for p in (instance_dir / "checkpoints").iterdir() if p.name[:1].isdigit()), reverse=True)
     except OSError:
         return None
     for name in names:
@@ -88,8 +87,10 @@ def resolve_source(run_id: str, merged: str | None, instance_dirs: list[Path], w
     if wanted in (None, "merged") and has_merged:
         return Source("merged", str(merged), None)
     if wanted == "merged":
-        raise NoSource(f"run {run_id} has no merged blueprint yet (`holdemctl merge {run_id}` makes one; "
-                       "source \"latest\" takes the newest checkpoint)")
+        raise NoSource(
+            f"run {run_id} has no merged blueprint yet (`holdemctl merge {run_id}` makes one; "
+            'source "latest" takes the newest checkpoint)'
+        )
     for k, d in enumerate(instance_dirs):
         # holdem is given the instance folder and takes its newest checkpoint that verifies when it
         # loads: a folder named here could be rotated away (keep K) before holdem reads it
@@ -110,7 +111,7 @@ def _message(stderr: str, code: int | None) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     for line in lines:
         if line.startswith("holdem: "):
-            return line[len("holdem: "):]
+            return line[len("holdem: ") :]
     return lines[-1] if lines else f"exit code {code}"
 
 
@@ -125,12 +126,19 @@ def _last_json(stdout: str) -> dict[str, Any]:
     raise HoldemFailed("holdem printed no JSON answer", refused=False)
 
 
-async def run_holdem(argv: list[str], timeout: float, *, nice: int = 0, what: str = "holdem",
-                     on_start: Callable[[int, int | None], None] | None = None) -> dict[str, Any]:
+async def run_holdem(
+    argv: list[str],
+    timeout: float,
+    *,
+    nice: int = 0,
+    what: str = "holdem",
+    on_start: Callable[[int, int | None], None] | None = None,
+) -> dict[str, Any]:
     """Run one holdem command and return its JSON answer; HoldemFailed or asyncio.TimeoutError otherwise."""
     try:
-        proc = await asyncio.create_subprocess_exec(*argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                                    stderr=subprocess.PIPE, start_new_session=True)
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        )
     except OSError as exc:
         raise HoldemFailed(f"cannot run {argv[0]}: {exc}", refused=False) from None
     if nice:
@@ -150,8 +158,9 @@ async def run_holdem(argv: list[str], timeout: float, *, nice: int = 0, what: st
     return _last_json(out.decode(errors="replace"))
 
 
-def strategy_argv(worker_cmd: tuple[str, ...], policy: str, hand: str | None, board: str, history: str,
-                  whole_range: bool) -> list[str]:
+def strategy_argv(
+    worker_cmd: tuple[str, ...], policy: str, hand: str | None, board: str, history: str, whole_range: bool
+) -> list[str]:
     """`holdem strategy` with the values as `--flag=value`, so a value starting with '-' stays a value."""
     what = ["--range"] if whole_range else [f"--hand={hand}"]
     return [*worker_cmd, "strategy", policy, *what, f"--board={board}", f"--history={history}", "--json"]

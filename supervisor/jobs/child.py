@@ -234,10 +234,20 @@ class _Pipes(asyncio.SubprocessProtocol):
 class Child:
     """A running child. `start()`, then `wait()` returns its Exit once it is gone."""
 
-    def __init__(self, argv: Sequence[str], log_path: Path, on_event: EventSink, on_log: LogSink,
-                 *, cwd: Path | None = None, env: dict[str, str] | None = None, nice: int = 0,
-                 executor: Executor | None = None, task: Task | None = None,
-                 on_placed: Callable[[Placement], None] | None = None) -> None:
+    def __init__(
+        self,
+        argv: Sequence[str],
+        log_path: Path,
+        on_event: EventSink,
+        on_log: LogSink,
+        *,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        nice: int = 0,
+        executor: Executor | None = None,
+        task: Task | None = None,
+        on_placed: Callable[[Placement], None] | None = None,
+    ) -> None:
         self.executor = executor or LocalExecutor(ExecutorSpec())
         self.task = task or Task(log_path.parent.name)
         self.on_placed = on_placed
@@ -275,9 +285,16 @@ class Child:
             extra["preexec_fn"] = preexec
         try:
             self.transport, self.pipes = await loop.subprocess_exec(
-                lambda: _Pipes(self), *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, cwd=self.cwd, env=self.env, start_new_session=self.executor.new_session(),
-                **extra)
+                lambda: _Pipes(self),
+                *argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=self.cwd,
+                env=self.env,
+                start_new_session=self.executor.new_session(),
+                **extra,
+            )
         except BaseException:
             if self._log_fd is not None:
                 os.close(self._log_fd)
@@ -287,8 +304,7 @@ class Child:
         self.start_time = proc_start_time(self.pid)
         if self.nice:
             renice(self.pid, self.nice)
-        self.launched = Launched(self.task, self.pid, self.start_time, Placement(self.executor.name),
-                                 self.on_placed)
+        self.launched = Launched(self.task, self.pid, self.start_time, Placement(self.executor.name), self.on_placed)
         self.executor.started(self.launched)
 
     def _alive(self) -> bool:
@@ -310,13 +326,14 @@ class Child:
         may spend a long time compiling kernels, a running worker reports at least once a second.
         """
         assert self.transport is not None and self.pipes is not None
-        watchdog = asyncio.create_task(self._watchdog(heartbeat_s, max(startup_s, heartbeat_s))) \
-            if heartbeat_s else None
+        watchdog = (
+            asyncio.create_task(self._watchdog(heartbeat_s, max(startup_s, heartbeat_s))) if heartbeat_s else None
+        )
         try:
             await asyncio.shield(self.pipes.closed)  # stdout and stderr both at EOF
             try:
                 await asyncio.wait_for(asyncio.shield(self.pipes.exited), 30.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 # pipes closed but the process lingers: it cannot report any more; make sure it is gone.
                 self.kill()
                 await asyncio.shield(self.pipes.exited)
@@ -331,8 +348,13 @@ class Child:
             if self._log_fd is not None:
                 os.close(self._log_fd)
                 self._log_fd = None
-        return Exit(code if code is not None else -signal.SIGKILL, self._last_event, self._error, self._hung,
-                    time.monotonic() - self._started_at)
+        return Exit(
+            code if code is not None else -signal.SIGKILL,
+            self._last_event,
+            self._error,
+            self._hung,
+            time.monotonic() - self._started_at,
+        )
 
     async def _watchdog(self, heartbeat_s: float, startup_s: float) -> None:
         loop = asyncio.get_running_loop()
@@ -348,8 +370,15 @@ class Child:
         now = time.time()
         if line is None:
             # An oversized line is the child's bug, not a crash: report it and read on.
-            self._emit({"event": "error", "message": f"event line dropped: longer than {MAX_LINE_BYTES} bytes",
-                        "permanent": False, "synthetic": True}, now)
+            self._emit(
+                {
+                    "event": "error",
+                    "message": f"event line dropped: longer than {MAX_LINE_BYTES} bytes",
+                    "permanent": False,
+                    "synthetic": True,
+                },
+                now,
+            )
             return
         try:
             event = json.loads(line)

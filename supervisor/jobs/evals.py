@@ -22,15 +22,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from supervisor.jobs.blueprints import HoldemFailed, Source, checkpoint_path, run_holdem
-from supervisor.jobs.child import append_log
-from supervisor.protocol.describe import summary_line
 from supervisor.config import DaemonConfig
 from supervisor.executors.proc import is_same_process
-from supervisor.protocol import EventKind
-from supervisor.state.results import Results
+from supervisor.jobs.blueprints import HoldemFailed, Source, checkpoint_path, run_holdem
+from supervisor.jobs.child import append_log
 from supervisor.jobs.run import RunError, _write_atomic
 from supervisor.jobs.tensorboard import ScalarWriter
+from supervisor.protocol import EventKind
+from supervisor.protocol.describe import summary_line
+from supervisor.state.results import Results
 
 log = logging.getLogger("holdemd")
 INTERRUPTED = "interrupted: holdemd stopped during the evaluation (`holdemctl eval RUN` runs it again)"
@@ -86,32 +86,56 @@ class Evaluations:
             raise RunError(f"run {run_id} already has an evaluation running (holdemctl status shows it)")
         eval_id = self.results.eval_started(run_id, source.to_dict(), auto)
         started = time.time()
-        self._newest[run_id] = {"state": "running", "source": source.to_dict(), "started": started, "finished": None,
-                                "error": None, "ladder": None, "ladder_path": None, "automatic": auto}
-        self.tasks[run_id] = asyncio.create_task(self._run(run_id, run_dir, source, eval_id),
-                                                 name=f"eval-{run_id}")
+        self._newest[run_id] = {
+            "state": "running",
+            "source": source.to_dict(),
+            "started": started,
+            "finished": None,
+            "error": None,
+            "ladder": None,
+            "ladder_path": None,
+            "automatic": auto,
+        }
+        self.tasks[run_id] = asyncio.create_task(self._run(run_id, run_dir, source, eval_id), name=f"eval-{run_id}")
         self._tell(run_id, run_dir, f"evaluation ladder started on {source.path}" + (" (run done)" if auto else ""))
         return {"started": True, "source": source.to_dict()}
 
     def argv(self, policy: str) -> list[str]:
         t = self.cfg.tuning
         workers = t.eval_workers or len(os.sched_getaffinity(0))
-        return [*self.cfg.worker_cmd, "eval", policy, "--ladder", "--json", "--hands", str(t.eval_hands),
-                "--lbr-hands", str(t.eval_lbr_hands), "--seed", str(t.eval_seed), "--workers", str(workers)]
+        return [
+            *self.cfg.worker_cmd,
+            "eval",
+            policy,
+            "--ladder",
+            "--json",
+            "--hands",
+            str(t.eval_hands),
+            "--lbr-hands",
+            str(t.eval_lbr_hands),
+            "--seed",
+            str(t.eval_seed),
+            "--workers",
+            str(workers),
+        ]
 
     async def _run(self, run_id: str, run_dir: Path, source: Source, eval_id: int) -> None:
         t = self.cfg.tuning
         state, error, ladder, path = "failed", None, None, None
         try:
-            ladder = await run_holdem(self.argv(source.path), t.eval_timeout_s, nice=t.eval_nice,
-                                      on_start=lambda pid, start: self.results.eval_pid(eval_id, pid, start))
+            ladder = await run_holdem(
+                self.argv(source.path),
+                t.eval_timeout_s,
+                nice=t.eval_nice,
+                on_start=lambda pid, start: self.results.eval_pid(eval_id, pid, start),
+            )
             path = self._save(run_dir, ladder)
             state = "done"
             source = checkpoint_path(source, ladder.get("iteration"))
             self.results.eval_source(eval_id, source.to_dict())
         except HoldemFailed as exc:
             error = exc.message
-        except asyncio.TimeoutError:
+        except TimeoutError:
             error = f"the ladder did not finish within {t.eval_timeout_s:g}s (--eval-timeout)"
         except asyncio.CancelledError:
             error = INTERRUPTED

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from supervisor.jobs.child import Child, Exit, append_log
 from supervisor.config import Tuning
-from supervisor.host.diskspace import disk_full_reason
 from supervisor.executors import Executor, Placement, Task
+from supervisor.host.diskspace import disk_full_reason
 from supervisor.host.procfs import rss_bytes
+from supervisor.jobs.child import Child, Exit, append_log
 from supervisor.protocol import EventKind, InstanceInfo, InstanceState
 from supervisor.state.store import InstanceRow, PlacementRow, RestartRow, Store
 
@@ -84,15 +84,20 @@ class InstanceSupervisor:
         self.reason = row.reason
         self.orphan = (row.pid, row.pid_start) if row.pid and row.pid_start else None
         placed = ctx.store.placement(ctx.run_id, row.idx)
-        self.placement = Placement(placed.executor, placed.job_id, placed.node) if placed else \
-            Placement(ctx.executor.name)
+        self.placement = (
+            Placement(placed.executor, placed.job_id, placed.node) if placed else Placement(ctx.executor.name)
+        )
         # A previous daemon died while this instance was live: relaunching it is a restart. One that
         # died during a backoff had recorded that restart already; its relaunch completes it.
-        self.unclean = row.launches > 0 and row.state in (InstanceState.STARTING.value, InstanceState.RUNNING.value,
-                                                          InstanceState.STOPPING.value)
+        self.unclean = row.launches > 0 and row.state in (
+            InstanceState.STARTING.value,
+            InstanceState.RUNNING.value,
+            InstanceState.STOPPING.value,
+        )
         # The restart record whose relaunch has not reported `started` yet (it fills in resumed_from).
-        self._pending_restart: int | None = (ctx.store.last_restart_id(ctx.run_id, row.idx)
-                                             if row.state == InstanceState.BACKOFF.value else None)
+        self._pending_restart: int | None = (
+            ctx.store.last_restart_id(ctx.run_id, row.idx) if row.state == InstanceState.BACKOFF.value else None
+        )
         self.pid: int | None = None
         self.ips = 0.0
         self.rss_bytes: int | None = None  # sampled from /proc at most every RSS_EVERY_S
@@ -111,13 +116,25 @@ class InstanceSupervisor:
         return self.dir / "train.log"
 
     def info(self) -> InstanceInfo:
-        return InstanceInfo(index=self.index, state=self.state.value, pid=self.pid, iter=self.iter,
-                            target_iters=self.target_iters, restarts=self.restarts,
-                            last_checkpoint=self.last_checkpoint, ips=self.ips, elapsed_s=self.elapsed_s,
-                            reason=self.reason, seed=self.seed, dir=str(self.dir),
-                            executor=self.placement.executor, job_id=self.placement.job_id,
-                            node=self.placement.node, workers=self.ctx.workers,
-                            rss_bytes=self.rss_bytes if self.pid is not None else None)
+        return InstanceInfo(
+            index=self.index,
+            state=self.state.value,
+            pid=self.pid,
+            iter=self.iter,
+            target_iters=self.target_iters,
+            restarts=self.restarts,
+            last_checkpoint=self.last_checkpoint,
+            ips=self.ips,
+            elapsed_s=self.elapsed_s,
+            reason=self.reason,
+            seed=self.seed,
+            dir=str(self.dir),
+            executor=self.placement.executor,
+            job_id=self.placement.job_id,
+            node=self.placement.node,
+            workers=self.ctx.workers,
+            rss_bytes=self.rss_bytes if self.pid is not None else None,
+        )
 
     # control ---------------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -145,8 +162,9 @@ class InstanceSupervisor:
         if self.unclean or self.orphan is not None:
             pid, start = self.orphan or (None, None)
             self.orphan = None
-            what = await self.ctx.executor.clear_leftover(self.ctx.task(self.index), pid, start,
-                                                          self.ctx.tuning.stop_timeout_s)
+            what = await self.ctx.executor.clear_leftover(
+                self.ctx.task(self.index), pid, start, self.ctx.tuning.stop_timeout_s
+            )
             if what:
                 self._note(f"stopped {what} left by a previous holdemd")
                 reason += f"; {what} stopped"
@@ -172,8 +190,10 @@ class InstanceSupervisor:
                 reason = f"{full}; retrying in {delay:.0f}s ({reason})"
             self._restart_now = False
             if len(self._recent) > self.ctx.tuning.max_restarts:
-                msg = (f"failed: {len(self._recent) - 1} restarts within {self.ctx.tuning.restart_window_s:g}s;"
-                       f" last: {reason}")
+                msg = (
+                    f"failed: {len(self._recent) - 1} restarts within {self.ctx.tuning.restart_window_s:g}s;"
+                    f" last: {reason}"
+                )
                 self._note(msg)
                 self._set_state(InstanceState.FAILED, msg)
                 return self.state
@@ -183,7 +203,7 @@ class InstanceSupervisor:
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), delay)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def _judge(self, exit_: Exit) -> InstanceState | None:
@@ -232,8 +252,16 @@ class InstanceSupervisor:
         self.launches += 1
         self.ctx.store.update_instance(self.ctx.run_id, self.index, launches=self.launches)
         self._set_state(InstanceState.STARTING, self.reason)
-        child = Child(argv, self.log_path, self._on_event, self._on_log, nice=self.ctx.tuning.child_nice,
-                      executor=self.ctx.executor, task=self.ctx.task(self.index), on_placed=self._on_placed)
+        child = Child(
+            argv,
+            self.log_path,
+            self._on_event,
+            self._on_log,
+            nice=self.ctx.tuning.child_nice,
+            executor=self.ctx.executor,
+            task=self.ctx.task(self.index),
+            on_placed=self._on_placed,
+        )
         try:
             await child.start()
         except OSError as exc:
@@ -255,8 +283,14 @@ class InstanceSupervisor:
         return exit_
 
     def _argv(self, resume: bool) -> list[str]:
-        argv: list[str] = [*self.ctx.worker_cmd, "train", "--config", str(self.ctx.config_path),
-                           "--instance-dir", str(self.dir)]
+        argv: list[str] = [
+            *self.ctx.worker_cmd,
+            "train",
+            "--config",
+            str(self.ctx.config_path),
+            "--instance-dir",
+            str(self.dir),
+        ]
         if self.target_iters is not None:
             argv += ["--iters", str(self.target_iters)]
         elif self.ctx.time_budget_s is not None:
@@ -283,21 +317,44 @@ class InstanceSupervisor:
                 self.target_iters = ev["target_iters"]
             if self.state is InstanceState.STARTING:
                 self._set_state(InstanceState.RUNNING, None)
-            self.ctx.publish({"event": EventKind.PROGRESS.value, "run": self.ctx.run_id, "instance": self.index,
-                              "iter": self.iter, "target_iters": self.target_iters, "ips": self.ips,
-                              "elapsed_s": self.elapsed_s, "metrics": ev.get("metrics") or {},
-                              "rss_bytes": self.rss_bytes,
-                              "t": ev.get("t"), "t_recv": t_recv})
+            self.ctx.publish(
+                {
+                    "event": EventKind.PROGRESS.value,
+                    "run": self.ctx.run_id,
+                    "instance": self.index,
+                    "iter": self.iter,
+                    "target_iters": self.target_iters,
+                    "ips": self.ips,
+                    "elapsed_s": self.elapsed_s,
+                    "metrics": ev.get("metrics") or {},
+                    "rss_bytes": self.rss_bytes,
+                    "t": ev.get("t"),
+                    "t_recv": t_recv,
+                }
+            )
         elif kind == "started":
             if isinstance(ev.get("target_iters"), int):
                 self.target_iters = ev["target_iters"]
             self._on_started(ev)
         elif kind == "checkpoint":
             self.last_checkpoint = str(ev.get("path"))
-            self.ctx.store.update_instance(self.ctx.run_id, self.index, iter=self.iter,
-                                           last_checkpoint=self.last_checkpoint, last_checkpoint_iter=self.iter)
-            self.ctx.publish({"event": EventKind.CHECKPOINT.value, "run": self.ctx.run_id, "instance": self.index,
-                              "iter": self.iter, "path": self.last_checkpoint, "t": t_recv})
+            self.ctx.store.update_instance(
+                self.ctx.run_id,
+                self.index,
+                iter=self.iter,
+                last_checkpoint=self.last_checkpoint,
+                last_checkpoint_iter=self.iter,
+            )
+            self.ctx.publish(
+                {
+                    "event": EventKind.CHECKPOINT.value,
+                    "run": self.ctx.run_id,
+                    "instance": self.index,
+                    "iter": self.iter,
+                    "path": self.last_checkpoint,
+                    "t": t_recv,
+                }
+            )
         elif kind == "done" and self.target_iters is not None and not isinstance(it, int):
             self.iter = self.target_iters
         elif kind == "error":
@@ -306,11 +363,22 @@ class InstanceSupervisor:
     def _on_placed(self, placement: Placement) -> None:
         """The executor learnt where the child runs (a Slurm job id and node): record, tell."""
         self.placement = placement
-        self.ctx.store.set_placement(PlacementRow(self.ctx.run_id, self.index, placement.executor,
-                                                  placement.job_id, placement.node))
-        self.ctx.publish({"event": EventKind.STATE.value, "run": self.ctx.run_id, "instance": self.index,
-                          "state": self.state.value, "reason": self.reason, "executor": placement.executor,
-                          "job_id": placement.job_id, "node": placement.node, "t": time.time()})
+        self.ctx.store.set_placement(
+            PlacementRow(self.ctx.run_id, self.index, placement.executor, placement.job_id, placement.node)
+        )
+        self.ctx.publish(
+            {
+                "event": EventKind.STATE.value,
+                "run": self.ctx.run_id,
+                "instance": self.index,
+                "state": self.state.value,
+                "reason": self.reason,
+                "executor": placement.executor,
+                "job_id": placement.job_id,
+                "node": placement.node,
+                "t": time.time(),
+            }
+        )
 
     def _on_started(self, ev: dict[str, Any]) -> None:
         """The child says what it resumed from: that, not our guess, goes into the restart record."""
@@ -325,8 +393,15 @@ class InstanceSupervisor:
             self._pending_restart = None
 
     def _on_log(self, line: str) -> None:
-        self.ctx.publish({"event": EventKind.LOG.value, "run": self.ctx.run_id, "instance": self.index,
-                          "line": line, "t": time.time()})
+        self.ctx.publish(
+            {
+                "event": EventKind.LOG.value,
+                "run": self.ctx.run_id,
+                "instance": self.index,
+                "line": line,
+                "t": time.time(),
+            }
+        )
 
     # bookkeeping ------------------------------------------------------------------------------
     def _set_state(self, state: InstanceState, reason: str | None) -> None:
@@ -334,21 +409,38 @@ class InstanceSupervisor:
             return
         self.state, self.reason = state, reason
         self.ctx.store.update_instance(self.ctx.run_id, self.index, state=state.value, reason=reason, iter=self.iter)
-        self.ctx.publish({"event": EventKind.STATE.value, "run": self.ctx.run_id, "instance": self.index,
-                          "state": state.value, "reason": reason, "t": time.time()})
+        self.ctx.publish(
+            {
+                "event": EventKind.STATE.value,
+                "run": self.ctx.run_id,
+                "instance": self.index,
+                "state": state.value,
+                "reason": reason,
+                "t": time.time(),
+            }
+        )
 
     def _record_restart(self, reason: str, code: int | None) -> None:
         self.restarts += 1
         self._pending_restart = self.ctx.store.record_restart(
-            RestartRow(self.ctx.run_id, self.index, time.time(), reason, code, None), self.restarts)
+            RestartRow(self.ctx.run_id, self.index, time.time(), reason, code, None), self.restarts
+        )
 
     def _note(self, line: str) -> None:
         append_log(self.log_path, line)
         self._on_log(f"[holdemd] {line}")
 
 
-async def run_phase(argv: Sequence[str], log_path: Path, tuning: Tuning, on_event: Callable[[dict[str, Any], float], None],
-                    on_log: Callable[[str], None], attempts: int, executor: Executor, task: Task) -> tuple[bool, str]:
+async def run_phase(
+    argv: Sequence[str],
+    log_path: Path,
+    tuning: Tuning,
+    on_event: Callable[[dict[str, Any], float], None],
+    on_log: Callable[[str], None],
+    attempts: int,
+    executor: Executor,
+    task: Task,
+) -> tuple[bool, str]:
     """A one-shot phase child (prepare, merge): retried on crash up to `attempts`, never on exit 2."""
     last = "not run"
     attempt = full_streak = 0

@@ -19,14 +19,14 @@ from typing import Any
 
 import yaml
 
-from supervisor.jobs.child import append_log
 from supervisor.config import DaemonConfig, StartSpec, instance_seed, split_iterations
 from supervisor.executors import ExecutorSpec, make_executor
-from supervisor.jobs.instance import InstanceSupervisor, Publish, RunContext, run_phase
 from supervisor.host.procfs import machine_cores
+from supervisor.jobs.child import append_log
+from supervisor.jobs.instance import InstanceSupervisor, Publish, RunContext, run_phase
+from supervisor.jobs.tensorboard import ScalarWriter
 from supervisor.protocol import EventKind, InstanceState, RunInfo, RunState
 from supervisor.state.store import InstanceRow, RunRow, Store
-from supervisor.jobs.tensorboard import ScalarWriter
 
 
 def describe_stage(metrics: dict[str, Any]) -> str | None:
@@ -86,17 +86,61 @@ def create_run(cfg: DaemonConfig, store: Store, spec: StartSpec) -> RunRow:
     split = split_iterations(iters, spec.instances) if iters is not None else [None] * spec.instances
     seeds = [instance_seed(seed, k) for k in range(spec.instances)]
     _write_atomic(run_dir / "config.yaml", raw)
-    frozen = {"run_id": run_id, "config_source": str(config_src), "config": parsed, "seed": seed,
-              "instances": spec.instances, "iters": iters, "time_budget_s": spec.time_budget_s,
-              "split": split, "instance_seeds": seeds, "worker_cmd": list(cfg.worker_cmd),
-              "executor": executor.to_dict(), "workers": spec.workers, "created": time.time()}
+    frozen = {
+        "run_id": run_id,
+        "config_source": str(config_src),
+        "config": parsed,
+        "seed": seed,
+        "instances": spec.instances,
+        "iters": iters,
+        "time_budget_s": spec.time_budget_s,
+        "split": split,
+        "instance_seeds": seeds,
+        "worker_cmd": list(cfg.worker_cmd),
+        "executor": executor.to_dict(),
+        "workers": spec.workers,
+        "created": time.time(),
+    }
     _write_atomic(run_dir / "run.yaml", yaml.safe_dump(frozen, sort_keys=False).encode())
     now = time.time()
-    row = RunRow(run_id, str(run_dir), str(config_src), seed, iters, spec.time_budget_s, spec.instances,
-                 RunState.RUNNING.value, "running", "prepare", None, None, now, now, spec.workers)
-    insts = [InstanceRow(run_id, k, str(run_dir / "instances" / str(k)), seeds[k], split[k],
-                         InstanceState.PENDING.value, "running", None, None, 0, 0, 0, None, None, None, now)
-             for k in range(spec.instances)]
+    row = RunRow(
+        run_id,
+        str(run_dir),
+        str(config_src),
+        seed,
+        iters,
+        spec.time_budget_s,
+        spec.instances,
+        RunState.RUNNING.value,
+        "running",
+        "prepare",
+        None,
+        None,
+        now,
+        now,
+        spec.workers,
+    )
+    insts = [
+        InstanceRow(
+            run_id,
+            k,
+            str(run_dir / "instances" / str(k)),
+            seeds[k],
+            split[k],
+            InstanceState.PENDING.value,
+            "running",
+            None,
+            None,
+            0,
+            0,
+            0,
+            None,
+            None,
+            None,
+            now,
+        )
+        for k in range(spec.instances)
+    ]
     for inst in insts:
         Path(inst.dir).mkdir(parents=True, exist_ok=True)
     store.create_run(row, insts)
@@ -116,9 +160,18 @@ class RunSupervisor:
         self.reason = row.reason
         recorded = store.run_executor(row.id)
         self.executor_spec = ExecutorSpec.from_dict(recorded) if recorded else ExecutorSpec()
-        self.ctx = RunContext(row.id, self.dir, self.dir / "config.yaml", row.time_budget_s, cfg.worker_cmd,
-                              cfg.tuning, store, publish, make_executor(self.executor_spec),
-                              workers=row.workers)
+        self.ctx = RunContext(
+            row.id,
+            self.dir,
+            self.dir / "config.yaml",
+            row.time_budget_s,
+            cfg.worker_cmd,
+            cfg.tuning,
+            store,
+            publish,
+            make_executor(self.executor_spec),
+            workers=row.workers,
+        )
         self.instances = [InstanceSupervisor(self.ctx, r) for r in store.instances(row.id)]
         self.task: asyncio.Task[None] | None = None
         self._inst_tasks: dict[int, asyncio.Task[InstanceState]] = {}
@@ -133,13 +186,26 @@ class RunSupervisor:
     # views ------------------------------------------------------------------------------------
     def info(self) -> RunInfo:
         row = self.store.run(self.id) or self.row
-        return RunInfo(id=self.id, state=self.state.value, dir=str(self.dir),
-                       instances=tuple(i.info() for i in self.instances), desired=row.desired, phase=row.phase,
-                       config=row.config, seed=row.seed, iters=row.iters, time_budget_s=row.time_budget_s,
-                       created=row.created, reason=self.reason, merged=row.merged,
-                       phase_detail=self.phase_detail if row.phase == "prepare" else None, origin=self.origin,
-                       executor=self.executor_spec.to_dict(), workers=row.workers,
-                       cores=machine_cores())
+        return RunInfo(
+            id=self.id,
+            state=self.state.value,
+            dir=str(self.dir),
+            instances=tuple(i.info() for i in self.instances),
+            desired=row.desired,
+            phase=row.phase,
+            config=row.config,
+            seed=row.seed,
+            iters=row.iters,
+            time_budget_s=row.time_budget_s,
+            created=row.created,
+            reason=self.reason,
+            merged=row.merged,
+            phase_detail=self.phase_detail if row.phase == "prepare" else None,
+            origin=self.origin,
+            executor=self.executor_spec.to_dict(),
+            workers=row.workers,
+            cores=machine_cores(),
+        )
 
     def set_origin(self, origin: str) -> None:
         """Why the run is active (started from arguments, by request, resumed): shown by status, logged."""
@@ -155,8 +221,10 @@ class RunSupervisor:
         n, w, cores = self.row.n_instances, self.row.workers, machine_cores()
         if n * w <= cores:
             return
-        line = (f"warning: {n} instances x {w} workers = {n * w} threads on {cores} cores; "
-                "they will share cores and each train slower")
+        line = (
+            f"warning: {n} instances x {w} workers = {n * w} threads on {cores} cores; "
+            "they will share cores and each train slower"
+        )
         append_log(self.dir / "run.log", line)
         self.publish({"event": EventKind.LOG.value, "run": self.id, "instance": None, "line": line, "t": time.time()})
 
@@ -221,12 +289,12 @@ class RunSupervisor:
             return
         try:
             await asyncio.wait_for(asyncio.shield(self.task), self.cfg.tuning.stop_timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             for inst in self.instances:
                 inst.force_kill()
             try:
                 await asyncio.wait_for(asyncio.shield(self.task), 30.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.task.cancel()  # a phase child (prepare/merge) that ignores SIGTERM
 
     def resume(self) -> None:
@@ -239,8 +307,12 @@ class RunSupervisor:
         for inst in self.instances:
             if inst.state is not InstanceState.DONE:
                 never_launched = inst.launches == 0 and inst.state in (InstanceState.PENDING, InstanceState.STOPPED)
-                self.store.update_instance(self.id, inst.index, desired="running",
-                                           state=(InstanceState.PENDING if never_launched else InstanceState.STOPPED).value)
+                self.store.update_instance(
+                    self.id,
+                    inst.index,
+                    desired="running",
+                    state=(InstanceState.PENDING if never_launched else InstanceState.STOPPED).value,
+                )
         self.instances = [InstanceSupervisor(self.ctx, r) for r in self.store.instances(self.id)]
         self.start()
 
@@ -279,9 +351,11 @@ class RunSupervisor:
                     self._set_state(RunState.FAILED, str(exc))
                     return
                 await self._hook("prepare")
-                ok, why = await self._phase("prepare", [*self.cfg.worker_cmd, "prepare", "--config",
-                                                        str(self.ctx.config_path), "--events", "jsonl"],
-                                            self._on_prepare_event)
+                ok, why = await self._phase(
+                    "prepare",
+                    [*self.cfg.worker_cmd, "prepare", "--config", str(self.ctx.config_path), "--events", "jsonl"],
+                    self._on_prepare_event,
+                )
                 if not ok:
                     self._set_state(RunState.FAILED, f"prepare failed: {why}")
                     return
@@ -295,8 +369,10 @@ class RunSupervisor:
                 if self._shutdown or (self.store.run(self.id) or row).desired == "stopped":
                     return
                 if not any(i.state is InstanceState.DONE for i in self.instances):
-                    self._set_state(RunState.FAILED, "every instance failed: " +
-                                    "; ".join(f"{i.index}: {i.reason}" for i in self.instances))
+                    self._set_state(
+                        RunState.FAILED,
+                        "every instance failed: " + "; ".join(f"{i.index}: {i.reason}" for i in self.instances),
+                    )
                     return
                 self.store.update_run(self.id, phase="merge")
             ok, why = await self.merge(final=True)
@@ -339,8 +415,9 @@ class RunSupervisor:
             previous = self.state
             self._set_state(RunState.MERGING, None)
             out = self.dir / "merged"
-            ok, why = await self._phase("merge", [*self.cfg.worker_cmd, "merge", *dirs, "--out", str(out),
-                                                  "--events", "jsonl"])
+            ok, why = await self._phase(
+                "merge", [*self.cfg.worker_cmd, "merge", *dirs, "--out", str(out), "--events", "jsonl"]
+            )
             if ok:
                 self.store.update_run(self.id, merged=str(out))
             if not final:
@@ -359,17 +436,33 @@ class RunSupervisor:
             except Exception as exc:  # an estimate or an evaluation must never fail the run
                 append_log(self.dir / "run.log", f"{phase} hook failed: {exc!r}")
 
-    async def _phase(self, name: str, argv: list[str],
-                     on_event: Callable[[dict[str, Any], float], None] | None = None) -> tuple[bool, str]:
+    async def _phase(
+        self, name: str, argv: list[str], on_event: Callable[[dict[str, Any], float], None] | None = None
+    ) -> tuple[bool, str]:
         log = self.dir / f"{name}.log"
 
         def on_log(line: str) -> None:
-            self.publish({"event": EventKind.LOG.value, "run": self.id, "instance": None, "line": f"[{name}] {line}",
-                          "t": time.time()})
+            self.publish(
+                {
+                    "event": EventKind.LOG.value,
+                    "run": self.id,
+                    "instance": None,
+                    "line": f"[{name}] {line}",
+                    "t": time.time(),
+                }
+            )
 
         append_log(log, f"{name}: {' '.join(argv)}")
-        return await run_phase(argv, log, self.cfg.tuning, on_event or (lambda ev, t: None), on_log,
-                               self.cfg.tuning.phase_attempts, self.ctx.executor, self.ctx.task(name))
+        return await run_phase(
+            argv,
+            log,
+            self.cfg.tuning,
+            on_event or (lambda ev, t: None),
+            on_log,
+            self.cfg.tuning.phase_attempts,
+            self.ctx.executor,
+            self.ctx.task(name),
+        )
 
     def _set_state(self, state: RunState, reason: str | None) -> None:
         if state is self.state and reason == self.reason:
@@ -377,8 +470,16 @@ class RunSupervisor:
         self.state, self.reason = state, reason
         self.store.update_run(self.id, state=state.value, reason=reason)
         append_log(self.dir / "run.log", f"run {state.value}" + (f": {reason}" if reason else ""))
-        self.publish({"event": EventKind.STATE.value, "run": self.id, "instance": None, "state": state.value,
-                      "reason": reason, "t": time.time()})
+        self.publish(
+            {
+                "event": EventKind.STATE.value,
+                "run": self.id,
+                "instance": None,
+                "state": state.value,
+                "reason": reason,
+                "t": time.time(),
+            }
+        )
 
     async def _tensorboard(self) -> None:
         """Run-level scalars: total it/s, overall progress, restarts, live instances.
@@ -411,9 +512,12 @@ class RunSupervisor:
         total = sum(i.iter for i in self.instances)
         target = sum(i.target_iters or 0 for i in self.instances)
         live = [i for i in self.instances if i.state is InstanceState.RUNNING]
-        out: dict[str, Any] = {"run/iterations_per_second": sum(i.ips for i in live), "run/iterations": total,
-                               "run/restarts": sum(i.restarts for i in self.instances),
-                               "run/instances_running": len(live)}
+        out: dict[str, Any] = {
+            "run/iterations_per_second": sum(i.ips for i in live),
+            "run/iterations": total,
+            "run/restarts": sum(i.restarts for i in self.instances),
+            "run/instances_running": len(live),
+        }
         if target:
             out["run/progress"] = total / target
         return out

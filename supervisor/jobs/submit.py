@@ -67,13 +67,14 @@ def verdict(returncode: int, stdout: str, stderr: str, path: Path) -> None:
 async def check_config(worker_cmd: tuple[str, ...], path: Path, timeout: float = CHECK_TIMEOUT_S) -> None:
     """`holdem check-config` in a subprocess, from the event loop (other clients keep being served)."""
     try:
-        proc = await asyncio.create_subprocess_exec(*check_argv(worker_cmd, path), stdin=subprocess.DEVNULL,
-                                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = await asyncio.create_subprocess_exec(
+            *check_argv(worker_cmd, path), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
     except OSError as exc:
         raise ConfigRefused(f"cannot run the config check {worker_cmd[0]}: {exc}") from None
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         await proc.wait()
         raise ConfigRefused(f"{path}: the config check did not answer within {timeout:g}s") from None
@@ -83,8 +84,9 @@ async def check_config(worker_cmd: tuple[str, ...], path: Path, timeout: float =
 def check_config_sync(worker_cmd: tuple[str, ...], path: Path, timeout: float = CHECK_TIMEOUT_S) -> None:
     """The same check before the daemon's event loop starts (`holdemd start --config ...`)."""
     try:
-        out = subprocess.run(check_argv(worker_cmd, path), stdin=subprocess.DEVNULL, capture_output=True,
-                             text=True, timeout=timeout)
+        out = subprocess.run(
+            check_argv(worker_cmd, path), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+        )
     except OSError as exc:
         raise ConfigRefused(f"cannot run the config check {worker_cmd[0]}: {exc}") from None
     except subprocess.TimeoutExpired:
@@ -115,7 +117,12 @@ def same_run(run_dir: Path, spec: StartSpec, config: Path) -> bool:
 
 def describe_spec(spec: StartSpec, config: Path) -> str:
     """The arguments in words, for the log and the run's origin."""
-    goal = (f"{spec.iters:,} iterations" if spec.iters is not None else
-            f"{spec.time_budget_s:g} s per instance" if spec.time_budget_s is not None else "the config's iterations")
+    goal = (
+        f"{spec.iters:,} iterations"
+        if spec.iters is not None
+        else f"{spec.time_budget_s:g} s per instance"
+        if spec.time_budget_s is not None
+        else "the config's iterations"
+    )
     seed = f", seed {spec.seed}" if spec.seed is not None else ""
     return f"{spec.instances} instance{'s' if spec.instances != 1 else ''} of {config.name}, {goal}{seed}"

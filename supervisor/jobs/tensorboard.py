@@ -57,8 +57,9 @@ def _field_bytes(tag: int, payload: bytes) -> bytes:
     return _varint(tag << 3 | 2) + _varint(len(payload)) + payload
 
 
-def _event(wall_time: float, step: int, *, file_version: str | None = None,
-           scalars: dict[str, float] | None = None) -> bytes:
+def _event(
+    wall_time: float, step: int, *, file_version: str | None = None, scalars: dict[str, float] | None = None
+) -> bytes:
     out = bytearray(b"\x09" + struct.pack("<d", wall_time))  # field 1, fixed64
     out += b"\x10" + _varint(step & 0xFFFFFFFFFFFFFFFF)  # field 2, varint
     if file_version is not None:

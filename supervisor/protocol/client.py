@@ -9,9 +9,23 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any, TypeVar
 
-from .messages import (DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, MAX_LINE_BYTES, DaemonUnavailable, ErrorCode,
-                       LineReader, LineTooLong, Method, ProtocolError, Reply, Request, decode, encode, parse_reply,
-                       socket_path)
+from .messages import (
+    DEFAULT_CALL_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT,
+    MAX_LINE_BYTES,
+    DaemonUnavailable,
+    ErrorCode,
+    LineReader,
+    LineTooLong,
+    Method,
+    ProtocolError,
+    Reply,
+    Request,
+    decode,
+    encode,
+    parse_reply,
+    socket_path,
+)
 
 T = TypeVar("T")
 
@@ -56,7 +70,7 @@ class Client:
             raise DaemonUnavailable(f"holdemd is not running (no daemon at {self.path})") from None
         except PermissionError:
             raise ProtocolError(ErrorCode.PERMISSION_DENIED, f"not allowed to connect to {self.path}") from None
-        except (asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, OSError) as exc:
             raise DaemonUnavailable(f"cannot connect to {self.path}: {exc or 'timed out'}") from None
         return LineReader(reader), writer
 
@@ -90,8 +104,9 @@ class Client:
         if conn is not None:
             await _close_writer(conn[1])
 
-    async def call(self, method: str | Method, params: Mapping[str, Any] | None = None,
-                   timeout: float | None = None) -> dict[str, Any]:
+    async def call(
+        self, method: str | Method, params: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> dict[str, Any]:
         """Send one request and return its result; raises ProtocolError on an error reply."""
         method_name = method.value if isinstance(method, Method) else method
         async with self._lock:
@@ -105,7 +120,7 @@ class Client:
             except (ConnectionError, OSError, asyncio.IncompleteReadError) as exc:
                 await self.close()
                 raise DaemonUnavailable(f"connection to holdemd lost: {exc}") from None
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await self.close()
                 raise DaemonUnavailable(f"holdemd did not answer {method_name!r} in time") from None
         if reply.error is not None:
@@ -142,7 +157,7 @@ class Client:
             writer.write(encode(Request(0, Method.SUBSCRIBE.value, dict(params or {})).to_dict()))
             try:
                 reply = await _within(self._read_reply(reader, 0), self.call_timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise DaemonUnavailable("holdemd did not answer 'subscribe' in time") from None
             except (ConnectionError, OSError) as exc:
                 raise DaemonUnavailable(f"connection to holdemd lost: {exc}") from None
@@ -170,7 +185,7 @@ async def _close_writer(writer: asyncio.StreamWriter) -> None:
     writer.close()
     try:
         await _within(writer.wait_closed(), 1.0)
-    except (asyncio.TimeoutError, ConnectionError, OSError):
+    except (TimeoutError, ConnectionError, OSError):
         pass
 
 

@@ -1,6 +1,5 @@
 """Message shapes, framing and socket discovery of the holdemd protocol (see the package docstring)."""
 
-
 from __future__ import annotations
 
 import asyncio
@@ -261,7 +260,7 @@ class LineReader:
     can. An over-long line raises LineTooLong once, and reading resumes at the next line.
     """
 
-    __slots__ = ("_reader", "_buf", "_limit", "_skipping", "_eof")
+    __slots__ = ("_buf", "_eof", "_limit", "_reader", "_skipping")
 
     def __init__(self, reader: asyncio.StreamReader, limit: int = MAX_LINE_BYTES) -> None:
         self._reader = reader

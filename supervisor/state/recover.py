@@ -61,8 +61,10 @@ def rebuild(store: Store, runs_root: Path) -> list[str]:
         if isinstance(frozen.get("executor"), dict):  # runs before executors have none: local
             store.set_run_executor(run.id, frozen["executor"])
         done = sum(i.state == InstanceState.DONE.value for i in insts)
-        lines.append(f"run {run.id}: {run.state}, phase {run.phase}, {done}/{len(insts)} instances done"
-                     + (f", merged in {run.merged}" if run.merged else ""))
+        lines.append(
+            f"run {run.id}: {run.state}, phase {run.phase}, {done}/{len(insts)} instances done"
+            + (f", merged in {run.merged}" if run.merged else "")
+        )
     return lines
 
 
@@ -82,24 +84,52 @@ def _rows(run_dir: Path, frozen: Any) -> tuple[RunRow, list[InstanceRow]]:
         it = newest[0] if newest else 0
         target = split[k]
         launched = launched or newest is not None or (inst_dir / "train.log").exists()
-        state = InstanceState.DONE if target is not None and newest is not None and it >= target \
-            else InstanceState.STOPPED
-        insts.append(InstanceRow(
-            run_id=run_id, idx=k, dir=str(inst_dir), seed=int(seeds[k]), target_iters=target, state=state.value,
-            desired="running", pid=None, pid_start=None, launches=1 if newest else 0, restarts=0, iter=it,
-            last_checkpoint=str(newest[1]) if newest else None, last_checkpoint_iter=newest[0] if newest else None,
-            reason="rebuilt from the run folder by holdemd recover", updated=now))
+        state = (
+            InstanceState.DONE if target is not None and newest is not None and it >= target else InstanceState.STOPPED
+        )
+        insts.append(
+            InstanceRow(
+                run_id=run_id,
+                idx=k,
+                dir=str(inst_dir),
+                seed=int(seeds[k]),
+                target_iters=target,
+                state=state.value,
+                desired="running",
+                pid=None,
+                pid_start=None,
+                launches=1 if newest else 0,
+                restarts=0,
+                iter=it,
+                last_checkpoint=str(newest[1]) if newest else None,
+                last_checkpoint_iter=newest[0] if newest else None,
+                reason="rebuilt from the run folder by holdemd recover",
+                updated=now,
+            )
+        )
     merged = newest_checkpoint(run_dir / "merged")
     if merged is not None:
         state, phase = RunState.DONE, "done"
     else:
         state = RunState.STOPPED
-        phase = "merge" if all(i.state == InstanceState.DONE.value for i in insts) else \
-            "train" if launched else "prepare"
-    run = RunRow(id=run_id, dir=str(run_dir), config=frozen.get("config_source"), seed=int(frozen["seed"]),
-                 iters=frozen.get("iters"), time_budget_s=frozen.get("time_budget_s"), n_instances=n,
-                 state=state.value, desired="running" if state is not RunState.DONE else "stopped", phase=phase,
-                 reason="rebuilt from the run folder by holdemd recover", merged=str(run_dir / "merged")
-                 if merged else None, created=float(frozen.get("created") or now), updated=now,
-                 workers=int(frozen.get("workers") or 1))
+        phase = (
+            "merge" if all(i.state == InstanceState.DONE.value for i in insts) else "train" if launched else "prepare"
+        )
+    run = RunRow(
+        id=run_id,
+        dir=str(run_dir),
+        config=frozen.get("config_source"),
+        seed=int(frozen["seed"]),
+        iters=frozen.get("iters"),
+        time_budget_s=frozen.get("time_budget_s"),
+        n_instances=n,
+        state=state.value,
+        desired="running" if state is not RunState.DONE else "stopped",
+        phase=phase,
+        reason="rebuilt from the run folder by holdemd recover",
+        merged=str(run_dir / "merged") if merged else None,
+        created=float(frozen.get("created") or now),
+        updated=now,
+        workers=int(frozen.get("workers") or 1),
+    )
     return run, insts

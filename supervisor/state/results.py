@@ -74,9 +74,16 @@ class EvalRow:
     auto: bool
 
     def to_status(self) -> dict[str, Any]:
-        return {"state": self.state, "source": self.source, "started": self.started, "finished": self.finished,
-                "error": self.error, "ladder": self.ladder, "ladder_path": self.ladder_path,
-                "automatic": self.auto}
+        return {
+            "state": self.state,
+            "source": self.source,
+            "started": self.started,
+            "finished": self.finished,
+            "error": self.error,
+            "ladder": self.ladder,
+            "ladder_path": self.ladder_path,
+            "automatic": self.auto,
+        }
 
 
 @dataclass
@@ -137,8 +144,9 @@ class Results:
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany("INSERT INTO samples(run_id, idx, t, iter, ips, metrics) VALUES (?,?,?,?,?,?)",
-                                     self._pending)
+                self._db.executemany(
+                    "INSERT INTO samples(run_id, idx, t, iter, ips, metrics) VALUES (?,?,?,?,?,?)", self._pending
+                )
                 for key in thin:
                     self._thin(key)
                 self._db.execute("COMMIT")
@@ -151,8 +159,7 @@ class Results:
                 self._pending.clear()
                 raise
             if self.write_error is None:
-                log.warning("results database %s refuses writes (%s); keeping history points in memory",
-                            self.path, exc)
+                log.warning("results database %s refuses writes (%s); keeping history points in memory", self.path, exc)
             self.write_error = str(exc)
             return False
         self._pending.clear()
@@ -168,16 +175,21 @@ class Results:
         """Drop every other point of one instance (the 2nd, 4th, ...; the first stays) and double its interval."""
         self._db.execute(
             "DELETE FROM samples WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER "
-            "(ORDER BY t, rowid) AS n FROM samples WHERE run_id=? AND idx=?) WHERE n % 2 = 0)", key)
-        self._db.execute("INSERT OR REPLACE INTO sample_rates(run_id, idx, interval_s) VALUES (?,?,?)",
-                         (*key, self._series[key].interval_s * 2))
+            "(ORDER BY t, rowid) AS n FROM samples WHERE run_id=? AND idx=?) WHERE n % 2 = 0)",
+            key,
+        )
+        self._db.execute(
+            "INSERT OR REPLACE INTO sample_rates(run_id, idx, interval_s) VALUES (?,?,?)",
+            (*key, self._series[key].interval_s * 2),
+        )
 
     def history(self, run_id: str, idx: int, max_points: int) -> list[dict[str, Any]]:
         """Every stored point of an instance, oldest first, evenly down-sampled to max_points (the
         first and the newest are always in it), plus the newest event seen if it is not stored."""
         self.flush()
-        rows = self._db.execute("SELECT t, iter, ips, metrics FROM samples WHERE run_id=? AND idx=? ORDER BY t, rowid",
-                                (run_id, idx)).fetchall()
+        rows = self._db.execute(
+            "SELECT t, iter, ips, metrics FROM samples WHERE run_id=? AND idx=? ORDER BY t, rowid", (run_id, idx)
+        ).fetchall()
         points = [{"t": t, "iter": it, "ips": ips, "metrics": m} for t, it, ips, m in rows]
         series = self._series.get((run_id, idx))
         if series is not None and series.latest is not None and (not rows or series.latest[0] > rows[-1][0]):
@@ -204,8 +216,10 @@ class Results:
             return None
 
     def eval_started(self, run_id: str, source: dict[str, Any], auto: bool) -> int:
-        rid = self._write("INSERT INTO evals(run_id, state, source, started, auto) VALUES (?,?,?,?,?)",
-                          (run_id, "running", json.dumps(source), time.time(), int(auto)))
+        rid = self._write(
+            "INSERT INTO evals(run_id, state, source, started, auto) VALUES (?,?,?,?,?)",
+            (run_id, "running", json.dumps(source), time.time(), int(auto)),
+        )
         return rid if rid is not None else -1
 
     def eval_source(self, eval_id: int, source: dict[str, Any]) -> None:
@@ -214,12 +228,14 @@ class Results:
     def eval_pid(self, eval_id: int, pid: int, pid_start: int | None) -> None:
         self._write("UPDATE evals SET pid=?, pid_start=? WHERE id=?", (pid, pid_start, eval_id))
 
-    def eval_finished(self, eval_id: int, state: str, error: str | None, ladder: dict[str, Any] | None,
-                      ladder_path: str | None) -> None:
-        self._write("UPDATE evals SET state=?, finished=?, error=?, ladder=?, ladder_path=?, pid=NULL, "
-                    "pid_start=NULL WHERE id=?", (state, time.time(), error,
-                                                  json.dumps(ladder) if ladder is not None else None, ladder_path,
-                                                  eval_id))
+    def eval_finished(
+        self, eval_id: int, state: str, error: str | None, ladder: dict[str, Any] | None, ladder_path: str | None
+    ) -> None:
+        self._write(
+            "UPDATE evals SET state=?, finished=?, error=?, ladder=?, ladder_path=?, pid=NULL, "
+            "pid_start=NULL WHERE id=?",
+            (state, time.time(), error, json.dumps(ladder) if ladder is not None else None, ladder_path, eval_id),
+        )
 
     def evals(self, run_id: str | None = None, state: str | None = None) -> list[EvalRow]:
         """Evaluations, newest first (of one run and/or in one state)."""
@@ -230,14 +246,29 @@ class Results:
             q, args = q + " AND state=?", [*args, state]
         out = []
         for r in self._db.execute(q + " ORDER BY id DESC", args):
-            out.append(EvalRow(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], r[7],
-                               json.loads(r[8]) if r[8] else None, r[9], r[10], bool(r[11])))
+            out.append(
+                EvalRow(
+                    r[0],
+                    r[1],
+                    r[2],
+                    json.loads(r[3]),
+                    r[4],
+                    r[5],
+                    r[6],
+                    r[7],
+                    json.loads(r[8]) if r[8] else None,
+                    r[9],
+                    r[10],
+                    bool(r[11]),
+                )
+            )
         return out
 
     # estimates --------------------------------------------------------------------------------
     def set_estimate(self, run_id: str, doc: dict[str, Any]) -> None:
-        self._write("INSERT OR REPLACE INTO estimates(run_id, doc, t) VALUES (?,?,?)",
-                    (run_id, json.dumps(doc), time.time()))
+        self._write(
+            "INSERT OR REPLACE INTO estimates(run_id, doc, t) VALUES (?,?,?)", (run_id, json.dumps(doc), time.time())
+        )
 
         self._estimates[run_id] = doc
 

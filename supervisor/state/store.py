@@ -138,8 +138,18 @@ class RestartRow:
 
 
 _RUN_COLS = ("state", "desired", "phase", "reason", "merged")
-_INSTANCE_COLS = ("state", "desired", "pid", "pid_start", "launches", "restarts", "iter",
-                  "last_checkpoint", "last_checkpoint_iter", "reason")
+_INSTANCE_COLS = (
+    "state",
+    "desired",
+    "pid",
+    "pid_start",
+    "launches",
+    "restarts",
+    "iter",
+    "last_checkpoint",
+    "last_checkpoint_iter",
+    "reason",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,12 +224,16 @@ class Store:
         with self._tx():
             self._db.execute(
                 "INSERT INTO runs VALUES (:id,:dir,:config,:seed,:iters,:time_budget_s,:n_instances,"
-                ":state,:desired,:phase,:reason,:merged,:created,:updated,:workers)", _asdict(run))
+                ":state,:desired,:phase,:reason,:merged,:created,:updated,:workers)",
+                _asdict(run),
+            )
             for inst in instances:
                 self._db.execute(
                     "INSERT INTO instances VALUES (:run_id,:idx,:dir,:seed,:target_iters,:state,:desired,"
                     ":pid,:pid_start,:launches,:restarts,:iter,:last_checkpoint,:last_checkpoint_iter,"
-                    ":reason,:updated)", _asdict(inst))
+                    ":reason,:updated)",
+                    _asdict(inst),
+                )
 
     def update_run(self, run_id: str, **changes: Any) -> None:
         bad = set(changes) - set(_RUN_COLS)
@@ -256,22 +270,27 @@ class Store:
 
     def _write_instance(self, key: tuple[str, int], changes: dict[str, Any]) -> None:
         sets = ", ".join(f"{k}=?" for k in changes)
-        self._db.execute(f"UPDATE instances SET {sets}, updated=? WHERE run_id=? AND idx=?",
-                         (*changes.values(), time.time(), *key))
+        self._db.execute(
+            f"UPDATE instances SET {sets}, updated=? WHERE run_id=? AND idx=?", (*changes.values(), time.time(), *key)
+        )
 
     def instance(self, run_id: str, idx: int) -> InstanceRow | None:
         row = self._db.execute("SELECT * FROM instances WHERE run_id=? AND idx=?", (run_id, idx)).fetchone()
         return self._instance_row(row) if row else None
 
     def instances(self, run_id: str) -> list[InstanceRow]:
-        return [self._instance_row(r) for r in
-                self._db.execute("SELECT * FROM instances WHERE run_id=? ORDER BY idx", (run_id,))]
+        return [
+            self._instance_row(r)
+            for r in self._db.execute("SELECT * FROM instances WHERE run_id=? ORDER BY idx", (run_id,))
+        ]
 
     # executors and placements (tables of their own, so older state files simply gain them) ---
     def set_run_executor(self, run_id: str, spec: dict[str, Any]) -> None:
         with self._tx():
-            self._db.execute("INSERT OR REPLACE INTO run_executors(run_id, spec) VALUES (?, ?)",
-                             (run_id, json.dumps(spec, sort_keys=True)))
+            self._db.execute(
+                "INSERT OR REPLACE INTO run_executors(run_id, spec) VALUES (?, ?)",
+                (run_id, json.dumps(spec, sort_keys=True)),
+            )
 
     def run_executor(self, run_id: str) -> dict[str, Any] | None:
         """The executor spec the run was created with; None for runs older than executors (local)."""
@@ -283,16 +302,19 @@ class Store:
         the next launch writes it again."""
         try:
             with self._tx():
-                self._db.execute("INSERT OR REPLACE INTO placements(run_id, idx, executor, job_id, node, updated) "
-                                 "VALUES (?,?,?,?,?,?)", (row.run_id, row.idx, row.executor, row.job_id, row.node,
-                                                          time.time()))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO placements(run_id, idx, executor, job_id, node, updated) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (row.run_id, row.idx, row.executor, row.job_id, row.node, time.time()),
+                )
         except sqlite3.OperationalError as exc:
             if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) not in _DISK_ERRORS:
                 raise
 
     def placement(self, run_id: str, idx: int) -> PlacementRow | None:
-        row = self._db.execute("SELECT run_id, idx, executor, job_id, node FROM placements WHERE run_id=? AND idx=?",
-                               (run_id, idx)).fetchone()
+        row = self._db.execute(
+            "SELECT run_id, idx, executor, job_id, node FROM placements WHERE run_id=? AND idx=?", (run_id, idx)
+        ).fetchone()
         return PlacementRow(*row) if row else None
 
     def _instance_row(self, row: tuple[Any, ...]) -> InstanceRow:
@@ -325,8 +347,11 @@ class Store:
                 self._pending_restarts.clear()
                 raise
             if self.write_error is None:
-                log.warning("state database %s refuses writes (%s): keeping changes in memory until it "
-                            "takes them", self.path, exc)
+                log.warning(
+                    "state database %s refuses writes (%s): keeping changes in memory until it takes them",
+                    self.path,
+                    exc,
+                )
             self.write_error = str(exc)
             return False
         self._pending_runs.clear()
@@ -348,10 +373,14 @@ class Store:
         return self.last_restart_id(row.run_id, row.idx)
 
     def _insert_restart(self, row: RestartRow, restarts: int) -> None:
-        self._db.execute("INSERT INTO restarts(run_id, idx, t, reason, exit_code, resumed_from) VALUES (?,?,?,?,?,?)",
-                         (row.run_id, row.idx, row.t, row.reason, row.exit_code, row.resumed_from))
-        self._db.execute("UPDATE instances SET restarts=?, updated=? WHERE run_id=? AND idx=?",
-                         (restarts, time.time(), row.run_id, row.idx))
+        self._db.execute(
+            "INSERT INTO restarts(run_id, idx, t, reason, exit_code, resumed_from) VALUES (?,?,?,?,?,?)",
+            (row.run_id, row.idx, row.t, row.reason, row.exit_code, row.resumed_from),
+        )
+        self._db.execute(
+            "UPDATE instances SET restarts=?, updated=? WHERE run_id=? AND idx=?",
+            (restarts, time.time(), row.run_id, row.idx),
+        )
 
     def set_restart_resumed_from(self, restart_id: int, checkpoint: str | None) -> None:
         """What the relaunch actually resumed from, as its `started` event reported it (best effort)."""

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import PY, REAL_WORKER, REPO, HoldemD, ProtocolError, real_worker_available  # noqa: E402
+from sv_harness import PY, REAL_WORKER, REPO, HoldemD, ProtocolError, real_worker_available
 
 pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem is not available")
 BUCKETS = REPO / ".pytest_cache" / "buckets"
@@ -28,13 +28,15 @@ LADDER = ["--eval-hands", "40", "--eval-lbr-hands", "40", "--eval-workers", "1"]
 
 
 def small_hunl(path: Path) -> Path:
-    path.write_text("game: hunl\nalgorithm: es-mccfr\niterations: 100000000\n"
-                    "cfr: {averaging: linear, linear_regrets: true}\n"
-                    "checkpoint: {every_iterations: 0, every_seconds: 2, keep: 2}\n"
-                    "metrics: {progress_interval_s: 0.2, exploitability_every_s: 0}\n"
-                    "hunl:\n  bet_sizes: {preflop: [1.0], flop: [1.0], turn: [1.0], river: [1.0]}\n"
-                    "  max_raises: {preflop: 2, flop: 1, turn: 1, river: 1}\n"
-                    "  buckets: {preflop: 169, flop: 8, turn: 8, river: 8}\n")
+    path.write_text(
+        "game: hunl\nalgorithm: es-mccfr\niterations: 100000000\n"
+        "cfr: {averaging: linear, linear_regrets: true}\n"
+        "checkpoint: {every_iterations: 0, every_seconds: 2, keep: 2}\n"
+        "metrics: {progress_interval_s: 0.2, exploitability_every_s: 0}\n"
+        "hunl:\n  bet_sizes: {preflop: [1.0], flop: [1.0], turn: [1.0], river: [1.0]}\n"
+        "  max_raises: {preflop: 2, flop: 1, turn: 1, river: 1}\n"
+        "  buckets: {preflop: 169, flop: 8, turn: 8, river: 8}\n"
+    )
     return path
 
 
@@ -70,8 +72,9 @@ async def test_estimate_and_strategy_of_a_trained_holdem_run(tmp_path: Path) -> 
         hand = await d.call("strategy", {"run": st["id"], "hand": "AsKd", "history": first, "source": "latest"})
         assert hand["kind"] == "hand" and hand["hand"] == "AsKd" and hand["history"].startswith(first)
         assert hand["source"]["kind"] == "checkpoint" and hand["source"]["instance"] == 0
-        assert hand["source"]["path"] == str(Path(st["dir"]) / "instances" / "0" / "checkpoints" /
-                                             f"{hand['iteration']:012d}")  # the one holdem read
+        assert hand["source"]["path"] == str(
+            Path(st["dir"]) / "instances" / "0" / "checkpoints" / f"{hand['iteration']:012d}"
+        )  # the one holdem read
         assert abs(sum(a["probability"] for a in hand["actions"]) - 1) < 1e-4
 
         with pytest.raises(ProtocolError) as err:
@@ -93,11 +96,19 @@ async def test_estimate_and_strategy_of_a_trained_holdem_run(tmp_path: Path) -> 
         assert time.monotonic() - t0 < 1.0
         assert (await slow)["kind"] == "range"
 
-        out = subprocess.run([PY, "-m", "supervisor.ctl", "--socket", str(d.sock), "strategy", st["id"], "--range"],
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [PY, "-m", "supervisor.ctl", "--socket", str(d.sock), "strategy", st["id"], "--range"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert out.returncode == 0 and out.stdout.splitlines()[3].startswith("AA "), out.stdout + out.stderr
-        out = subprocess.run([PY, "-m", "supervisor.ctl", "--socket", str(d.sock), "status", st["id"]],
-                             capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [PY, "-m", "supervisor.ctl", "--socket", str(d.sock), "status", st["id"]],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert "estimate: " in out.stdout and "infosets" in out.stdout, out.stdout
     finally:
         await d.stop()

@@ -18,13 +18,32 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import (REAL_WORKER, REPO, HoldemD, final_checkpoint_hashes, finished, leduc_config,  # noqa: E402
-                        real_worker_available)
+from sv_harness import (
+    REAL_WORKER,
+    REPO,
+    HoldemD,
+    final_checkpoint_hashes,
+    finished,
+    leduc_config,
+    real_worker_available,
+)
 
 pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
 
-ARGS = ["--backoff-base", "0.05", "--backoff-cap", "0.5", "--max-restarts", "100", "--stop-timeout", "60",
-        "--heartbeat-timeout", "60", "--tensorboard-interval", "1"]
+ARGS = [
+    "--backoff-base",
+    "0.05",
+    "--backoff-cap",
+    "0.5",
+    "--max-restarts",
+    "100",
+    "--stop-timeout",
+    "60",
+    "--heartbeat-timeout",
+    "60",
+    "--tensorboard-interval",
+    "1",
+]
 
 
 def all_running(st: dict) -> bool:
@@ -67,13 +86,19 @@ async def test_a_sigstopped_worker_is_killed_by_the_heartbeat_and_resumed(tmp_pa
     d = HoldemD(tmp_path / "d", REAL_WORKER, args=[*ARGS, "--heartbeat-timeout", "5", "--startup-timeout", "120"])
     try:
         await d.start("--instances", "2", "--config", str(cfg), "--iters", "3000000", "--seed", "3")
-        st = await d.wait_until(lambda s: all_running(s) and s["instances"][0]["last_checkpoint"],
-                                what="instance 0 running with a checkpoint", timeout=120)
+        st = await d.wait_until(
+            lambda s: all_running(s) and s["instances"][0]["last_checkpoint"],
+            what="instance 0 running with a checkpoint",
+            timeout=120,
+        )
         victim = st["instances"][0]["pid"]
         os.kill(victim, signal.SIGSTOP)
         # running again: its relaunch has reported what it resumed from
-        st = await d.wait_until(lambda s: s["instances"][0]["restarts"] >= 1 and s["instances"][0]["state"] == "running",
-                                what="hang detected and relaunched", timeout=60)
+        st = await d.wait_until(
+            lambda s: s["instances"][0]["restarts"] >= 1 and s["instances"][0]["state"] == "running",
+            what="hang detected and relaunched",
+            timeout=60,
+        )
         assert dead(victim)
         with sqlite3.connect(d.state / "holdemd.sqlite3") as db:
             reason, resumed_from = db.execute("SELECT reason, resumed_from FROM restarts WHERE idx=0").fetchone()
@@ -117,9 +142,12 @@ async def chaos(tmp_path: Path, iters: int, instance_kills: int, daemon_kills: i
         await d.start("--instances", "4", "--config", str(cfg), "--iters", str(iters), "--seed", str(seed))
         for n in range(instance_kills):
             st = await d.wait_until(
-                lambda s: finished(s) or any(i["state"] == "running" and i["pid"] not in killed
-                                             for i in s["instances"]),
-                what="a running instance to kill", timeout=120)
+                lambda s: (
+                    finished(s) or any(i["state"] == "running" and i["pid"] not in killed for i in s["instances"])
+                ),
+                what="a running instance to kill",
+                timeout=120,
+            )
             assert not finished(st), f"the run finished after only {n} kills; make it longer"
             victim = rng.choice([i for i in st["instances"] if i["state"] == "running" and i["pid"] not in killed])
             os.kill(victim["pid"], signal.SIGKILL)
@@ -129,8 +157,11 @@ async def chaos(tmp_path: Path, iters: int, instance_kills: int, daemon_kills: i
                 await d.kill9()
                 await d.start()
                 # every instance relaunched (pid known and new) or finished: the orphans were dealt with
-                await d.wait_until(lambda s: all((i["pid"] and i["pid"] not in old) or i["state"] == "done"
-                                                 for i in s["instances"]), what="new workers", timeout=60)
+                await d.wait_until(
+                    lambda s: all((i["pid"] and i["pid"] not in old) or i["state"] == "done" for i in s["instances"]),
+                    what="new workers",
+                    timeout=60,
+                )
                 assert all(dead(p) for p in old), "an orphan of the killed daemon survived"
         st = await d.wait_until(finished, what="chaos run done", timeout=300)
         assert st["state"] == "done", st

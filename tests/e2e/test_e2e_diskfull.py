@@ -14,9 +14,17 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import (REAL_WORKER, HoldemD, fill, final_checkpoint_hashes, finished, leduc_config,  # noqa: E402
-                        real_worker_available, tmpfs)
-from test_e2e_daemon import ARGS  # noqa: E402
+from sv_harness import (
+    REAL_WORKER,
+    HoldemD,
+    fill,
+    final_checkpoint_hashes,
+    finished,
+    leduc_config,
+    real_worker_available,
+    tmpfs,
+)
+from test_e2e_daemon import ARGS
 
 pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
 
@@ -42,15 +50,23 @@ async def test_a_full_disk_mid_run_is_waited_out_and_changes_nothing(small_fs: P
     latencies: list[float] = []
     try:
         await d.start("--instances", "2", "--config", str(cfg), "--iters", str(iters), "--seed", str(seed))
-        st = await d.wait_until(lambda s: all(i["state"] == "running" and i["last_checkpoint"]
-                                              for i in s["instances"]), what="running with checkpoints", timeout=180)
+        st = await d.wait_until(
+            lambda s: all(i["state"] == "running" and i["last_checkpoint"] for i in s["instances"]),
+            what="running with checkpoints",
+            timeout=180,
+        )
         filler = fill(small_fs)
         assert os.statvfs(small_fs).f_bavail == 0
 
         # Both workers fail their next checkpoint and back off with the reason; none is ever failed.
-        st = await d.wait_until(lambda s: all(i["state"] != "running" or i["restarts"] for i in s["instances"])
-                                and any("disk full" in (i["reason"] or "") for i in s["instances"]),
-                                what="disk full seen", timeout=120)
+        st = await d.wait_until(
+            lambda s: (
+                all(i["state"] != "running" or i["restarts"] for i in s["instances"])
+                and any("disk full" in (i["reason"] or "") for i in s["instances"])
+            ),
+            what="disk full seen",
+            timeout=120,
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:  # the daemon answers throughout
             took, res = await timed_status(d)
@@ -67,8 +83,9 @@ async def test_a_full_disk_mid_run_is_waited_out_and_changes_nothing(small_fs: P
         assert st["state"] == "done", st
         full_hashes = final_checkpoint_hashes(Path(st["dir"]))
         res = await d.call("status")
-        assert res["daemon"]["unsaved_changes"] == 0 and not any("state not saved" in w
-                                                                for w in res["daemon"]["warnings"])
+        assert res["daemon"]["unsaved_changes"] == 0 and not any(
+            "state not saved" in w for w in res["daemon"]["warnings"]
+        )
     finally:
         await d.stop()
     with sqlite3.connect(d.state / "holdemd.sqlite3") as db:

@@ -10,16 +10,18 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import REAL_WORKER, HoldemD, ProtocolError, real_worker_available  # noqa: E402
+from sv_harness import REAL_WORKER, HoldemD, ProtocolError, real_worker_available
 
 pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
 ARGS = ["--backoff-base", "0.05", "--backoff-cap", "0.5", "--stop-timeout", "60", "--history-interval", "0.1"]
 
 
 def leduc_config(path: Path) -> Path:
-    path.write_text("game: leduc\nalgorithm: es-mccfr\niterations: 1000000\n"
-                    "checkpoint: {every_iterations: 20000, every_seconds: 0, keep: 2}\n"
-                    "metrics: {progress_interval_s: 0.05, exploitability_every_s: 0}\n")
+    path.write_text(
+        "game: leduc\nalgorithm: es-mccfr\niterations: 1000000\n"
+        "checkpoint: {every_iterations: 20000, every_seconds: 0, keep: 2}\n"
+        "metrics: {progress_interval_s: 0.05, exploitability_every_s: 0}\n"
+    )
     return path
 
 
@@ -30,7 +32,9 @@ async def points_of(d: HoldemD, run: str, at_least: int, timeout: float = 120.0)
         res = await d.call("history", {"run": run})
         if all(len(p) >= at_least for p in res["instances"].values()):
             return res["instances"]
-        assert time.monotonic() < deadline, f"history stayed short: { {k: len(v) for k, v in res['instances'].items()} }"
+        assert time.monotonic() < deadline, (
+            f"history stayed short: { {k: len(v) for k, v in res['instances'].items()} }"
+        )
         await d.wait_until(lambda s: True, run)  # one status round trip on the event stream
 
 
@@ -39,8 +43,9 @@ async def test_history_holds_the_whole_run_across_a_daemon_sigkill(tmp_path: Pat
     d = HoldemD(tmp_path / "d", REAL_WORKER, args=ARGS)
     try:
         await d.start("--instances", "2", "--config", str(cfg), "--iters", "100000000", "--seed", "3")
-        st = await d.wait_until(lambda s: s.get("instances") and all(i["iter"] > 0 for i in s["instances"]),
-                                what="both instances training")
+        st = await d.wait_until(
+            lambda s: s.get("instances") and all(i["iter"] > 0 for i in s["instances"]), what="both instances training"
+        )
         run = st["id"]
         before = await points_of(d, run, 12)
         assert set(before) == {"0", "1"}
@@ -61,9 +66,12 @@ async def test_history_holds_the_whole_run_across_a_daemon_sigkill(tmp_path: Pat
             assert after[k][0] == before[k][0]  # the start of the run is still there
             assert after[k][-1]["t"] > before[k][-1]["t"] + 0.05  # and the points of the new daemon follow
 
-        for params, needle in (({"run": run, "max_points": 5}, "'max_points'"),
-                               ({"run": run, "max_points": "many"}, "'max_points'"),
-                               ({"run": run, "instance": 7}, "'instance'"), ({"run": run, "points": 3}, "points")):
+        for params, needle in (
+            ({"run": run, "max_points": 5}, "'max_points'"),
+            ({"run": run, "max_points": "many"}, "'max_points'"),
+            ({"run": run, "instance": 7}, "'instance'"),
+            ({"run": run, "points": 3}, "points"),
+        ):
             with pytest.raises(ProtocolError) as err:
                 await d.call("history", params)
             assert err.value.code == "invalid_params" and needle in err.value.message

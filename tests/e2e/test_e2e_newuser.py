@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import PY, REAL_WORKER, REPO, HoldemD, real_worker_available  # noqa: E402
+from sv_harness import PY, REAL_WORKER, REPO, HoldemD, real_worker_available
 
 pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem is not available")
 
@@ -21,27 +21,35 @@ async def test_a_bad_config_is_refused_by_holdems_own_validation_naming_the_key(
     d = HoldemD(tmp_path / "d", REAL_WORKER)
     try:
         await d.start()
-        out = subprocess.run([PY, "-m", "supervisor.ctl", "--socket", str(d.sock), "start", "--instances", "1",
-                              "--config", str(bad)], capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [PY, "-m", "supervisor.ctl", "--socket", str(d.sock), "start", "--instances", "1", "--config", str(bad)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert out.returncode == 1 and out.stdout == ""
-        assert out.stderr == (f"holdemctl: {bad}: config key 'checkpoint.keep': expected an integer in [1, 1000], "
-                              "got -1\n")
+        assert out.stderr == (
+            f"holdemctl: {bad}: config key 'checkpoint.keep': expected an integer in [1, 1000], got -1\n"
+        )
         assert (await d.call("runs.list"))["runs"] == []
     finally:
         await d.stop()
     hunl = tmp_path / "hunl.yaml"
     hunl.write_text("game: hunl\nalgorithm: es-mccfr\nhunl: {bet_sizes: {flop: [0]}}\n")
-    out = subprocess.run(d.argv(["--instances", "1", "--config", str(hunl)]), capture_output=True, text=True,
-                         timeout=120, cwd=REPO)
+    out = subprocess.run(
+        d.argv(["--instances", "1", "--config", str(hunl)]), capture_output=True, text=True, timeout=120, cwd=REPO
+    )
     assert out.returncode == 2 and "config key 'hunl.bet_sizes.flop'" in out.stderr, out.stderr
 
 
 @pytest.mark.skipif(not (REPO / "tui").exists(), reason="needs the repository layout")
 def test_make_run_says_what_it_starts_and_what_to_do_next(tmp_path: Path) -> None:
     cfg = tmp_path / "small.yaml"
-    cfg.write_text("game: leduc\nalgorithm: es-mccfr\niterations: 200000\n"
-                   "checkpoint: {every_iterations: 100000, every_seconds: 0, keep: 2}\n"
-                   "metrics: {progress_interval_s: 0.2, exploitability_every_s: 0}\n")
+    cfg.write_text(
+        "game: leduc\nalgorithm: es-mccfr\niterations: 200000\n"
+        "checkpoint: {every_iterations: 100000, every_seconds: 0, keep: 2}\n"
+        "metrics: {progress_interval_s: 0.2, exploitability_every_s: 0}\n"
+    )
     root = tmp_path / "qs"
     argv = [sys.executable, "-m", "supervisor.quickstart", "--root", str(root), "--config", str(cfg)]
     first = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=REPO, stdin=subprocess.DEVNULL)
@@ -60,7 +68,13 @@ def test_make_run_says_what_it_starts_and_what_to_do_next(tmp_path: Path) -> Non
 def test_make_run_with_a_bad_config_says_why_in_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("game: leduc\nalgorithm: es-mccfr\ncheckpoint: {keep: -1}\n")
-    out = subprocess.run([sys.executable, "-m", "supervisor.quickstart", "--root", str(tmp_path / "qs"), "--config",
-                          str(bad)], capture_output=True, text=True, timeout=120, cwd=REPO, stdin=subprocess.DEVNULL)
+    out = subprocess.run(
+        [sys.executable, "-m", "supervisor.quickstart", "--root", str(tmp_path / "qs"), "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+    )
     assert out.returncode == 1 and "Traceback" not in out.stderr and out.stderr.count("\n") == 1
     assert "holdemd exited with 2 before it was ready" in out.stderr and "config key 'checkpoint.keep'" in out.stderr

@@ -10,18 +10,26 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import REPO, real_worker_available  # noqa: E402
+from sv_harness import REPO, real_worker_available
 
 
 @pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
 def test_quickstart_without_a_terminal_prints_progress_and_returns_0(tmp_path: Path) -> None:
     cfg = tmp_path / "small.yaml"
-    cfg.write_text("game: leduc\nalgorithm: es-mccfr\niterations: 400000\n"
-                   "checkpoint: {every_iterations: 100000, every_seconds: 0, keep: 2}\n"
-                   "metrics: {progress_interval_s: 0.2, exploitability_every_s: 0}\n")
+    cfg.write_text(
+        "game: leduc\nalgorithm: es-mccfr\niterations: 400000\n"
+        "checkpoint: {every_iterations: 100000, every_seconds: 0, keep: 2}\n"
+        "metrics: {progress_interval_s: 0.2, exploitability_every_s: 0}\n"
+    )
     root = tmp_path / "qs"
-    out = subprocess.run([sys.executable, "-m", "supervisor.quickstart", "--root", str(root), "--config", str(cfg)],
-                         capture_output=True, text=True, timeout=300, cwd=REPO, stdin=subprocess.DEVNULL)
+    out = subprocess.run(
+        [sys.executable, "-m", "supervisor.quickstart", "--root", str(root), "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
     assert any(" done " in line and "400,000/400,000" in line for line in lines), out.stdout

@@ -17,15 +17,25 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import REAL_WORKER, REPO, HoldemD, finished, leduc_config, real_worker_available  # noqa: E402
+from sv_harness import REAL_WORKER, REPO, HoldemD, finished, leduc_config, real_worker_available
 
-from holdem.evaluation.exploitability import exploitability  # noqa: E402
-from holdem.blueprint.policy import load_policy  # noqa: E402
+from holdem.blueprint.policy import load_policy
+from holdem.evaluation.exploitability import exploitability
 
 pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
 
-ARGS = ["--backoff-base", "0.05", "--backoff-cap", "0.5", "--max-restarts", "100", "--stop-timeout", "60",
-        "--heartbeat-timeout", "60"]
+ARGS = [
+    "--backoff-base",
+    "0.05",
+    "--backoff-cap",
+    "0.5",
+    "--max-restarts",
+    "100",
+    "--stop-timeout",
+    "60",
+    "--heartbeat-timeout",
+    "60",
+]
 
 
 def cores() -> int:
@@ -37,10 +47,17 @@ async def test_status_shows_workers_rss_and_cores_and_warns_once_when_oversubscr
     cfg = leduc_config(tmp_path / "leduc.yaml", every=10**9)
     d = HoldemD(tmp_path / "d", REAL_WORKER, args=ARGS)
     try:
-        await d.start("--instances", "1", "--workers", str(workers), "--config", str(cfg), "--iters", "10000000000",
-                      "--seed", "1")
-        st = await d.wait_until(lambda s: s.get("instances") and s["instances"][0]["state"] == "running"
-                                and (s["instances"][0]["rss_bytes"] or 0) > 0, what="running with a known RSS")
+        await d.start(
+            "--instances", "1", "--workers", str(workers), "--config", str(cfg), "--iters", "10000000000", "--seed", "1"
+        )
+        st = await d.wait_until(
+            lambda s: (
+                s.get("instances")
+                and s["instances"][0]["state"] == "running"
+                and (s["instances"][0]["rss_bytes"] or 0) > 0
+            ),
+            what="running with a known RSS",
+        )
         inst = st["instances"][0]
         assert inst["workers"] == workers and st["workers"] == workers and st["cores"] == cores()
         assert 20 * 2**20 < inst["rss_bytes"] < 4 * 2**30  # a Python process with numba, from /proc
@@ -50,8 +67,13 @@ async def test_status_shows_workers_rss_and_cores_and_warns_once_when_oversubscr
             assert db.execute("SELECT workers FROM runs").fetchone()[0] == workers
         warning = f"1 instances x {workers} workers = {workers} threads on {cores()} cores"
         assert (run / "run.log").read_text().count(warning) == 1
-        ctl = subprocess.run([sys.executable, "-m", "supervisor.ctl", "--socket", str(d.sock), "status"], cwd=REPO,
-                             capture_output=True, text=True, timeout=60)
+        ctl = subprocess.run(
+            [sys.executable, "-m", "supervisor.ctl", "--socket", str(d.sock), "status"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert ctl.returncode == 0, ctl.stderr
         assert f"1 instances x {workers} workers; cores in use {workers} of {cores()}" in ctl.stdout
         assert "MiB" in ctl.stdout
@@ -68,12 +90,21 @@ async def storm(tmp_path: Path, iters: int, kills: int) -> None:
     d = HoldemD(tmp_path / "storm", REAL_WORKER, args=ARGS)
     killed: list[int] = []
     try:
-        await d.start("--instances", "1", "--workers", "2", "--config", str(cfg), "--iters", str(iters),
-                      "--seed", str(seed))
+        await d.start(
+            "--instances", "1", "--workers", "2", "--config", str(cfg), "--iters", str(iters), "--seed", str(seed)
+        )
         for n in range(kills):
-            st = await d.wait_until(lambda s: finished(s) or any(
-                i["state"] == "running" and i["pid"] not in killed and i["last_checkpoint"] for i in s["instances"]),
-                what="the instance running again, with a checkpoint", timeout=180)
+            st = await d.wait_until(
+                lambda s: (
+                    finished(s)
+                    or any(
+                        i["state"] == "running" and i["pid"] not in killed and i["last_checkpoint"]
+                        for i in s["instances"]
+                    )
+                ),
+                what="the instance running again, with a checkpoint",
+                timeout=180,
+            )
             assert not finished(st), f"the run finished after only {n} kills; make it longer"
             victim = st["instances"][0]["pid"]
             os.kill(victim, signal.SIGKILL)
@@ -86,8 +117,9 @@ async def storm(tmp_path: Path, iters: int, kills: int) -> None:
         await d.stop()
     calm = HoldemD(tmp_path / "calm", REAL_WORKER, args=ARGS)
     try:
-        await calm.start("--instances", "1", "--workers", "2", "--config", str(cfg), "--iters", str(iters),
-                         "--seed", str(seed))
+        await calm.start(
+            "--instances", "1", "--workers", "2", "--config", str(cfg), "--iters", str(iters), "--seed", str(seed)
+        )
         st = await calm.wait_until(finished, what="calm run done", timeout=300)
         assert st["state"] == "done"
         undisturbed = exploitability(*_policy(Path(st["dir"]) / "merged"))

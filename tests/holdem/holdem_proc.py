@@ -6,8 +6,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,8 +21,13 @@ class Worker:
     """A running `holdem ...` process whose stdout is the JSON Lines event stream."""
 
     def __init__(self, *args: str | os.PathLike) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "holdem", *map(str, args)], cwd=REPO,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "holdem", *map(str, args)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.events: list[dict] = []
 
     def next_event(self) -> dict | None:
@@ -52,6 +57,8 @@ class Worker:
 
 # A small hold'em abstraction for tests: the features are exact whatever the bucket counts, so one
 # build (about half a minute) serves every hold'em test of the session.
-SMALL_HUNL = {"bet_sizes": {"preflop": [1.0], "flop": [1.0], "turn": [1.0], "river": [1.0]},
-              "max_raises": {"preflop": 2, "flop": 1, "turn": 1, "river": 1},
-              "buckets": {"preflop": 169, "flop": 8, "turn": 8, "river": 8}}
+SMALL_HUNL = {
+    "bet_sizes": {"preflop": [1.0], "flop": [1.0], "turn": [1.0], "river": [1.0]},
+    "max_raises": {"preflop": 2, "flop": 1, "turn": 1, "river": 1},
+    "buckets": {"preflop": 169, "flop": 8, "turn": 8, "river": 8},
+}

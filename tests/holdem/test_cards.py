@@ -58,8 +58,14 @@ def test_ten_as_t_or_10():
 
 @pytest.mark.parametrize(
     ("text", "named"),
-    [("As Xd", "'Xd'"), ("As K", "'K'"), ("1s", "'1s'"), ("Asx", "'x' in 'Asx'"), ("11s", "'11s'"),
-     ("As Kd Kq", "'Kq'")],
+    [
+        ("As Xd", "'Xd'"),
+        ("As K", "'K'"),
+        ("1s", "'1s'"),
+        ("Asx", "'x' in 'Asx'"),
+        ("11s", "'11s'"),
+        ("As Kd Kq", "'Kq'"),
+    ],
 )
 def test_a_bad_token_is_named(text, named):
     with pytest.raises(ValueError, match=named):

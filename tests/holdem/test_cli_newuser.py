@@ -8,22 +8,32 @@ import subprocess
 import sys
 from pathlib import Path
 
+from holdem_proc import REPO, write_config
+
 from holdem.abstraction.buckets import STAGES
 from holdem.instance.progress import ProgressBar
-from holdem_proc import REPO, write_config
 
 
 def holdem(*args: object, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "holdem", *map(str, args)], cwd=REPO, capture_output=True,
-                          text=True, timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "holdem", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
 
 
 def test_check_config_names_the_bad_key_and_exits_2(tmp_path: Path) -> None:
     bad = write_config(tmp_path / "bad.yaml", "game: leduc\nalgorithm: es-mccfr\ncheckpoint: {keep: -1}\n")
     out = holdem("check-config", bad, "--json")
     assert out.returncode == 2
-    assert json.loads(out.stdout) == {"ok": False, "key": "checkpoint.keep", "message":
-                                      "config key 'checkpoint.keep': expected an integer in [1, 1000], got -1"}
+    assert json.loads(out.stdout) == {
+        "ok": False,
+        "key": "checkpoint.keep",
+        "message": "config key 'checkpoint.keep': expected an integer in [1, 1000], got -1",
+    }
     hunl = write_config(tmp_path / "hunl.yaml", "game: hunl\nalgorithm: es-mccfr\nhunl: {max_raises: {flop: 99}}\n")
     out = holdem("check-config", hunl, "--json")
     assert out.returncode == 2 and json.loads(out.stdout)["key"] == "hunl.max_raises.flop"
@@ -40,8 +50,14 @@ def test_check_config_accepts_every_shipped_config() -> None:
 
 def test_a_path_that_does_not_exist_is_reported_as_such(tmp_path: Path) -> None:
     nowhere = tmp_path / "nowhere"
-    for args in (("eval", nowhere), ("export", nowhere, "--out", tmp_path / "p.json"), ("play", nowhere),
-                 ("match", nowhere, "call", "--hands", "2"), ("lbr", nowhere), ("strategy", nowhere, "--range")):
+    for args in (
+        ("eval", nowhere),
+        ("export", nowhere, "--out", tmp_path / "p.json"),
+        ("play", nowhere),
+        ("match", nowhere, "call", "--hands", "2"),
+        ("lbr", nowhere),
+        ("strategy", nowhere, "--range"),
+    ):
         out = holdem(*args)
         assert out.returncode == 2 and f"holdem: {nowhere} does not exist" in out.stderr, (args, out.stderr)
 
@@ -60,8 +76,19 @@ def test_eval_json_without_flags_says_what_it_can_evaluate(tmp_path: Path) -> No
 def test_holdem_has_a_version_and_help_for_every_option() -> None:
     out = holdem("--version")
     assert out.returncode == 0 and out.stdout.startswith("holdem 0.1.0")
-    for command in ("train", "prepare", "check-config", "eval", "export", "tree", "merge", "match", "play", "lbr",
-                    "strategy"):
+    for command in (
+        "train",
+        "prepare",
+        "check-config",
+        "eval",
+        "export",
+        "tree",
+        "merge",
+        "match",
+        "play",
+        "lbr",
+        "strategy",
+    ):
         text = holdem(command, "--help", env={"COLUMNS": "400", "PATH": ""}).stdout
         options = [line.split()[0] for line in text.splitlines() if line.startswith("  -") and "--help" not in line]
         lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("  -")}
@@ -107,6 +134,7 @@ def test_the_readme_stays_inside_the_repository_and_makes_what_it_merges() -> No
     assert merge is not None
     trained = set(re.findall(r"--instance-dir (\S+)", text))
     for source in merge.group(1).split():
-        made = source in trained or any("$" in t and re.fullmatch(re.escape(t).replace(r"\$seed", r"\d+"), source)
-                                        for t in trained)
+        made = source in trained or any(
+            "$" in t and re.fullmatch(re.escape(t).replace(r"\$seed", r"\d+"), source) for t in trained
+        )
         assert made, f"the merge example's input {source} is never made"

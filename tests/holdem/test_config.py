@@ -113,8 +113,12 @@ def test_hunl_section_is_read_only_and_plain() -> None:
 
 
 def test_hash_is_stable_across_key_order_and_changes_with_values() -> None:
-    a = config_from_mapping({"game": "leduc", "algorithm": "cfr+", "metrics": {"tensorboard": False, "progress_interval_s": 1}})
-    b = config_from_mapping({"metrics": {"progress_interval_s": 1.0, "tensorboard": False}, "algorithm": "cfr+", "game": "leduc"})
+    a = config_from_mapping(
+        {"game": "leduc", "algorithm": "cfr+", "metrics": {"tensorboard": False, "progress_interval_s": 1}}
+    )
+    b = config_from_mapping(
+        {"metrics": {"progress_interval_s": 1.0, "tensorboard": False}, "algorithm": "cfr+", "game": "leduc"}
+    )
     assert config_hash(a) == config_hash(b)
     assert len(config_hash(a)) == 64 and int(config_hash(a), 16) >= 0
     # Spelling out a default changes nothing: the hash is of the resolved config.
@@ -152,13 +156,33 @@ def test_solver_hash_ignores_target_checkpoint_and_metrics_settings() -> None:
         ("pruning.threshold", 0, "config key 'pruning.threshold': expected a number < 0, got 0"),
         ("pruning.probability", 1.5, "config key 'pruning.probability': expected a number in [0, 1], got 1.5"),
         ("pruning.start_iteration", -1, "config key 'pruning.start_iteration': expected an integer >= 0, got -1"),
-        ("checkpoint.every_iterations", 2.5, "config key 'checkpoint.every_iterations': expected an integer >= 0, got 2.5"),
-        ("checkpoint.every_seconds", float("inf"), "config key 'checkpoint.every_seconds': expected a number >= 0, got inf"),
+        (
+            "checkpoint.every_iterations",
+            2.5,
+            "config key 'checkpoint.every_iterations': expected an integer >= 0, got 2.5",
+        ),
+        (
+            "checkpoint.every_seconds",
+            float("inf"),
+            "config key 'checkpoint.every_seconds': expected a number >= 0, got inf",
+        ),
         ("checkpoint.keep", 0, "config key 'checkpoint.keep': expected an integer in [1, 1000], got 0"),
         ("checkpoint.keep", 1001, "config key 'checkpoint.keep': expected an integer in [1, 1000], got 1001"),
-        ("metrics.progress_interval_s", 0.01, "config key 'metrics.progress_interval_s': expected a number in [0.05, 1], got 0.01"),
-        ("metrics.progress_interval_s", 2, "config key 'metrics.progress_interval_s': expected a number in [0.05, 1], got 2"),
-        ("metrics.exploitability_every_s", -1, "config key 'metrics.exploitability_every_s': expected a number >= 0, got -1"),
+        (
+            "metrics.progress_interval_s",
+            0.01,
+            "config key 'metrics.progress_interval_s': expected a number in [0.05, 1], got 0.01",
+        ),
+        (
+            "metrics.progress_interval_s",
+            2,
+            "config key 'metrics.progress_interval_s': expected a number in [0.05, 1], got 2",
+        ),
+        (
+            "metrics.exploitability_every_s",
+            -1,
+            "config key 'metrics.exploitability_every_s': expected a number >= 0, got -1",
+        ),
         ("metrics.tensorboard", None, "config key 'metrics.tensorboard': expected true or false, got null (empty)"),
     ],
 )
@@ -171,16 +195,25 @@ def test_bad_values_name_the_key_and_the_allowed_values(key: str, value: Any, me
 @pytest.mark.parametrize(
     ("data", "key", "message"),
     [
-        (with_value("checkpoint.kep", 3), "checkpoint.kep",
-         "config key 'checkpoint.kep' is unknown (allowed: every_iterations, every_seconds, keep)"),
+        (
+            with_value("checkpoint.kep", 3),
+            "checkpoint.kep",
+            "config key 'checkpoint.kep' is unknown (allowed: every_iterations, every_seconds, keep)",
+        ),
         (with_value("itertions", 3), "itertions", "is unknown (allowed: game, algorithm, seed, iterations, cfr,"),
         (with_value("pruning", [1]), "pruning", "config key 'pruning': expected a mapping, got a list"),
         ({"algorithm": "cfr"}, "game", "config key 'game' is required (one of kuhn, leduc, hunl)"),
         ({"game": "kuhn"}, "algorithm", "config key 'algorithm' is required (one of cfr, cfr+, dcfr, es-mccfr)"),
-        (with_value("search.bet_sizes.turn", [0.5, -2], HUNL), "search.bet_sizes.turn",
-         "config key 'search.bet_sizes.turn': expected a list of pot fractions in (0, 100], got (0.5, -2)"),
-        (with_value("search.bet_sizes.preflop", [1], HUNL), "search.bet_sizes",
-         "expected a mapping with keys among flop, turn, river, got keys preflop"),
+        (
+            with_value("search.bet_sizes.turn", [0.5, -2], HUNL),
+            "search.bet_sizes.turn",
+            "config key 'search.bet_sizes.turn': expected a list of pot fractions in (0, 100], got (0.5, -2)",
+        ),
+        (
+            with_value("search.bet_sizes.preflop", [1], HUNL),
+            "search.bet_sizes",
+            "expected a mapping with keys among flop, turn, river, got keys preflop",
+        ),
         (with_value("search.ms", 100, HUNL), "search.ms", "config key 'search.ms' is unknown (allowed: bet_sizes)"),
         (with_value("search.bet_sizes.flop", [1]), "search", "search settings apply to hunl blueprints"),
     ],
@@ -193,9 +226,16 @@ def test_unknown_missing_and_misshapen_keys(data: dict[str, Any], key: str, mess
 
 def test_boundary_values_are_accepted() -> None:
     for key, value in [
-        ("pruning.probability", 0), ("pruning.probability", 1), ("checkpoint.keep", 1),
-        ("checkpoint.keep", 1000), ("metrics.progress_interval_s", 0.05), ("metrics.progress_interval_s", 1),
-        ("checkpoint.every_seconds", 0), ("iterations", 1), ("cfr.dcfr_beta", -3), ("pruning.threshold", -1e-9),
+        ("pruning.probability", 0),
+        ("pruning.probability", 1),
+        ("checkpoint.keep", 1),
+        ("checkpoint.keep", 1000),
+        ("metrics.progress_interval_s", 0.05),
+        ("metrics.progress_interval_s", 1),
+        ("checkpoint.every_seconds", 0),
+        ("iterations", 1),
+        ("cfr.dcfr_beta", -3),
+        ("pruning.threshold", -1e-9),
     ]:
         config_from_mapping(with_value(key, value))
 

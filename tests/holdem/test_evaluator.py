@@ -51,8 +51,7 @@ EXACT_COUNTS = {
 }
 # Distinct five-card classes per category (7,462 in all).
 CLASSES_PER_CATEGORY = [1277, 2860, 858, 858, 10, 1277, 156, 156, 10]
-EVAL7_NAMES = ["High Card", "Pair", "Two Pair", "Trips", "Straight", "Flush", "Full House", "Quads",
-               "Straight Flush"]
+EVAL7_NAMES = ["High Card", "Pair", "Two Pair", "Trips", "Straight", "Flush", "Full House", "Quads", "Straight Flush"]
 
 
 @pytest.mark.parametrize("n_cards", [5, 6, 7])
@@ -159,12 +158,19 @@ def test_kickers_decide_and_a_board_that_plays_ties():
     assert evaluate("2c 3d 4h 5s 6c") > evaluate("Ac 2d 3h 4s 5c")  # six-high straight over the wheel
     assert evaluate("2c 3c 4c 5c 6c") > evaluate("Ac 2c 3c 4c 5c")
 
+
 def test_worst_and_best_hand_of_each_category_bound_its_ranks():
-    worst_best = [("7s 5d 4h 3c 2s", "As Kd Qh Jc 9s"), ("2s 2d 5h 4c 3s", "As Ad Kh Qc Js"),
-                  ("3s 3d 2h 2c 4s", "As Ad Kh Kc Qs"), ("2s 2d 2h 4c 3s", "As Ad Ah Kc Qs"),
-                  ("As 2d 3h 4c 5s", "As Kd Qh Jc Ts"), ("7s 5s 4s 3s 2s", "As Ks Qs Js 9s"),
-                  ("2s 2d 2h 3c 3s", "As Ad Ah Kc Ks"), ("2s 2d 2h 2c 3s", "As Ad Ah Ac Ks"),
-                  ("As 2s 3s 4s 5s", "As Ks Qs Js Ts")]
+    worst_best = [
+        ("7s 5d 4h 3c 2s", "As Kd Qh Jc 9s"),
+        ("2s 2d 5h 4c 3s", "As Ad Kh Qc Js"),
+        ("3s 3d 2h 2c 4s", "As Ad Kh Kc Qs"),
+        ("2s 2d 2h 4c 3s", "As Ad Ah Kc Qs"),
+        ("As 2d 3h 4c 5s", "As Kd Qh Jc Ts"),
+        ("7s 5s 4s 3s 2s", "As Ks Qs Js 9s"),
+        ("2s 2d 2h 3c 3s", "As Ad Ah Kc Ks"),
+        ("2s 2d 2h 2c 3s", "As Ad Ah Ac Ks"),
+        ("As 2s 3s 4s 5s", "As Ks Qs Js Ts"),
+    ]
     bounds = [*CATEGORY_START, NUM_CLASSES + 1]
     for c, (worst, best) in enumerate(worst_best):
         assert evaluate(worst) == bounds[c] == evaluate_reference(worst), CATEGORY_NAMES[c]

@@ -7,18 +7,18 @@ import json
 
 import numpy as np
 import pytest
+from holdem_proc import SMALL_HUNL
 from rich.console import Console
 
-from holdem.cli import commands as cli
 from holdem.abstraction.buckets import preflop_class
 from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
-from holdem.cards import parse_cards
-from holdem.storage.checkpoint import write_checkpoint
-from holdem.blueprint.hunl import load_blueprint
 from holdem.blueprint.explorer import class_name, find_spot, grid_json, spot_json
 from holdem.blueprint.explorer_render import print_grid
+from holdem.blueprint.hunl import load_blueprint
+from holdem.cards import parse_cards
+from holdem.cli import commands as cli
 from holdem.solver.es_hunl import deal_buckets
-from holdem_proc import SMALL_HUNL
+from holdem.storage.checkpoint import write_checkpoint
 
 
 def bucket_coded(tree) -> np.ndarray:
@@ -36,9 +36,13 @@ def bucket_coded(tree) -> np.ndarray:
 def folder(hunl_buckets, tmp_path_factory):
     root, game = hunl_buckets
     path = tmp_path_factory.mktemp("explorer") / "bp"
-    write_checkpoint(path, 7, {"strategy_sum": bucket_coded(game.tree)},
-                     {"game": "hunl", "game_hash": game.digest(), "config": {"game": "hunl", "hunl": SMALL_HUNL}},
-                     keep=1)
+    write_checkpoint(
+        path,
+        7,
+        {"strategy_sum": bucket_coded(game.tree)},
+        {"game": "hunl", "game_hash": game.digest(), "config": {"game": "hunl", "hunl": SMALL_HUNL}},
+        keep=1,
+    )
     return root, path
 
 
@@ -63,14 +67,29 @@ def test_a_hand_reads_the_row_of_its_own_bucket_preflop_and_on_the_flop(folder):
     cards = np.array(parse_cards("As Kd 2c 3c Qh Jh 2s 9d 4h"), dtype=np.int64)  # seat 0, seat 1, board
     buckets = np.empty((2, 4), dtype=np.int64)
     b = bp.game.buckets
-    deal_buckets(cards, BINOM, CARD_PERMS, b.preflop, b.flop, b.turn, b.river, b.board3_id, b.board3_perm,
-                 b.board4_id, b.board4_perm, b.board5_id, b.board5_perm, buckets)
+    deal_buckets(
+        cards,
+        BINOM,
+        CARD_PERMS,
+        b.preflop,
+        b.flop,
+        b.turn,
+        b.river,
+        b.board3_id,
+        b.board3_perm,
+        b.board4_id,
+        b.board4_perm,
+        b.board5_id,
+        b.board5_perm,
+        buckets,
+    )
     flop = find_spot(bp, "r300 c /", "Qh Jh 2s")
     assert flop.street == 1 and flop.player == 1  # the big blind acts first after the flop
     out = spot_json(bp, flop, "2c3c", str(path))
     assert out["bucket"] == buckets[1, 1] and out["board"] == "Qh Jh 2s" and out["history"] == "r300c/"
     assert [a["probability"] for a in out["actions"]] == pytest.approx(
-        expected_row(bp.game, flop.node, int(buckets[1, 1])), abs=1e-6)
+        expected_row(bp.game, flop.node, int(buckets[1, 1])), abs=1e-6
+    )
     river = find_spot(bp, "r300c/cc/cc/", "Qh Jh 2s 9d 4h")
     assert spot_json(bp, river, "As Kd", str(path))["bucket"] == buckets[0, 3]
 
@@ -83,7 +102,12 @@ def test_the_grid_averages_each_class_over_the_combos_the_board_leaves(folder):
     cells = {cell["hand"]: cell for row in grid["grid"] for cell in row}
     assert len(cells) == 169 and sum(c["combos"] for c in cells.values()) == 49 * 48 // 2
     assert (cells["AA"]["combos"], cells["KK"]["combos"], cells["QQ"]["combos"]) == (3, 3, 6)
-    assert (cells["AKs"]["combos"], cells["AKo"]["combos"], cells["72o"]["combos"], cells["73o"]["combos"]) == (2, 7, 9, 12)
+    assert (cells["AKs"]["combos"], cells["AKo"]["combos"], cells["72o"]["combos"], cells["73o"]["combos"]) == (
+        2,
+        7,
+        9,
+        12,
+    )
     hands = [spot_json(bp, spot, h, str(path)) for h in ("AhKh", "AcKc")]  # the two AKs left
     mean = np.mean([[a["probability"] for a in h["actions"]] for h in hands], axis=0)
     assert cells["AKs"]["probabilities"] == pytest.approx(mean, abs=1e-6)
@@ -108,8 +132,23 @@ def test_holdem_strategy_json_and_png(folder, tmp_path, capsys):
     png = tmp_path / "open.png"
     assert cli.main(["strategy", str(path), "--range", "--png", str(png), "--json", "--buckets-root", str(root)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"format", "version", "policy", "iteration", "history", "street", "player", "position",
-                        "board", "pot", "to_call", "buckets", "kind", "actions", "grid"}
+    assert set(out) == {
+        "format",
+        "version",
+        "policy",
+        "iteration",
+        "history",
+        "street",
+        "player",
+        "position",
+        "board",
+        "pot",
+        "to_call",
+        "buckets",
+        "kind",
+        "actions",
+        "grid",
+    }
     assert (out["format"], out["version"], out["kind"], out["iteration"]) == ("holdem-strategy", 1, "range", 7)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert cli.main(["strategy", str(path), "--hand", "AsKd", "--json", "--buckets-root", str(root)]) == 0
@@ -118,19 +157,28 @@ def test_holdem_strategy_json_and_png(folder, tmp_path, capsys):
     assert set(hand["actions"][0]) == {"action", "label", "to", "probability"}
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--hand", "AsKx"], "bad card 'Kx' in 'AsKx'"),
-    (["--hand", "As"], "--hand needs two hole cards"),
-    (["--hand", "AsKd", "--history", "r350"], "'r350' after '' is not on the blueprint's tree; the preflop offers f, c, r300, r10000"),
-    (["--hand", "AsKd", "--history", "r300c", "--board", "Qh Jh Qh"], "card Qh is given twice"),
-    (["--hand", "AsKd", "--history", "r300c", "--board", "Qh Jh"], "reaches the flop: --board needs 3 cards, got 2"),
-    (["--hand", "AsQh", "--history", "r300c", "--board", "Qh Jh 2c"], "card Qh is both in --hand and on --board"),
-    (["--hand", "AsKd", "--history", "r300/c"], "'/' after 'r300', but the preflop is not over there"),
-    (["--hand", "AsKd", "--history", "r300f"], "ends the hand (a fold)"),
-    (["--hand", "AsKd", "--history", "r300fc"], "the hand is over after 'r300f'"),
-    (["--hand", "AsKd", "--history", "x"], "cannot read 'x'"),
-    (["--hand", "AsKd", "--png", "x.png"], "--png draws the --range grid"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--hand", "AsKx"], "bad card 'Kx' in 'AsKx'"),
+        (["--hand", "As"], "--hand needs two hole cards"),
+        (
+            ["--hand", "AsKd", "--history", "r350"],
+            "'r350' after '' is not on the blueprint's tree; the preflop offers f, c, r300, r10000",
+        ),
+        (["--hand", "AsKd", "--history", "r300c", "--board", "Qh Jh Qh"], "card Qh is given twice"),
+        (
+            ["--hand", "AsKd", "--history", "r300c", "--board", "Qh Jh"],
+            "reaches the flop: --board needs 3 cards, got 2",
+        ),
+        (["--hand", "AsQh", "--history", "r300c", "--board", "Qh Jh 2c"], "card Qh is both in --hand and on --board"),
+        (["--hand", "AsKd", "--history", "r300/c"], "'/' after 'r300', but the preflop is not over there"),
+        (["--hand", "AsKd", "--history", "r300f"], "ends the hand (a fold)"),
+        (["--hand", "AsKd", "--history", "r300fc"], "the hand is over after 'r300f'"),
+        (["--hand", "AsKd", "--history", "x"], "cannot read 'x'"),
+        (["--hand", "AsKd", "--png", "x.png"], "--png draws the --range grid"),
+    ],
+)
 def test_a_bad_spot_exits_2_naming_what_is_wrong(folder, capsys, args, message):
     root, path = folder
     assert cli.main(["strategy", str(path), *args, "--buckets-root", str(root)]) == 2

@@ -22,7 +22,7 @@ def test_tree_is_in_preorder_with_contiguous_subtrees(name):
         p = t.parent[n]
         assert p <= n < p + t.subtree_size[p]  # inside the parent's subtree
     for n in range(t.n_nodes):
-        kids = t.children[t.child_start[n]: t.child_start[n] + t.num_children[n]]
+        kids = t.children[t.child_start[n] : t.child_start[n] + t.num_children[n]]
         assert all(t.parent[k] == n for k in kids)
         assert (t.num_children[n] > 0) == (t.kind[n] == DECISION)
 

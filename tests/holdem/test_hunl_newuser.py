@@ -8,25 +8,30 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from holdem_proc import REPO, SMALL_HUNL, write_config
 
-from holdem.blueprint.hunl import load_blueprint
 from holdem.blueprint.explorer import find_spot, spot_json
-from holdem.play.terminal import _describe, hand_name, parse_command
+from holdem.blueprint.hunl import load_blueprint
+from holdem.blueprint.preflop_export import preflop_nodes
 from holdem.cards import parse_cards
 from holdem.games.hunl.rules import Action, HunlRules, Kind, State
-from holdem.blueprint.preflop_export import preflop_nodes
-from holdem_proc import REPO, SMALL_HUNL, write_config
+from holdem.play.terminal import _describe, hand_name, parse_command
 
 RULES = HunlRules()
 
 
 def holdem(*args: object, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "holdem", *map(str, args)], cwd=REPO, capture_output=True,
-                          text=True, timeout=300, input=stdin)
+    return subprocess.run(
+        [sys.executable, "-m", "holdem", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        input=stdin,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +39,26 @@ def two_instances(hunl_buckets, tmp_path_factory):
     """(bucket root, [instance folders], merged folder): two short real trainings and their merge."""
     root, _ = hunl_buckets
     folder = tmp_path_factory.mktemp("newuser")
-    cfg = write_config(folder / "small.yaml", "game: hunl\nalgorithm: es-mccfr\n"
-                       "cfr: {averaging: linear, linear_regrets: true}\nhunl: " + json.dumps(SMALL_HUNL) + "\n")
+    cfg = write_config(
+        folder / "small.yaml",
+        "game: hunl\nalgorithm: es-mccfr\n"
+        "cfr: {averaging: linear, linear_regrets: true}\nhunl: " + json.dumps(SMALL_HUNL) + "\n",
+    )
     dirs = []
     for seed in (1, 2):
-        done = holdem("train", "--config", cfg, "--instance-dir", folder / f"i{seed}", "--iters", 20_000,
-                      "--seed", seed, "--buckets-root", root)
+        done = holdem(
+            "train",
+            "--config",
+            cfg,
+            "--instance-dir",
+            folder / f"i{seed}",
+            "--iters",
+            20_000,
+            "--seed",
+            seed,
+            "--buckets-root",
+            root,
+        )
         assert done.returncode == 0, done.stderr
         dirs.append(folder / f"i{seed}")
     merged = holdem("merge", *dirs, "--out", folder / "merged", "--buckets-root", root)
@@ -80,8 +99,9 @@ def test_holdem_export_writes_the_preflop_policy_of_an_instance(two_instances, t
     bp = load_blueprint(dirs[0], root)
     kings = spot_json(bp, find_spot(bp, "", ""), "KdKc", str(dirs[0]))
     row = data["spots"][0]["strategy"]["KK"]
-    assert np.allclose([a["probability"] for a in kings["actions"]], [row[a["action"]] for a in kings["actions"]],
-                       atol=1e-5)
+    assert np.allclose(
+        [a["probability"] for a in kings["actions"]], [row[a["action"]] for a in kings["actions"]], atol=1e-5
+    )
 
 
 def test_a_first_bet_after_the_flop_is_a_bet_and_a_raise_stays_a_raise() -> None:
@@ -97,13 +117,31 @@ def test_a_first_bet_after_the_flop_is_a_bet_and_a_raise_stays_a_raise() -> None
 
 
 def test_showdown_hands_are_named() -> None:
-    named = {h: hand_name(parse_cards(h)) for h in (
-        "AsAh Kd7c2s3d9h", "AsKs QsJsTs2d3c", "As2d 3c4h5s9dKc", "KsKh Kd7c7s2d3c", "AhKh 2h7h9h3c4d",
-        "AdKc 9s7h3d2c5s", "7s7h 2c2dKd9c3h", "9s9h 9d9cKd2c3h", "QsQh Qd5c2d8h3s")}
+    named = {
+        h: hand_name(parse_cards(h))
+        for h in (
+            "AsAh Kd7c2s3d9h",
+            "AsKs QsJsTs2d3c",
+            "As2d 3c4h5s9dKc",
+            "KsKh Kd7c7s2d3c",
+            "AhKh 2h7h9h3c4d",
+            "AdKc 9s7h3d2c5s",
+            "7s7h 2c2dKd9c3h",
+            "9s9h 9d9cKd2c3h",
+            "QsQh Qd5c2d8h3s",
+        )
+    }
     assert list(named.values()) == [
-        "a pair of aces", "a royal flush", "a straight, five high", "a full house, kings full of sevens",
-        "a flush, ace high", "high card ace", "two pair, sevens and twos", "four of a kind, nines",
-        "three of a kind, queens"]
+        "a pair of aces",
+        "a royal flush",
+        "a straight, five high",
+        "a full house, kings full of sevens",
+        "a flush, ace high",
+        "high card ace",
+        "two pair, sevens and twos",
+        "four of a kind, nines",
+        "three of a kind, queens",
+    ]
 
 
 def test_holdem_play_says_1_hand_and_names_the_hands_at_showdown(two_instances) -> None:
@@ -111,9 +149,11 @@ def test_holdem_play_says_1_hand_and_names_the_hands_at_showdown(two_instances) 
     out = holdem("play", dirs[0], "--hands", 1, "--seat", 0, "--buckets-root", root, stdin="c\n" * 40)
     assert out.returncode == 0, out.stderr
     assert "done. 1 hand, total" in out.stdout and "over 1 hand\n" in out.stdout
-    names = r"(high card \w+|a pair of \w+|two pair, \w+ and \w+|three of a kind, \w+|a straight, \w+ high|" \
-            r"a flush, \w+ high|a full house, \w+ full of \w+|four of a kind, \w+|a straight flush, \w+ high|" \
-            r"a royal flush)"
+    names = (
+        r"(high card \w+|a pair of \w+|two pair, \w+ and \w+|three of a kind, \w+|a straight, \w+ high|"
+        r"a flush, \w+ high|a full house, \w+ full of \w+|four of a kind, \w+|a straight flush, \w+ high|"
+        r"a royal flush)"
+    )
     showdowns = re.findall(rf"you \[.. ..\] {names}  bot \[.. ..\] {names}", out.stdout)
     bot_folded = "bot folds" in out.stdout
     assert showdowns or bot_folded, out.stdout
@@ -126,11 +166,13 @@ def test_holdem_tree_shows_terminal_nodes_and_counts_shared_buckets_once(tmp_pat
     assert "terminal nodes" in text.stdout.splitlines()[0]
     assert re.search(r"memory per instance: tables [\d.]+ MiB \+ tree [\d.]+ MiB \+ runtime \d+ MiB", text.stdout)
     assert "card buckets (mapped read-only, shared)" in text.stdout and "3 instances: about" in text.stdout
-    one, three = (json.loads(holdem("tree", "--config", cfg, "--instances", n, "--json", "--sample-s", 0).stdout)
-                  for n in (1, 3))
+    one, three = (
+        json.loads(holdem("tree", "--config", cfg, "--instances", n, "--json", "--sample-s", 0).stdout) for n in (1, 3)
+    )
     assert sum(s["terminal_nodes"] for s in one["streets"]) == one["terminals"]
     private, shared = one["private_bytes_per_instance"], one["bucket_bytes_shared"]
-    assert private == one["table_bytes_per_instance"] + one["tree_bytes_per_instance"] + \
-        one["runtime_bytes_per_instance"]
+    assert (
+        private == one["table_bytes_per_instance"] + one["tree_bytes_per_instance"] + one["runtime_bytes_per_instance"]
+    )
     assert three["memory_bytes_all_instances"] == 3 * private + shared  # the buckets once, not three times
     assert 380 * 2**20 < shared < 420 * 2**20  # the river table alone is 134,459 boards x 1,326 combos x 2 bytes

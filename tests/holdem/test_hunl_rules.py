@@ -22,11 +22,27 @@ def card_text(c: int) -> str:
 def pk_state(rules: HunlRules, cards: list[int]):
     from pokerkit import Automation, Mode, NoLimitTexasHoldem
 
-    auto = (Automation.ANTE_POSTING, Automation.BET_COLLECTION, Automation.BLIND_OR_STRADDLE_POSTING,
-            Automation.HOLE_CARDS_SHOWING_OR_MUCKING, Automation.HAND_KILLING, Automation.CHIPS_PUSHING,
-            Automation.CHIPS_PULLING, Automation.CARD_BURNING, Automation.RUNOUT_COUNT_SELECTION)
-    s = NoLimitTexasHoldem.create_state(auto, False, 0, (rules.small_blind, rules.big_blind), rules.big_blind,
-                                        (rules.stack, rules.stack), 2, mode=Mode.CASH_GAME)
+    auto = (
+        Automation.ANTE_POSTING,
+        Automation.BET_COLLECTION,
+        Automation.BLIND_OR_STRADDLE_POSTING,
+        Automation.HOLE_CARDS_SHOWING_OR_MUCKING,
+        Automation.HAND_KILLING,
+        Automation.CHIPS_PUSHING,
+        Automation.CHIPS_PULLING,
+        Automation.CARD_BURNING,
+        Automation.RUNOUT_COUNT_SELECTION,
+    )
+    s = NoLimitTexasHoldem.create_state(
+        auto,
+        False,
+        0,
+        (rules.small_blind, rules.big_blind),
+        rules.big_blind,
+        (rules.stack, rules.stack),
+        2,
+        mode=Mode.CASH_GAME,
+    )
     # pokerkit seats the button (small blind) as player 1; ours is player 0
     s.deal_hole(card_text(cards[2]) + card_text(cards[3]))
     s.deal_hole(card_text(cards[0]) + card_text(cards[1]))
@@ -41,7 +57,7 @@ def deal_board_if_due(pk, cards: list[int], dealt: list[int]) -> None:
         n = 3 if dealt[0] == 0 else 1
         with warnings.catch_warnings():  # pokerkit burns a random card, which may be one we deal later
             warnings.simplefilter("ignore")
-            pk.deal_board("".join(card_text(c) for c in cards[4 + dealt[0]: 4 + dealt[0] + n]))
+            pk.deal_board("".join(card_text(c) for c in cards[4 + dealt[0] : 4 + dealt[0] + n]))
         dealt[0] += n
 
 

@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from holdem_proc import SMALL_HUNL, write_config
 
+from holdem.solver.solver import Solver, SolverSettings
 from holdem.storage import checkpoint as ckpt
 from holdem.storage.checkpoint import list_checkpoints, load_checkpoint
-from holdem.solver.solver import Solver, SolverSettings
-from holdem_proc import SMALL_HUNL, write_config
 
 
 def test_chunking_and_restore_never_change_the_result(hunl_buckets):
@@ -44,9 +44,12 @@ def test_full_traversal_is_refused_for_holdem(hunl_buckets):
 
 
 def hunl_config(tmp_path, extra: str = "") -> object:
-    return write_config(tmp_path / "h.yaml", "game: hunl\nalgorithm: es-mccfr\nseed: 4\n"
-                        "checkpoint: {every_iterations: 5000, every_seconds: 0}\n"
-                        "metrics: {progress_interval_s: 0.1}\n" + extra + "hunl: " + json.dumps(SMALL_HUNL) + "\n")
+    return write_config(
+        tmp_path / "h.yaml",
+        "game: hunl\nalgorithm: es-mccfr\nseed: 4\n"
+        "checkpoint: {every_iterations: 5000, every_seconds: 0}\n"
+        "metrics: {progress_interval_s: 0.1}\n" + extra + "hunl: " + json.dumps(SMALL_HUNL) + "\n",
+    )
 
 
 def test_holdem_train_runs_resumes_and_records_the_bucket_set(hunl_buckets, tmp_path, worker_factory):
@@ -59,8 +62,19 @@ def test_holdem_train_runs_resumes_and_records_the_bucket_set(hunl_buckets, tmp_
     again = worker_factory(*args, "--iters", 20_000, "--resume")
     assert again.wait_for("started")["resumed_from"] == 10_000
     assert again.finish()[0] == 0
-    alone = worker_factory("train", "--config", cfg, "--instance-dir", tmp_path / "alone", "--events", "jsonl",
-                           "--buckets-root", root, "--iters", 20_000)
+    alone = worker_factory(
+        "train",
+        "--config",
+        cfg,
+        "--instance-dir",
+        tmp_path / "alone",
+        "--events",
+        "jsonl",
+        "--buckets-root",
+        root,
+        "--iters",
+        20_000,
+    )
     assert alone.finish()[0] == 0
     final = "000000020000"
     resumed = load_checkpoint(tmp_path / "i" / "checkpoints" / final)
@@ -92,23 +106,55 @@ def test_holdem_instances_merge_into_a_blueprint_that_plays(hunl_buckets, tmp_pa
     import subprocess
     import sys
 
-    from holdem.blueprint.hunl import load_blueprint
     from holdem_proc import REPO
+
+    from holdem.blueprint.hunl import load_blueprint
 
     root, game = hunl_buckets
     cfg = hunl_config(tmp_path)
     for k in range(2):
-        w = worker_factory("train", "--config", cfg, "--instance-dir", tmp_path / f"i{k}", "--buckets-root", root,
-                           "--iters", 3_000, "--seed", k + 1, "--events", "jsonl")
+        w = worker_factory(
+            "train",
+            "--config",
+            cfg,
+            "--instance-dir",
+            tmp_path / f"i{k}",
+            "--buckets-root",
+            root,
+            "--iters",
+            3_000,
+            "--seed",
+            k + 1,
+            "--events",
+            "jsonl",
+        )
         assert w.finish()[0] == 0
-    merged = worker_factory("merge", tmp_path / "i0", tmp_path / "i1", "--out", tmp_path / "m",
-                            "--buckets-root", root, "--events", "jsonl")
+    merged = worker_factory(
+        "merge", tmp_path / "i0", tmp_path / "i1", "--out", tmp_path / "m", "--buckets-root", root, "--events", "jsonl"
+    )
     code, stderr = merged.finish()
     assert code == 0, stderr
     assert merged.events[-1]["event"] == "done" and merged.events[-1]["iter"] == 6_000
     blueprint = load_blueprint(tmp_path / "m", root)
     assert blueprint.iteration == 6_000 and blueprint.game.digest() == game.digest()
-    out = subprocess.run([sys.executable, "-m", "holdem", "match", tmp_path / "m", "random", "--hands", "200",
-                          "--json", "--buckets-root", root], cwd=REPO, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "holdem",
+            "match",
+            tmp_path / "m",
+            "random",
+            "--hands",
+            "200",
+            "--json",
+            "--buckets-root",
+            root,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["hands"] == 200

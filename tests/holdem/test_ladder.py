@@ -7,32 +7,38 @@ import json
 
 import numpy as np
 import pytest
+from holdem_proc import SMALL_HUNL
 
-from holdem.cli import commands as cli
-from holdem.cards import COMBO_INDEX, parse_cards
-from holdem.storage.checkpoint import write_checkpoint
-from holdem.play import agents
 from holdem.blueprint.hunl import Blueprint
+from holdem.blueprint.policy import LoadedPolicy, export_policy, write_json_atomic
+from holdem.cards import COMBO_INDEX, parse_cards
+from holdem.cli import commands as cli
 from holdem.evaluation.ladder import LadderSettings, run_ladder
 from holdem.evaluation.probes import THRESHOLD, aces_never_fold, never_fold_for_free, nuts_never_fold
 from holdem.games import load_game
-from holdem.blueprint.policy import LoadedPolicy, export_policy, write_json_atomic
-from holdem_proc import SMALL_HUNL
+from holdem.play import agents
+from holdem.storage.checkpoint import write_checkpoint
 
 
 def always(tree, kind: int) -> np.ndarray:
     """Play the child of action kind `kind` (0 fold, 1 check/call) wherever the node has it, else call."""
     out = np.zeros(tree.n_slots)
     for n in tree.decision_nodes().tolist():
-        kinds = [int(tree.action[c]) for c in tree.children[tree.child_start[n]: tree.child_start[n] + tree.num_children[n]]]
+        kinds = [
+            int(tree.action[c]) for c in tree.children[tree.child_start[n] : tree.child_start[n] + tree.num_children[n]]
+        ]
         out[tree.node_slots(n)[:, kinds.index(kind) if kind in kinds else kinds.index(1)]] = 1.0
     return out
 
 
 def save(path, game, policy, sums=None):
-    write_checkpoint(path, 5, {"strategy_sum": policy if sums is None else sums},
-                     {"game": "hunl", "game_hash": game.digest(), "config": {"game": "hunl", "hunl": SMALL_HUNL}},
-                     keep=1)
+    write_checkpoint(
+        path,
+        5,
+        {"strategy_sum": policy if sums is None else sums},
+        {"game": "hunl", "game_hash": game.digest(), "config": {"game": "hunl", "hunl": SMALL_HUNL}},
+        keep=1,
+    )
     return path
 
 
@@ -46,10 +52,31 @@ def test_a_blueprint_that_never_folds_passes_every_probe_and_ties_the_call_bot(h
     assert report["probes_passed"] == report["probes_total"] == 3
     assert all(p["failing"] == 0 and p["spots"] > 0 for p in report["probes"])
     assert report["lbr"]["variant"] == "fc" and report["lbr"]["hands"] == 40
-    assert set(report) == {"format", "version", "policy", "game", "iteration", "seed", "matches", "lbr", "probes",
-                           "probes_passed", "probes_total", "seconds"}
-    assert set(report["probes"][0]) == {"name", "description", "passed", "spots", "failing", "threshold",
-                                        "failing_weight", "worst", "heaviest_failing"}
+    assert set(report) == {
+        "format",
+        "version",
+        "policy",
+        "game",
+        "iteration",
+        "seed",
+        "matches",
+        "lbr",
+        "probes",
+        "probes_passed",
+        "probes_total",
+        "seconds",
+    }
+    assert set(report["probes"][0]) == {
+        "name",
+        "description",
+        "passed",
+        "spots",
+        "failing",
+        "threshold",
+        "failing_weight",
+        "worst",
+        "heaviest_failing",
+    }
 
 
 def test_a_blueprint_that_folds_to_every_bet_fails_the_aces_and_nuts_probes(hunl_buckets):
@@ -70,7 +97,7 @@ def test_the_aces_probe_fails_at_the_one_spot_where_aces_fold_and_weighs_it(hunl
     ac, ad = parse_cards("Ac Ad")
     aces = int(game.buckets.preflop[COMBO_INDEX[ac, ad]])
     o = t.offset(node, aces)
-    policy[o: o + int(t.num_children[node])] = 0.0
+    policy[o : o + int(t.num_children[node])] = 0.0
     policy[o] = 2 * THRESHOLD  # fold 2%, call the rest
     policy[o + 1] = 1 - 2 * THRESHOLD
     sums = np.ones(t.n_slots)  # every infoset equally trained

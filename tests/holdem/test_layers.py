@@ -21,7 +21,6 @@ def test_the_poker_ai_imports_no_daemon_tui_or_asyncio():
     assert not loaded & set(FORBIDDEN)
 
 
-
 def test_policy_and_blueprint_import_without_a_circle():
     """Each imports cleanly first in a fresh interpreter, and the blueprint loader never loads policy.py."""
     for first in ("holdem.blueprint.hunl", "holdem.blueprint.policy"):

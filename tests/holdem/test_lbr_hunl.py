@@ -10,15 +10,15 @@ import sys
 
 import numpy as np
 import pytest
+from holdem_proc import REPO, SMALL_HUNL
 
 from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.cards import COMBO_CARDS, COMBO_INDEX, parse_cards
-from holdem.storage.checkpoint import write_checkpoint
 from holdem.evaluation import lbr_kernels as K
 from holdem.evaluation.lbr import LbrSettings, hunl_target, local_best_response, run_deals
 from holdem.evaluator import evaluate
 from holdem.solver.es_hunl import deal_buckets
-from holdem_proc import REPO, SMALL_HUNL
+from holdem.storage.checkpoint import write_checkpoint
 
 HANDS = np.ascontiguousarray(COMBO_CARDS, dtype=np.int64)  # row h is hole combo h
 
@@ -50,8 +50,25 @@ def test_equity_is_exact_over_the_runouts_flushes_included():
     for a, b in opponents:
         weight[COMBO_INDEX[a, b]] = 1.0
     eq = np.empty(1326)
-    K.equity_vector(K.GAME_HUNL, me[0], me[1], board, 3, 5, 52, HANDS, weight, dead, 1, np.ones(4, np.uint64),
-                    np.empty(5, np.int64), np.empty(52, np.int64), np.empty(1326), np.empty(1326), eq)
+    K.equity_vector(
+        K.GAME_HUNL,
+        me[0],
+        me[1],
+        board,
+        3,
+        5,
+        52,
+        HANDS,
+        weight,
+        dead,
+        1,
+        np.ones(4, np.uint64),
+        np.empty(5, np.int64),
+        np.empty(52, np.int64),
+        np.empty(1326),
+        np.empty(1326),
+        eq,
+    )
     for a, b in opponents:
         rest = [c for c in range(52) if c not in me + flop + [a, b]]
         score = 0.0
@@ -71,16 +88,43 @@ def test_preflop_equity_by_sampled_boards_is_close_to_the_known_figure():
     eq = np.empty(1326)
     rng = np.empty(4, np.uint64)
     K.seed_stream(rng, 1, 0, 0)
-    K.equity_vector(K.GAME_HUNL, me[0], me[1], np.zeros(5, np.int64), 0, 5, 52, HANDS, weight, dead, 20_000, rng,
-                    np.empty(5, np.int64), np.empty(52, np.int64), np.empty(1326), np.empty(1326), eq)
+    K.equity_vector(
+        K.GAME_HUNL,
+        me[0],
+        me[1],
+        np.zeros(5, np.int64),
+        0,
+        5,
+        52,
+        HANDS,
+        weight,
+        dead,
+        20_000,
+        rng,
+        np.empty(5, np.int64),
+        np.empty(52, np.int64),
+        np.empty(1326),
+        np.empty(1326),
+        eq,
+    )
     assert eq[kk] == pytest.approx(0.8195, abs=0.01)  # AA against KK, all in before the flop: 81.95%
 
 
 def test_the_range_reads_the_same_buckets_as_training(hunl_buckets):
     _, game = hunl_buckets
     b = game.buckets
-    tables = (b.preflop, b.flop, b.turn, b.river, b.board3_id, b.board3_perm, b.board4_id, b.board4_perm,
-              b.board5_id, b.board5_perm)
+    tables = (
+        b.preflop,
+        b.flop,
+        b.turn,
+        b.river,
+        b.board3_id,
+        b.board3_perm,
+        b.board4_id,
+        b.board4_perm,
+        b.board5_id,
+        b.board5_perm,
+    )
     rng = np.empty(4, np.uint64)
     cards = np.empty(9, np.int64)
     expected = np.empty((2, 4), np.int64)
@@ -91,9 +135,20 @@ def test_the_range_reads_the_same_buckets_as_training(hunl_buckets):
         deal_buckets(cards, BINOM, CARD_PERMS, *tables, expected)
         dead = np.zeros(52, np.bool_)
         for street, known in enumerate((0, 3, 4, 5)):
-            dead[cards[4:4 + known]] = True
-            K.street_buckets(K.GAME_HUNL, street, cards[4:], known, HANDS, dead, BINOM, CARD_PERMS, *tables,
-                             np.empty(5, np.int64), out)
+            dead[cards[4 : 4 + known]] = True
+            K.street_buckets(
+                K.GAME_HUNL,
+                street,
+                cards[4:],
+                known,
+                HANDS,
+                dead,
+                BINOM,
+                CARD_PERMS,
+                *tables,
+                np.empty(5, np.int64),
+                out,
+            )
             for seat in (0, 1):
                 assert out[COMBO_INDEX[cards[2 * seat], cards[2 * seat + 1]]] == expected[seat, street]
 
@@ -121,12 +176,33 @@ def test_lbr_exploits_a_uniform_blueprint_and_gives_the_same_hands_on_any_worker
 def test_holdem_lbr_json_on_a_blueprint_folder(hunl_buckets, tmp_path):
     root, game = hunl_buckets
     sums = uniform(game.tree)  # a strategy sum normalises to its own average strategy
-    write_checkpoint(tmp_path / "bp", 42, {"strategy_sum": sums},
-                     {"game": "hunl", "game_hash": game.digest(), "config": {"game": "hunl", "hunl": SMALL_HUNL}},
-                     keep=1)
-    done = subprocess.run([sys.executable, "-m", "holdem", "lbr", str(tmp_path / "bp"), "--hands", "40",
-                           "--workers", "2", "--json", "--buckets-root", str(root)], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    write_checkpoint(
+        tmp_path / "bp",
+        42,
+        {"strategy_sum": sums},
+        {"game": "hunl", "game_hash": game.digest(), "config": {"game": "hunl", "hunl": SMALL_HUNL}},
+        keep=1,
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "holdem",
+            "lbr",
+            str(tmp_path / "bp"),
+            "--hands",
+            "40",
+            "--workers",
+            "2",
+            "--json",
+            "--buckets-root",
+            str(root),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert (out["game"], out["unit"], out["hands"], out["iteration"]) == ("hunl", "mbb/hand", 40, 42)

@@ -9,15 +9,15 @@ import sys
 
 import numpy as np
 import pytest
+from holdem_proc import REPO
 
+from holdem.blueprint.policy import LoadedPolicy, export_policy, write_json_atomic
 from holdem.evaluation import lbr_kernels as K
 from holdem.evaluation import lbr_reference as R
 from holdem.evaluation.exploitability import exploitability, uniform_policy
 from holdem.evaluation.lbr import LbrError, LbrSettings, leduc_target, local_best_response, run_deals
 from holdem.games import load_game
-from holdem.blueprint.policy import LoadedPolicy, export_policy, write_json_atomic
 from holdem.solver.solver import Solver, SolverSettings
-from holdem_proc import REPO
 
 GAME = load_game("leduc")
 
@@ -118,8 +118,9 @@ def test_bad_settings_are_refused_naming_the_value():
 
 
 def holdem(*args: object) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "holdem", *map(str, args)], cwd=REPO, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "holdem", *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_holdem_lbr_reports_leduc_in_chips_with_a_stable_json_shape(tmp_path, blueprints):
@@ -128,8 +129,24 @@ def test_holdem_lbr_reports_leduc_in_chips_with_a_stable_json_shape(tmp_path, bl
     done = holdem("lbr", path, "--variant", "fcpa", "--hands", 20_000, "--seed", 2, "--workers", 2, "--json")
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
-    assert set(out) == {"format", "version", "policy", "game", "iteration", "variant", "unit", "hands", "value",
-                        "ci95", "seats", "seed", "workers", "preflop_samples", "seconds", "hands_per_s"}
+    assert set(out) == {
+        "format",
+        "version",
+        "policy",
+        "game",
+        "iteration",
+        "variant",
+        "unit",
+        "hands",
+        "value",
+        "ci95",
+        "seats",
+        "seed",
+        "workers",
+        "preflop_samples",
+        "seconds",
+        "hands_per_s",
+    }
     assert (out["format"], out["version"], out["game"], out["unit"]) == ("holdem-lbr", 1, "leduc", "chips/hand")
     assert out["hands"] == 20_000 and out["variant"] == "fcpa" and out["iteration"] == 100
     assert out["ci95"][0] <= out["value"] <= out["ci95"][1]

@@ -8,29 +8,37 @@ import subprocess
 import sys
 
 import pytest
+from holdem_proc import REPO, SMALL_HUNL, write_config
 
-from holdem.cli import commands as cli
-from holdem.play.agents import BlueprintAgent, CallBot, RaisePotBot, RandomBot
 from holdem.blueprint.hunl import Blueprint, load_blueprint
-from holdem.play.match import deal_cards, hand_rng, play_hand, run_match, showdown_winners
-from holdem.play.terminal import parse_command
 from holdem.blueprint.translation import pot_fraction, pseudo_harmonic, translate_raise
+from holdem.cli import commands as cli
 from holdem.games.hunl.game import load_hunl
 from holdem.games.hunl.rules import Action, HunlRules, Kind, State
+from holdem.play.agents import BlueprintAgent, CallBot, RaisePotBot, RandomBot
+from holdem.play.match import deal_cards, hand_rng, play_hand, run_match, showdown_winners
+from holdem.play.terminal import parse_command
 from holdem.solver.regret import average_strategy
 from holdem.solver.solver import Solver, SolverSettings
-from holdem_proc import REPO, SMALL_HUNL, write_config
 
 RULES = HunlRules()
 # Other bet sizes over the same bucket counts: another tree, the same (already built) bucket set.
-OTHER_HUNL = {**SMALL_HUNL, "bet_sizes": {"preflop": [0.5, 2.5], "flop": [0.33, 1.5], "turn": [0.66],
-                                          "river": [0.5, 2.0]}, "max_raises": {"preflop": 3, "flop": 2,
-                                                                              "turn": 2, "river": 2}}
+OTHER_HUNL = {
+    **SMALL_HUNL,
+    "bet_sizes": {"preflop": [0.5, 2.5], "flop": [0.33, 1.5], "turn": [0.66], "river": [0.5, 2.0]},
+    "max_raises": {"preflop": 3, "flop": 2, "turn": 2, "river": 2},
+}
 
 
 def holdem(*args: object, stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "holdem", *map(str, args)], cwd=REPO, input=stdin,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "holdem", *map(str, args)],
+        cwd=REPO,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +46,13 @@ def trained(hunl_buckets, tmp_path_factory):
     """(bucket root, instance folder) of a blueprint trained by the real `holdem train` on SMALL_HUNL."""
     root, _ = hunl_buckets
     folder = tmp_path_factory.mktemp("blueprint")
-    cfg = write_config(folder / "small.yaml", "game: hunl\nalgorithm: es-mccfr\nseed: 1\n"
-                       "cfr: {averaging: linear, linear_regrets: true}\n"
-                       "hunl: " + json.dumps(SMALL_HUNL) + "\n")
-    done = holdem("train", "--config", cfg, "--instance-dir", folder / "i", "--iters", 150_000,
-                  "--buckets-root", root)
+    cfg = write_config(
+        folder / "small.yaml",
+        "game: hunl\nalgorithm: es-mccfr\nseed: 1\n"
+        "cfr: {averaging: linear, linear_regrets: true}\n"
+        "hunl: " + json.dumps(SMALL_HUNL) + "\n",
+    )
+    done = holdem("train", "--config", cfg, "--instance-dir", folder / "i", "--iters", 150_000, "--buckets-root", root)
     assert done.returncode == 0, done.stderr
     return root, folder / "i"
 
@@ -55,6 +65,7 @@ def quick_blueprint(root, section, iters: int, seed: int) -> Blueprint:
 
 
 # ---------------------------------------------------------------- duplicate matches between bots
+
 
 def test_call_against_call_is_exactly_zero():
     result = run_match(CallBot(), CallBot(), RULES, 2_000, seed=3)
@@ -105,6 +116,7 @@ def test_deals_hold_nine_distinct_cards_and_winners_follow_the_evaluator():
 
 
 # ---------------------------------------------------------------- action translation
+
 
 def test_pseudo_harmonic_mapping_matches_the_formula():
     assert pseudo_harmonic(0.5, 1.0, 0.5) == 1.0 and pseudo_harmonic(0.5, 1.0, 1.0) == 0.0
@@ -168,7 +180,7 @@ def always_smallest_raise(game) -> Blueprint:
     t = game.tree
     policy = np.zeros(t.n_slots)
     for n in t.decision_nodes():
-        kids = t.children[t.child_start[n]: t.child_start[n] + t.num_children[n]]
+        kids = t.children[t.child_start[n] : t.child_start[n] + t.num_children[n]]
         acts = t.action[kids].tolist()
         pick = acts.index(2) if 2 in acts else acts.index(1)
         for b in range(int(t.num_buckets[t.street[n]])):
@@ -200,6 +212,7 @@ def test_out_of_step_the_blueprint_calls_until_the_real_hand_catches_up(hunl_buc
 
 # ---------------------------------------------------------------- blueprints in the real game
 
+
 def test_a_trained_blueprint_beats_random_and_call(trained):
     root, instance = trained
     blueprint = load_blueprint(instance, root)
@@ -228,6 +241,7 @@ def test_blueprints_of_different_abstractions_play_each_other_and_wild_raises(tr
 
 # ---------------------------------------------------------------- the commands
 
+
 def test_holdem_match_reports_json_from_a_point_of_view(trained):
     root, instance = trained
     out = holdem("match", instance, "random", "--hands", 2_000, "--seed", 4, "--json", "--buckets-root", root)
@@ -240,8 +254,9 @@ def test_holdem_match_reports_json_from_a_point_of_view(trained):
 
 def test_holdem_play_through_a_pipe_plays_hands_to_the_end(trained):
     root, instance = trained
-    out = holdem("play", instance, "--hands", 2, "--seat", 0, "--buckets-root", root,
-                 stdin="r 99999\nhello\n" + "c\n" * 40)
+    out = holdem(
+        "play", instance, "--hands", 2, "--seat", 0, "--buckets-root", root, stdin="r 99999\nhello\n" + "c\n" * 40
+    )
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "you are the button" in text and "your turn:" in text and "r 200..10000 raise to" in text

@@ -9,18 +9,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from holdem.evaluation.exploitability import exploitability
-from holdem.blueprint.policy import PolicyError, load_policy
 from holdem_proc import REPO, write_config
+
+from holdem.blueprint.policy import PolicyError, load_policy
+from holdem.evaluation.exploitability import exploitability
 
 KUHN = "game: kuhn\nalgorithm: cfr+\nmetrics: {tensorboard: false}\n"
 LEDUC_ES = "game: leduc\nalgorithm: es-mccfr\nmetrics: {tensorboard: false, exploitability_every_s: 0}\n"
 
 
 def holdem(*args: object) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "holdem", *map(str, args)], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "holdem", *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
 
 
 def train(tmp_path: Path, text: str, name: str, iters: int, seed: int = 0) -> Path:

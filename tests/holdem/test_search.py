@@ -12,6 +12,7 @@ import sys
 import numba
 import numpy as np
 import pytest
+from holdem_proc import REPO, write_config
 
 from holdem.evaluation.exploitability import exploitability
 from holdem.games import load_game
@@ -20,7 +21,6 @@ from holdem.search.reference import ReferenceSolver
 from holdem.search.solve import SolveOptions, expected_value, gadget_values, pair_mass, solve
 from holdem.search.subgame import DECISION, FOLD, LEAF, SHOWDOWN, Hands, LeafTables, SubgameBuilder
 from holdem.solver.solver import Solver, SolverSettings
-from holdem_proc import REPO, write_config
 
 
 def blueprint(name: str, algorithm: str, iterations: int) -> np.ndarray:
@@ -45,8 +45,12 @@ def two_card_subgame():
     rng = np.random.default_rng(11)
     combos = [(a, b) for a in range(6) for b in range(a + 1, 6)]
     cards = np.array(combos, dtype=np.int64)
-    hands = Hands(cards, rng.integers(0, 5, len(combos)).astype(np.int64),
-                  rng.integers(0, 3, len(combos)).astype(np.int64), tuple(map(str, combos)))
+    hands = Hands(
+        cards,
+        rng.integers(0, 5, len(combos)).astype(np.int64),
+        rng.integers(0, 3, len(combos)).astype(np.int64),
+        tuple(map(str, combos)),
+    )
     b = SubgameBuilder()
     root = b.add(DECISION, 0, -1, (2, 2), "")
     check = b.add(DECISION, 1, root, (2, 2), "c")
@@ -75,21 +79,34 @@ def small_cases():
     kuhn, leduc = load_game("kuhn"), load_game("leduc")
     kp, lp = blueprint("kuhn", "cfr", 50), blueprint("leduc", "cfr", 50)
     cases = []
-    for game, policy, root, searcher, board in ((kuhn, kp, 0, 0, None), (kuhn, kp, 0, 1, None),
-                                                 (leduc, lp, 0, 1, None), (leduc, lp, 25, 0, 2)):
+    for game, policy, root, searcher, board in (
+        (kuhn, kp, 0, 0, None),
+        (kuhn, kp, 0, 1, None),
+        (leduc, lp, 0, 1, None),
+        (leduc, lp, 25, 0, 2),
+    ):
         cont = small.continuation_values(game, policy, searcher) if game.name == "leduc" else None
         sub = small.build_subgame(game, root, searcher, board, cont)
         r0, r1 = small.ranges(game, (policy, policy), root, sub.hands, board)
-        cases.append((f"{game.name}-{root}-{searcher}", sub, r0, r1,
-                      small.blueprint_in_subgame(game, sub, policy, board)))
+        cases.append(
+            (f"{game.name}-{root}-{searcher}", sub, r0, r1, small.blueprint_in_subgame(game, sub, policy, board))
+        )
     sub, r0, r1 = two_card_subgame()
     cases.append(("two-card", sub, r0, r1, np.full(sub.n_slots, 0.5)))
-    cases.append(("two-card-leaves-by-bucket", dataclasses.replace(sub, exact_leaves=False), r0, r1,
-                  np.full(sub.n_slots, 0.5)))
+    cases.append(
+        ("two-card-leaves-by-bucket", dataclasses.replace(sub, exact_leaves=False), r0, r1, np.full(sub.n_slots, 0.5))
+    )
     sparse = dataclasses.replace(sub, leaves=_sparse_like(sub.leaf_values, keep=[(0, 1), (1, 1), (2, 0), (2, 2)]))
     cases.append(("two-card-sparse-leaves", sparse, r0, r1, np.full(sub.n_slots, 0.5)))
-    cases.append(("two-card-sparse-leaves-by-bucket", dataclasses.replace(sparse, exact_leaves=False), r0, r1,
-                  np.full(sub.n_slots, 0.5)))
+    cases.append(
+        (
+            "two-card-sparse-leaves-by-bucket",
+            dataclasses.replace(sparse, exact_leaves=False),
+            r0,
+            r1,
+            np.full(sub.n_slots, 0.5),
+        )
+    )
     return cases
 
 
@@ -189,8 +206,9 @@ def test_kuhn_search_of_a_converged_blueprint_keeps_the_game_value():
 
 
 def _holdem(*args: object) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "holdem", *map(str, args)], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "holdem", *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_export_search_writes_a_policy_eval_measures(tmp_path):

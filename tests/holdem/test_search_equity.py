@@ -37,9 +37,14 @@ def brute_force(cards, bucket, board, extra, nb):
     return sign, pairs
 
 
-@pytest.mark.parametrize("board, n_runouts", [(parse_cards("2c3c4c5c"), 0),  # every river card; flushes, straights
-                                              (parse_cards("2h2d2c9s"), 0),  # trips on board: many ties
-                                              (parse_cards("8sQc3d"), 6)])  # the flop: sampled turns and rivers
+@pytest.mark.parametrize(
+    "board, n_runouts",
+    [
+        (parse_cards("2c3c4c5c"), 0),  # every river card; flushes, straights
+        (parse_cards("2h2d2c9s"), 0),  # trips on board: many ties
+        (parse_cards("8sQc3d"), 6),
+    ],
+)  # the flop: sampled turns and rivers
 def test_the_sweep_counts_every_pair_of_hands_over_every_runout(board, n_runouts):
     cards, bucket = some_hands(board, 60, 4, seed=len(board))
     got = bucket_equity(cards, bucket, board, 6, n_runouts, seed=3)

@@ -10,9 +10,10 @@ import sys
 
 import numpy as np
 import pytest
+from holdem_proc import REPO
 
-from holdem.play.agents import BlueprintAgent, OddSizesBot
 from holdem.blueprint.hunl import Blueprint
+from holdem.play.agents import BlueprintAgent, OddSizesBot
 from holdem.play.match import run_match
 from holdem.play.search_agent import SearchAgent, SearchConfig
 from holdem.search.solve import SolveOptions
@@ -20,7 +21,6 @@ from holdem.search.spot import SpotError, parse_spot
 from holdem.search.subgame import LEAF, SHOWDOWN
 from holdem.solver.regret import average_strategy
 from holdem.solver.solver import Solver, SolverSettings
-from holdem_proc import REPO
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +54,7 @@ def test_search_bets_the_training_configs_search_sizes_unless_a_flag_says_otherw
     agent.decide(spot, random.Random(0))
     g = agent.hand.solution.game
     assert [a.letter() for a in g.actions[g.path[0]]] == ["c", "r222", "r1020", "r9700"]  # 0.37, 1.7 pot, all-in
-    flagged = SearchAgent(configured, SearchConfig(SolveOptions(iterations=5), bet_sizes=((1.0,),) * 4,
-                                                   leaf_deals=100))
+    flagged = SearchAgent(configured, SearchConfig(SolveOptions(iterations=5), bet_sizes=((1.0,),) * 4, leaf_deals=100))
     assert flagged.bet_sizes[2] == (1.0,) and agent.bet_sizes[1] == blueprint.game.abstraction.bet_sizes[1]
 
 
@@ -104,8 +103,9 @@ def test_leaves_with_an_exact_check_down_hold_every_bucket_pair_the_board_fills(
     spot = parse_spot(blueprint.game.abstraction.rules, "7s2d", "Qh7c2s", "r300c/r150")
     found = []
     for workers in (1, 2):
-        agent = SearchAgent(blueprint, SearchConfig(SolveOptions(iterations=10, workers=workers), leaf_deals=300,
-                                                    leaf_checkdown=True))
+        agent = SearchAgent(
+            blueprint, SearchConfig(SolveOptions(iterations=10, workers=workers), leaf_deals=300, leaf_checkdown=True)
+        )
         found.append(agent.decide(spot, random.Random(1))[1])
         sub = agent.hand.solution.game.sub
         present = np.unique(sub.hands.leaf_bucket)
@@ -127,17 +127,20 @@ def test_searched_strategy_of_a_hand_is_a_distribution_over_legal_actions(bluepr
     assert "f" in strategy and sum(strategy.values()) == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("hole, board, history, says", [
-    ("AsXd", "Qh7c2s", "r300c/", "bad card 'Xd'"),
-    ("AsKd", "AsQh7c", "r300c/", "card As is both in the hole and on the board"),
-    ("AsKd", "Qh7c2s", "r300c/r20000", "'r20000' bets more than the stack allows on the flop (at most r9700"),
-    ("AsKd", "Qh7c2s", "r300c/x", "unknown action 'x'"),
-    ("AsKd", "", "cf", "'f' on the preflop with nothing to call"),
-    ("AsKd", "Qh7c2s", "r300f/", "the hand is over before the flop"),
-    ("AsKd", "", "r300fc", "the hand is over after 'f'"),
-    ("AsKd", "Qh7c", "r300c/", "the flop needs 3 board cards, got 2"),
-    ("AsKd", "Qh7c2s", "r300cr400/", "the preflop betting is over after 'c'"),
-])
+@pytest.mark.parametrize(
+    "hole, board, history, says",
+    [
+        ("AsXd", "Qh7c2s", "r300c/", "bad card 'Xd'"),
+        ("AsKd", "AsQh7c", "r300c/", "card As is both in the hole and on the board"),
+        ("AsKd", "Qh7c2s", "r300c/r20000", "'r20000' bets more than the stack allows on the flop (at most r9700"),
+        ("AsKd", "Qh7c2s", "r300c/x", "unknown action 'x'"),
+        ("AsKd", "", "cf", "'f' on the preflop with nothing to call"),
+        ("AsKd", "Qh7c2s", "r300f/", "the hand is over before the flop"),
+        ("AsKd", "", "r300fc", "the hand is over after 'f'"),
+        ("AsKd", "Qh7c", "r300c/", "the flop needs 3 board cards, got 2"),
+        ("AsKd", "Qh7c2s", "r300cr400/", "the preflop betting is over after 'c'"),
+    ],
+)
 def test_a_bad_spot_is_refused_naming_what_is_wrong(blueprint, hole, board, history, says):
     with pytest.raises(SpotError) as err:
         parse_spot(blueprint.game.abstraction.rules, hole, board, history)
@@ -145,8 +148,14 @@ def test_a_bad_spot_is_refused_naming_what_is_wrong(blueprint, hole, board, hist
 
 
 def _holdem(*args: object, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "holdem", *map(str, args)], cwd=REPO, input=stdin,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "holdem", *map(str, args)],
+        cwd=REPO,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +166,11 @@ def instance(hunl_buckets, tmp_path_factory):
 
     root, _ = hunl_buckets
     folder = tmp_path_factory.mktemp("search-bp")
-    cfg = write_config(folder / "small.yaml", "game: hunl\nalgorithm: es-mccfr\nseed: 1\n"
-                       "metrics: {tensorboard: false}\nhunl: " + json.dumps(SMALL_HUNL) + "\n")
+    cfg = write_config(
+        folder / "small.yaml",
+        "game: hunl\nalgorithm: es-mccfr\nseed: 1\n"
+        "metrics: {tensorboard: false}\nhunl: " + json.dumps(SMALL_HUNL) + "\n",
+    )
     done = _holdem("train", "--config", cfg, "--instance-dir", folder / "i", "--iters", 20_000, "--buckets-root", root)
     assert done.returncode == 0, done.stderr
     return root, folder / "i"
@@ -166,8 +178,21 @@ def instance(hunl_buckets, tmp_path_factory):
 
 def test_match_search_a_against_oddsizes_from_the_command_line(instance):
     root, folder = instance
-    done = _holdem("match", folder, "oddsizes", "--search-a", "--search-iters", 20, "--search-from", "flop",
-                   "--hands", 4, "--json", "--buckets-root", root)
+    done = _holdem(
+        "match",
+        folder,
+        "oddsizes",
+        "--search-a",
+        "--search-iters",
+        20,
+        "--search-from",
+        "flop",
+        "--hands",
+        4,
+        "--json",
+        "--buckets-root",
+        root,
+    )
     assert done.returncode == 0, done.stderr
     assert '"a": "' + str(folder) + '+search"' in done.stdout and '"b": "oddsizes"' in done.stdout
 
@@ -180,8 +205,20 @@ def test_match_refuses_search_for_a_bot(instance):
 
 def test_play_against_search_in_the_terminal(instance):
     root, folder = instance
-    done = _holdem("play", folder, "--search", "--search-ms", 50, "--hands", 2, "--seat", 1,
-                   "--buckets-root", root, stdin="c\n" * 40)
+    done = _holdem(
+        "play",
+        folder,
+        "--search",
+        "--search-ms",
+        50,
+        "--hands",
+        2,
+        "--seat",
+        1,
+        "--buckets-root",
+        root,
+        stdin="c\n" * 40,
+    )
     assert done.returncode == 0, done.stderr
     assert "done. 2 hands" in done.stdout
 

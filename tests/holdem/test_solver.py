@@ -29,8 +29,8 @@ def test_numba_cfr_agrees_with_the_python_reference(rules, linear):
         key = game.infoset_key(node, bucket)
         na = int(game.tree.num_children[node])
         o = game.tree.offset(node, bucket)
-        np.testing.assert_allclose(avg[o: o + na], ref_avg[key], atol=1e-12, err_msg=key)
-        np.testing.assert_allclose(solver.regrets[o: o + na], ref.regrets[key], atol=1e-12, err_msg=key)
+        np.testing.assert_allclose(avg[o : o + na], ref_avg[key], atol=1e-12, err_msg=key)
+        np.testing.assert_allclose(solver.regrets[o : o + na], ref.regrets[key], atol=1e-12, err_msg=key)
 
 
 def test_kuhn_cfr_plus_reaches_the_game_value():
@@ -116,9 +116,16 @@ def test_the_packed_node_table_holds_every_field_the_traversal_reads():
     tree = load_game("leduc").tree
     nodes = es.pack_nodes(tree)
     assert nodes.dtype == np.int32 and nodes.shape == (tree.n_nodes, 8)
-    for column, field in ((es.KIND, tree.kind), (es.PLAYER, tree.player), (es.STREET, tree.street),
-                          (es.N_CHILDREN, tree.num_children), (es.CHILD_START, tree.child_start),
-                          (es.SUBTREE, tree.subtree_size), (es.SLOT, tree.slot), (es.STRIDE, tree.bucket_stride)):
+    for column, field in (
+        (es.KIND, tree.kind),
+        (es.PLAYER, tree.player),
+        (es.STREET, tree.street),
+        (es.N_CHILDREN, tree.num_children),
+        (es.CHILD_START, tree.child_start),
+        (es.SUBTREE, tree.subtree_size),
+        (es.SLOT, tree.slot),
+        (es.STRIDE, tree.bucket_stride),
+    ):
         np.testing.assert_array_equal(nodes[:, column], field)
 
 

@@ -18,9 +18,7 @@ def read_scalars(logdir: Path) -> dict[str, list[tuple[int, float, float]]]:
     """(step, value, wall_time) per tag, as TensorBoard itself loads the folder."""
     acc = EventAccumulator(str(logdir))
     acc.Reload()
-    return {
-        tag: [(e.step, e.value, e.wall_time) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]
-    }
+    return {tag: [(e.step, e.value, e.wall_time) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
 
 
 def test_scalars_read_back_with_tags_steps_values_and_times(tmp_path: Path) -> None:
@@ -36,9 +34,7 @@ def test_scalars_read_back_with_tags_steps_values_and_times(tmp_path: Path) -> N
     assert sorted(scalars) == ["eval/exploitability", "train/ips", "train/regret"]
     assert scalars["train/ips"] == [(s, 1000.0 * s, 1_700_000_000.0 + s) for s in range(1, 6)]
     # TensorBoard keeps scalars as float32.
-    assert [v for _, v, _ in scalars["eval/exploitability"]] == [
-        float(np.float32(1.0 / s**2)) for s in range(1, 6)
-    ]
+    assert [v for _, v, _ in scalars["eval/exploitability"]] == [float(np.float32(1.0 / s**2)) for s in range(1, 6)]
     [(step, value, wall)] = scalars["train/regret"]
     assert (step, value) == (9, 7.0) and wall > 1_700_000_000
 
@@ -96,7 +92,7 @@ def test_never_imports_tensorflow_even_when_installed(tmp_path: Path) -> None:
         f"""
         import sys
         from holdem.instance.tensorboard import ScalarLog
-        with ScalarLog({str(tmp_path / 'tb')!r}, purge_from_step=1) as log:
+        with ScalarLog({str(tmp_path / "tb")!r}, purge_from_step=1) as log:
             log.add("x", 1.0, 1)
             log.flush()
         assert "tensorflow" not in sys.modules

@@ -8,10 +8,9 @@ import signal
 from pathlib import Path
 
 import pytest
+from holdem_proc import write_config
 
 from holdem.storage.checkpoint import list_checkpoints, load_checkpoint
-
-from holdem_proc import write_config
 
 LEDUC_ES = """
 game: leduc
@@ -70,13 +69,16 @@ def test_time_budget_ends_with_done(tmp_path, worker_factory):
     assert load_checkpoint(list_checkpoints(tmp_path / "i")[0]).manifest["elapsed_s"] >= 1.0
 
 
-@pytest.mark.parametrize("text, key", [
-    ("game: leduc\nalgorithm: cfr+\nitertions: 5\n", "itertions"),
-    ("game: leduc\nalgorithm: cfr+\niterations: many\n", "iterations"),
-    ("game: leduc\nalgorithm: cfr+\niterations: -5\n", "iterations"),
-    ("game: leduc\nalgorithm: cfr+\ncheckpoint: {keep: 0}\n", "checkpoint.keep"),
-    ("game: poker\nalgorithm: cfr+\n", "game"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("game: leduc\nalgorithm: cfr+\nitertions: 5\n", "itertions"),
+        ("game: leduc\nalgorithm: cfr+\niterations: many\n", "iterations"),
+        ("game: leduc\nalgorithm: cfr+\niterations: -5\n", "iterations"),
+        ("game: leduc\nalgorithm: cfr+\ncheckpoint: {keep: 0}\n", "checkpoint.keep"),
+        ("game: poker\nalgorithm: cfr+\n", "game"),
+    ],
+)
 def test_bad_config_exits_2_naming_the_key(tmp_path, worker_factory, text, key):
     cfg = write_config(tmp_path / "c.yaml", text)
     w = worker_factory(*train_args(cfg, tmp_path / "i"))

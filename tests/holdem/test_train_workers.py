@@ -10,13 +10,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from holdem_proc import REPO, write_config
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from holdem.storage.checkpoint import latest_valid_checkpoint
-from holdem.evaluation.exploitability import exploitability
 from holdem.blueprint.policy import load_policy
-
-from holdem_proc import REPO, write_config
+from holdem.evaluation.exploitability import exploitability
+from holdem.storage.checkpoint import latest_valid_checkpoint
 
 LEDUC_ES = """
 game: leduc
@@ -42,8 +41,13 @@ def train_args(config: Path, inst: Path, *extra: object) -> list[object]:
 
 def plain_train(*args: object) -> subprocess.CompletedProcess[str]:
     """`holdem train` as a person runs it: no event stream, the progress bar on stderr."""
-    return subprocess.run([sys.executable, "-m", "holdem", "train", *map(str, args)], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "holdem", "train", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_two_workers_stop_at_a_barrier_and_resume_with_one(tmp_path, worker_factory):
@@ -77,8 +81,9 @@ def test_a_bad_worker_count_exits_2_naming_the_flag(tmp_path, worker_factory):
     cfg = write_config(tmp_path / "c.yaml", LEDUC_ES)
     code, stderr = worker_factory(*train_args(cfg, tmp_path / "i", "--iters", 10, "--workers", 0)).finish()
     assert code == 2 and "--workers must be a whole number in [1, 1024], got 0" in stderr
-    code, stderr = worker_factory(*train_args(write_config(tmp_path / "d.yaml", LEDUC_ES + "workers: 0\n"),
-                                              tmp_path / "j", "--iters", 10)).finish()
+    code, stderr = worker_factory(
+        *train_args(write_config(tmp_path / "d.yaml", LEDUC_ES + "workers: 0\n"), tmp_path / "j", "--iters", 10)
+    ).finish()
     assert code == 2 and "config key 'workers'" in stderr
 
 

@@ -7,9 +7,9 @@ import hashlib
 import numpy as np
 import pytest
 
+from holdem.blueprint.policy import root_weight
 from holdem.evaluation.exploitability import exploitability
 from holdem.games import load_game
-from holdem.blueprint.policy import root_weight
 from holdem.rng import seed_state
 from holdem.solver.solver import Solver, SolverSettings
 from holdem.solver.workers import worker_seed

@@ -43,8 +43,12 @@ def write_checkpoint(inst: Path, seed: int, it: int) -> Path:
     tmp.mkdir(parents=True, exist_ok=True)
     data = state_bytes(seed, it)
     (tmp / "state.npy").write_bytes(data)
-    manifest = {"format": 1, "iteration": it, "elapsed_s": 0.0,
-                "files": {"state.npy": {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}}}
+    manifest = {
+        "format": 1,
+        "iteration": it,
+        "elapsed_s": 0.0,
+        "files": {"state.npy": {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}},
+    }
     (tmp / "manifest.json").write_text(json.dumps(manifest))
     os.replace(tmp, final)
     emit("checkpoint", it, path=str(final), bytes=len(data), sha256=manifest["files"]["state.npy"]["sha256"])
@@ -151,8 +155,14 @@ def main() -> int:
         done = 0
         while time.monotonic() < end:
             done += 1
-            emit("progress", 1, target_iters=2, elapsed_s=0.0, ips=0.0,
-                 metrics={"stage": "flop features", "done": done, "total": 1755, "unit": "boards", "per_s": 20.0})
+            emit(
+                "progress",
+                1,
+                target_iters=2,
+                elapsed_s=0.0,
+                ips=0.0,
+                metrics={"stage": "flop features", "done": done, "total": 1755, "unit": "boards", "per_s": 20.0},
+            )
             time.sleep(0.05)
         emit("done", 0)
         return 0

@@ -32,8 +32,10 @@ def unavailable() -> str | None:
         return "a private Slurm cluster needs root (slurmd and munged run as root here)"
     missing = [b for b in BINARIES if _which(b) is None]
     if missing:
-        return (f"Slurm is not installed (missing {', '.join(missing)}); `make test` installs "
-                "slurmctld slurmd slurm-client munge with apt-get when run as root")
+        return (
+            f"Slurm is not installed (missing {', '.join(missing)}); `make test` installs "
+            "slurmctld slurmd slurm-client munge with apt-get when run as root"
+        )
     return None
 
 
@@ -104,10 +106,25 @@ PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
         key.write_bytes(os.urandom(1024))
         key.chmod(0o400)
         pid = self.root / "munge" / "munged.pid"
-        subprocess.run([_which("munged"), "--key-file", str(key), "--socket", str(self.munge_socket),
-                        "--pid-file", str(pid), "--log-file", str(self.root / "log" / "munged.log"),
-                        "--seed-file", str(self.root / "munge" / "munged.seed"), "--force"],
-                       check=True, capture_output=True, timeout=30)
+        subprocess.run(
+            [
+                _which("munged"),
+                "--key-file",
+                str(key),
+                "--socket",
+                str(self.munge_socket),
+                "--pid-file",
+                str(pid),
+                "--log-file",
+                str(self.root / "log" / "munged.log"),
+                "--seed-file",
+                str(self.root / "munge" / "munged.seed"),
+                "--force",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
         self._pids.append(pid)
 
     def start(self, timeout: float = 60.0) -> SlurmCluster:
@@ -115,11 +132,11 @@ PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
         self._write_conf()
         self._start_munge()
         env = {**os.environ, **self.env}
-        subprocess.run([_which("slurmctld"), "-c", "-f", str(self.conf)], check=True, env=env,
-                       capture_output=True, timeout=30)
+        subprocess.run(
+            [_which("slurmctld"), "-c", "-f", str(self.conf)], check=True, env=env, capture_output=True, timeout=30
+        )
         self._pids.append(self.root / "slurmctld.pid")
-        subprocess.run([_which("slurmd"), "-f", str(self.conf)], check=True, env=env, capture_output=True,
-                       timeout=30)
+        subprocess.run([_which("slurmd"), "-f", str(self.conf)], check=True, env=env, capture_output=True, timeout=30)
         self._pids.append(self.root / "slurmd.pid")
         deadline = time.monotonic() + timeout
         while True:
@@ -127,14 +144,19 @@ PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
             if out.returncode == 0 and out.stdout.strip().rstrip("*") in ("idle", "mixed", "allocated"):
                 return self
             if time.monotonic() > deadline:
-                raise RuntimeError(f"slurm node not idle after {timeout:g}s: {out.stdout}{out.stderr}\n"
-                                   + self.logs())
+                raise RuntimeError(f"slurm node not idle after {timeout:g}s: {out.stdout}{out.stderr}\n" + self.logs())
             time.sleep(0.2)
 
     def squeue(self) -> list[str]:
         """One line `jobid name state node` per job in the queue."""
-        out = subprocess.run(["squeue", "-h", "-o", "%i %j %T %N"], env={**os.environ, **self.env},
-                             capture_output=True, text=True, timeout=30, check=True)
+        out = subprocess.run(
+            ["squeue", "-h", "-o", "%i %j %T %N"],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
         return [line for line in out.stdout.splitlines() if line.strip()]
 
     def wait_queue_empty(self, timeout: float = 60.0) -> list[str]:

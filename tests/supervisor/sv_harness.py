@@ -44,8 +44,13 @@ def real_worker_available() -> bool:
 class HoldemD:
     """One daemon process with its own state dir, runs root and socket under `root`."""
 
-    def __init__(self, root: Path, worker: Sequence[str] = FAKE_WORKER, env: dict[str, str] | None = None,
-                 args: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        root: Path,
+        worker: Sequence[str] = FAKE_WORKER,
+        env: dict[str, str] | None = None,
+        args: Sequence[str] = (),
+    ) -> None:
         self.root = root
         self.state = root / "state"
         self.runs = root / "runs"
@@ -59,9 +64,22 @@ class HoldemD:
         self.notify: socket.socket | None = None
 
     def argv(self, extra: Sequence[str] = ()) -> list[str]:
-        return [PY, "-m", "supervisor.daemon", "start", "--state-dir", str(self.state), "--runs-root",
-                str(self.runs), "--socket", str(self.sock), "--worker-cmd", " ".join(self.worker),
-                *self.args, *extra]
+        return [
+            PY,
+            "-m",
+            "supervisor.daemon",
+            "start",
+            "--state-dir",
+            str(self.state),
+            "--runs-root",
+            str(self.runs),
+            "--socket",
+            str(self.sock),
+            "--worker-cmd",
+            " ".join(self.worker),
+            *self.args,
+            *extra,
+        ]
 
     async def start(self, *extra: str, timeout: float = 60.0) -> None:
         """Start holdemd and return once it has sent READY=1."""
@@ -88,7 +106,7 @@ class HoldemD:
                 raise TimeoutError(f"no {needle} from holdemd; output:\n{self.output()}")
             try:
                 data = await asyncio.wait_for(loop.sock_recv(self.notify, 65536), min(left, 1.0))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if self.proc is not None and self.proc.poll() is not None:
                     raise RuntimeError(f"holdemd exited {self.proc.returncode}:\n{self.output()}") from None
                 continue
@@ -114,12 +132,18 @@ class HoldemD:
         res = await self.call("status", {"run": run} if run else {})
         return res["runs"][0] if run or res["runs"] else {}
 
-    async def wait_until(self, pred: Callable[[dict[str, Any]], Any], run: str | None = None,
-                         timeout: float = 120.0, what: str = "condition") -> dict[str, Any]:
+    async def wait_until(
+        self,
+        pred: Callable[[dict[str, Any]], Any],
+        run: str | None = None,
+        timeout: float = 120.0,
+        what: str = "condition",
+    ) -> dict[str, Any]:
         """Re-check `pred(run status)` on every state/checkpoint event until it holds."""
         deadline = time.monotonic() + timeout
         events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         async with self.client() as c:
+
             async def pump() -> None:
                 async for ev in c.subscribe({"run": run} if run else {}):
                     if ev.get("event") != "log":
@@ -132,11 +156,10 @@ class HoldemD:
                 while not pred(st):
                     left = deadline - time.monotonic()
                     if left <= 0:
-                        raise TimeoutError(f"{what} not reached; status:\n{json.dumps(st, indent=1)}\n"
-                                           f"{self.output()}")
+                        raise TimeoutError(f"{what} not reached; status:\n{json.dumps(st, indent=1)}\n{self.output()}")
                     try:
                         ev = await asyncio.wait_for(events.get(), min(left, 1.0))
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         ev = {"event": "state"}
                     if ev.get("event") in ("state", "checkpoint") or time.monotonic() - last_check > 0.25:
                         st = await self.status(run)
@@ -182,8 +205,10 @@ def instance_pids(status: dict[str, Any]) -> list[int]:
 
 
 def write_config(path: Path, game: str = "kuhn", iterations: int = 2000) -> Path:
-    path.write_text(f"game: {game}\nalgorithm: mccfr\niterations: {iterations}\n"
-                    "checkpoint:\n  every_iterations: 500\n  every_seconds: 5\n  keep: 3\n")
+    path.write_text(
+        f"game: {game}\nalgorithm: mccfr\niterations: {iterations}\n"
+        "checkpoint:\n  every_iterations: 500\n  every_seconds: 5\n  keep: 3\n"
+    )
     return path
 
 
@@ -193,8 +218,10 @@ def final_checkpoint_hashes(run_dir: Path) -> dict[int, dict[str, str]]:
     for inst in sorted((run_dir / "instances").iterdir(), key=lambda p: int(p.name)):
         ckpts = sorted(p for p in (inst / "checkpoints").iterdir() if p.name[0].isdigit())
         manifest = json.loads((ckpts[-1] / "manifest.json").read_text())
-        out[int(inst.name)] = {"iteration": manifest["iteration"],
-                               **{name: f["sha256"] for name, f in manifest["files"].items()}}
+        out[int(inst.name)] = {
+            "iteration": manifest["iteration"],
+            **{name: f["sha256"] for name, f in manifest["files"].items()},
+        }
     return out
 
 
@@ -207,8 +234,9 @@ def tmpfs(mnt: Path, size: str) -> Iterator[Path]:
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
     mnt.mkdir(parents=True, exist_ok=True)
-    out = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(mnt)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(mnt)], capture_output=True, text=True
+    )
     if out.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {out.stderr.strip()}")
     try:
@@ -236,16 +264,29 @@ def fill(mnt: Path) -> Path:
     return filler
 
 
-__all__ = ["HoldemD", "DaemonUnavailable", "ProtocolError", "FAKE_WORKER", "REAL_WORKER", "instance_pids",
-           "write_config", "final_checkpoint_hashes", "real_worker_available", "tmpfs", "fill"]
+__all__ = [
+    "FAKE_WORKER",
+    "REAL_WORKER",
+    "DaemonUnavailable",
+    "HoldemD",
+    "ProtocolError",
+    "fill",
+    "final_checkpoint_hashes",
+    "instance_pids",
+    "real_worker_available",
+    "tmpfs",
+    "write_config",
+]
 
 
 def leduc_config(path: Path, every: int = 100_000) -> Path:
     """Leduc external-sampling MCCFR with a checkpoint every `every` iterations and progress every 50 ms."""
-    path.write_text("game: leduc\nalgorithm: es-mccfr\niterations: 1000000\n"
-                    "cfr: {averaging: linear, linear_regrets: true}\n"
-                    f"checkpoint: {{every_iterations: {every}, every_seconds: 0, keep: 2}}\n"
-                    "metrics: {progress_interval_s: 0.05, exploitability_every_s: 0}\n")
+    path.write_text(
+        "game: leduc\nalgorithm: es-mccfr\niterations: 1000000\n"
+        "cfr: {averaging: linear, linear_regrets: true}\n"
+        f"checkpoint: {{every_iterations: {every}, every_seconds: 0, keep: 2}}\n"
+        "metrics: {progress_interval_s: 0.05, exploitability_every_s: 0}\n"
+    )
     return path
 
 

@@ -16,11 +16,20 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from sv_harness import FAKE_WORKER, HoldemD, instance_pids, write_config
 
-FAST = ["--heartbeat-timeout", "20", "--backoff-base", "0.05", "--backoff-cap", "0.2", "--stop-timeout", "20",
-        "--tensorboard-interval", "0.5"]
+FAST = [
+    "--heartbeat-timeout",
+    "20",
+    "--backoff-base",
+    "0.05",
+    "--backoff-cap",
+    "0.2",
+    "--stop-timeout",
+    "20",
+    "--tensorboard-interval",
+    "0.5",
+]
 
 
 def done(st: dict) -> bool:
@@ -35,8 +44,12 @@ async def daemon(tmp_path: Path):
 
 
 def ctl(d: HoldemD, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "supervisor.ctl", "--socket", str(d.sock), *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "supervisor.ctl", "--socket", str(d.sock), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 async def test_a_run_splits_the_work_and_completes_with_a_merge(daemon: HoldemD, tmp_path: Path) -> None:
@@ -51,7 +64,8 @@ async def test_a_run_splits_the_work_and_completes_with_a_merge(daemon: HoldemD,
     assert frozen["seed"] == 7 and frozen["split"] == [2501, 2500, 2500, 2500]
     assert (run / "config.yaml").read_bytes() == cfg.read_bytes()
     assert json.loads((run / "merged" / "sources.json").read_text())["instances"] == [
-        str(run / "instances" / str(k)) for k in range(4)]
+        str(run / "instances" / str(k)) for k in range(4)
+    ]
     assert list((run / "tensorboard").glob("events.out.tfevents.*"))
     assert all(i["restarts"] == 0 and i["last_checkpoint"] for i in st["instances"])
     # holdemctl status --json has the documented shape
@@ -74,8 +88,12 @@ async def test_a_second_daemon_on_the_same_state_dir_or_socket_refuses(daemon: H
 
 
 async def test_a_crash_looping_instance_is_failed_and_the_others_finish(tmp_path: Path) -> None:
-    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_MODE": "crash", "FAKE_ONLY_INDEX": "1"},
-                args=[*FAST, "--max-restarts", "3"])
+    d = HoldemD(
+        tmp_path / "d",
+        FAKE_WORKER,
+        env={"FAKE_MODE": "crash", "FAKE_ONLY_INDEX": "1"},
+        args=[*FAST, "--max-restarts", "3"],
+    )
     try:
         await d.start("--instances", "3", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "3000")
         st = await d.wait_until(done, what="run done")
@@ -118,8 +136,7 @@ async def test_an_oversized_event_line_is_an_error_event_not_a_crash(tmp_path: P
 
 
 async def test_a_stopped_child_is_caught_by_the_heartbeat_and_restarted(tmp_path: Path) -> None:
-    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "200"},
-                args=[*FAST, "--heartbeat-timeout", "1.5"])
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "200"}, args=[*FAST, "--heartbeat-timeout", "1.5"])
     try:
         await d.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "1200")
         st = await d.wait_until(lambda s: s["instances"][0]["state"] == "running", what="instance 0 running")
@@ -163,9 +180,10 @@ async def test_kill_9_of_the_daemon_leaves_orphans_that_the_next_daemon_stops(tm
     d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "300", "FAKE_SURVIVE_EPIPE": "1"}, args=FAST)
     try:
         await d.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "3000")
-        st = await d.wait_until(lambda s: len(instance_pids(s)) == 2 and all(i["last_checkpoint"]
-                                                                             for i in s["instances"]),
-                                what="running with checkpoints")
+        st = await d.wait_until(
+            lambda s: len(instance_pids(s)) == 2 and all(i["last_checkpoint"] for i in s["instances"]),
+            what="running with checkpoints",
+        )
         old = instance_pids(st)
         await d.kill9()
         assert all(os.path.exists(f"/proc/{pid}") for pid in old)  # orphans, still training
@@ -214,8 +232,12 @@ async def test_holdemctl_stop_resume_start_and_restart_instance(daemon: HoldemD,
 
 
 async def test_holdemctl_errors_are_one_line_and_nonzero(daemon: HoldemD, tmp_path: Path) -> None:
-    missing = subprocess.run([sys.executable, "-m", "supervisor.ctl", "--socket", str(tmp_path / "none.sock"),
-                              "status"], capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(
+        [sys.executable, "-m", "supervisor.ctl", "--socket", str(tmp_path / "none.sock"), "status"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert missing.returncode == 3 and missing.stderr.count("\n") == 1 and "not running" in missing.stderr
     await daemon.start()
     none = ctl(daemon, "stop")
@@ -250,8 +272,23 @@ async def test_holdemctl_logs_follow_streams_new_lines(daemon: HoldemD, tmp_path
     daemon.env["FAKE_IPS"] = "100"
     await daemon.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "100000")
     await daemon.wait_until(lambda s: all(i["state"] == "running" for i in s["instances"]), what="running")
-    follow = subprocess.Popen([sys.executable, "-m", "supervisor.ctl", "--socket", str(daemon.sock), "logs",
-                               "--instance", "1", "-n", "1", "-f"], stdout=subprocess.PIPE, text=True)
+    follow = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "supervisor.ctl",
+            "--socket",
+            str(daemon.sock),
+            "logs",
+            "--instance",
+            "1",
+            "-n",
+            "1",
+            "-f",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert "fake worker pid" in follow.stdout.readline()  # the tail
         out = ctl(daemon, "restart-instance", "1")  # makes new log lines: the daemon's note, the new pid

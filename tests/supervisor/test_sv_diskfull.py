@@ -13,11 +13,22 @@ import time
 from pathlib import Path
 
 import pytest
-
 from sv_harness import FAKE_WORKER, HoldemD, fill, tmpfs, write_config
 
-FAST = ["--heartbeat-timeout", "20", "--backoff-base", "0.05", "--backoff-cap", "0.3", "--stop-timeout", "20",
-        "--tensorboard-interval", "0.2", "--low-space-mb", "4"]
+FAST = [
+    "--heartbeat-timeout",
+    "20",
+    "--backoff-base",
+    "0.05",
+    "--backoff-cap",
+    "0.3",
+    "--stop-timeout",
+    "20",
+    "--tensorboard-interval",
+    "0.2",
+    "--low-space-mb",
+    "4",
+]
 
 
 @pytest.fixture
@@ -31,11 +42,16 @@ async def test_a_full_disk_is_waited_out_and_the_daemon_answers_throughout(small
     d.state, d.runs = small_fs / "state", small_fs / "runs"
     try:
         await d.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "24000")
-        await d.wait_until(lambda s: all(i["state"] == "running" and i["last_checkpoint"] for i in s["instances"]),
-                           what="running with checkpoints")
+        await d.wait_until(
+            lambda s: all(i["state"] == "running" and i["last_checkpoint"] for i in s["instances"]),
+            what="running with checkpoints",
+        )
         filler = fill(small_fs)
-        st = await d.wait_until(lambda s: all("disk full" in (i["reason"] or "") for i in s["instances"]),
-                                what="both instances backing off on the full disk", timeout=60)
+        st = await d.wait_until(
+            lambda s: all("disk full" in (i["reason"] or "") for i in s["instances"]),
+            what="both instances backing off on the full disk",
+            timeout=60,
+        )
         assert st["state"] == "running"
         deadline = time.monotonic() + 60
         while True:  # everything answers, fast, while the disk stays full and log lines are dropped
@@ -51,14 +67,19 @@ async def test_a_full_disk_is_waited_out_and_the_daemon_answers_throughout(small
         daemon = res["daemon"]
         assert daemon["disk"][0]["free_bytes"] < 4 << 20
         assert any(w.startswith("low disk space") for w in daemon["warnings"]), daemon["warnings"]
-        shown = subprocess.run([sys.executable, "-m", "supervisor.ctl", "--socket", str(d.sock), "status"],
-                               capture_output=True, text=True, timeout=60)
+        shown = subprocess.run(
+            [sys.executable, "-m", "supervisor.ctl", "--socket", str(d.sock), "status"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert shown.returncode == 0 and shown.stdout.startswith("warning: low disk space")
         assert "disk full" in shown.stdout
 
         filler.unlink()
-        st = await d.wait_until(lambda s: s["state"] in ("done", "failed"), what="run done after space returned",
-                                timeout=120)
+        st = await d.wait_until(
+            lambda s: s["state"] in ("done", "failed"), what="run done after space returned", timeout=120
+        )
         assert st["state"] == "done" and sum(i["iter"] for i in st["instances"]) == 24000
         assert all(i["state"] == "done" for i in st["instances"])
         res = await d.call("status")
@@ -79,8 +100,9 @@ async def test_stop_and_resume_answer_while_the_disk_is_full(small_fs: Path, tmp
         await d.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "24000")
         await d.wait_until(lambda s: all(i["last_checkpoint"] for i in s["instances"]), what="checkpoints")
         filler = fill(small_fs)
-        await d.wait_until(lambda s: any("disk full" in (i["reason"] or "") for i in s["instances"]),
-                           what="disk full seen", timeout=60)
+        await d.wait_until(
+            lambda s: any("disk full" in (i["reason"] or "") for i in s["instances"]), what="disk full seen", timeout=60
+        )
         ctl = [sys.executable, "-m", "supervisor.ctl", "--socket", str(d.sock)]
         stop = subprocess.run([*ctl, "stop"], capture_output=True, text=True, timeout=60)
         assert stop.returncode == 0 and "stopped" in stop.stdout.splitlines()[0], stop.stderr

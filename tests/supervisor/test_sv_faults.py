@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from supervisor.protocol import Client, ProtocolError
 from sv_harness import FAKE_WORKER, HoldemD, exchange, raw, write_config
+
+from supervisor.protocol import Client
 
 FAST = ["--heartbeat-timeout", "20", "--backoff-base", "0.05", "--backoff-cap", "0.2", "--stop-timeout", "20"]
 
@@ -39,13 +39,23 @@ async def test_holdemctl_exits_quietly_when_its_stdout_is_closed(idle: HoldemD) 
     rfd, wfd = os.pipe()
     os.close(rfd)  # like `holdemctl status | head -2` once head has gone: every write is EPIPE
     try:
-        out = subprocess.run([sys.executable, "-m", "supervisor.ctl", "--socket", str(idle.sock), "status"],
-                             stdout=wfd, stderr=subprocess.PIPE, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-m", "supervisor.ctl", "--socket", str(idle.sock), "status"],
+            stdout=wfd,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
     finally:
         os.close(wfd)
     assert out.stderr == "" and out.returncode == 141  # 128 + SIGPIPE, as `yes | head` reports it
-    shell = subprocess.run(f"{sys.executable} -m supervisor.ctl --socket {idle.sock} logs -n 500 | head -1",
-                           shell=True, capture_output=True, text=True, timeout=60)
+    shell = subprocess.run(
+        f"{sys.executable} -m supervisor.ctl --socket {idle.sock} logs -n 500 | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert shell.stderr == "" and len(shell.stdout.splitlines()) == 1
 
 
@@ -71,8 +81,12 @@ async def test_a_daemon_refused_for_a_live_socket_creates_no_state(idle: HoldemD
 
 
 def ctl(d: HoldemD, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "supervisor.ctl", "--socket", str(d.sock), *args],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "supervisor.ctl", "--socket", str(d.sock), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def closed_by_daemon(s: socket.socket) -> bool:

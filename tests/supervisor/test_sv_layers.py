@@ -13,22 +13,28 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sv_harness import FAKE_WORKER, REPO, HoldemD
 
 FORBIDDEN = ("numba", "textual", "holdem", "tui", "pickle", "_pickle")
 
 
 def modules_after(code: str) -> list[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
-                         capture_output=True, text=True, cwd=REPO, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.splitlines()[-1])
 
 
 def test_the_daemon_imports_neither_the_solver_nor_the_ui_nor_pickle() -> None:
-    mods = modules_after("import supervisor.daemon.startup, supervisor.daemon.service, supervisor.jobs.run, supervisor.daemon.api, "
-                         "supervisor.ctl.commands, supervisor.quickstart, uvloop")
+    mods = modules_after(
+        "import supervisor.daemon.startup, supervisor.daemon.service, supervisor.jobs.run, supervisor.daemon.api, "
+        "supervisor.ctl.commands, supervisor.quickstart, uvloop"
+    )
     bad = [m for m in mods if m.split(".")[0] in FORBIDDEN]
     assert bad == []
 
@@ -55,10 +61,22 @@ UNIT = REPO / "systemd" / "holdemd.service"
 
 def test_the_unit_has_what_a_days_long_service_needs() -> None:
     text = UNIT.read_text()
-    for directive in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "KillMode=mixed", "TimeoutStopSec=",
-                      "StateDirectory=holdemd", "RuntimeDirectory=holdemd", "LogsDirectory=holdemd",
-                      "ProtectSystem=strict", "ProtectHome=true", "PrivateTmp=true", "NoNewPrivileges=true",
-                      "UMask=0077", "NUMBA_CACHE_DIR="):
+    for directive in (
+        "Type=notify",
+        "WatchdogSec=",
+        "Restart=on-failure",
+        "KillMode=mixed",
+        "TimeoutStopSec=",
+        "StateDirectory=holdemd",
+        "RuntimeDirectory=holdemd",
+        "LogsDirectory=holdemd",
+        "ProtectSystem=strict",
+        "ProtectHome=true",
+        "PrivateTmp=true",
+        "NoNewPrivileges=true",
+        "UMask=0077",
+        "NUMBA_CACHE_DIR=",
+    ):
         assert directive in text, directive
     stop = int(re.search(r"TimeoutStopSec=(\d+)", text).group(1))
     grace = int(re.search(r"--stop-timeout (\d+)", text).group(1))
@@ -73,8 +91,13 @@ def test_systemd_analyze_verifies_the_unit(tmp_path: Path) -> None:
         pytest.skip("the holdemd console script is not installed")
     unit = tmp_path / "holdemd.service"
     unit.write_text(UNIT.read_text().replace("/opt/holdem/.venv/bin/holdemd", str(holdemd)))
-    out = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "SYSTEMD_LOG_LEVEL": "warning"})
+    out = subprocess.run(
+        ["systemd-analyze", "verify", str(unit)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "SYSTEMD_LOG_LEVEL": "warning"},
+    )
     problems = [line for line in (out.stdout + out.stderr).splitlines() if "holdemd.service" in line]
     assert out.returncode == 0 and not problems, out.stdout + out.stderr
 

@@ -10,19 +10,33 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from sv_harness import FAKE_WORKER, PY, REPO, HoldemD, write_config
 
-FAST = ["--heartbeat-timeout", "20", "--backoff-base", "0.05", "--backoff-cap", "0.2", "--stop-timeout", "20",
-        "--tensorboard-interval", "0.5"]
+FAST = [
+    "--heartbeat-timeout",
+    "20",
+    "--backoff-base",
+    "0.05",
+    "--backoff-cap",
+    "0.2",
+    "--stop-timeout",
+    "20",
+    "--tensorboard-interval",
+    "0.5",
+]
 
 
 def ctl(d: HoldemD, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PY, "-m", "supervisor.ctl", "--socket", str(d.sock), *args], capture_output=True,
-                          text=True, timeout=timeout, env=d.env)
+    return subprocess.run(
+        [PY, "-m", "supervisor.ctl", "--socket", str(d.sock), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=d.env,
+    )
 
 
 def running(st: dict) -> bool:
@@ -91,8 +105,13 @@ async def test_start_with_the_same_arguments_resumes_that_run_and_new_starts_ano
 
 def test_run_arguments_without_instances_are_refused_not_ignored(tmp_path: Path) -> None:
     d = HoldemD(tmp_path / "d", FAKE_WORKER, args=FAST)
-    out = subprocess.run(d.argv(["--config", str(write_config(tmp_path / "a.yaml")), "--iters", "10"]),
-                         capture_output=True, text=True, timeout=60, cwd=REPO)
+    out = subprocess.run(
+        d.argv(["--config", str(write_config(tmp_path / "a.yaml")), "--iters", "10"]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
     assert out.returncode == 2
     assert out.stderr.strip() == "holdemd: --config, --iters describe a new run: give --instances N too"
 
@@ -100,12 +119,19 @@ def test_run_arguments_without_instances_are_refused_not_ignored(tmp_path: Path)
 def test_holdemd_start_with_a_missing_or_bad_config_exits_2_at_once(tmp_path: Path) -> None:
     d = HoldemD(tmp_path / "d", FAKE_WORKER, args=FAST)
     missing = tmp_path / "missing.yaml"
-    out = subprocess.run(d.argv(["--instances", "1", "--config", str(missing)]), capture_output=True, text=True,
-                         timeout=60, cwd=REPO)
+    out = subprocess.run(
+        d.argv(["--instances", "1", "--config", str(missing)]), capture_output=True, text=True, timeout=60, cwd=REPO
+    )
     assert out.returncode == 2 and out.stderr == f"holdemd: cannot start the run: config {missing} does not exist\n"
     assert not d.sock.exists()
-    out = subprocess.run(d.argv(["--instances", "1", "--config", str(write_config(tmp_path / "a.yaml"))]),
-                         capture_output=True, text=True, timeout=60, cwd=REPO, env={**d.env, "FAKE_CHECK": "bad"})
+    out = subprocess.run(
+        d.argv(["--instances", "1", "--config", str(write_config(tmp_path / "a.yaml"))]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={**d.env, "FAKE_CHECK": "bad"},
+    )
     assert out.returncode == 2 and "config key 'fake.key'" in out.stderr and out.stderr.count("\n") == 1
     assert not d.sock.exists()
 
@@ -151,8 +177,12 @@ async def test_status_marks_a_finished_run_and_all_lists_every_run(tmp_path: Pat
         text = ctl(d, "status").stdout
         assert f"run {first['id']}  done" in text
         assert "not active: the newest run, shown because no run is active (--all lists every run)" in text
-        assert ctl(d, "start", "--instances", "1", "--config", str(write_config(tmp_path / "b.yaml")),
-                   "--iters", "100000").returncode == 0
+        assert (
+            ctl(
+                d, "start", "--instances", "1", "--config", str(write_config(tmp_path / "b.yaml")), "--iters", "100000"
+            ).returncode
+            == 0
+        )
         text = ctl(d, "status").stdout
         assert first["id"] not in text and text.count("run ") == 1
         every = ctl(d, "status", "--all")
@@ -165,8 +195,12 @@ async def test_status_marks_a_finished_run_and_all_lists_every_run(tmp_path: Pat
 async def test_holdemctl_waits_for_a_daemon_that_is_starting(tmp_path: Path) -> None:
     d = HoldemD(tmp_path / "d", FAKE_WORKER, args=FAST)
     d.root.mkdir(parents=True)
-    waiting = subprocess.Popen([PY, "-m", "supervisor.ctl", "--socket", str(d.sock), "status", "--wait", "60"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    waiting = subprocess.Popen(
+        [PY, "-m", "supervisor.ctl", "--socket", str(d.sock), "status", "--wait", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         await d.start()
         out, err = waiting.communicate(timeout=60)
@@ -197,15 +231,32 @@ def test_every_program_has_a_version_and_documents_its_defaults() -> None:
     for module in ("supervisor.daemon.startup", "supervisor.ctl.commands", "holdem.cli.commands", "tui.app"):
         out = subprocess.run([PY, "-m", module, "--version"], capture_output=True, text=True, timeout=120, cwd=REPO)
         assert out.returncode == 0 and out.stdout.split()[1] == "0.1.0", (module, out.stdout, out.stderr)
-    helptext = subprocess.run([PY, "-m", "supervisor.daemon", "start", "--help"], capture_output=True, text=True,
-                              timeout=60, cwd=REPO, env={"HOLDEMD_SOCKET": "/tmp/x/holdemd.sock",
-                                                         "COLUMNS": "200"}).stdout
-    for needle in ("run config (default: ", "configs/quickstart.yaml)",
-                   "(default: random, recorded in run.yaml)", "(default: 1s)", "(default: 60s)",
-                   "mark an instance failed (default: 5)", "(default here: /tmp/x/holdemd.sock;"):
+    helptext = subprocess.run(
+        [PY, "-m", "supervisor.daemon", "start", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={"HOLDEMD_SOCKET": "/tmp/x/holdemd.sock", "COLUMNS": "200"},
+    ).stdout
+    for needle in (
+        "run config (default: ",
+        "configs/quickstart.yaml)",
+        "(default: random, recorded in run.yaml)",
+        "(default: 1s)",
+        "(default: 60s)",
+        "mark an instance failed (default: 5)",
+        "(default here: /tmp/x/holdemd.sock;",
+    ):
         assert needle in helptext, needle
-    ctl_help = subprocess.run([PY, "-m", "supervisor.ctl", "status", "--help"], capture_output=True, text=True,
-                              timeout=60, cwd=REPO, env={"HOLDEMD_SOCKET": "/tmp/y/holdemd.sock", "COLUMNS": "200"})
+    ctl_help = subprocess.run(
+        [PY, "-m", "supervisor.ctl", "status", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={"HOLDEMD_SOCKET": "/tmp/y/holdemd.sock", "COLUMNS": "200"},
+    )
     assert "(default here: /tmp/y/holdemd.sock;" in ctl_help.stdout and "--wait S" in ctl_help.stdout
 
 

@@ -27,8 +27,10 @@ async def test_resumed_from_is_what_the_relaunch_reported_after_a_daemon_sigkill
     d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "300", "FAKE_SURVIVE_EPIPE": "1"}, args=FAST)
     try:
         await d.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "3000")
-        await d.wait_until(lambda s: len(instance_pids(s)) == 2 and all(i["last_checkpoint"] for i in s["instances"]),
-                           what="running with checkpoints")
+        await d.wait_until(
+            lambda s: len(instance_pids(s)) == 2 and all(i["last_checkpoint"] for i in s["instances"]),
+            what="running with checkpoints",
+        )
         await d.kill9()
         await d.start()
         st = await d.wait_until(done, what="run done after kill -9")
@@ -37,7 +39,7 @@ async def test_resumed_from_is_what_the_relaunch_reported_after_a_daemon_sigkill
         assert sorted(idx for idx, _, _ in rows) == [0, 1]
         for idx, _, resumed_from in rows:
             log = (Path(st["instances"][idx]["dir"]) / "train.log").read_text()
-            after_kill = log[log.index("stopped orphan pid"):]
+            after_kill = log[log.index("stopped orphan pid") :]
             reported = int(re.search(r"resumed from iteration (\d+)", after_kill).group(1))
             assert resumed_from == str(Path(st["instances"][idx]["dir"]) / "checkpoints" / f"{reported:012d}")
         assert "from scratch" not in log
@@ -46,8 +48,12 @@ async def test_resumed_from_is_what_the_relaunch_reported_after_a_daemon_sigkill
 
 
 async def test_an_instance_in_backoff_when_the_daemon_died_is_counted_once(tmp_path: Path) -> None:
-    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "2000", "FAKE_MODE": "crash", "FAKE_ONLY_INDEX": "0"},
-                args=[*FAST, "--backoff-base", "600", "--backoff-cap", "600"])
+    d = HoldemD(
+        tmp_path / "d",
+        FAKE_WORKER,
+        env={"FAKE_IPS": "2000", "FAKE_MODE": "crash", "FAKE_ONLY_INDEX": "0"},
+        args=[*FAST, "--backoff-base", "600", "--backoff-cap", "600"],
+    )
     try:
         await d.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "2000")
         await d.wait_until(lambda s: s["instances"][0]["state"] == "backoff", what="instance 0 backing off")

@@ -9,8 +9,15 @@ from supervisor.state.results import Results
 
 
 def progress(t: float, it: int, run: str = "r", instance: int = 0) -> dict:
-    return {"event": "progress", "run": run, "instance": instance, "iter": it, "ips": 10.0, "t": t,
-            "metrics": {"avg_regret": 1.0 / (1 + it)}}
+    return {
+        "event": "progress",
+        "run": run,
+        "instance": instance,
+        "iter": it,
+        "ips": 10.0,
+        "t": t,
+        "metrics": {"avg_regret": 1.0 / (1 + it)},
+    }
 
 
 def test_points_are_kept_at_the_interval_and_survive_a_reopen(tmp_path: Path) -> None:

@@ -21,15 +21,34 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from slurm_cluster import SlurmCluster, unavailable
-from sv_harness import (PY, REAL_WORKER, REPO, HoldemD, final_checkpoint_hashes, finished, leduc_config,
-                        real_worker_available)
+from sv_harness import (
+    PY,
+    REAL_WORKER,
+    REPO,
+    HoldemD,
+    final_checkpoint_hashes,
+    finished,
+    leduc_config,
+    real_worker_available,
+)
 
 pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
 
-ARGS = ["--backoff-base", "0.05", "--backoff-cap", "0.5", "--max-restarts", "100", "--stop-timeout", "60",
-        "--heartbeat-timeout", "60", "--tensorboard-interval", "1"]
+ARGS = [
+    "--backoff-base",
+    "0.05",
+    "--backoff-cap",
+    "0.5",
+    "--max-restarts",
+    "100",
+    "--stop-timeout",
+    "60",
+    "--heartbeat-timeout",
+    "60",
+    "--tensorboard-interval",
+    "1",
+]
 SLURM = ["--executor", "slurm"]
 
 
@@ -46,8 +65,9 @@ def slurm(tmp_path_factory: pytest.TempPathFactory):
 
 
 def all_running_placed(st: dict) -> bool:
-    return bool(st.get("instances")) and all(i["state"] == "running" and i["node"] and i["job_id"]
-                                             for i in st["instances"])
+    return bool(st.get("instances")) and all(
+        i["state"] == "running" and i["node"] and i["job_id"] for i in st["instances"]
+    )
 
 
 def alive(pid: int) -> bool:
@@ -67,8 +87,12 @@ def worker_pids(instance_dir: str) -> list[int]:
         except OSError:
             continue
         args = [a.decode(errors="replace") for a in argv]
-        if "train" in args and "srun" not in Path(args[0]).name and alive(int(proc.name)) and any(
-                a == "--instance-dir" and b == instance_dir for a, b in zip(args, args[1:])):
+        if (
+            "train" in args
+            and "srun" not in Path(args[0]).name
+            and alive(int(proc.name))
+            and any(a == "--instance-dir" and b == instance_dir for a, b in zip(args, args[1:]))
+        ):
             pids.append(int(proc.name))
     return pids
 
@@ -77,8 +101,9 @@ def ours(jobs: list[str], run_id: str) -> list[str]:
     return [j for j in jobs if f"holdem-{run_id}" in j]
 
 
-async def one_run(root: Path, cfg: Path, iters: int, seed: int, env: dict[str, str], args: list[str],
-                  instances: int = 2) -> dict:
+async def one_run(
+    root: Path, cfg: Path, iters: int, seed: int, env: dict[str, str], args: list[str], instances: int = 2
+) -> dict:
     d = HoldemD(root, REAL_WORKER, env=env, args=[*ARGS, *args])
     try:
         await d.start("--instances", str(instances), "--config", str(cfg), "--iters", str(iters), "--seed", str(seed))
@@ -96,10 +121,15 @@ async def test_a_slurm_run_completes_merges_and_equals_the_local_run(slurm: Slur
         st = await d.wait_until(lambda s: finished(s) or all_running_placed(s), what="placed", timeout=120)
         running = slurm.squeue()
         st = await d.wait_until(finished, what="slurm run done", timeout=240)
-        out = subprocess.run([PY, "-m", "supervisor.ctl", "--socket", str(d.sock), "status"], capture_output=True,
-                             text=True, timeout=60)
-        js = subprocess.run([PY, "-m", "supervisor.ctl", "--socket", str(d.sock), "status", "--json"],
-                            capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [PY, "-m", "supervisor.ctl", "--socket", str(d.sock), "status"], capture_output=True, text=True, timeout=60
+        )
+        js = subprocess.run(
+            [PY, "-m", "supervisor.ctl", "--socket", str(d.sock), "status", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         await d.stop()
     assert st["state"] == "done", st
@@ -129,14 +159,18 @@ async def test_a_slurm_run_completes_merges_and_equals_the_local_run(slurm: Slur
     assert merged[0] == merged[1]
 
 
-async def test_sigterm_reaches_every_worker_which_checkpoints_and_no_job_stays(slurm: SlurmCluster,
-                                                                             tmp_path: Path) -> None:
+async def test_sigterm_reaches_every_worker_which_checkpoints_and_no_job_stays(
+    slurm: SlurmCluster, tmp_path: Path
+) -> None:
     cfg = leduc_config(tmp_path / "leduc.yaml", every=100_000_000)  # only the SIGTERM checkpoint
     d = HoldemD(tmp_path / "d", REAL_WORKER, env=slurm.env, args=[*ARGS, *SLURM])
     try:
         await d.start("--instances", "2", "--config", str(cfg), "--iters", "400000000", "--seed", "4")
-        st = await d.wait_until(lambda s: all_running_placed(s) and all(i["iter"] > 0 for i in s["instances"]),
-                                what="training on slurm", timeout=120)
+        st = await d.wait_until(
+            lambda s: all_running_placed(s) and all(i["iter"] > 0 for i in s["instances"]),
+            what="training on slurm",
+            timeout=120,
+        )
         d.signal(signal.SIGTERM)
         assert await d.wait_exit(90) == 0
         # the daemon waited for the queue: nothing of this run is left in it
@@ -152,7 +186,8 @@ async def test_sigterm_reaches_every_worker_which_checkpoints_and_no_job_stays(s
 
 
 async def test_a_sigkilled_daemon_leaves_no_step_training_and_a_busy_folder_refuses_a_second_worker(
-        slurm: SlurmCluster, tmp_path: Path) -> None:
+    slurm: SlurmCluster, tmp_path: Path
+) -> None:
     cfg = leduc_config(tmp_path / "leduc.yaml", every=1_000_000)
     d = HoldemD(tmp_path / "d", REAL_WORKER, env=slurm.env, args=[*ARGS, *SLURM])
     try:
@@ -160,10 +195,31 @@ async def test_a_sigkilled_daemon_leaves_no_step_training_and_a_busy_folder_refu
         st = await d.wait_until(all_running_placed, what="running on slurm", timeout=120)
         inst = st["instances"][0]
         # a second worker on the same folder, also through Slurm, is refused by the folder's lock (exit 3)
-        second = subprocess.run(["srun", "--job-name=intruder", "--ntasks=1", "--", *REAL_WORKER, "train",
-                                 "--config", str(Path(st["dir"]) / "config.yaml"), "--instance-dir", inst["dir"],
-                                 "--iters", "5000000", "--seed", "1", "--events", "jsonl", "--resume"],
-                                env={**os.environ, **slurm.env}, capture_output=True, text=True, timeout=120)
+        second = subprocess.run(
+            [
+                "srun",
+                "--job-name=intruder",
+                "--ntasks=1",
+                "--",
+                *REAL_WORKER,
+                "train",
+                "--config",
+                str(Path(st["dir"]) / "config.yaml"),
+                "--instance-dir",
+                inst["dir"],
+                "--iters",
+                "5000000",
+                "--seed",
+                "1",
+                "--events",
+                "jsonl",
+                "--resume",
+            ],
+            env={**os.environ, **slurm.env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert second.returncode == 3, second.stderr[-2000:]
         assert len(worker_pids(inst["dir"])) == 1
         workers = worker_pids(inst["dir"])
@@ -196,8 +252,9 @@ def test_an_unwritable_runs_root_is_refused_with_a_clear_error(tmp_path: Path) -
     assert f"runs root {blocker / 'runs'} is not writable" in out.stderr
 
 
-async def chaos_over_slurm(slurm: SlurmCluster, tmp_path: Path, iters: int, scancels: int, daemon_kills: int = 1,
-                           instances: int = 2) -> dict:
+async def chaos_over_slurm(
+    slurm: SlurmCluster, tmp_path: Path, iters: int, scancels: int, daemon_kills: int = 1, instances: int = 2
+) -> dict:
     """`scancel` random running instance jobs, SIGKILL the daemon once; the result must equal the
     undisturbed local run's, and the queue must be empty at the end."""
     cfg = leduc_config(tmp_path / "leduc.yaml", every=300_000)
@@ -211,12 +268,24 @@ async def chaos_over_slurm(slurm: SlurmCluster, tmp_path: Path, iters: int, scan
         kill_at = {scancels * (j + 1) // (daemon_kills + 1) for j in range(daemon_kills)}
         for n in range(scancels):
             st = await d.wait_until(
-                lambda s: finished(s) or any(i["state"] == "running" and i["job_id"] not in cancelled
-                                             and i["last_checkpoint"] for i in s["instances"]),
-                what="a running job to cancel", timeout=180)
+                lambda s: (
+                    finished(s)
+                    or any(
+                        i["state"] == "running" and i["job_id"] not in cancelled and i["last_checkpoint"]
+                        for i in s["instances"]
+                    )
+                ),
+                what="a running job to cancel",
+                timeout=180,
+            )
             assert not finished(st), f"the run finished after only {n} scancels; make it longer"
-            victim = rng.choice([i for i in st["instances"] if i["state"] == "running"
-                                 and i["job_id"] not in cancelled and i["last_checkpoint"]])
+            victim = rng.choice(
+                [
+                    i
+                    for i in st["instances"]
+                    if i["state"] == "running" and i["job_id"] not in cancelled and i["last_checkpoint"]
+                ]
+            )
             subprocess.run(["scancel", victim["job_id"]], env=env, check=True, timeout=30)
             cancelled.append(victim["job_id"])
             if n in kill_at:
@@ -243,8 +312,9 @@ async def test_chaos_5_scancels_and_a_daemon_sigkill_change_nothing(slurm: Slurm
 
 
 @pytest.mark.slow
-async def test_chaos_4_instances_queued_on_2_cpus_15_scancels_and_2_daemon_sigkills(slurm: SlurmCluster,
-                                                                                    tmp_path: Path) -> None:
+async def test_chaos_4_instances_queued_on_2_cpus_15_scancels_and_2_daemon_sigkills(
+    slurm: SlurmCluster, tmp_path: Path
+) -> None:
     """Two of the four jobs wait in the queue (PENDING) while two run; cancels hit running ones."""
     out = await chaos_over_slurm(slurm, tmp_path, iters=4 * 6_000_000, scancels=15, daemon_kills=2, instances=4)
     print(json.dumps(out, indent=1))
@@ -255,12 +325,19 @@ async def test_a_hung_worker_on_a_node_is_killed_through_slurm_and_resumed(slurm
     """SIGSTOP the worker on its node: the heartbeat lapses, holdemd SIGKILLs srun and scancels the job
     (the stopped task cannot act on anything else), and the instance resumes from its checkpoint."""
     cfg = leduc_config(tmp_path / "leduc.yaml", every=500_000)
-    d = HoldemD(tmp_path / "d", REAL_WORKER, env=slurm.env,
-                args=[*ARGS, *SLURM, "--heartbeat-timeout", "5", "--startup-timeout", "120"])
+    d = HoldemD(
+        tmp_path / "d",
+        REAL_WORKER,
+        env=slurm.env,
+        args=[*ARGS, *SLURM, "--heartbeat-timeout", "5", "--startup-timeout", "120"],
+    )
     try:
         await d.start("--instances", "1", "--config", str(cfg), "--iters", "4000000", "--seed", "5")
-        st = await d.wait_until(lambda s: all_running_placed(s) and s["instances"][0]["last_checkpoint"],
-                                what="running with a checkpoint", timeout=120)
+        st = await d.wait_until(
+            lambda s: all_running_placed(s) and s["instances"][0]["last_checkpoint"],
+            what="running with a checkpoint",
+            timeout=120,
+        )
         inst = st["instances"][0]
         [victim] = worker_pids(inst["dir"])
         os.kill(victim, signal.SIGSTOP)

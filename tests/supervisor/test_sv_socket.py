@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from sv_harness import FAKE_WORKER, HoldemD, exchange, raw, write_config
 
 from supervisor.protocol import Client, DaemonUnavailable, ProtocolError
-from sv_harness import FAKE_WORKER, HoldemD, exchange, raw, write_config
 
 
 @pytest.fixture
@@ -23,8 +23,12 @@ async def busy(tmp_path: Path):
     """A daemon whose 2 fake instances emit ~500 events/s each, for a minute."""
     sockdir = Path(tempfile.mkdtemp(prefix="holdemd-test-"))
     sockdir.chmod(0o755)  # other uids may reach the socket file; its own mode and SO_PEERCRED decide
-    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "100", "FAKE_PROGRESS_S": "0.002"},
-                args=["--backoff-base", "0.05"])
+    d = HoldemD(
+        tmp_path / "d",
+        FAKE_WORKER,
+        env={"FAKE_IPS": "100", "FAKE_PROGRESS_S": "0.002"},
+        args=["--backoff-base", "0.05"],
+    )
     d.sock = sockdir / "holdemd.sock"
     await d.start("--instances", "2", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "6000")
     yield d
@@ -36,7 +40,7 @@ async def test_bad_requests_get_errors_as_data_and_the_connection_lives_on(busy:
     r, w = await raw(busy)
     assert (await exchange(r, w, b"this is not json\n"))["error"]["code"] == "parse_error"
     assert (await exchange(r, w, b'{"id": 1}\n'))["error"]["code"] == "invalid_request"
-    assert (await exchange(r, w, b'[1,2,3]\n'))["error"]["code"] == "parse_error"
+    assert (await exchange(r, w, b"[1,2,3]\n"))["error"]["code"] == "parse_error"
     reply = await exchange(r, w, b'{"id": 2, "method": "launch.missiles", "params": {}}\n')
     assert reply["id"] == 2 and reply["error"]["code"] == "unknown_method"
     for params in ({"instances": "four"}, {"instances": 2, "bogus": 1}, {}):
@@ -182,7 +186,7 @@ async def test_another_uid_is_refused(busy: HoldemD) -> None:
     finally:
         os.chmod(busy.sock, 0o660)
     assert out.startswith("REPLY "), out
-    lines = out[len("REPLY "):].splitlines()
+    lines = out[len("REPLY ") :].splitlines()
     assert len(lines) == 1  # nothing else, and the connection was closed
     reply = json.loads(lines[0])
     assert reply["error"]["code"] == "permission_denied" and "uid" in reply["error"]["message"]

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sv_harness import FAKE_WORKER, HoldemD, write_config
 
 FAST = ["--heartbeat-timeout", "20", "--backoff-base", "0.05", "--backoff-cap", "0.2", "--stop-timeout", "20"]
@@ -52,8 +51,21 @@ async def test_a_damaged_database_is_refused_in_one_line_and_recover_rebuilds_it
         assert len(refused.stderr.splitlines()) == 1, refused.stderr
         assert str(db) in refused.stderr and "holdemd recover" in refused.stderr
 
-        rec = subprocess.run([sys.executable, "-m", "supervisor.daemon", "recover", "--state-dir", str(d.state),
-                              "--runs-root", str(d.runs)], capture_output=True, text=True, timeout=60)
+        rec = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "supervisor.daemon",
+                "recover",
+                "--state-dir",
+                str(d.state),
+                "--runs-root",
+                str(d.runs),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert rec.returncode == 0, rec.stderr
         assert f"run {run_id}" in rec.stdout and "moved holdemd.sqlite3 aside" in rec.stdout
         assert list(d.state.glob("holdemd.sqlite3.corrupt-*"))  # kept, not deleted

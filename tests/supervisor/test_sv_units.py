@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.jobs.child import is_same_process, proc_start_time
 from supervisor.config import StartSpec, instance_seed, split_iterations
 from supervisor.daemon.notify import Notifier, NotifyConfig
-from supervisor.protocol import (LineReader, LineTooLong, RunInfo, decode, encode, parse_request, socket_path)
-from supervisor.state.store import InstanceRow, RestartRow, RunRow, Store
+from supervisor.jobs.child import is_same_process, proc_start_time
 from supervisor.jobs.tensorboard import ScalarWriter, crc32c
+from supervisor.protocol import LineReader, LineTooLong, RunInfo, decode, encode, parse_request, socket_path
+from supervisor.state.store import InstanceRow, RestartRow, RunRow, Store
 
 
 def test_socket_path_follows_the_documented_order() -> None:
@@ -47,8 +47,15 @@ def test_frames_round_trip_and_requests_are_validated() -> None:
 
 
 def test_run_info_ignores_fields_it_does_not_know() -> None:
-    run = RunInfo.from_dict({"id": "r", "state": "running", "dir": "/d", "future": 1,
-                             "instances": [{"index": 0, "state": "running", "new_field": 2}]})
+    run = RunInfo.from_dict(
+        {
+            "id": "r",
+            "state": "running",
+            "dir": "/d",
+            "future": 1,
+            "instances": [{"index": 0, "state": "running", "new_field": 2}],
+        }
+    )
     assert run.instances[0].index == 0 and run.instances[0].iter == 0
 
 
@@ -89,9 +96,13 @@ def test_start_spec_rejects_nonsense() -> None:
 def test_store_is_wal_and_survives_reopen(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     now = time.time()
-    store.create_run(RunRow("r1", "/d", None, 7, 100, None, 2, "running", "running", "train", None, None, now, now),
-                     [InstanceRow("r1", k, f"/d/{k}", k, 50, "running", "running", None, None, 0, 0, 0, None, None,
-                                  None, now) for k in range(2)])
+    store.create_run(
+        RunRow("r1", "/d", None, 7, 100, None, 2, "running", "running", "train", None, None, now, now),
+        [
+            InstanceRow("r1", k, f"/d/{k}", k, 50, "running", "running", None, None, 0, 0, 0, None, None, None, now)
+            for k in range(2)
+        ],
+    )
     store.update_instance("r1", 1, state="backoff", last_checkpoint="/d/1/c/10", last_checkpoint_iter=10)
     store.record_restart(RestartRow("r1", 1, now, "exit code 3", 3, "/d/1/c/10"), restarts=1)
     # a second connection sees the committed state at once (what a restarted daemon sees)
@@ -113,10 +124,13 @@ def test_tensorboard_scalars_are_readable_by_tensorboard(tmp_path: Path) -> None
     writer.add_scalars(5, {"run/iterations_per_second": 1234.5, "run/progress": 0.25})
     writer.close()
     # read back in a subprocess: tensorboard's loader is heavy and not the daemon's business
-    code = ("import sys; from tensorboard.backend.event_processing.event_accumulator import EventAccumulator as E;"
-            "a=E(sys.argv[1]); a.Reload(); s=a.Scalars('run/progress'); print(s[0].step, s[0].value)")
-    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code, str(tmp_path / "tb")], capture_output=True,
-                         text=True, timeout=120)
+    code = (
+        "import sys; from tensorboard.backend.event_processing.event_accumulator import EventAccumulator as E;"
+        "a=E(sys.argv[1]); a.Reload(); s=a.Scalars('run/progress'); print(s[0].step, s[0].value)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code, str(tmp_path / "tb")], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["5", "0.25"]
 
@@ -125,8 +139,10 @@ def test_sd_notify_reaches_a_real_datagram_socket(tmp_path: Path) -> None:
     server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     server.bind(str(tmp_path / "notify"))
     server.settimeout(5)
-    cfg = NotifyConfig.from_environ({"NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": "4000000",
-                                     "WATCHDOG_PID": str(os.getpid())}, os.getpid())
+    cfg = NotifyConfig.from_environ(
+        {"NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": "4000000", "WATCHDOG_PID": str(os.getpid())},
+        os.getpid(),
+    )
     assert cfg.watchdog_interval_s == 2.0
     n = Notifier(cfg)
     assert n.ready("up")
@@ -161,9 +177,27 @@ def test_process_identity_uses_the_start_time() -> None:
 
 def test_fake_worker_speaks_the_contract(tmp_path: Path) -> None:
     fake = Path(__file__).with_name("fake_worker.py")
-    out = subprocess.run([sys.executable, str(fake), "train", "--config", "x", "--instance-dir", str(tmp_path),
-                          "--iters", "300", "--seed", "1", "--events", "jsonl"], capture_output=True, text=True,
-                         timeout=60, env={**os.environ, "FAKE_IPS": "3000", "FAKE_CKPT_EVERY": "100"})
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(fake),
+            "train",
+            "--config",
+            "x",
+            "--instance-dir",
+            str(tmp_path),
+            "--iters",
+            "300",
+            "--seed",
+            "1",
+            "--events",
+            "jsonl",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "FAKE_IPS": "3000", "FAKE_CKPT_EVERY": "100"},
+    )
     events = [json.loads(line) for line in out.stdout.splitlines()]
     assert out.returncode == 0
     assert events[0]["event"] == "started" and events[-1]["event"] == "done" and events[-1]["iter"] == 300

@@ -16,12 +16,23 @@ from tui.app import HoldemApp
 from tui.screens.blueprint import BlueprintScreen
 from tui.widgets.range_grid import RangeGrid
 
-pytestmark = pytest.mark.skipif(not hasattr(Method, "STRATEGY") or not hasattr(Method, "RUN_EVAL"),
-                                reason="this holdemd has no `strategy` / `run.eval` yet (they land from h11-daemon)")
+pytestmark = pytest.mark.skipif(
+    not hasattr(Method, "STRATEGY") or not hasattr(Method, "RUN_EVAL"),
+    reason="this holdemd has no `strategy` / `run.eval` yet (they land from h11-daemon)",
+)
 TINY_HUNL = REPO / "tests" / "tui" / "tiny_hunl.yaml"
 LEDUC = REPO / "configs" / "leduc.yaml"
-SMALL_LADDER = ("--eval-hands", "40", "--eval-lbr-hands", "40", "--eval-workers", "1", "--no-auto-eval",
-                "--estimate-sample", "0.5")
+SMALL_LADDER = (
+    "--eval-hands",
+    "40",
+    "--eval-lbr-hands",
+    "40",
+    "--eval-workers",
+    "1",
+    "--no-auto-eval",
+    "--estimate-sample",
+    "0.5",
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +41,11 @@ def trained() -> Iterator[Holdemd]:
     d = Holdemd()
     try:
         d.start("--instances", "1", "--config", str(TINY_HUNL), "--iters", "6000", "--seed", "5", *SMALL_LADDER)
-        d.wait_run(lambda r: r.get("state") in ("done", "failed") and r.get("merged"), timeout=300,
-                   what="the tiny hold'em run done and merged")
+        d.wait_run(
+            lambda r: r.get("state") in ("done", "failed") and r.get("merged"),
+            timeout=300,
+            what="the tiny hold'em run done and merged",
+        )
         yield d
     finally:
         d.cleanup()
@@ -46,8 +60,9 @@ async def open_blueprint(app: HoldemApp, pilot, run_id: str) -> BlueprintScreen:
     app.open_run(run_id)
     await until(pilot, lambda: getattr(app.screen, "run_id", None) == run_id, what="the dashboard")
     await pilot.press("b")
-    return await until(pilot, lambda: app.screen if isinstance(app.screen, BlueprintScreen) else None,
-                       what="the blueprint screen")
+    return await until(
+        pilot, lambda: app.screen if isinstance(app.screen, BlueprintScreen) else None, what="the blueprint screen"
+    )
 
 
 def cells(screen: BlueprintScreen) -> list[dict]:
@@ -88,8 +103,11 @@ async def test_the_ladder_panel_shows_a_real_evaluation(trained: Holdemd) -> Non
         bp = await open_blueprint(app, pilot, run_id)
         await until(pilot, lambda: bp.doc is not None, timeout=120, what="the first grid")
         await pilot.press("e")
-        await until(pilot, lambda: "running" in text(bp, "#ladder-text") or "done" in text(bp, "#ladder-text"),
-                    what="the ladder running")
+        await until(
+            pilot,
+            lambda: "running" in text(bp, "#ladder-text") or "done" in text(bp, "#ladder-text"),
+            what="the ladder running",
+        )
         await until(pilot, lambda: "done" in text(bp, "#ladder-text"), timeout=240, what="the ladder done")
         shown = text(bp, "#ladder-text")
         ladder = app.model.runs[run_id].eval["ladder"]

@@ -19,8 +19,13 @@ TINY_HUNL = REPO / "tests" / "tui" / "tiny_hunl.yaml"
 
 
 def strategy(policy: Path, history: str = "") -> dict:
-    out = subprocess.run([PY, "-m", "holdem", "strategy", str(policy), "--range", "--json", "--history", history],
-                         capture_output=True, text=True, cwd=REPO, timeout=120)
+    out = subprocess.run(
+        [PY, "-m", "holdem", "strategy", str(policy), "--range", "--json", "--history", history],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -28,8 +33,13 @@ def strategy(policy: Path, history: str = "") -> dict:
 @pytest.fixture(scope="module")
 def docs(tmp_path_factory) -> dict[str, dict]:
     folder = tmp_path_factory.mktemp("tiny") / "inst"
-    train = subprocess.run([PY, "-m", "holdem", "train", "--config", str(TINY_HUNL), "--instance-dir", str(folder),
-                            "--iters", "4000"], capture_output=True, text=True, cwd=REPO, timeout=300)
+    train = subprocess.run(
+        [PY, "-m", "holdem", "train", "--config", str(TINY_HUNL), "--instance-dir", str(folder), "--iters", "4000"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
     assert train.returncode == 0, train.stderr[-2000:]
     policy = sorted((folder / "checkpoints").iterdir())[-1]
     return {"": strategy(policy), "r300": strategy(policy, "r300")}

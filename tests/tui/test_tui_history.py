@@ -46,8 +46,10 @@ def test_merging_twice_adds_nothing_and_thinning_still_bounds_the_series() -> No
 
 
 def test_the_run_rate_is_the_sum_of_its_instances_and_a_silent_instance_stops_counting() -> None:
-    rows = {0: [(t, 10.0, 0.5) for t in range(0, 20)],  # reports every second for 20 s
-            1: [(t, 5.0, 0.3) for t in range(0, 10)]}  # stops after 10 s
+    rows = {
+        0: [(t, 10.0, 0.5) for t in range(0, 20)],  # reports every second for 20 s
+        1: [(t, 5.0, 0.3) for t in range(0, 10)],
+    }  # stops after 10 s
     ips, metric = run_points({k: [(float(t), v, q) for t, v, q in r] for k, r in rows.items()})
     at = dict(ips)
     assert at[5.0] == 15.0  # both running
@@ -59,9 +61,13 @@ def test_the_run_rate_is_the_sum_of_its_instances_and_a_silent_instance_stops_co
 def test_a_history_reply_fills_instance_and_run_series_and_ignores_bad_points() -> None:
     m = two_instance_model()
     run = m.runs["r1"]
-    reply = {"run": "r1", "instances": {
-        "0": [point(100.0, 10.0, 0.2), point(101.0, 12.0, 0.1), {"t": "bad"}, "junk"],
-        "1": [point(100.0, 20.0), point(101.0, 22.0)]}}
+    reply = {
+        "run": "r1",
+        "instances": {
+            "0": [point(100.0, 10.0, 0.2), point(101.0, 12.0, 0.1), {"t": "bad"}, "junk"],
+            "1": [point(100.0, 20.0), point(101.0, 22.0)],
+        },
+    }
     assert apply_history(run, reply) == 4
     assert run.instances[0].ips_history.points == [(100.0, 10.0), (101.0, 12.0)]
     assert run.instances[0].metric_history.points == [(100.0, 0.2), (101.0, 0.1)]
@@ -78,8 +84,14 @@ async def test_a_daemon_without_history_is_asked_once_and_the_plots_still_sample
         while line := await reader.readline():
             req = decode(line)
             asked.append(req["method"])
-            writer.write(encode({"id": req["id"], "error": {"code": "unknown_method",
-                                                           "message": f"unknown method {req['method']!r}"}}))
+            writer.write(
+                encode(
+                    {
+                        "id": req["id"],
+                        "error": {"code": "unknown_method", "message": f"unknown method {req['method']!r}"},
+                    }
+                )
+            )
             await writer.drain()
         writer.close()
 
@@ -97,11 +109,14 @@ async def test_a_daemon_without_history_is_asked_once_and_the_plots_still_sample
     assert m.runs["r1"].ips_history.points == [(200.0, 200.0)]
 
 
-@pytest.mark.skipif(not hasattr(Method, "HISTORY"), reason="this holdemd has no `history` yet (it lands from h11-daemon)")
+@pytest.mark.skipif(
+    not hasattr(Method, "HISTORY"), reason="this holdemd has no `history` yet (it lands from h11-daemon)"
+)
 async def test_a_tui_attached_late_plots_the_run_from_before_it_attached(holdemd: Holdemd) -> None:
     """A real Leduc run trains for a while; the TUI then opens its dashboard and plots it all."""
-    holdemd.start("--instances", "2", "--config", str(REPO / "configs" / "leduc.yaml"), "--iters", str(10**9),
-                  "--seed", "3")
+    holdemd.start(
+        "--instances", "2", "--config", str(REPO / "configs" / "leduc.yaml"), "--iters", str(10**9), "--seed", "3"
+    )
     run_id = holdemd.wait_run(lambda r: r.get("state") == "running", what="the run")["id"]
 
     def early_points() -> bool:
@@ -119,8 +134,11 @@ async def test_a_tui_attached_late_plots_the_run_from_before_it_attached(holdemd
         app.open_run(run_id)
         await until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the dashboard")
         run = app.model.runs[run_id]
-        await until(pilot, lambda: run.ips_history.points and run.ips_history.points[0][0] < attached - 1,
-                    what="points from before the TUI attached")
+        await until(
+            pilot,
+            lambda: run.ips_history.points and run.ips_history.points[0][0] < attached - 1,
+            what="points from before the TUI attached",
+        )
         for inst in run.instances.values():
             assert inst.ips_history.points[0][0] < attached - 1
         assert any(v > 0 for t, v in run.ips_history.points if t < attached), "the rates before it attached"

@@ -14,10 +14,10 @@ ALLOWED_SUPERVISOR = {"supervisor", "supervisor.protocol", "supervisor.protocol.
 
 
 def test_tui_imports_only_supervisor_protocol() -> None:
-    code = ("import sys, json, tui.app, tui.screens.new_run, tui.connection; "
-            "print(json.dumps(sorted(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
-                         check=True)
+    code = "import sys, json, tui.app, tui.screens.new_run, tui.connection; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120, check=True
+    )
     modules = json.loads(out.stdout)
     bad = [m for m in modules if m.split(".")[0] in FORBIDDEN_PREFIXES]
     assert bad == [], f"holdem-tui imported {bad}"

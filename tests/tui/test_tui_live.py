@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import signal
 
-import pytest
 from textual.widgets import DataTable, Static
 from tui_harness import LONG_RUN, Holdemd, auntil, until
 
@@ -76,8 +75,11 @@ async def test_stop_key_stops_the_run_merge_merges_and_resume_continues_it(holde
 
         await pilot.press("r")
         await auntil(lambda: _state_is(holdemd, "running"), pilot, what="the daemon to say running")
-        await until(pilot, lambda: run_of(app).total_iter > iters_at_stop and run_of(app).state == "running",
-                    what="progress beyond the stop")
+        await until(
+            pilot,
+            lambda: run_of(app).total_iter > iters_at_stop and run_of(app).state == "running",
+            what="progress beyond the stop",
+        )
         assert "running" in text_of(dash.query_one("#header", Static))
 
 
@@ -111,8 +113,11 @@ async def test_restart_instance_key_restarts_it(holdemd: Holdemd) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         dash = await open_dashboard(app, pilot)
         table = dash.query_one(InstanceTable)
-        await until(pilot, lambda: table.row_count == 2 and run_of(app).instances[0].state == "running",
-                    what="instance 0 running")
+        await until(
+            pilot,
+            lambda: table.row_count == 2 and run_of(app).instances[0].state == "running",
+            what="instance 0 running",
+        )
         await pilot.press("x")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
         await pilot.press("y")
@@ -122,8 +127,11 @@ async def test_restart_instance_key_restarts_it(holdemd: Holdemd) -> None:
         # the log pane follows: the daemon's note and the new worker's lines arrive live
         log = dash.query_one(LogPane)
         await until(pilot, lambda: any("restart requested" in line for line in log.lines), what="the restart logged")
-        await until(pilot, lambda: sum("holdem.train: instance" in line for line in log.lines) >= 2,
-                    what="the relaunched worker's first line")
+        await until(
+            pilot,
+            lambda: sum("holdem.train: instance" in line for line in log.lines) >= 2,
+            what="the relaunched worker's first line",
+        )
 
 
 async def _restarted(holdemd: Holdemd):
@@ -147,8 +155,11 @@ async def test_daemon_killed_and_restarted_tui_reattaches(holdemd: Holdemd) -> N
         holdemd.start()  # no new run: it resumes the one whose desired state is running
         await until(pilot, lambda: app.link.link is Link.CONNECTED, what="reattached")
         await until(pilot, lambda: "connected" in text_of(bar) and not bar.has_class("-down"), what="connected")
-        await until(pilot, lambda: run_of(app).state == "running" and run_of(app).total_iter > before,
-                    what="progress after the restart")
+        await until(
+            pilot,
+            lambda: run_of(app).state == "running" and run_of(app).total_iter > before,
+            what="progress after the restart",
+        )
         assert isinstance(app.screen, DashboardScreen)
 
 
@@ -175,10 +186,14 @@ async def test_a_failed_run_says_why(holdemd: Holdemd, tmp_path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: run_of(app) and run_of(app).state == "failed", what="the run failed")
         table = app.screen.query_one("#runs", DataTable)
-        await until(pilot, lambda: table.row_count and "failed" in str(table.get_row_at(0)[1]),
-                    what="failed in the list")
-        await until(pilot, lambda: "nosuchgame" in text_of(app.screen.query_one("#detail", Static)),
-                    what="the reason under the list")
+        await until(
+            pilot, lambda: table.row_count and "failed" in str(table.get_row_at(0)[1]), what="failed in the list"
+        )
+        await until(
+            pilot,
+            lambda: "nosuchgame" in text_of(app.screen.query_one("#detail", Static)),
+            what="the reason under the list",
+        )
         dash = await open_dashboard(app, pilot)
         await until(pilot, lambda: "nosuchgame" in text_of(dash.query_one("#header", Static)), what="the reason")
         await pilot.press("l")  # the run's own log: the failed prepare phase says it too
@@ -197,9 +212,19 @@ async def test_quality_metric_is_shown_and_plotted(holdemd: Holdemd) -> None:
     app = HoldemApp(holdemd.sock)
     async with app.run_test(size=(160, 48)) as pilot:
         dash = await open_dashboard(app, pilot)
-        await until(pilot, lambda: "exploitability" in text_of(dash.query_one("#header", Static)),
-                    what="exploitability in the header")
-        await until(pilot, lambda: len(run_of(app).metric_history) >= 2 and len(run_of(app).ips_history) >= 2,
-                    timeout=30, what="two samples of each history")
-        await until(pilot, lambda: "waiting for data" not in str(dash.query_one("#metric-plot").render()),
-                    what="the quality plot drawn")
+        await until(
+            pilot,
+            lambda: "exploitability" in text_of(dash.query_one("#header", Static)),
+            what="exploitability in the header",
+        )
+        await until(
+            pilot,
+            lambda: len(run_of(app).metric_history) >= 2 and len(run_of(app).ips_history) >= 2,
+            timeout=30,
+            what="two samples of each history",
+        )
+        await until(
+            pilot,
+            lambda: "waiting for data" not in str(dash.query_one("#metric-plot").render()),
+            what="the quality plot drawn",
+        )

@@ -13,14 +13,26 @@ from tui.screens.new_run import StartForm, parse_duration, validate
 
 
 def info(state: str = "running", iters=(100, 200), targets=(1000, 1000), **kw) -> RunInfo:
-    insts = tuple(InstanceInfo(index=k, state="running", iter=it, target_iters=tg, ips=10.0)
-                  for k, (it, tg) in enumerate(zip(iters, targets)))
+    insts = tuple(
+        InstanceInfo(index=k, state="running", iter=it, target_iters=tg, ips=10.0)
+        for k, (it, tg) in enumerate(zip(iters, targets))
+    )
     return RunInfo(id=kw.pop("id", "r1"), state=state, dir="/x", instances=insts, iters=sum(targets), **kw)
 
 
 def progress(run="r1", instance=0, it=0, t=100.0, **kw):
-    return {"event": "progress", "run": run, "instance": instance, "iter": it, "target_iters": 1000, "ips": 50.0,
-            "elapsed_s": 2.0, "t": t, "t_recv": t, **kw}
+    return {
+        "event": "progress",
+        "run": run,
+        "instance": instance,
+        "iter": it,
+        "target_iters": 1000,
+        "ips": 50.0,
+        "elapsed_s": 2.0,
+        "t": t,
+        "t_recv": t,
+        **kw,
+    }
 
 
 def test_snapshot_then_events_update_progress_rate_and_eta() -> None:
@@ -45,12 +57,19 @@ def test_events_older_than_the_snapshot_are_ignored() -> None:
 def test_state_checkpoint_and_log_events() -> None:
     m = Model()
     m.apply_snapshot([info()], requested_t=0.0)
-    m.apply_event({"event": "state", "run": "r1", "instance": 1, "state": "backoff", "reason": "exit code 3",
-                   "t": 1.0})
+    m.apply_event({"event": "state", "run": "r1", "instance": 1, "state": "backoff", "reason": "exit code 3", "t": 1.0})
     inst = m.runs["r1"].instances[1]
     assert inst.state == "backoff" and inst.restarts == 1 and inst.error_line == "exit code 3" and inst.ips == 0
-    m.apply_event({"event": "checkpoint", "run": "r1", "instance": 0, "iter": 1500,
-                   "path": "/x/checkpoints/000000001500", "t": 2.0})
+    m.apply_event(
+        {
+            "event": "checkpoint",
+            "run": "r1",
+            "instance": 0,
+            "iter": 1500,
+            "path": "/x/checkpoints/000000001500",
+            "t": 2.0,
+        }
+    )
     assert m.runs["r1"].instances[0].checkpoint_iter == 1500 and m.runs["r1"].instances[0].checkpoint_t == 2.0
     m.apply_event({"event": "log", "run": "r1", "instance": 0, "line": "ValueError: boom", "t": 3.0})
     m.apply_event({"event": "log", "run": "r1", "instance": 0, "line": "all fine", "t": 3.0})
@@ -99,8 +118,13 @@ def test_history_keeps_whole_run_coverage_in_bounded_points() -> None:
 
 def test_time_budget_runs_progress_by_elapsed_time() -> None:
     m = Model()
-    run = RunInfo(id="t", state="running", dir="/x", time_budget_s=100.0,
-                  instances=(InstanceInfo(index=0, state="running", elapsed_s=25.0, ips=5.0),))
+    run = RunInfo(
+        id="t",
+        state="running",
+        dir="/x",
+        time_budget_s=100.0,
+        instances=(InstanceInfo(index=0, state="running", elapsed_s=25.0, ips=5.0),),
+    )
     m.apply_snapshot([run], 0.0)
     assert m.runs["t"].fraction == pytest.approx(0.25) and m.runs["t"].eta_s == pytest.approx(75.0)
 

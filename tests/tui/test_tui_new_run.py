@@ -25,8 +25,7 @@ async def test_new_run_form_validates_then_starts_a_run(holdemd: Holdemd, tmp_pa
         await until(pilot, lambda: app.link.link is Link.CONNECTED, what="attached")
         assert "No runs yet" in str(app.screen.query_one("#detail", Static).render())
         await pilot.press("n")
-        form = await until(pilot, lambda: app.screen if isinstance(app.screen, NewRunScreen) else None,
-                           what="the form")
+        form = await until(pilot, lambda: app.screen if isinstance(app.screen, NewRunScreen) else None, what="the form")
         await pilot.press(*"nope.yaml")
         form.query_one("#instances", Input).value = "0"
         await pilot.press("enter")
@@ -45,9 +44,13 @@ async def test_new_run_form_validates_then_starts_a_run(holdemd: Holdemd, tmp_pa
 
         form.query_one("#config", Input).value = str(KUHN)
         await pilot.press("enter")
-        dash = await until(pilot, lambda: app.screen if isinstance(app.screen, DashboardScreen) else None,
-                           what="the new run's dashboard")
+        dash = await until(
+            pilot,
+            lambda: app.screen if isinstance(app.screen, DashboardScreen) else None,
+            what="the new run's dashboard",
+        )
         run = holdemd.run()
         assert run["id"] == dash.run_id and len(run["instances"]) == 2 and run["iters"] == 4000
-        await until(pilot, lambda: app.model.runs[dash.run_id].state in ("running", "merging", "done"),
-                    what="the run under way")
+        await until(
+            pilot, lambda: app.model.runs[dash.run_id].state in ("running", "merging", "done"), what="the run under way"
+        )

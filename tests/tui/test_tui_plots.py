@@ -72,5 +72,5 @@ def test_bounds_are_round_and_only_widen_within_a_view() -> None:
     assert r.fit([3.0, 4.0], log=False, view=2) == (0.0, 5.0)
     assert rounded([-2.5, -1.2], log=True) == (-3, -1)
     assert log_ticks(-3, -1) == [-3.0, -2.0, -1.0]
-    narrow = [round(10 ** t, 6) for t in log_ticks(-2, -1)]  # one decade: 1, 2, 5 x 10^k
+    narrow = [round(10**t, 6) for t in log_ticks(-2, -1)]  # one decade: 1, 2, 5 x 10^k
     assert narrow == [0.01, 0.02, 0.05, 0.1]

@@ -17,10 +17,17 @@ N = 64
 
 
 def big_run() -> RunInfo:
-    insts = tuple(InstanceInfo(index=k, state="running", iter=1000 * k, target_iters=100_000, ips=500.0 + k)
-                  for k in range(N))
-    return RunInfo(id="20260101-000000-beef", state="running", dir="/x", instances=insts, iters=N * 100_000,
-                   config="/repo/configs/kuhn.yaml")
+    insts = tuple(
+        InstanceInfo(index=k, state="running", iter=1000 * k, target_iters=100_000, ips=500.0 + k) for k in range(N)
+    )
+    return RunInfo(
+        id="20260101-000000-beef",
+        state="running",
+        dir="/x",
+        instances=insts,
+        iters=N * 100_000,
+        config="/repo/configs/kuhn.yaml",
+    )
 
 
 async def test_64_instances_scroll_and_update_in_place(tmp_path) -> None:
@@ -28,8 +35,9 @@ async def test_64_instances_scroll_and_update_in_place(tmp_path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         app.model.apply_snapshot([big_run()], 0.0)
         app.open_run("20260101-000000-beef")
-        dash = await until(pilot, lambda: app.screen if isinstance(app.screen, DashboardScreen) else None,
-                           what="the dashboard")
+        dash = await until(
+            pilot, lambda: app.screen if isinstance(app.screen, DashboardScreen) else None, what="the dashboard"
+        )
         table = await until(pilot, lambda: dash.query_one(InstanceTable), what="the table")
         await until(pilot, lambda: table.row_count == N, what="64 rows")
         table.focus()
@@ -41,9 +49,19 @@ async def test_64_instances_scroll_and_update_in_place(tmp_path) -> None:
         scroll = table.scroll_y
 
         for k in range(N):  # a burst of progress from every instance
-            app.model.apply_event({"event": "progress", "run": "20260101-000000-beef", "instance": k,
-                                   "iter": 2000 * k + 7, "target_iters": 100_000, "ips": 900.0, "elapsed_s": 3.0,
-                                   "t": 1.0, "t_recv": 1.0})
+            app.model.apply_event(
+                {
+                    "event": "progress",
+                    "run": "20260101-000000-beef",
+                    "instance": k,
+                    "iter": 2000 * k + 7,
+                    "target_iters": 100_000,
+                    "ips": 900.0,
+                    "elapsed_s": 3.0,
+                    "t": 1.0,
+                    "t_recv": 1.0,
+                }
+            )
         app._model_changed()
         await until(pilot, lambda: table.cell_text(N - 1, "iter").startswith("126k"), what="the update")
         assert table.cursor_row == N - 1 and table.scroll_y == scroll

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from textual import work
@@ -80,8 +80,12 @@ class FrozenApp(HoldemApp):
         await pilot.pause()  # let messages the link posted before it stopped arrive first
         (run,) = self.model.runs.values()
         self.real_id = run.id
-        run.id, run.dir, run.config, run.merged = FIXED_ID, self.mask(run.dir), self.mask(run.config), \
-            self.mask(run.merged)
+        run.id, run.dir, run.config, run.merged = (
+            FIXED_ID,
+            self.mask(run.dir),
+            self.mask(run.config),
+            self.mask(run.merged),
+        )
         run.cores = 2  # the machine's cores differ between machines
         # A restarted daemon still knows how long each instance trained (from its checkpoint).
         self.elapsed_seen = [inst.elapsed_s for inst in run.instances.values()]
@@ -93,8 +97,11 @@ class FrozenApp(HoldemApp):
         self.screen.refresh_view()
         if self.dashboard:
             self.open_run(FIXED_ID)
-            await until(pilot, lambda: isinstance(self.screen, DashboardScreen) and self.screen.query_one("#log").lines,
-                        what="the log tail")
+            await until(
+                pilot,
+                lambda: isinstance(self.screen, DashboardScreen) and self.screen.query_one("#log").lines,
+                what="the log tail",
+            )
             fill_histories(run)
             self.screen.clock = lambda: FROZEN_NOW
             self.screen.refresh_plots()
@@ -137,8 +144,9 @@ def test_disconnected_snapshot(snap_compare) -> None:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
-async def test_dashboard_gives_its_rows_to_the_log_and_every_header_fits(finished: Holdemd,
-                                                                          size: tuple[int, int]) -> None:
+async def test_dashboard_gives_its_rows_to_the_log_and_every_header_fits(
+    finished: Holdemd, size: tuple[int, int]
+) -> None:
     app = FrozenApp(finished, dashboard=True)
     async with app.run_test(size=size) as pilot:
         await app.freeze(pilot)

@@ -42,15 +42,28 @@ class Holdemd:
         self.env.pop("NOTIFY_SOCKET", None)
 
     def argv(self, extra: Sequence[str]) -> list[str]:
-        return [PY, "-m", "supervisor.daemon", "start", "--state-dir", str(self.root / "state"),
-                "--runs-root", str(self.root / "runs"), "--socket", str(self.sock), "--backoff-base", "0.2",
-                "--stop-timeout", "30", *extra]
+        return [
+            PY,
+            "-m",
+            "supervisor.daemon",
+            "start",
+            "--state-dir",
+            str(self.root / "state"),
+            "--runs-root",
+            str(self.root / "runs"),
+            "--socket",
+            str(self.sock),
+            "--backoff-base",
+            "0.2",
+            "--stop-timeout",
+            "30",
+            *extra,
+        ]
 
     def start(self, *extra: str, timeout: float = 60.0) -> None:
         """Start holdemd and return once it answers `ping` on its socket."""
         with open(self.root / "holdemd.out", "ab") as out:
-            self.proc = subprocess.Popen(self.argv(extra), env=self.env, cwd=REPO, stdout=out,
-                                         stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(self.argv(extra), env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -174,4 +187,4 @@ async def auntil(coro_pred: Callable[[], Any], pilot: Any, timeout: float = 90.0
         await pilot.pause(0.1)
 
 
-__all__ = ["Holdemd", "LONG_RUN", "KUHN", "REPO", "until", "auntil", "asyncio"]
+__all__ = ["KUHN", "LONG_RUN", "REPO", "Holdemd", "asyncio", "auntil", "until"]

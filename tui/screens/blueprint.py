@@ -53,12 +53,26 @@ def spot_header(run_id: str, doc: dict[str, Any] | None) -> Text:
     name = SOURCE_NAMES.get(str(source.get("kind")), str(source.get("kind") or "?"))
     if isinstance(source.get("instance"), int):
         name += f" of instance {source['instance']}"
-    head.append_text(Text.assemble("  ", (name, "cyan"), (f"  iteration {doc.get('iteration', 0):,}", "dim"),
-                                   ("  t: merged / newest checkpoint", "dim")))
+    head.append_text(
+        Text.assemble(
+            "  ",
+            (name, "cyan"),
+            (f"  iteration {doc.get('iteration', 0):,}", "dim"),
+            ("  t: merged / newest checkpoint", "dim"),
+        )
+    )
     history = doc.get("history") or "(first action)"
-    spot = Text.assemble((str(doc.get("position", "?")), "bold"), " to act on the ", str(doc.get("street", "?")),
-                         ("  history ", "dim"), (history, "bold magenta"),
-                         ("  pot ", "dim"), str(doc.get("pot", "?")), ("  to call ", "dim"), str(doc.get("to_call", "?")))
+    spot = Text.assemble(
+        (str(doc.get("position", "?")), "bold"),
+        " to act on the ",
+        str(doc.get("street", "?")),
+        ("  history ", "dim"),
+        (history, "bold magenta"),
+        ("  pot ", "dim"),
+        str(doc.get("pot", "?")),
+        ("  to call ", "dim"),
+        str(doc.get("to_call", "?")),
+    )
     if doc.get("board"):
         spot.append_text(Text.assemble(("  board ", "dim"), str(doc["board"])))
     return Text("\n").join([head, spot])
@@ -197,8 +211,9 @@ class BlueprintScreen(Screen):
             return
         letter = str(actions[index].get("action", ""))
         if letter == "f":
-            self.message = Text(f"{actions[index].get('label', 'fold')} ends the hand: there is no spot after it",
-                                style="yellow")
+            self.message = Text(
+                f"{actions[index].get('label', 'fold')} ends the hand: there is no spot after it", style="yellow"
+            )
             self.query_one("#bp-status", Static).update(self.message)
             return
         self.load(str(self.doc.get("history", "")) + letter, request_kind(self.doc.get("source")), move=1)

@@ -37,15 +37,30 @@ def run_header(run: RunView | None, run_id: str) -> Text:
         return Text(f"run {run_id} — not known to the daemon (yet)", style="yellow")
     counts = run.state_counts()
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    head = Text.assemble(("run ", "dim"), (run.id, "bold"), "  ", fmt.state_text(run.shown_state), "  ",
-                         (fmt.config_name(run.config), "cyan"), "  ",
-                         f"{len(run.instances)} instances x {run.workers} workers ({states})",
-                         ("  cores ", "dim"), f"{run.cores_in_use}" + (f"/{run.cores}" if run.cores else ""))
-    line2 = Text.assemble(fmt.bar(run.fraction, 20), "  ", f"{fmt.count(run.total_iter)}",
-                          f" / {fmt.count(run.total_target)}" if run.total_target else "",
-                          "  ", (fmt.rate(run.total_ips), "bold"),
-                          ("  elapsed ", "dim"), fmt.duration(run.elapsed_s or None),
-                          ("  ETA ", "dim"), fmt.duration(run.eta_s))
+    head = Text.assemble(
+        ("run ", "dim"),
+        (run.id, "bold"),
+        "  ",
+        fmt.state_text(run.shown_state),
+        "  ",
+        (fmt.config_name(run.config), "cyan"),
+        "  ",
+        f"{len(run.instances)} instances x {run.workers} workers ({states})",
+        ("  cores ", "dim"),
+        f"{run.cores_in_use}" + (f"/{run.cores}" if run.cores else ""),
+    )
+    line2 = Text.assemble(
+        fmt.bar(run.fraction, 20),
+        "  ",
+        f"{fmt.count(run.total_iter)}",
+        f" / {fmt.count(run.total_target)}" if run.total_target else "",
+        "  ",
+        (fmt.rate(run.total_ips), "bold"),
+        ("  elapsed ", "dim"),
+        fmt.duration(run.elapsed_s or None),
+        ("  ETA ", "dim"),
+        fmt.duration(run.eta_s),
+    )
     metric = run.metric
     if metric is not None:
         line2.append_text(Text.assemble(("  " + metric[0].replace("_", " ") + " ", "dim"), fmt.metric(metric[1])))
@@ -61,7 +76,11 @@ def legend(series: list[Series]) -> Text:
     """Under a plot, not on it: a coloured mark and a name per line, the axis it is read on."""
     parts = []
     for s in series:
-        parts += [("━━ ", RICH_COLOR.get(s.color, s.color)), (s.label + (" (right axis)" if s.right else ""), "dim"), "   "]
+        parts += [
+            ("━━ ", RICH_COLOR.get(s.color, s.color)),
+            (s.label + (" (right axis)" if s.right else ""), "dim"),
+            "   ",
+        ]
     return Text.assemble(*parts)
 
 
@@ -169,11 +188,17 @@ class DashboardScreen(Screen):
             if not self.query("#metric-trend"):  # still being mounted
                 return
             view = (self.run_id, metric_name)
-            self.query_one("#ips-trend", TrendLine).show("it/s".ljust(7), run.ips_history, fmt.rate(run.total_ips),
-                                                         view=view)
+            self.query_one("#ips-trend", TrendLine).show(
+                "it/s".ljust(7), run.ips_history, fmt.rate(run.total_ips), view=view
+            )
             self.query_one("#metric-trend", TrendLine).show(
-                METRIC_SHORT.get(metric_name, "quality").ljust(7), run.metric_history,
-                fmt.metric(metric[1] if metric else None), "cyan", log=True, view=view)
+                METRIC_SHORT.get(metric_name, "quality").ljust(7),
+                run.metric_history,
+                fmt.metric(metric[1] if metric else None),
+                "cyan",
+                log=True,
+                view=view,
+            )
             return
         ips = [Series("run", run.ips_history, "green")]
         quality = [Series("run mean", run.metric_history, "cyan")]

@@ -14,17 +14,32 @@ from textual.widgets import Static
 # (section, ((keys, what they do), ...)); one line each, at most 72 columns, so 80x24 shows it all
 KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("everywhere", (("?  q ctrl+c", "this help; quit (training goes on: it belongs to holdemd)"),)),
-    ("runs list and dashboard", (("s  r", "stop the run (asks first; it checkpoints) / resume it"),
-                                 ("m  n", "merge the checkpoints into one blueprint now / new run"))),
+    (
+        "runs list and dashboard",
+        (
+            ("s  r", "stop the run (asks first; it checkpoints) / resume it"),
+            ("m  n", "merge the checkpoints into one blueprint now / new run"),
+        ),
+    ),
     ("runs list", (("↑ ↓  enter", "choose a run, open its dashboard"),)),
-    ("dashboard", (("↑ ↓", "choose an instance: its log and the orange lines follow"),
-                   ("x", "restart the selected instance (asks first)"),
-                   ("l  p", "log: the instance's or the run's own / hide the plots"),
-                   ("b", "the run's blueprint: its 13x13 grid and evaluation ladder"),
-                   ("escape", "back to the runs list"))),
-    ("blueprint", (("← ↑ ↓ →", "move over the grid: the line under it details the hand"),
-                   ("1-9  bksp", "take that action / back one action (escape: dashboard)"),
-                   ("t  e", "merged blueprint or newest checkpoint / run the ladder"))),
+    (
+        "dashboard",
+        (
+            ("↑ ↓", "choose an instance: its log and the orange lines follow"),
+            ("x", "restart the selected instance (asks first)"),
+            ("l  p", "log: the instance's or the run's own / hide the plots"),
+            ("b", "the run's blueprint: its 13x13 grid and evaluation ladder"),
+            ("escape", "back to the runs list"),
+        ),
+    ),
+    (
+        "blueprint",
+        (
+            ("← ↑ ↓ →", "move over the grid: the line under it details the hand"),
+            ("1-9  bksp", "take that action / back one action (escape: dashboard)"),
+            ("t  e", "merged blueprint or newest checkpoint / run the ladder"),
+        ),
+    ),
 )
 NOTES = ("Top line: is holdemd there? If it goes away the TUI retries by itself.",)
 KEY_WIDTH = 12

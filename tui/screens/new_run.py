@@ -142,7 +142,7 @@ class NewRunScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
     def read_form(self) -> StartForm:
-        value = lambda wid: self.query_one(f"#{wid}", Input).value  # noqa: E731
+        value = lambda wid: self.query_one(f"#{wid}", Input).value
         return StartForm(value("config"), value("instances"), self.mode, value("amount"), value("seed"))
 
     def action_submit(self) -> None:

@@ -19,8 +19,16 @@ from ..messages import Link
 from ..model import RunView
 from ..widgets.connection_bar import ConnectionBar
 
-RUN_COLUMNS = (("Run", "id"), ("State", "state"), ("Inst", "inst"), ("Progress", "progress"), ("it/s", "ips"),
-               ("Elapsed", "elapsed"), ("ETA", "eta"), ("Config", "config"))
+RUN_COLUMNS = (
+    ("Run", "id"),
+    ("State", "state"),
+    ("Inst", "inst"),
+    ("Progress", "progress"),
+    ("it/s", "ips"),
+    ("Elapsed", "elapsed"),
+    ("ETA", "eta"),
+    ("Config", "config"),
+)
 NARROW = 100
 NARROW_DROPS = frozenset({"inst", "elapsed"})
 
@@ -38,10 +46,16 @@ def instances_cell(run: RunView) -> Text:
 
 def run_cells(run: RunView, bar_width: int = 8) -> tuple[object, ...]:
     # every cell is Text: a plain str would be parsed as console markup (and cost a parse per draw)
-    return (Text(run.id), fmt.state_text(run.shown_state), instances_cell(run), fmt.bar(run.fraction, bar_width),
-            Text(fmt.rate(run.total_ips), justify="right"), Text(fmt.duration(run.elapsed_s or None), justify="right"),
-            Text(fmt.duration(run.eta_s), justify="right"),
-            Text(fmt.config_name(run.config).removesuffix(".yaml").removesuffix(".yml")))
+    return (
+        Text(run.id),
+        fmt.state_text(run.shown_state),
+        instances_cell(run),
+        fmt.bar(run.fraction, bar_width),
+        Text(fmt.rate(run.total_ips), justify="right"),
+        Text(fmt.duration(run.elapsed_s or None), justify="right"),
+        Text(fmt.duration(run.eta_s), justify="right"),
+        Text(fmt.config_name(run.config).removesuffix(".yaml").removesuffix(".yml")),
+    )
 
 
 def run_detail(run: RunView | None, connected: bool = True) -> Text:

@@ -13,12 +13,18 @@ def describe(status: LinkStatus) -> Text:
     if status.link is Link.CONNECTED:
         pid = f" (pid {status.pid})" if status.pid else ""
         if status.warnings:  # the daemon's warnings come first: a disk filling up matters more than the path
-            return Text.assemble(("● connected", "bold green"), f" (pid {status.pid})  " if status.pid else "  ",
-                                 ("⚠ " + "; ".join(status.warnings), "bold yellow"))
+            return Text.assemble(
+                ("● connected", "bold green"),
+                f" (pid {status.pid})  " if status.pid else "  ",
+                ("⚠ " + "; ".join(status.warnings), "bold yellow"),
+            )
         return Text.assemble(("● connected", "bold green"), f" to holdemd{pid} at {status.path}")
     if status.link is Link.CONNECTING:
-        return Text.assemble(("◌ connecting", "bold yellow"), f" to holdemd at {status.path}…",
-                             (f"  {status.detail}" if status.detail else "", "dim"))
+        return Text.assemble(
+            ("◌ connecting", "bold yellow"),
+            f" to holdemd at {status.path}…",
+            (f"  {status.detail}" if status.detail else "", "dim"),
+        )
     retry = f" in {status.retry_in:.1f}s" if status.retry_in is not None else ""
     head = "✖ permission denied — retrying" if status.link is Link.DENIED else "✖ disconnected — retrying"
     return Text.assemble((head + retry, "bold red"), f"  {status.detail}")

@@ -20,10 +20,19 @@ from ..model import InstanceView, RunView
 from .css import css_beside
 
 # (header, key, width, justify); the last column takes what its text needs
-COLUMNS = (("#", "idx", 3, "right"), ("State", "state", 10, "left"), ("Progress", "progress", 15, "left"),
-           ("Iter / target", "iter", 13, "right"), ("it/s", "ips", 7, "right"), ("RSS", "rss", 5, "right"),
-           ("W", "workers", 2, "right"), ("Rst", "restarts", 3, "right"),
-           ("Where", "where", 14, "left"), ("Checkpoint", "ckpt", 15, "left"), ("Error", "error", 0, "left"))
+COLUMNS = (
+    ("#", "idx", 3, "right"),
+    ("State", "state", 10, "left"),
+    ("Progress", "progress", 15, "left"),
+    ("Iter / target", "iter", 13, "right"),
+    ("it/s", "ips", 7, "right"),
+    ("RSS", "rss", 5, "right"),
+    ("W", "workers", 2, "right"),
+    ("Rst", "restarts", 3, "right"),
+    ("Where", "where", 14, "left"),
+    ("Checkpoint", "ckpt", 15, "left"),
+    ("Error", "error", 0, "left"),
+)
 KEYS = tuple(key for _, key, _, _ in COLUMNS)
 ALL = tuple(range(len(COLUMNS)))
 DROP_ORDER = ("where", "ckpt")  # left out in this order while the header line is wider than the table
@@ -52,11 +61,19 @@ def where_cell(inst: InstanceView) -> Text:
 
 def row_cells(inst: InstanceView, now: float) -> tuple[Text, ...]:
     target = fmt.count(inst.target_iters) if inst.target_iters else "∞"
-    return (Text(str(inst.index)), fmt.state_text(inst.state), fmt.bar(inst.fraction, 10),
-            Text(f"{fmt.count(inst.iter)} / {target}"), Text(fmt.rate(inst.ips)), Text(fmt.memory(inst.rss_bytes)),
-            Text(str(inst.workers)),
-            Text(str(inst.restarts), style="bold yellow" if inst.restarts else ""), where_cell(inst),
-            checkpoint_cell(inst, now), Text(fmt.clip(inst.error_line, ERROR_WIDTH), style="red"))
+    return (
+        Text(str(inst.index)),
+        fmt.state_text(inst.state),
+        fmt.bar(inst.fraction, 10),
+        Text(f"{fmt.count(inst.iter)} / {target}"),
+        Text(fmt.rate(inst.ips)),
+        Text(fmt.memory(inst.rss_bytes)),
+        Text(str(inst.workers)),
+        Text(str(inst.restarts), style="bold yellow" if inst.restarts else ""),
+        where_cell(inst),
+        checkpoint_cell(inst, now),
+        Text(fmt.clip(inst.error_line, ERROR_WIDTH), style="red"),
+    )
 
 
 def compose_row(cells: tuple[Text, ...], visible: tuple[int, ...] = ALL) -> Text:

@@ -34,8 +34,9 @@ def _source(source: Any) -> str:
 def _spot(w: dict[str, Any]) -> str:
     board = f" on {w['board']}" if w.get("board") else ""
     fold = w.get("fold_probability")
-    return (f"{w.get('hand', '?')} at {w.get('history') or '(first action)'}{board}"
-            + (f" folds {fold:.0%}" if isinstance(fold, (int, float)) else ""))
+    return f"{w.get('hand', '?')} at {w.get('history') or '(first action)'}{board}" + (
+        f" folds {fold:.0%}" if isinstance(fold, (int, float)) else ""
+    )
 
 
 def ladder_text(ev: dict[str, Any] | None, now: float | None = None) -> Text:
@@ -69,7 +70,7 @@ def ladder_text(ev: dict[str, Any] | None, now: float | None = None) -> Text:
     for m in ladder.get("matches") or ():
         value = m.get("mbb_per_hand")
         good = isinstance(value, (int, float)) and value > 0
-        out.append(f"\n vs {str(m.get('opponent', '?')):<10}")
+        out.append(f"\n vs {m.get('opponent', '?')!s:<10}")
         out.append(f"{_interval(value, m.get('ci95')):>16} mbb/hand", style="green" if good else "red")
     passed, total = ladder.get("probes_passed"), ladder.get("probes_total")
     if isinstance(total, int):
@@ -79,6 +80,8 @@ def ladder_text(ev: dict[str, Any] | None, now: float | None = None) -> Text:
         out.append("\n PASS " if ok else "\n FAIL ", style="green" if ok else "bold red")
         out.append(str(p.get("name", "?")))
         if not ok and isinstance(p.get("worst"), dict):
-            out.append(f": {fmt.count(p.get('failing'))} of {fmt.count(p.get('spots'))} spots; worst {_spot(p['worst'])}",
-                       style="dim")
+            out.append(
+                f": {fmt.count(p.get('failing'))} of {fmt.count(p.get('spots'))} spots; worst {_spot(p['worst'])}",
+                style="dim",
+            )
     return out

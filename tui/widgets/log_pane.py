@@ -63,8 +63,9 @@ class LogPane(Log):
         tail = set(lines)
         if inst is not None:
             fresh = self._fresh(inst)
-            self.write_lines([line for line in fresh
-                              if line not in tail and line.removeprefix("[holdemd] ") not in tail])
+            self.write_lines(
+                [line for line in fresh if line not in tail and line.removeprefix("[holdemd] ") not in tail]
+            )
             self._written = inst.log_count
 
     def catch_up(self, inst: Source | None) -> None:

@@ -76,8 +76,12 @@ def cell_detail(doc: dict[str, Any], cell: dict[str, Any]) -> Text:
 
 
 class RangeGrid(Widget, can_focus=True):
-    BINDINGS = [Binding("up", "move(-1, 0)", show=False), Binding("down", "move(1, 0)", show=False),
-                Binding("left", "move(0, -1)", show=False), Binding("right", "move(0, 1)", show=False)]
+    BINDINGS = [
+        Binding("up", "move(-1, 0)", show=False),
+        Binding("down", "move(1, 0)", show=False),
+        Binding("left", "move(0, -1)", show=False),
+        Binding("right", "move(0, 1)", show=False),
+    ]
 
     cursor: reactive[tuple[int, int]] = reactive((0, 0))
 

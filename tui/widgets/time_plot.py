@@ -41,8 +41,15 @@ def time_axis(span_s: float) -> tuple[float, str]:
 class TimePlot(PlotextPlot):
     DEFAULT_CSS = css_beside(__file__)
 
-    def __init__(self, title: str, *, value_format: Callable[[float], str] = fmt.count, log_y: bool = False,
-                 id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        *,
+        value_format: Callable[[float], str] = fmt.count,
+        log_y: bool = False,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.title = title
         self.value_format = value_format
@@ -57,8 +64,12 @@ class TimePlot(PlotextPlot):
     def show(self, series: tuple[Series, ...], now: float, title: str | None = None, view: Hashable = None) -> None:
         title = title or self.title
         drawn = [s for s in series if len(s.history) >= 2]
-        signature = (title, view, now if drawn else None,
-                     tuple((s.label, len(s.history), s.history.points[-1]) for s in drawn))
+        signature = (
+            title,
+            view,
+            now if drawn else None,
+            tuple((s.label, len(s.history), s.history.points[-1]) for s in drawn),
+        )
         if signature == self._signature:
             return
         self._signature = signature
@@ -89,4 +100,4 @@ class TimePlot(PlotextPlot):
             plt.plot(xs, y, color=s.color, marker="braille", yside=side)
         plt.ylim(lo, hi, yside=side)
         marks = log_ticks(lo, hi) if log else linear_ticks(lo, hi)
-        plt.yticks(marks, [self.value_format(10 ** m if log else m) for m in marks], yside=side)
+        plt.yticks(marks, [self.value_format(10**m if log else m) for m in marks], yside=side)

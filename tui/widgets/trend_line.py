@@ -25,8 +25,9 @@ class TrendLine(Static):
         super().__init__(id=id)
         self.range = StickyRange()
 
-    def show(self, label: str, history: History, value: str, style: str = "green", log: bool = False,
-             view: Hashable = None) -> None:
+    def show(
+        self, label: str, history: History, value: str, style: str = "green", log: bool = False, view: Hashable = None
+    ) -> None:
         values = history.values()
         logged = log_values(values) if log else None
         shown = logged if logged is not None else values
@@ -35,10 +36,20 @@ class TrendLine(Static):
         if len(shown) >= 2:
             bounds = self.range.fit(shown, logged is not None, view)
             lo, hi = (10 ** bounds[0], 10 ** bounds[1]) if logged is not None else bounds
-            scale = f"{fmt.metric(lo) if logged is not None else fmt.count(lo)}–" \
-                    f"{fmt.metric(hi) if logged is not None else fmt.count(hi)}"
+            scale = (
+                f"{fmt.metric(lo) if logged is not None else fmt.count(lo)}–"
+                f"{fmt.metric(hi) if logged is not None else fmt.count(hi)}"
+            )
         width = max(0, self.size.width - len(label) - len(value) - len(scale) - 6)
         line = fmt.spark(shown, width, bounds) if bounds is not None else ""
-        self.update(Text.assemble((label, "dim"), " ", (line.ljust(width) if line else "waiting for data".ljust(width),
-                                                        style if line else "dim"),
-                                  " ", (scale, "dim"), "  ", (value, "bold")))
+        self.update(
+            Text.assemble(
+                (label, "dim"),
+                " ",
+                (line.ljust(width) if line else "waiting for data".ljust(width), style if line else "dim"),
+                " ",
+                (scale, "dim"),
+                "  ",
+                (value, "bold"),
+            )
+        )

@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -78,12 +79,14 @@ def abstraction_from_config(section: Mapping[str, Any] | None) -> HunlAbstractio
     sb = whole("hunl.small_blind", data.get("small_blind", 50), 1, 10**9)
     bb = whole("hunl.big_blind", data.get("big_blind", 100), sb, 10**9)
     stack = whole("hunl.stack", data.get("stack", 100 * bb), bb + 1, 10**12)
-    sizes = [pot_fractions(f"hunl.bet_sizes.{street}", value)
-             for street, value in per_street("bet_sizes", _DEFAULT_SIZES).items()]
-    raises = tuple(whole(f"hunl.max_raises.{s}", v, 0, 16)
-                   for s, v in per_street("max_raises", (3, 2, 2, 2)).items())
-    buckets = tuple(whole(f"hunl.buckets.{s}", v, 1, 1_000_000)
-                    for s, v in per_street("buckets", _DEFAULT_BUCKETS).items())
+    sizes = [
+        pot_fractions(f"hunl.bet_sizes.{street}", value)
+        for street, value in per_street("bet_sizes", _DEFAULT_SIZES).items()
+    ]
+    raises = tuple(whole(f"hunl.max_raises.{s}", v, 0, 16) for s, v in per_street("max_raises", (3, 2, 2, 2)).items())
+    buckets = tuple(
+        whole(f"hunl.buckets.{s}", v, 1, 1_000_000) for s, v in per_street("buckets", _DEFAULT_BUCKETS).items()
+    )
     if buckets[0] > 169:
         raise AbstractionError("hunl.buckets.preflop", f"expected a whole number in [1, 169], got {buckets[0]}")
     all_in = data.get("all_in", True)
@@ -102,8 +105,9 @@ def build_betting_tree(abstraction: HunlAbstraction) -> BettingTree:
         contrib = (float(state.committed[0]), float(state.committed[1]))
         history = state.history_text()
         if state.finished:
-            node = NodeRecord(FOLD if state.folded >= 0 else SHOWDOWN, state.folded, state.street, parent, kind,
-                         contrib, history, [])
+            node = NodeRecord(
+                FOLD if state.folded >= 0 else SHOWDOWN, state.folded, state.street, parent, kind, contrib, history, []
+            )
         else:
             node = NodeRecord(DECISION, state.to_act, state.street, parent, kind, contrib, history, [])
         nodes.append(node)
@@ -140,17 +144,33 @@ def tree_report(abstraction: HunlAbstraction, tree: BettingTree, instances: int 
     for s, name in enumerate(STREETS):
         decision = (tree.kind == DECISION) & (tree.street == s)
         slots = int((tree.num_children[decision] * tree.num_buckets[s]).sum())
-        streets.append({"street": name, "betting_nodes": int(decision.sum()),
-                        "terminal_nodes": int(((tree.kind != DECISION) & (tree.street == s)).sum()),
-                        "infosets": int(decision.sum()) * int(tree.num_buckets[s]), "table_entries": slots})
+        streets.append(
+            {
+                "street": name,
+                "betting_nodes": int(decision.sum()),
+                "terminal_nodes": int(((tree.kind != DECISION) & (tree.street == s)).sum()),
+                "infosets": int(decision.sum()) * int(tree.num_buckets[s]),
+                "table_entries": slots,
+            }
+        )
     table_bytes = tree.n_slots * 8 * 2  # float64 regrets and strategy sums
-    arrays = sum(v.nbytes for v in (getattr(tree, f.name) for f in dataclasses.fields(tree)) if isinstance(v, np.ndarray))
+    arrays = sum(
+        v.nbytes for v in (getattr(tree, f.name) for f in dataclasses.fields(tree)) if isinstance(v, np.ndarray)
+    )
     tree_bytes = arrays + tree.n_nodes * PACKED_NODE_BYTES + sum(map(sys.getsizeof, tree.history))
     private = table_bytes + tree_bytes + RUNTIME_BYTES
     shared = bucket_bytes(abstraction.buckets)
-    return {"nodes": tree.n_nodes, "terminals": int((tree.kind != DECISION).sum()), "streets": streets,
-            "infosets": sum(x["infosets"] for x in streets), "table_entries": tree.n_slots,
-            "table_bytes_per_instance": table_bytes, "table_bytes_all_instances": table_bytes * instances,
-            "tree_bytes_per_instance": tree_bytes, "runtime_bytes_per_instance": RUNTIME_BYTES,
-            "private_bytes_per_instance": private, "bucket_bytes_shared": shared,
-            "memory_bytes_all_instances": private * instances + shared}
+    return {
+        "nodes": tree.n_nodes,
+        "terminals": int((tree.kind != DECISION).sum()),
+        "streets": streets,
+        "infosets": sum(x["infosets"] for x in streets),
+        "table_entries": tree.n_slots,
+        "table_bytes_per_instance": table_bytes,
+        "table_bytes_all_instances": table_bytes * instances,
+        "tree_bytes_per_instance": tree_bytes,
+        "runtime_bytes_per_instance": RUNTIME_BYTES,
+        "private_bytes_per_instance": private,
+        "bucket_bytes_shared": shared,
+        "memory_bytes_all_instances": private * instances + shared,
+    }

@@ -8,9 +8,10 @@ resume against other buckets.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from holdem.abstraction.buckets import BucketSpec, BucketTables, build_buckets, load_buckets
 from holdem.games.hunl.betting import HunlAbstraction, abstraction_from_config, build_betting_tree
@@ -37,8 +38,12 @@ def bucket_spec(abstraction: HunlAbstraction) -> BucketSpec:
     return BucketSpec(*abstraction.buckets)
 
 
-def load_hunl(section: Mapping[str, Any] | None, bucket_root: Path, build_if_missing: bool = True,
-              report: Callable[[int, str], None] = lambda i, s: None) -> HunlGame:
+def load_hunl(
+    section: Mapping[str, Any] | None,
+    bucket_root: Path,
+    build_if_missing: bool = True,
+    report: Callable[[int, str], None] = lambda i, s: None,
+) -> HunlGame:
     """The game of a config's `hunl` section; builds its buckets first if they are missing."""
     abstraction = abstraction_from_config(section)
     spec = bucket_spec(abstraction)

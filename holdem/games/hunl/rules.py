@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from holdem.cards import STREETS  # noqa: F401 (re-exported: the street names with the rules)
 
 
-
 @dataclass(frozen=True, slots=True)
 class HunlRules:
     small_blind: int = 50
@@ -69,7 +68,7 @@ class State:
     history: tuple[tuple[Action, ...], ...] = ((),)
 
     @staticmethod
-    def initial(rules: HunlRules) -> "State":
+    def initial(rules: HunlRules) -> State:
         blinds = (rules.small_blind, rules.big_blind)
         return State(rules, street_bet=blinds, committed=blinds, last_raise=rules.big_blind)
 
@@ -91,7 +90,7 @@ class State:
         min_to = min(self.street_bet[opp] + max(self.last_raise, self.rules.big_blind), all_in_to)
         return Legal(owe > 0, call, min_to, all_in_to)
 
-    def apply(self, action: Action) -> "State":
+    def apply(self, action: Action) -> State:
         if self.finished:
             raise ValueError("the hand is over")
         me, opp = self.to_act, 1 - self.to_act
@@ -122,20 +121,35 @@ class State:
             bets[me] = action.to
             raises += 1
             acted[opp] = False
-        state = replace(self, street_bet=(bets[0], bets[1]), committed=(committed[0], committed[1]),
-                        acted=(acted[0], acted[1]), last_raise=last_raise, raises=raises, to_act=opp,
-                        history=history)
+        state = replace(
+            self,
+            street_bet=(bets[0], bets[1]),
+            committed=(committed[0], committed[1]),
+            acted=(acted[0], acted[1]),
+            last_raise=last_raise,
+            raises=raises,
+            to_act=opp,
+            history=history,
+        )
         return state._close_street_if_done()
 
-    def _close_street_if_done(self) -> "State":
+    def _close_street_if_done(self) -> State:
         bets_equal = self.street_bet[0] == self.street_bet[1]
         someone_all_in = self.stack(0) == 0 or self.stack(1) == 0
         if not (bets_equal and (all(self.acted) or someone_all_in)):
             return self
         if someone_all_in or self.street == 3:
             return replace(self, finished=True)
-        return replace(self, street=self.street + 1, to_act=1, street_bet=(0, 0), last_raise=0,
-                       acted=(False, False), raises=0, history=self.history + ((),))
+        return replace(
+            self,
+            street=self.street + 1,
+            to_act=1,
+            street_bet=(0, 0),
+            last_raise=0,
+            acted=(False, False),
+            raises=0,
+            history=self.history + ((),),
+        )
 
     def payoff(self, winner: int) -> tuple[float, float]:
         """Chips won by each player; winner +1 player 0, -1 player 1, 0 split (ignored after a fold)."""
