@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,15 @@ test: $(STAMP)
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SLURM_PKGS) >/dev/null) \
 	      || echo "could not install $(SLURM_PKGS); the Slurm executor's tests will be skipped"; \
 	  else echo "Slurm is not installed and this is not root with apt-get; the Slurm tests will be skipped"; fi; }
+	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -q
+
+# Lint, format and types: what `make test` checks first (and CI with it).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[bench]'
