@@ -7,11 +7,23 @@ multi-day run wants (a generous heartbeat, because a worker's first start compil
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from supervisor.executors import ExecutorSpec
+
+
+def builtin_config(name: str) -> Path | None:
+    """A config shipped as package data of holdem (``holdem/configs/NAME.yaml``), found without importing
+    holdem (the daemon imports no poker), so an installed wheel finds it outside any checkout."""
+    spec = importlib.util.find_spec("holdem")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "configs" / f"{name}.yaml"
+        if path.is_file():
+            return path
+    return None
 
 
 @dataclass(frozen=True, slots=True)

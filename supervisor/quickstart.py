@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from supervisor.config import builtin_config
 from supervisor.ctl.commands import progress_line as run_progress_line
 from supervisor.protocol import Client, ProtocolError, RunInfo
 
@@ -184,7 +185,7 @@ async def follow_run(sock: Path, interval: float = 1.0) -> dict:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m supervisor.quickstart", description=__doc__.splitlines()[0])
     p.add_argument("--root", type=Path, default=Path("runs/quickstart"))
-    p.add_argument("--config", type=Path, default=REPO / "configs" / "quickstart.yaml")
+    p.add_argument("--config", type=Path, default=builtin_config("quickstart"))
     p.add_argument("--instances", type=int, default=2)
     p.add_argument("--no-tui", action="store_true", help="print progress lines even on a terminal")
     args = p.parse_args(argv)

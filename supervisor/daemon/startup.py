@@ -28,7 +28,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from supervisor.config import DaemonConfig, StartSpec, Tuning
+from supervisor.config import DaemonConfig, StartSpec, Tuning, builtin_config
 from supervisor.daemon.api import AlreadyRunning, Hub, Server, claim_socket_path
 from supervisor.daemon.notify import Notifier, NotifyConfig
 from supervisor.daemon.options import add_results_options, results_tuning
@@ -42,7 +42,7 @@ from supervisor.state.recover import move_aside, rebuild
 from supervisor.state.store import Store, StoreCorrupt
 
 log = logging.getLogger("holdemd")
-REPO_QUICKSTART = Path(__file__).resolve().parent.parent / "configs" / "quickstart.yaml"
+QUICKSTART_CONFIG = builtin_config("quickstart")
 
 
 class StartupError(Exception):
@@ -75,7 +75,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         help="start a run of N instances from these arguments (resumed "
         "instead if an unfinished run has exactly these arguments)",
     )
-    s.add_argument("--config", type=Path, help=f"run config (default: {REPO_QUICKSTART})")
+    s.add_argument("--config", type=Path, help=f"run config (default: {QUICKSTART_CONFIG})")
     g = s.add_mutually_exclusive_group()
     g.add_argument(
         "--iters", type=int, help="total iterations, split over the instances (default: the config's `iterations`)"
@@ -295,7 +295,7 @@ def build_config(args: argparse.Namespace, env: Mapping[str, str]) -> DaemonConf
         start=start,
         start_new=args.new,
         no_resume=args.no_resume,
-        default_config=REPO_QUICKSTART if REPO_QUICKSTART.exists() else None,
+        default_config=QUICKSTART_CONFIG,
         executor=executor,
         log_dir=Path(env["LOGS_DIRECTORY"].split(":")[0]) if env.get("LOGS_DIRECTORY") else None,
     )
