@@ -3,6 +3,7 @@ TUI's stylesheets, and the daemon finds its default config there without importi
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,13 +12,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+UNSHIPPED = (".git", ".venv", "runs", "build", "*.egg-info", "__pycache__", ".mypy_cache", ".ruff_cache", "docs")
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    source = tmp_path_factory.mktemp("source") / "holdem"  # setuptools writes build/ into the tree it builds
+    shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(*UNSHIPPED))
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
