@@ -7,7 +7,6 @@ Both read only the JSON shapes of ``explorer`` (``spot_json``, ``grid_json``), s
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,8 @@ from rich.console import Console
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
+
+from holdem.storage.atomic import replacing
 
 FOLD_RGB = (66, 120, 200)
 CALL_RGB = (76, 175, 80)
@@ -40,11 +41,16 @@ def action_colours(actions: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
 
 def _mix(colours: list[tuple[int, int, int]], probs: list[float]) -> tuple[int, int, int]:
     total = sum(probs) or 1.0
-    return tuple(int(round(sum(c[k] * p for c, p in zip(colours, probs)) / total)) for k in range(3))
+
+    def channel(k: int) -> int:
+        return round(sum(c[k] * p for c, p in zip(colours, probs)) / total)
+
+    return channel(0), channel(1), channel(2)
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:
-    return "#%02x%02x%02x" % rgb
+    red, green, blue = rgb
+    return f"#{red:02x}{green:02x}{blue:02x}"
 
 
 def _ink(rgb: tuple[int, int, int]) -> str:
@@ -66,7 +72,7 @@ def print_spot(data: dict[str, Any], console: Console | None = None) -> None:
     console.print(f"{data['hand']}: {_title(data)}")
     console.print(f"bucket {data['bucket']} of {data['buckets']} on the {data['street']}")
     for a, rgb in zip(data["actions"], colours):
-        bar = "█" * int(round(40 * a["probability"]))
+        bar = "█" * round(40 * a["probability"])
         console.print(Text(f"  {a['label']:<28} {a['probability']:7.1%} ") + Text(bar, style=Style(color=_hex(rgb))))
 
 
@@ -148,7 +154,8 @@ def save_grid_png(data: dict[str, Any], path: Path, title: str | None = None) ->
     )
     ax.set_title(title or _title(data), fontsize=10)
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with replacing(path) as tmp:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    finally:
+        plt.close(fig)

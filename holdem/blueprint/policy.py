@@ -13,7 +13,6 @@ instances on average (exactly for full traversal, in expectation for sampled run
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from holdem.games import load_game
 from holdem.games.tree import Game
 from holdem.solver.regret import average_strategy
 from holdem.storage import checkpoint as ckpt
+from holdem.storage.atomic import write_json_atomic
 
 __all__ = ["LoadedPolicy", "PolicyError", "export_policy", "load_policy", "merge_policies", "write_merged"]
 
@@ -193,13 +193,3 @@ def write_merged(out: Path, merged: LoadedPolicy, used: list[dict[str, Any]]) ->
     written = ckpt.write_checkpoint(out, merged.iteration, {"strategy_sum": merged.strategy_sum}, meta, keep=1)
     write_json_atomic(out / "policy.json", export_policy(merged))
     return written
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1, sort_keys=True, allow_nan=False)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

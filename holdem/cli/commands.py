@@ -144,7 +144,8 @@ def _ladder(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from holdem.blueprint.policy import PolicyError, export_policy, load_policy, write_json_atomic
+    from holdem.blueprint.policy import PolicyError, export_policy, load_policy
+    from holdem.storage.atomic import write_json_atomic
 
     try:
         loaded = load_policy(args.path, buckets_root(args))

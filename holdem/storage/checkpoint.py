@@ -27,6 +27,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from holdem.storage.atomic import fsync_dir, write_synced
+
 FORMAT_VERSION = 2  # 2: the manifest carries its own checksum
 READABLE_FORMATS = frozenset({1, 2})  # 1: written before that; still read, so old runs and bucket sets resume
 MANIFEST = "manifest.json"
@@ -34,7 +36,7 @@ SELF_CHECKSUM = "manifest_sha256"
 RESERVED_KEYS = frozenset({"format", "iteration", "files", SELF_CHECKSUM})
 
 _DIGITS = 12
-_CHECKPOINT_NAME = re.compile(r"\d{%d}" % _DIGITS)
+_CHECKPOINT_NAME = re.compile(r"\d" * _DIGITS)
 _ARRAY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _CHUNK = 1 << 20
 
@@ -95,7 +97,7 @@ def write_checkpoint(
     root = Path(instance_dir) / "checkpoints"
     if not root.is_dir():
         root.mkdir(parents=True)
-        _fsync_dir(root.parent)  # so the new folder's own entry survives a power cut
+        fsync_dir(root.parent)  # so the new folder's own entry survives a power cut
     _remove_stale_temporaries(root)
 
     name = f"{iteration:0{_DIGITS}d}"
@@ -107,8 +109,8 @@ def write_checkpoint(
         manifest[SELF_CHECKSUM] = manifest_checksum(manifest)
         # Strict JSON (no NaN) so that any reader, not only Python's, can parse the manifest.
         manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False).encode()
-        _write_file(tmp / MANIFEST, manifest_bytes)
-        _fsync_dir(tmp)
+        write_synced(tmp / MANIFEST, manifest_bytes)
+        fsync_dir(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # e.g. disk full or meta not JSON: leave no debris
         raise
@@ -186,21 +188,6 @@ def _save_array(path: Path, arr: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _move_into_place(tmp: Path, final: Path) -> None:
     """Rename the finished folder into place; an existing folder of that name is swapped out atomically.
 
@@ -215,11 +202,11 @@ def _move_into_place(tmp: Path, final: Path) -> None:
             os.rename(final, aside)
             os.rename(tmp, final)
             tmp = aside
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         shutil.rmtree(tmp)  # now holds the replaced checkpoint
     else:
         os.rename(tmp, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -248,7 +235,7 @@ def _remove_stale_temporaries(root: Path) -> None:
                 os.rename(entry, original)
                 continue
         shutil.rmtree(entry, ignore_errors=True)
-    _fsync_dir(root)
+    fsync_dir(root)
 
 
 def _prune(root: Path, keep: int, written: int) -> None:
@@ -263,7 +250,7 @@ def _prune(root: Path, keep: int, written: int) -> None:
         doomed = root / f".del-{path.name}-{uuid.uuid4().hex[:8]}"
         os.rename(path, doomed)
         shutil.rmtree(doomed, ignore_errors=True)
-    _fsync_dir(root)
+    fsync_dir(root)
 
 
 # ---------------------------------------------------------------- reading
@@ -378,7 +365,7 @@ def _verify_stream(path: Path, file_name: str, entry: Mapping[str, Any], f: Bina
 
 def _load_verified(path: Path, file_name: str, entry: Mapping[str, Any]) -> np.ndarray:
     try:
-        f = open(path / file_name, "rb")
+        f = open(path / file_name, "rb")  # noqa: SIM115 (opened apart, so only its FileNotFoundError is caught)
     except FileNotFoundError:
         raise CorruptCheckpoint(path, f"{file_name} is missing") from None
     with f:

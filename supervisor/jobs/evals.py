@@ -26,10 +26,11 @@ from supervisor.config import DaemonConfig
 from supervisor.executors.proc import is_same_process
 from supervisor.jobs.blueprints import HoldemFailed, Source, checkpoint_path, run_holdem
 from supervisor.jobs.child import append_log
-from supervisor.jobs.run import RunError, _write_atomic
+from supervisor.jobs.run import RunError
 from supervisor.jobs.tensorboard import ScalarWriter
 from supervisor.protocol import EventKind
 from supervisor.protocol.describe import summary_line
+from supervisor.state.files import write_atomic
 from supervisor.state.results import Results
 
 log = logging.getLogger("holdemd")
@@ -151,7 +152,7 @@ class Evaluations:
         folder = run_dir / "eval"
         folder.mkdir(exist_ok=True)
         path = folder / f"ladder-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        _write_atomic(path, json.dumps(ladder, indent=1).encode())
+        write_atomic(path, json.dumps(ladder, indent=1).encode())
         try:
             writer = ScalarWriter(run_dir / "tensorboard")
             try:

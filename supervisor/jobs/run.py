@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -26,6 +25,7 @@ from supervisor.jobs.child import append_log
 from supervisor.jobs.instance import InstanceSupervisor, Publish, RunContext, run_phase
 from supervisor.jobs.tensorboard import ScalarWriter
 from supervisor.protocol import EventKind, InstanceState, RunInfo, RunState
+from supervisor.state.files import write_atomic
 from supervisor.state.store import InstanceRow, RunRow, Store
 
 
@@ -44,20 +44,6 @@ def describe_stage(metrics: dict[str, Any]) -> str | None:
 
 class RunError(Exception):
     """A request about a run that cannot be honoured now (reported as `conflict`)."""
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 def create_run(cfg: DaemonConfig, store: Store, spec: StartSpec) -> RunRow:
@@ -85,7 +71,7 @@ def create_run(cfg: DaemonConfig, store: Store, spec: StartSpec) -> RunRow:
     (run_dir / "instances").mkdir(parents=True)
     split = split_iterations(iters, spec.instances) if iters is not None else [None] * spec.instances
     seeds = [instance_seed(seed, k) for k in range(spec.instances)]
-    _write_atomic(run_dir / "config.yaml", raw)
+    write_atomic(run_dir / "config.yaml", raw)
     frozen = {
         "run_id": run_id,
         "config_source": str(config_src),
@@ -101,7 +87,7 @@ def create_run(cfg: DaemonConfig, store: Store, spec: StartSpec) -> RunRow:
         "workers": spec.workers,
         "created": time.time(),
     }
-    _write_atomic(run_dir / "run.yaml", yaml.safe_dump(frozen, sort_keys=False).encode())
+    write_atomic(run_dir / "run.yaml", yaml.safe_dump(frozen, sort_keys=False).encode())
     now = time.time()
     row = RunRow(
         run_id,
