@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import subprocess
 import sys
@@ -15,6 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from holdem.play.match import deal_cards, duplicate_deal, showdown_winners  # noqa: E402
+from holdem.stats import mean_interval  # noqa: E402
 
 
 def buckets_root() -> Path:
@@ -76,7 +76,9 @@ def duplicate(a, b, rules, seed: int, seconds: float, max_deals: int) -> dict:
 def summary(per_deal: np.ndarray, big_blind: int) -> dict:
     """mbb/hand and its 95% interval from duplicate results per deal (chips, two hands each)."""
     scale = 1000.0 / big_blind / 2.0
-    n = len(per_deal)
-    mean = float(per_deal.mean()) * scale if n else math.nan
-    half = 1.96 * float(per_deal.std(ddof=1)) * scale / math.sqrt(n) if n > 1 else math.inf
-    return {"hands": 2 * n, "mbb_per_hand": round(mean, 1), "ci95": [round(mean - half, 1), round(mean + half, 1)]}
+    mean, half = mean_interval(per_deal, scale)
+    return {
+        "hands": 2 * len(per_deal),
+        "mbb_per_hand": round(mean, 1),
+        "ci95": [round(mean - half, 1), round(mean + half, 1)],
+    }

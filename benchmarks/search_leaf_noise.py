@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import random
 import time
 from pathlib import Path
@@ -36,6 +35,7 @@ from holdem.search.hunl_leaves import leaf_tables
 from holdem.search.solve import SolveOptions, expected_value, gadget_values, solve
 from holdem.search.spot import parse_spot
 from holdem.search.subgame import DECISION, LEAF, Subgame
+from holdem.stats import mean_interval
 
 STREETS = {1: "flop", 2: "turn", 3: "river"}
 
@@ -115,12 +115,8 @@ def judge(agent: KeepingSearch, sol, judge_deals: int, workers: int, big_blind: 
 
 
 def mean_and_interval(xs: list[float]) -> dict:
-    a = np.array(xs)
-    half = 1.96 * float(a.std(ddof=1)) / math.sqrt(len(a)) if len(a) > 1 else math.inf
-    return {
-        "mean": round(float(a.mean()), 1),
-        "ci95": [round(float(a.mean()) - half, 1), round(float(a.mean()) + half, 1)],
-    }
+    mean, half = mean_interval(xs)
+    return {"mean": round(mean, 1), "ci95": [round(mean - half, 1), round(mean + half, 1)]}
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.cards import COMBO_CARDS
 from holdem.evaluation import lbr_kernels as K
 from holdem.games.tree import BettingTree
+from holdem.stats import mean_interval
 
 LBR_FORMAT = "holdem-lbr"
 LBR_VERSION = 1
@@ -236,8 +237,8 @@ def local_best_response(target: LbrTarget, settings: LbrSettings, progress: Prog
         pool.shutdown(wait=True, cancel_futures=True)
     seconds = time.perf_counter() - started
     per_hand = out.mean(axis=1) * target.scale  # the two hands of a deal, averaged
-    value, half = _mean_ci(per_hand)
-    seats = tuple((v, v - h, v + h) for v, h in (_mean_ci(out[:, s] * target.scale) for s in range(2)))
+    value, half = mean_interval(per_hand)
+    seats = tuple((v, v - h, v + h) for v, h in (mean_interval(out[:, s] * target.scale) for s in range(2)))
     return LbrResult(
         target.name,
         target.game,
@@ -250,12 +251,6 @@ def local_best_response(target: LbrTarget, settings: LbrSettings, progress: Prog
         target.unit,
         seconds,
     )
-
-
-def _mean_ci(x: np.ndarray) -> tuple[float, float]:
-    mean = float(x.mean())
-    half = 1.96 * float(x.std(ddof=1)) / math.sqrt(x.shape[0]) if x.shape[0] > 1 else math.inf
-    return mean, half
 
 
 class TerminalBar:

@@ -25,6 +25,7 @@ from holdem.blueprint.policy import PolicyError
 from holdem.evaluator import evaluate7
 from holdem.games.hunl.rules import Action, HunlRules, State
 from holdem.play.agents import BOTS, Agent, BlueprintAgent, CallBot, OddSizesBot, RaisePotBot, RandomBot
+from holdem.stats import mean_interval
 
 # Called after every action with (state before, action, state after); the play UI draws from it.
 Listener = Callable[[State, Action, State], None]
@@ -118,8 +119,7 @@ def run_match(
     for d, w in enumerate(winners.tolist()):
         per_deal[d] = duplicate_deal(a, b, rules, d, w, seed)
     scale = 1000.0 / rules.big_blind / 2.0  # chips per deal -> mbb per hand
-    mean = float(per_deal.mean()) * scale
-    half = 1.96 * float(per_deal.std(ddof=1)) * scale / math.sqrt(n_deals) if n_deals > 1 else math.inf
+    mean, half = mean_interval(per_deal, scale)
     a_name, b_name = names or (a.name, b.name)
     return MatchResult(a_name, b_name, 2 * n_deals, mean, (mean - half, mean + half), time.perf_counter() - started)
 
