@@ -40,7 +40,7 @@ def bar(fraction: float | None, width: int = 12, label: bool = True) -> Text:
     if fraction is None:
         return Text(("░" * width) + ("    ?" if label else ""), style="dim")
     fraction = min(1.0, max(0.0, fraction))
-    eighths = int(round(fraction * width * 8))
+    eighths = round(fraction * width * 8)
     full, part = divmod(eighths, 8)
     partial = " ▏▎▍▌▋▊▉"[part] if part and full < width else ""
     filled = "█" * full + partial

@@ -1,1 +1,2 @@
-"""A trained blueprint: where it is read from, loading, lookups and translation, the strategy explorer, export and merge."""
+"""A trained blueprint: where it is read from, loading, lookups and translation, the strategy
+explorer, export and merge."""

@@ -34,7 +34,7 @@ def raise_to_for_fraction(state: State, fraction: float) -> int | None:
     if legal.min_raise_to is None or legal.max_raise_to is None:
         return None
     opp = 1 - state.to_act
-    to = state.street_bet[opp] + int(round(fraction * (state.pot + legal.call_amount)))
+    to = state.street_bet[opp] + round(fraction * (state.pot + legal.call_amount))
     return min(max(to, legal.min_raise_to), legal.max_raise_to)
 
 

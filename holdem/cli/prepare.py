@@ -78,7 +78,7 @@ def build_buckets(cfg, root: Path, events: EventStream) -> int:
     from holdem.abstraction.buckets import build_buckets as build
     from holdem.games.hunl.betting import AbstractionError, abstraction_from_config
     from holdem.games.hunl.game import bucket_spec
-    from holdem.instance.progress import ProgressBar
+    from holdem.progress_bar import ProgressBar
 
     try:
         spec = bucket_spec(abstraction_from_config(cfg.hunl))
@@ -148,10 +148,11 @@ def tree(args: argparse.Namespace, root: Path) -> int:
             f"{s['table_entries']:>14,}"
         )
     print(f"nodes {report['nodes']:,} ({report['terminals']:,} terminal), infosets {report['infosets']:,}")
+    tables, tree = report["table_bytes_per_instance"] / mib, report["tree_bytes_per_instance"] / mib
+    runtime, private = report["runtime_bytes_per_instance"] / mib, report["private_bytes_per_instance"] / mib
     print(
-        f"memory per instance: tables {report['table_bytes_per_instance'] / mib:,.1f} MiB + tree "
-        f"{report['tree_bytes_per_instance'] / mib:,.1f} MiB + runtime {report['runtime_bytes_per_instance'] / mib:,.0f}"
-        f" MiB = {report['private_bytes_per_instance'] / mib:,.1f} MiB private"
+        f"memory per instance: tables {tables:,.1f} MiB + tree {tree:,.1f} MiB + runtime {runtime:,.0f} MiB"
+        f" = {private:,.1f} MiB private"
     )
     print(f"card buckets (mapped read-only, shared): {report['bucket_bytes_shared'] / mib:,.1f} MiB once")
     print(f"{n} instance{'s' if n != 1 else ''}: about {report['memory_bytes_all_instances'] / mib:,.0f} MiB in all")

@@ -12,6 +12,7 @@ the best response's value in that seat.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -165,39 +166,50 @@ def play_hand(game: Game, policy: np.ndarray, variant: int, seed: int, deal: int
     return v / total * float(t.contrib[node, me])
 
 
+@dataclass(frozen=True, slots=True)
+class _Deal:
+    """LBR's seat, both private cards as seen from it, and the public card."""
+
+    me: int
+    my_card: int
+    opp_card: int
+    public: int
+
+
 def exact_lbr(game: Game, policy: np.ndarray, variant: int) -> tuple[float, float]:
     """LBR's exact expected chips in seat 0 and seat 1: every deal, every blueprint action weighted."""
-    t = game.tree
     values = []
     for me in range(2):
         total = 0.0
         deals = list(itertools.permutations(CARDS, 3))
         for c0, c1, public in deals:
             my_card, opp_card = (c0, c1) if me == 0 else (c1, c0)
-
-            def value(node: int, weight: list[float]) -> float:
-                if t.kind[node] != DECISION:
-                    return _payoff(game, node, me, my_card, opp_card, public)
-                street = int(t.street[node])
-                board = public if street == 1 else None
-                if board is not None and weight[board] != 0.0:
-                    weight = list(weight)
-                    weight[board] = 0.0
-                cs, na = int(t.child_start[node]), int(t.num_children[node])
-                if t.player[node] == me:
-                    a = lbr_action(game, policy, variant, node, me, my_card, board, weight)
-                    return value(int(t.children[cs + a]), weight)
-                o = int(t.slot[node]) + _bucket(opp_card, street, public) * int(t.bucket_stride[node])
-                v = 0.0
-                for a in range(na):
-                    p = float(policy[o + a])
-                    if p > 0.0:
-                        v += p * value(
-                            int(t.children[cs + a]),
-                            _updated(weight, _action_probs(game, policy, node, street, board, a)),
-                        )
-                return v
-
-            total += value(0, [0.0 if h == my_card else 1.0 for h in CARDS])
+            deal = _Deal(me, my_card, opp_card, public)
+            total += _exact_value(game, policy, variant, deal, 0, [0.0 if h == deal.my_card else 1.0 for h in CARDS])
         values.append(total / len(deals))
     return values[0], values[1]
+
+
+def _exact_value(game: Game, policy: np.ndarray, variant: int, deal: _Deal, node: int, weight: list[float]) -> float:
+    """LBR's expected chips from ``node`` on, the blueprint's actions weighted by their probabilities."""
+    t = game.tree
+    me, my_card, opp_card, public = deal.me, deal.my_card, deal.opp_card, deal.public
+    if t.kind[node] != DECISION:
+        return _payoff(game, node, me, my_card, opp_card, public)
+    street = int(t.street[node])
+    board = public if street == 1 else None
+    if board is not None and weight[board] != 0.0:
+        weight = list(weight)
+        weight[board] = 0.0
+    cs, na = int(t.child_start[node]), int(t.num_children[node])
+    if t.player[node] == me:
+        a = lbr_action(game, policy, variant, node, me, my_card, board, weight)
+        return _exact_value(game, policy, variant, deal, int(t.children[cs + a]), weight)
+    o = int(t.slot[node]) + _bucket(opp_card, street, public) * int(t.bucket_stride[node])
+    v = 0.0
+    for a in range(na):
+        p = float(policy[o + a])
+        if p > 0.0:
+            child_weight = _updated(weight, _action_probs(game, policy, node, street, board, a))
+            v += p * _exact_value(game, policy, variant, deal, int(t.children[cs + a]), child_weight)
+    return v

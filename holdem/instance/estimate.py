@@ -99,10 +99,8 @@ def describe_speed(speed: dict[str, Any]) -> str:
     n, cores = speed["instances"], speed["cores"]
     where = f"{n} instance{'s' if n != 1 else ''} on {cores} core{'s' if cores != 1 else ''}"
     if speed["time_budget_s"] is not None:
-        return (
-            line
-            + f"; {speed['time_budget_s']:,.0f} s with {where}: at least about {speed['estimated_iterations']:,} iterations"
-        )
+        iterations = speed["estimated_iterations"]
+        return line + f"; {speed['time_budget_s']:,.0f} s with {where}: at least about {iterations:,} iterations"
     seconds = speed["estimated_seconds"]
     return line + (
         f"; {speed['target_iters']:,} iterations with {where}: at most about {_duration(seconds)}"

@@ -39,7 +39,7 @@ class ScalarLog:
         self.logdir.mkdir(parents=True, exist_ok=True)
         name = f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{next(_serial)}"
         self.path = self.logdir / name
-        self._file: BinaryIO | None = open(self.path, "xb")
+        self._file: BinaryIO | None = open(self.path, "xb")  # noqa: SIM115 (held until close())
         self._records = RecordWriter(self._file)
         self._flush_secs = flush_secs
         self._last_flush = time.monotonic()

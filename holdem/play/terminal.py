@@ -1,16 +1,17 @@
 """`holdem play`: a person plays heads-up no-limit hold'em against a blueprint in the terminal.
 
 Plain line-oriented text on purpose: it reads one command per line (``f`` fold, ``c`` check or call,
-``b 600`` bet 600 or ``r 600`` raise to 600, ``q`` quit) from any text stream, so it works in a terminal and through a pipe
-alike; end of input quits like ``q``. The blueprint plays through the same ``BlueprintAgent`` and hand
-runner as `holdem match`, so what a person meets is what the matches measure. A bad command is
-explained and asked again; it never ends the session. A first bet on a street after the flop is a
-bet (amounts are street totals, so "bet 600" and "raise to 600" name the same chips); at a showdown
-both hands are named ("a pair of kings", "two pair, aces and sevens").
+``b 600`` bet 600 or ``r 600`` raise to 600, ``q`` quit) from any text stream, so it works in a
+terminal and through a pipe alike; end of input quits like ``q``. The blueprint plays through the
+same ``BlueprintAgent`` and hand runner as `holdem match`, so what a person meets is what the matches
+measure. A bad command is explained and asked again; it never ends the session. A first bet on a
+street after the flop is a bet (amounts are street totals, so "bet 600" and "raise to 600" name the
+same chips); at a showdown both hands are named ("a pair of kings", "two pair, aces and sevens").
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 from collections import Counter
@@ -146,9 +147,8 @@ class HumanAgent:
         me, opp = self.seat, 1 - self.seat
         w = self.out.write
         w(f"  {STREETS[state.street]:7}  board [{_cards(_board(self.cards, state.street))}]  pot {state.pot}\n")
-        w(
-            f"  you    [{_cards(self.cards[2 * me : 2 * me + 2])}]  stack {state.stack(me)}  bet {state.street_bet[me]}\n"
-        )
+        mine = _cards(self.cards[2 * me : 2 * me + 2])
+        w(f"  you    [{mine}]  stack {state.stack(me)}  bet {state.street_bet[me]}\n")
         w(f"  bot    [?? ??]  stack {state.stack(opp)}  bet {state.street_bet[opp]}\n")
         options = (["f fold"] if legal.can_fold else []) + [
             f"c call {legal.call_amount}" if legal.call_amount else "c check"
@@ -213,18 +213,11 @@ def run_play(bot: BlueprintAgent, options: PlayOptions, inp: TextIO, out: TextIO
             f"holding [{_cards(c[2 * seat : 2 * seat + 2])}] ===\n"
         )
 
-        def show(before: State, action: Action, after: State) -> None:
-            mine = before.to_act == seat
-            w(f"  {'you' if mine else 'bot'} {_describe(action, before, '' if mine else 's')}\n")
-            if after.street > before.street and not after.finished:
-                w(f"-- {STREETS[after.street]} [{_cards(_board(c, after.street))}]  pot {after.pot} --\n")
-
+        show = functools.partial(_narrate, out, seat, c)
         try:
             final, won0 = play_hand(rules, seats, 0, int(winners[0]), rng, listener=show)
         except Quit:
-            w(
-                f"\nbye. {plural(played, 'hand')}, total {total:+.0f} chips ({total / rules.big_blind:+.1f} big blinds)\n"
-            )
+            w(f"\nbye. {_tally(played, total, rules.big_blind)}\n")
             return total
         mine = won0 if seat == 0 else -won0
         if final.folded < 0:
@@ -239,5 +232,17 @@ def run_play(bot: BlueprintAgent, options: PlayOptions, inp: TextIO, out: TextIO
             f"you {'win' if mine > 0 else 'lose' if mine < 0 else 'split'} {abs(mine):.0f}; "
             f"total {total:+.0f} chips over {plural(played, 'hand')}\n"
         )
-    w(f"\ndone. {plural(played, 'hand')}, total {total:+.0f} chips ({total / rules.big_blind:+.1f} big blinds)\n")
+    w(f"\ndone. {_tally(played, total, rules.big_blind)}\n")
     return total
+
+
+def _narrate(out: TextIO, seat: int, cards: list[int], before: State, action: Action, after: State) -> None:
+    """The hand runner's listener: who did what, and each new street's board."""
+    mine = before.to_act == seat
+    out.write(f"  {'you' if mine else 'bot'} {_describe(action, before, '' if mine else 's')}\n")
+    if after.street > before.street and not after.finished:
+        out.write(f"-- {STREETS[after.street]} [{_cards(_board(cards, after.street))}]  pot {after.pot} --\n")
+
+
+def _tally(played: int, total: float, big_blind: int) -> str:
+    return f"{plural(played, 'hand')}, total {total:+.0f} chips ({total / big_blind:+.1f} big blinds)"

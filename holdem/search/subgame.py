@@ -9,8 +9,9 @@ Terminal kinds, all valued as player 0's net chips at the end of the hand:
 * FOLD: the folder loses what it has put in;
 * SHOWDOWN: the stronger hand wins the other's contribution (ties split), from sorted strengths;
 * LEAF: the depth limit; a table ``leaf_values[t, b0, b1]`` indexed by both hands' leaf buckets gives
-  the blueprint's continuation value (held sparse, as ``LeafTables``). A leaf is always the child of a choice node of the non-searching
-  player among k continuation strategies (Brown, Sandholm & Amos 2018; Pluribus, 2019).
+  the blueprint's continuation value (held sparse, as ``LeafTables``). A leaf is always the child of
+  a choice node of the non-searching player among k continuation strategies (Brown, Sandholm & Amos
+  2018; Pluribus, 2019).
 """
 
 from __future__ import annotations

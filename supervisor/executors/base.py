@@ -142,8 +142,8 @@ class Executor(ABC):
         still running (local: that pid; slurm: a job of that name). Returns what was stopped, if
         anything ("orphan pid 123", "orphan slurm job 45")."""
 
-    async def check_run_dir(self, run_dir: Path, timeout_s: float = 300.0) -> None:
+    async def check_run_dir(self, run_dir: Path, timeout_s: float = 300.0) -> None:  # noqa: B027 (optional hook)
         """Raise ValueError (with the reason) unless the children can write to `run_dir`."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 (an optional hook: nothing to wait for by default)
         """Wait for background work (queries, signals in flight); the daemon is stopping."""

@@ -80,7 +80,7 @@ class ScalarWriter:
         logdir.mkdir(parents=True, exist_ok=True)
         name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}.holdemd"
         self.path = logdir / name
-        self._f = open(self.path, "ab")
+        self._f = open(self.path, "ab")  # noqa: SIM115 (held until close())
         self._write(_event(time.time(), 0, file_version="brain.Event:2"))
 
     def _write(self, payload: bytes) -> None:

@@ -49,7 +49,8 @@ async def train_briefly(d: HoldemD, cfg: Path, seconds: int = 6) -> dict:
     return await d.wait_until(lambda s: s.get("state") in ("done", "failed"), timeout=400, what="run done")
 
 
-@pytest.mark.slow  # 65 s of the suite's 11 min (CI must stay under 15); the ladder test below trains through holdemd too
+# 65 s of the suite's 11 min (CI must stay under 15); the ladder test below trains through holdemd too
+@pytest.mark.slow
 async def test_estimate_and_strategy_of_a_trained_holdem_run(tmp_path: Path) -> None:
     d = daemon(tmp_path / "d", "--no-auto-eval", "--estimate-sample", "1")
     try:

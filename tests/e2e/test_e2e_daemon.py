@@ -8,12 +8,14 @@ never lets two processes train the same instance.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import signal
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -157,11 +159,7 @@ async def chaos(tmp_path: Path, iters: int, instance_kills: int, daemon_kills: i
                 await d.kill9()
                 await d.start()
                 # every instance relaunched (pid known and new) or finished: the orphans were dealt with
-                await d.wait_until(
-                    lambda s: all((i["pid"] and i["pid"] not in old) or i["state"] == "done" for i in s["instances"]),
-                    what="new workers",
-                    timeout=60,
-                )
+                await d.wait_until(functools.partial(_relaunched, old), what="new workers", timeout=60)
                 assert all(dead(p) for p in old), "an orphan of the killed daemon survived"
         st = await d.wait_until(finished, what="chaos run done", timeout=300)
         assert st["state"] == "done", st
@@ -185,3 +183,8 @@ async def test_chaos_light_kills_change_nothing(tmp_path: Path) -> None:
 @pytest.mark.slow
 async def test_chaos_20_instance_kills_and_2_daemon_kills_change_nothing(tmp_path: Path) -> None:
     await chaos(tmp_path, iters=4 * 8_000_000, instance_kills=20, daemon_kills=2)
+
+
+def _relaunched(old_pids: list[int], status: dict[str, Any]) -> bool:
+    """Every instance runs under a pid none of ``old_pids`` had, or is done."""
+    return all((i["pid"] and i["pid"] not in old_pids) or i["state"] == "done" for i in status["instances"])

@@ -109,7 +109,7 @@ def test_bit_flipped_newest_file_falls_back_to_previous(tmp_path: Path) -> None:
     assert found is not None and found.iteration == 10
     assert [name for name, _ in skipped] == ["000000000020"]
     assert "strategy_sum.npy" in skipped[0][1] and "sha256" in skipped[0][1]
-    with pytest.raises(CorruptCheckpoint, match="000000000020.*sha256"):
+    with pytest.raises(CorruptCheckpoint, match=r"000000000020.*sha256"):
         load_checkpoint(tmp_path / "checkpoints" / "000000000020")
 
 
@@ -119,7 +119,7 @@ def test_checkpoint_verified_then_changed_is_caught_by_load_arrays(tmp_path: Pat
     data = bytearray(target.read_bytes())
     data[200] ^= 1
     target.write_bytes(bytes(data))
-    with pytest.raises(CorruptCheckpoint, match="regrets.npy"):
+    with pytest.raises(CorruptCheckpoint, match=r"regrets\.npy"):
         loaded.load_arrays()
 
 

@@ -77,7 +77,7 @@ def test_the_sampled_figure_estimates_the_exact_lbr_value_and_stays_below_the_ex
     exact = R.exact_lbr(GAME, policy, K.VARIANT_FCPA)
     assert result.ci95[0] <= exploitability(GAME, policy).exploitability  # the bound, statistically
     # The exact value lies within 4 standard errors (1.96 SE is the 95% half-width) of each estimate.
-    for (value, lo, hi), truth in [((result.value, *result.ci95), sum(exact) / 2), *zip(result.seats, exact)]:
+    for (value, _lo, hi), truth in [((result.value, *result.ci95), sum(exact) / 2), *zip(result.seats, exact)]:
         assert abs(value - truth) <= 4 / 1.96 * (hi - value), (value, truth)
 
 

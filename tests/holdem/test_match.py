@@ -143,7 +143,7 @@ def test_an_off_tree_raise_moves_the_blueprint_to_a_neighbouring_raise(hunl_buck
     agent = BlueprintAgent(Blueprint(game, average_strategy(game.tree, game.tree.slot * 0.0), 0, root))
     agent.prepare(deal_cards(1, seed=0))
     state = State.initial(RULES)
-    pot_raise = [a for a in game.abstraction.actions(state) if a.kind == Kind.RAISE][0]
+    pot_raise = next(a for a in game.abstraction.actions(state) if a.kind == Kind.RAISE)
     assert pot_fraction(state, pot_raise.to) == pytest.approx(1.0)
     seen = set()
     for draw in range(40):

@@ -140,7 +140,7 @@ def test_two_workers_give_the_numbers_of_one():
 
 def test_a_time_budget_stops_the_solver():
     """Whether it stops within 10% is measured on a quiet machine (benchmarks/search_latency.py)."""
-    name, sub, r0, r1, fixed = small_cases()[-1]
+    _name, sub, r0, r1, _fixed = small_cases()[-1]
     solve(sub, (r0, r1), None, SolveOptions(iterations=1))  # compiled
     got = solve(sub, (r0, r1), None, SolveOptions(ms=50))
     assert got.iterations > 10 and got.seconds < 0.5
@@ -149,7 +149,7 @@ def test_a_time_budget_stops_the_solver():
 
 
 def test_a_strategy_is_worth_the_same_to_one_player_as_it_costs_the_other_and_no_more_than_a_best_response():
-    for name, sub, r0, r1, fixed in small_cases():
+    for name, sub, r0, r1, _fixed in small_cases():
         gen = np.random.default_rng(5)
         sigma = gen.random(sub.n_slots)
         for n in np.flatnonzero(sub.kind == DECISION).tolist():

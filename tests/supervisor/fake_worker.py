@@ -4,8 +4,10 @@ Used where the real solver is beside the point (the socket-abuse tests, the load
 fallback) and to build deliberately broken children. Deterministic: the checkpoint bytes are a
 pure function of (seed, iteration), so resumed == uninterrupted, like the real worker.
 Knobs (environment): FAKE_IPS iterations/s (default 2000), FAKE_PROGRESS_S event interval
-(0.05), FAKE_CKPT_EVERY iterations (500), FAKE_SURVIVE_EPIPE, FAKE_PREPARE=exit2, FAKE_PREPARE_S (prepare takes this long, reporting stages), FAKE_CHECK=bad (check-config refuses key 'fake.key'), FAKE_MODE crash|exit2|hang|bigline|silent (instances
-whose dir ends with /$FAKE_ONLY_INDEX only, if that is set).
+(0.05), FAKE_CKPT_EVERY iterations (500), FAKE_SURVIVE_EPIPE, FAKE_PREPARE=exit2, FAKE_PREPARE_S
+(prepare takes this long, reporting stages), FAKE_CHECK=bad (check-config refuses key 'fake.key'),
+FAKE_MODE crash|exit2|hang|bigline|silent (instances whose dir ends with /$FAKE_ONLY_INDEX only,
+if that is set).
 """
 
 from __future__ import annotations

@@ -146,7 +146,7 @@ async def test_a_stopped_child_is_caught_by_the_heartbeat_and_restarted(tmp_path
         assert "heartbeat" in st["instances"][0]["reason"] or st["instances"][0]["state"] == "running"
         st = await d.wait_until(done, what="run done")
         assert st["state"] == "done" and sum(i["iter"] for i in st["instances"]) == 1200
-        assert not os.path.exists(f"/proc/{victim}") or open(f"/proc/{victim}/stat").read().split()[2] == "Z"
+        assert _gone_or_zombie(victim)
         db = sqlite3.connect(d.state / "holdemd.sqlite3")
         assert "heartbeat" in db.execute("SELECT reason FROM restarts WHERE idx=0").fetchone()[0]
     finally:
@@ -191,7 +191,7 @@ async def test_kill_9_of_the_daemon_leaves_orphans_that_the_next_daemon_stops(tm
         st = await d.wait_until(done, what="run done after kill -9")
         assert st["state"] == "done" and sum(i["iter"] for i in st["instances"]) == 3000
         for pid in old:
-            assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+            assert _gone_or_zombie(pid)
         with sqlite3.connect(d.state / "holdemd.sqlite3") as db:
             notes = {r[0]: r[1] for r in db.execute("SELECT idx, reason FROM restarts")}
         # each orphan was stopped (and recorded) before its instance was launched again
@@ -326,3 +326,9 @@ async def test_a_failed_prepare_fails_the_run_before_any_instance_starts(tmp_pat
         assert "fake: cannot build buckets" in st["reason"]
     finally:
         await d.stop()
+
+
+def _gone_or_zombie(pid: int) -> bool:
+    """True once ``pid`` has exited (a zombie not yet reaped counts as exited)."""
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().split()[2] == "Z"

@@ -69,5 +69,5 @@ def test_a_spec_survives_its_record_and_unknown_keys_are_refused() -> None:
         "--mem=4G",
         "--exclusive",
     )
-    with pytest.raises(ValueError, match="unknown executor key.*queue"):
+    with pytest.raises(ValueError, match=r"unknown executor key.*queue"):
         ExecutorSpec.from_dict({"name": "slurm", "queue": "x"})

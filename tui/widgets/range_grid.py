@@ -45,11 +45,16 @@ def action_colours(actions: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
 
 def mix(colours: list[tuple[int, int, int]], probs: list[float]) -> tuple[int, int, int]:
     total = sum(probs) or 1.0
-    return tuple(int(round(sum(c[k] * p for c, p in zip(colours, probs)) / total)) for k in range(3))  # type: ignore[return-value]
+
+    def channel(k: int) -> int:
+        return round(sum(c[k] * p for c, p in zip(colours, probs)) / total)
+
+    return channel(0), channel(1), channel(2)
 
 
 def hex_of(rgb: tuple[int, int, int]) -> str:
-    return "#%02x%02x%02x" % rgb
+    red, green, blue = rgb
+    return f"#{red:02x}{green:02x}{blue:02x}"
 
 
 def ink(rgb: tuple[int, int, int]) -> str:

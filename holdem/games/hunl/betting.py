@@ -39,11 +39,11 @@ class HunlAbstraction:
         legal = state.legal()
         if legal.min_raise_to is None or state.raises >= self.max_raises[state.street]:
             return []
-        me, opp = state.to_act, 1 - state.to_act
+        opp = 1 - state.to_act
         pot_after_call = state.pot + legal.call_amount
         targets = set()
         for f in self.bet_sizes[state.street]:
-            to = state.street_bet[opp] + int(round(f * pot_after_call))
+            to = state.street_bet[opp] + round(f * pot_after_call)
             targets.add(min(max(to, legal.min_raise_to), legal.max_raise_to))
         if self.all_in:
             targets.add(legal.max_raise_to)
