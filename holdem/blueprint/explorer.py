@@ -8,8 +8,8 @@ strategy in the bucket the hand falls in (the same lookup as training). The 13x1
 class (pairs on the diagonal, suited above it, offsuit below) as the mean over its combos that the board
 leaves possible, each counted once: a picture of the strategy, not weighted by how often a hand gets here.
 
-``spot_json`` and ``grid_json`` are the stable shapes of ``holdem strategy --json`` (README documents
-them; the daemon's ``strategy`` method will pass them on).
+``spot_json`` and ``grid_json`` are the stable shapes of ``holdem strategy --json`` (docs/formats.md
+documents them; the daemon's ``strategy`` method passes them on).
 """
 
 from __future__ import annotations

@@ -100,8 +100,8 @@ def _game_of(meta: dict[str, Any], where: Path) -> Game:
 
 
 def export_policy(loaded: LoadedPolicy) -> dict[str, Any]:
-    """The average strategy as JSON-able data keyed by readable infoset keys (see README); for hold'em,
-    whose full tables stay arrays, the preflop strategy by hand class (holdem/preflop_export.py)."""
+    """The average strategy as JSON-able data keyed by readable infoset keys (docs/formats.md); for hold'em,
+    whose full tables stay arrays, the preflop strategy by hand class (preflop_export.py)."""
     g = loaded.game
     if g.name == "hunl":
         from holdem.blueprint.hunl import Blueprint

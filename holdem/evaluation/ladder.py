@@ -5,7 +5,7 @@ The bots climb from card-blind (``random``, ``call``, ``raise-pot``, and whateve
 ``agents.BOTS`` holds) to LBR, which adapts to the blueprint itself: a blueprint should beat every
 bot by a wide margin, and its LBR-fc figure is a lower bound on its exploitability (``lbr``). The
 probes (``probes``) check spots with one right answer. ``to_json`` is the stable shape the daemon
-will store and show (README).
+will store and show (docs/formats.md).
 """
 
 from __future__ import annotations

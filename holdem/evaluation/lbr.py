@@ -92,7 +92,7 @@ class LbrResult:
     seconds: float
 
     def to_json(self) -> dict[str, object]:
-        """The stable shape of `holdem lbr --json` (documented in README, read by the ladder)."""
+        """The stable shape of `holdem lbr --json` (documented in docs/formats.md, read by the ladder)."""
         r = lambda x: round(x, 4)
         return {
             "format": LBR_FORMAT,

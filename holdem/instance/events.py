@@ -1,4 +1,5 @@
-"""The instance event stream: JSON Lines on stdout, one flushed object per line (ARCHITECTURE.md).
+"""The instance event stream: JSON Lines on stdout, one flushed object per line (docs/architecture.md,
+"The instance"; every event's fields in docs/formats.md).
 
 Every object carries ``v`` (protocol version), ``event``, ``t`` (unix time) and ``iter``. When the
 stream is off (a person at a terminal) events go nowhere and the caller shows a progress bar instead.

@@ -1,14 +1,14 @@
-"""One solver instance with W worker threads: the loop behind ``holdem train`` (ARCHITECTURE.md, "The instance").
+"""One solver instance with W worker threads: the loop behind ``holdem train`` (docs/architecture.md, "The instance").
 
 Invariants:
 * Everything that decides the future is in the checkpoint (tables, every worker's generator state,
   iteration), and the kernels are pure functions of it, so with one worker a resumed run ends
   bit-identical to an uninterrupted one; how the work is chunked never changes the result. With W > 1
   the workers share the tables lock-free: a resume restores exactly, the run is reproducible in
-  distribution, not in bits (README, docs/decisions.md).
+  distribution, not in bits (docs/architecture.md, docs/decisions.md).
 * The loop runs chunks of about CHUNK_SECONDS; a chunk ends when every worker has finished its
   traversal, and only then are the stop flag and the checkpoint schedule looked at
-  (train_checkpoints.py). Metrics and the heartbeat live in train_metrics.py.
+  (checkpoints.py). Metrics and the heartbeat live in metrics.py.
 * ``iter``, ``ips`` and ``nodes_per_s`` count the iterations of all workers together.
 """
 

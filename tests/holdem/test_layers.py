@@ -1,4 +1,4 @@
-"""holdem knows nothing of the daemon, the TUI or asyncio (ARCHITECTURE.md: dependencies point one way)."""
+"""holdem knows nothing of the daemon, the TUI or asyncio (docs/architecture.md, "Contracts between the parts")."""
 
 import json
 import subprocess

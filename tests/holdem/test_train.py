@@ -1,4 +1,4 @@
-"""`holdem train` keeps the instance contract of ARCHITECTURE.md, tested on the real process."""
+"""`holdem train` keeps the instance contract of docs/architecture.md ("The instance"), tested on the real process."""
 
 from __future__ import annotations
 
