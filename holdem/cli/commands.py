@@ -229,10 +229,10 @@ def _lbr(args: argparse.Namespace) -> int:
     from holdem.evaluation.lbr import (
         LbrError,
         LbrSettings,
-        TerminalBar,
         describe,
         local_best_response,
         target_from_path,
+        terminal_progress,
     )
 
     try:
@@ -240,7 +240,7 @@ def _lbr(args: argparse.Namespace) -> int:
         target = target_from_path(args.policy, buckets_root(args))
     except (LbrError, PolicyError) as exc:
         return bad(EventStream(False), str(exc))
-    result = local_best_response(target, settings, None if args.json else TerminalBar(target.unit))
+    result = local_best_response(target, settings, None if args.json else terminal_progress(target.unit))
     print(json.dumps(result.to_json()) if args.json else describe(result))
     return EXIT_OK
 

@@ -19,7 +19,6 @@ Leduc chips/hand (the game's own units: ante 1).
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -33,6 +32,7 @@ from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.cards import COMBO_CARDS
 from holdem.evaluation import lbr_kernels as K
 from holdem.games.tree import BettingTree
+from holdem.progress_bar import ProgressBar
 from holdem.stats import mean_interval
 
 LBR_FORMAT = "holdem-lbr"
@@ -253,28 +253,20 @@ def local_best_response(target: LbrTarget, settings: LbrSettings, progress: Prog
     )
 
 
-class TerminalBar:
-    """A one-line progress bar on a terminal; silent elsewhere (a pipe, a log file)."""
+def terminal_progress(unit: str, out: TextIO | None = None) -> Progress:
+    """LBR's progress for a person at a terminal (hands, their rate, the running value); silent elsewhere
+    (a pipe, a log file)."""
+    bar = ProgressBar(out, every_s=None)
+    started = time.perf_counter()
 
-    def __init__(self, unit: str, out: TextIO | None = None) -> None:
-        self.out = out if out is not None else sys.stderr
-        self.unit = unit
-        self.enabled = self.out.isatty()
-        self.started = time.perf_counter()
-
-    def __call__(self, done: int, total: int, value: float) -> None:
-        if not self.enabled:
+    def show(done: int, total: int, value: float) -> None:
+        if not bar.on_terminal:
             return
-        frac = done / max(total, 1)
-        rate = 2 * done / max(time.perf_counter() - self.started, 1e-9)
-        bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
-        self.out.write(
-            f"\r[{bar}] {frac:6.1%}  {2 * done:,}/{2 * total:,} hands  {rate:,.0f} hands/s  "
-            f"LBR {value:+,.1f} {self.unit}\x1b[K"
-        )
-        if done >= total:
-            self.out.write("\n")
-        self.out.flush()
+        rate = 2 * done / max(time.perf_counter() - started, 1e-9)
+        text = f"{2 * done:,}/{2 * total:,} hands  {rate:,.0f} hands/s  LBR {value:+,.1f} {unit}"
+        bar.show(f"{bar.gauge(done / max(total, 1))}  {text}", final=done >= total)
+
+    return show
 
 
 def target_from_path(path: Path, buckets_root: Path) -> LbrTarget:

@@ -19,7 +19,8 @@ from typing import Any
 
 from holdem.config import TrainConfig
 from holdem.instance.events import EventStream
-from holdem.instance.progress import ProgressBar, ProgressState
+from holdem.instance.progress import ProgressState, progress_text
+from holdem.progress_bar import ProgressBar
 from holdem.solver.solver import Solver
 
 
@@ -96,7 +97,8 @@ class Heartbeat:
     def beat(self) -> None:
         snap = self._progress.snapshot()
         if self._bar is not None:
-            self._bar.finish(snap) if self._stop.is_set() else self._bar.draw(snap)
+            text = progress_text(snap, self._bar)
+            self._bar.finish(text) if self._stop.is_set() else self._bar.show(text)
             return
         self._events.emit(
             "progress",

@@ -6,11 +6,12 @@ smoothed over the last few seconds so a report says how fast the instance runs n
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections import deque
-from typing import Any, TextIO
+from typing import Any
+
+from holdem.progress_bar import ProgressBar
 
 _WINDOW_S = 3.0
 
@@ -69,61 +70,14 @@ class ProgressState:
             }
 
 
-class ProgressBar:
-    """A one-line bar for a person at a terminal (stderr); plain lines every 10 s when not a TTY."""
-
-    def __init__(self, out: TextIO | None = None, width: int = 30) -> None:
-        self._out = out if out is not None else sys.stderr
-        self._tty = self._out.isatty()
-        self._width = width
-        self._last_line = 0.0
-        self._drawn = False
-
-    def _text(self, snap: dict[str, Any]) -> str:
-        if snap["target_iters"]:
-            frac = min(1.0, snap["iter"] / snap["target_iters"])
-            goal = f"{snap['iter']:,}/{snap['target_iters']:,} it"
-        else:
-            frac = min(1.0, snap["elapsed_s"] / (snap["time_budget_s"] or 1.0))
-            goal = f"{snap['iter']:,} it, {snap['elapsed_s']:.0f}/{snap['time_budget_s']:.0f} s"
-        filled = int(frac * self._width)
-        bar = "#" * filled + "-" * (self._width - filled)
-        extra = "".join(f"  {k} {v:.3g}" for k, v in snap["metrics"].items() if v is not None)
-        return f"[{bar}] {frac:6.1%}  {goal}  {snap['ips']:,.0f} it/s{extra}"
-
-    def draw(self, snap: dict[str, Any]) -> None:
-        self._drawn = True
-        if self._tty:
-            self._out.write("\r" + self._text(snap) + "\x1b[K")
-            self._out.flush()
-        elif time.monotonic() - self._last_line >= 10.0:
-            self._last_line = time.monotonic()
-            self._out.write(self._text(snap) + "\n")
-            self._out.flush()
-
-    def abandon(self) -> None:
-        """End without a final bar (the run failed): only end a half-drawn terminal line."""
-        if self._tty and self._drawn:
-            self._out.write("\n")
-            self._out.flush()
-
-    def finish(self, snap: dict[str, Any]) -> None:
-        self._out.write(("\r" if self._tty else "") + self._text(snap) + "\n")
-        self._out.flush()
-
-    def count_text(self, label: str, done: int, total: int, unit: str, per_s: float) -> str:
-        """A bar in real units: '[###---]  40.0%  river strength 53,784/134,459 boards  8,210 boards/s'."""
-        frac = min(1.0, done / total) if total > 0 else 0.0
-        filled = int(frac * self._width)
-        rate = f"  {per_s:,.0f} {unit}/s" if per_s > 0 else ""
-        return f"[{'#' * filled}{'-' * (self._width - filled)}] {frac:6.1%}  {label} {done:,}/{total:,} {unit}{rate}"
-
-    def draw_count(self, label: str, done: int, total: int, unit: str, per_s: float = 0.0) -> None:
-        """Redraw in place on a terminal; elsewhere a line every 10 s and one when a stage completes."""
-        text = self.count_text(label, done, total, unit, per_s)
-        if self._tty:
-            self._out.write("\r" + text + "\x1b[K" + ("\n" if done >= total else ""))
-        elif done >= total or time.monotonic() - self._last_line >= 10.0:
-            self._last_line = time.monotonic()
-            self._out.write(text + "\n")
-        self._out.flush()
+def progress_text(snap: dict[str, Any], bar: ProgressBar) -> str:
+    """The training bar's line from a snapshot: iterations against the target (or seconds against the
+    budget), the current speed, and the latest metrics."""
+    if snap["target_iters"]:
+        frac = min(1.0, snap["iter"] / snap["target_iters"])
+        goal = f"{snap['iter']:,}/{snap['target_iters']:,} it"
+    else:
+        frac = min(1.0, snap["elapsed_s"] / (snap["time_budget_s"] or 1.0))
+        goal = f"{snap['iter']:,} it, {snap['elapsed_s']:.0f}/{snap['time_budget_s']:.0f} s"
+    extra = "".join(f"  {k} {v:.3g}" for k, v in snap["metrics"].items() if v is not None)
+    return f"{bar.gauge(frac)}  {goal}  {snap['ips']:,.0f} it/s{extra}"

@@ -11,7 +11,7 @@ from pathlib import Path
 from holdem_proc import REPO, write_config
 
 from holdem.abstraction.buckets import STAGES
-from holdem.instance.progress import ProgressBar
+from holdem.progress_bar import ProgressBar
 
 
 def holdem(*args: object, env: dict | None = None) -> subprocess.CompletedProcess:
