@@ -30,15 +30,14 @@ import os
 os.environ["NUMBA_NUM_THREADS"] = "1"  # before numba is imported: the benchmark is one core
 
 import argparse
-import importlib.metadata
 import json
-import platform
 import statistics
 import sys
 import time
 from typing import Any
 
 import numpy as np
+from machine import machine
 
 from holdem.cards import random_hands
 from holdem.evaluator import category_counts, evaluate_batch
@@ -83,30 +82,6 @@ def enumeration() -> dict[str, Any]:
     }
 
 
-def version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def machine() -> dict[str, Any]:
-    cpu = None
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), None)
-    except OSError:
-        pass
-    return {
-        "cpu": cpu or platform.processor() or None,
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numba": version("numba"),
-        "numpy": version("numpy"),
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hands", type=int, default=10_000_000, help="random 7-card hands per pass")
@@ -116,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "benchmark": "evaluator_speed",
-        "machine": machine(),
+        "machine": machine("numba", "numpy"),
         "load_average": {"start": [round(x, 2) for x in os.getloadavg()]},
     }
     t = time.perf_counter()

@@ -41,16 +41,16 @@ import os
 os.environ["NUMBA_NUM_THREADS"] = "1"  # before numba is imported: the benchmark is one core
 
 import argparse
-import importlib.metadata
 import json
 import math
-import platform
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from machine import machine
 
 from holdem.evaluation.exploitability import exploitability
 from holdem.games import load_game
@@ -266,20 +266,8 @@ def cross_check(game: Game, solver: Solver) -> dict[str, Any]:
 # --- report ------------------------------------------------------------------------------------
 
 
-def version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or None
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
-    except OSError:
-        pass
+def machine_and_commit() -> dict[str, Any]:
+    """The machine, the package versions and the commit measured ("+dirty" when holdem/ differs from it)."""
     commit = None
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
@@ -292,13 +280,7 @@ def machine() -> dict[str, Any]:
     except (OSError, subprocess.TimeoutExpired):
         pass
     return {
-        "cpu": cpu,
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numba": version("numba"),
-        "numpy": version("numpy"),
-        "open_spiel": version("open-spiel"),
+        **machine("numba", "numpy", "open-spiel"),
         "numba_num_threads": os.environ["NUMBA_NUM_THREADS"],
         "git": commit,
     }
@@ -389,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         "mode": "quick" if args.quick else "full",
         "budgets_s": list(cfg.budgets),
         "seed": cfg.seed,
-        "machine": machine(),
+        "machine": machine_and_commit(),
         "load_average": {"start": [round(x, 2) for x in os.getloadavg()]},
     }
     kuhn = ours = theirs = None

@@ -21,6 +21,7 @@ from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.timer import Timer
 
+from supervisor import version
 from supervisor.protocol import ErrorCode, Method, ProtocolError, socket_path
 
 from .connection import Connection
@@ -254,14 +255,8 @@ class HoldemApp(App[None]):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        release = version("holdem")
-    except PackageNotFoundError:
-        release = "unknown (not installed)"
     p = argparse.ArgumentParser(prog="holdem-tui", description="Watch and steer holdemd training runs.")
-    p.add_argument("--version", action="version", version=f"holdem-tui {release}")
+    p.add_argument("--version", action="version", version=f"holdem-tui {version()}")
     p.add_argument(
         "--socket",
         type=Path,

@@ -18,22 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from supervisor import version
 from supervisor.ctl import blueprint_commands as ctl_blueprint
 from supervisor.protocol import Client, DaemonUnavailable, ErrorCode, ProtocolError, RunInfo, socket_path
 from supervisor.protocol.describe import describe_estimate, summary_line
 
 FINAL_RUN_STATES = frozenset({"done", "failed", "stopped"})
 DEFAULT_WAIT_S = 5.0
-
-
-def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
-
-    try:
-        return dist_version("holdem")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:

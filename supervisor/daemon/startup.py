@@ -28,6 +28,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from supervisor import version
 from supervisor.config import DaemonConfig, StartSpec, Tuning, builtin_config
 from supervisor.daemon.api import AlreadyRunning, Hub, Server, claim_socket_path
 from supervisor.daemon.notify import Notifier, NotifyConfig
@@ -47,16 +48,6 @@ QUICKSTART_CONFIG = builtin_config("quickstart")
 
 class StartupError(Exception):
     """A reason not to start, told to the user in one line."""
-
-
-def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
-
-    try:
-        return dist_version("holdem")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
 
 
 def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
