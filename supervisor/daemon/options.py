@@ -1,5 +1,5 @@
 """holdemd start's options for what the daemon learns about runs: history, evaluation ladder, strategy
-and the prepare-phase estimate (kept here so daemon.py stays about start-up and signals)."""
+and the prepare-phase estimate (kept apart so parser.py stays about the daemon itself)."""
 
 from __future__ import annotations
 
