@@ -29,12 +29,13 @@ import numpy as np
 from search_common import REPO, buckets_root, duplicate, ensure_blueprint, load_average
 
 from holdem.blueprint.hunl import load_blueprint
+from holdem.games.tree import DECISION, LEAF
 from holdem.play.agents import BlueprintAgent
 from holdem.play.search_agent import SearchAgent, SearchConfig
 from holdem.search.hunl_leaves import leaf_tables
 from holdem.search.solve import SolveOptions, expected_value, gadget_values, solve
 from holdem.search.spot import parse_spot
-from holdem.search.subgame import DECISION, LEAF, Subgame
+from holdem.search.subgame import Subgame
 from holdem.stats import mean_interval
 
 STREETS = {1: "flop", 2: "turn", 3: "river"}

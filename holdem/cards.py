@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from enum import IntEnum
 
 import numpy as np
 from numba import njit
@@ -26,11 +27,24 @@ NUM_CARDS = 52
 NUM_RANKS = 13
 NUM_SUITS = 4
 NUM_COMBOS = NUM_CARDS * (NUM_CARDS - 1) // 2  # 1326
-STREETS = ("preflop", "flop", "turn", "river")
+NUM_PREFLOP_CLASSES = NUM_RANKS + 2 * (NUM_RANKS * (NUM_RANKS - 1) // 2)  # 169: pairs, suited, offsuit
 # Arrays of cards are uint8: a 7-card hand is 7 bytes of memory traffic, and unsigned indices spare
-# numba the negative-index fix-up on each table lookup. Per CPU second the batch evaluator ranked
-# ~165 M hands/s from uint8 arrays against ~125 M from int8 and ~100 M from int64 on this machine.
+# numba the negative-index fix-up on each table lookup (docs/decisions.md has the measurement).
 CARD_DTYPE = np.uint8
+
+
+class Street(IntEnum):
+    """A betting round's index: into every per-street array (buckets, bucket counts, ``BOARD_CARDS``)."""
+
+    PREFLOP = 0
+    FLOP = 1
+    TURN = 2
+    RIVER = 3
+
+
+STREETS = tuple(s.name.lower() for s in Street)  # ("preflop", "flop", "turn", "river")
+NUM_STREETS = len(Street)
+BOARD_CARDS = (0, 3, 4, 5)  # board cards dealt by each street (numba indexes this tuple too)
 
 RANK_CHARS = "23456789TJQKA"
 SUIT_CHARS = "cdhs"

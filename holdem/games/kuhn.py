@@ -10,16 +10,16 @@ import itertools
 
 import numpy as np
 
-from holdem.games.limit import A_FOLD, LimitRules, build_limit_tree
-from holdem.games.tree import Game, merge_identical_deals
+from holdem.games.limit import LimitRules, build_limit_tree
+from holdem.games.tree import ActionKind, Game, merge_identical_deals
 
 RANKS = ("J", "Q", "K")
 
 
 def _letter(action: int, facing_bet: bool) -> str:
-    if action == A_FOLD:
+    if action == ActionKind.FOLD:
         return "p"
-    if action == 1:  # check or call
+    if action == ActionKind.CALL:
         return "b" if facing_bet else "p"
     return "b"
 

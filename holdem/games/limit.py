@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from holdem.games.tree import DECISION, FOLD, SHOWDOWN, BettingTree, NodeRecord, compile_tree
-
-A_FOLD, A_CALL, A_RAISE = 0, 1, 2
+from holdem.games.tree import DECISION, FOLD, SHOWDOWN, ActionKind, BettingTree, NodeRecord, compile_tree
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +47,15 @@ def build_limit_tree(rules: LimitRules, num_buckets: tuple[int, ...]) -> Betting
         me = add(DECISION, to_act, street, parent, action, contrib, history)
         facing = contrib[1 - to_act] > contrib[to_act]
         if facing:  # fold
-            add(FOLD, to_act, street, me, A_FOLD, contrib, history + rules.letter(A_FOLD, True))
+            add(FOLD, to_act, street, me, ActionKind.FOLD, contrib, history + rules.letter(ActionKind.FOLD, True))
         # call or check
         called = list(contrib)
         called[to_act] = contrib[1 - to_act]
-        h = history + rules.letter(A_CALL, facing)
+        h = history + rules.letter(ActionKind.CALL, facing)
         if facing or checks == 1:  # the round is over
             end_round(street, (called[0], called[1]), h, me)
         else:
-            expand(street, 1 - to_act, raises, checks + 1, (called[0], called[1]), h, me, A_CALL)
+            expand(street, 1 - to_act, raises, checks + 1, (called[0], called[1]), h, me, ActionKind.CALL)
         if raises < rules.max_raises:
             raised = list(called)
             raised[to_act] += rules.raise_sizes[street]
@@ -67,17 +65,17 @@ def build_limit_tree(rules: LimitRules, num_buckets: tuple[int, ...]) -> Betting
                 raises + 1,
                 checks,
                 (raised[0], raised[1]),
-                history + rules.letter(A_RAISE, facing),
+                history + rules.letter(ActionKind.RAISE, facing),
                 me,
-                A_RAISE,
+                ActionKind.RAISE,
             )
 
     def end_round(street: int, contrib: tuple[float, float], history: str, parent: int) -> None:
         if street + 1 == len(rules.raise_sizes):
-            add(SHOWDOWN, -1, street, parent, A_CALL, contrib, history)
+            add(SHOWDOWN, -1, street, parent, ActionKind.CALL, contrib, history)
         else:
             # The next round starts at the node reached by the closing call: it is a decision node.
-            expand(street + 1, 0, 0, 0, contrib, history + "/", parent, A_CALL)
+            expand(street + 1, 0, 0, 0, contrib, history + "/", parent, ActionKind.CALL)
 
     expand(0, 0, 0, 0, (rules.ante, rules.ante), "", -1, -1)
     return compile_tree(nodes, num_buckets, ("fold", "call", "raise"))

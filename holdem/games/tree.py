@@ -22,12 +22,31 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 
-DECISION = 0
-FOLD = 1
-SHOWDOWN = 2
+
+class NodeKind(IntEnum):
+    """What a node is. The kernels compare ``kind[n]`` with these members: numba reads an IntEnum member
+    as a compile-time constant, so a named kind costs what a bare integer did."""
+
+    DECISION = 0
+    FOLD = 1  # ``player[n]`` folded
+    SHOWDOWN = 2
+    LEAF = 3  # a search subgame's depth limit (``holdem.search.subgame``); betting trees have none
+
+
+DECISION, FOLD, SHOWDOWN, LEAF = NodeKind.DECISION, NodeKind.FOLD, NodeKind.SHOWDOWN, NodeKind.LEAF
+
+
+class ActionKind(IntEnum):
+    """The kind of the action leading to a node (``action[n]``, an index into ``action_labels``); the
+    children of a decision come in this order, raises ascending in size."""
+
+    FOLD = 0
+    CALL = 1  # a check when there is nothing to call
+    RAISE = 2  # a bet or a raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +57,7 @@ class BettingTree:
     player: np.ndarray  # int8 [n]: who acts (decision), who folded (fold), -1 at showdown
     street: np.ndarray  # int8 [n]
     parent: np.ndarray  # int32 [n], -1 at the root
-    action: np.ndarray  # int8 [n]: index into action_labels of the action leading here, -1 at the root
+    action: np.ndarray  # int8 [n]: the ActionKind of the action leading here, -1 at the root
     child_start: np.ndarray  # int32 [n]: offset into children
     num_children: np.ndarray  # int32 [n]
     children: np.ndarray  # int32 [m]

@@ -26,13 +26,13 @@ from holdem.blueprint.translation import pot_fraction, raise_to_for_fraction
 from holdem.cards import COMBO_CARDS, COMBO_INDEX
 from holdem.config import search_sizes_from_config
 from holdem.games.hunl.rules import Action, Kind, State
+from holdem.games.tree import DECISION
 from holdem.play.agents import BlueprintAgent
 from holdem.search.bpmap import LOST, BlueprintMap
 from holdem.search.hunl_leaves import leaf_tables
 from holdem.search.hunl_subgame import HunlSubgame, build_hunl_subgame, hunl_hands
 from holdem.search.solve import SolveOptions, SolveResult, gadget_values, solve
 from holdem.search.spot import Spot, SpotError
-from holdem.search.subgame import DECISION
 
 LEAF_SHARE = 0.25  # of a time budget, at most, for sampling leaf values (then the rest is solving)
 

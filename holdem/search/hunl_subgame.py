@@ -22,8 +22,9 @@ from holdem.blueprint.translation import pot_fraction, raise_to_for_fraction
 from holdem.cards import COMBO_CARDS
 from holdem.evaluator import evaluate7
 from holdem.games.hunl.rules import Action, Kind, State
+from holdem.games.tree import DECISION, FOLD, LEAF, SHOWDOWN
 from holdem.search.bpmap import LOST, BlueprintMap
-from holdem.search.subgame import DECISION, FOLD, K_CONTINUATIONS, LEAF, SHOWDOWN, Hands, Subgame, SubgameBuilder
+from holdem.search.subgame import K_CONTINUATIONS, Hands, Subgame, SubgameBuilder
 
 
 @njit(cache=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from holdem.search.subgame import DECISION, FOLD, LEAF, SHOWDOWN, Subgame
+from holdem.games.tree import DECISION, FOLD, LEAF, SHOWDOWN
+from holdem.search.subgame import Subgame
 
 
 def _compatible(sub: Subgame, a: int, b: int) -> bool:

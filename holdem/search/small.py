@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from holdem.games.tree import DECISION, Game
+from holdem.games.tree import DECISION, LEAF, Game
 from holdem.search.solve import SolveOptions, gadget_values, solve
-from holdem.search.subgame import K_CONTINUATIONS, LEAF, Hands, Subgame, SubgameBuilder, bias_strategy
+from holdem.search.subgame import K_CONTINUATIONS, Hands, Subgame, SubgameBuilder, bias_strategy
 from holdem.solver.tree_values import tree_values
 
 RANKS = "JQK"

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from holdem.games.tree import FOLD, LEAF, SHOWDOWN
 from holdem.search import kernel
-from holdem.search.subgame import FOLD, LEAF, SHOWDOWN, Subgame
+from holdem.search.subgame import Subgame
 
 GADGETS = {"none": kernel.NO_GADGET, "maxmargin": kernel.MAXMARGIN, "resolve": kernel.RESOLVE}
 

@@ -5,7 +5,7 @@ Nodes are in preorder (parents first), like ``games.tree``; a decision node's re
 list (all private holdings compatible with the board), so hand h of one player and hand h of the other
 are the same cards: card removal is done by the cards, never by a pair matrix.
 
-Terminal kinds, all valued as player 0's net chips at the end of the hand:
+Terminal kinds (``games.tree.NodeKind``), all valued as player 0's net chips at the end of the hand:
 * FOLD: the folder loses what it has put in;
 * SHOWDOWN: the stronger hand wins the other's contribution (ties split), from sorted strengths;
 * LEAF: the depth limit; a table ``leaf_values[t, b0, b1]`` indexed by both hands' leaf buckets gives
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DECISION, FOLD, SHOWDOWN, LEAF = 0, 1, 2, 3
+from holdem.games.tree import DECISION
 
 
 @dataclass(frozen=True, slots=True)

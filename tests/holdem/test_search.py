@@ -16,10 +16,11 @@ from holdem_proc import REPO, write_config
 
 from holdem.evaluation.exploitability import exploitability
 from holdem.games import load_game
+from holdem.games.tree import DECISION, FOLD, LEAF, SHOWDOWN
 from holdem.search import small
 from holdem.search.reference import ReferenceSolver
 from holdem.search.solve import SolveOptions, expected_value, gadget_values, pair_mass, solve
-from holdem.search.subgame import DECISION, FOLD, LEAF, SHOWDOWN, Hands, LeafTables, SubgameBuilder
+from holdem.search.subgame import Hands, LeafTables, SubgameBuilder
 from holdem.solver.solver import Solver, SolverSettings
 
 

@@ -13,12 +13,12 @@ import pytest
 from holdem_proc import REPO
 
 from holdem.blueprint.hunl import Blueprint
+from holdem.games.tree import LEAF, SHOWDOWN
 from holdem.play.agents import BlueprintAgent, OddSizesBot
 from holdem.play.match import run_match
 from holdem.play.search_agent import SearchAgent, SearchConfig
 from holdem.search.solve import SolveOptions
 from holdem.search.spot import SpotError, parse_spot
-from holdem.search.subgame import LEAF, SHOWDOWN
 from holdem.solver.regret import average_strategy
 from holdem.solver.solver import Solver, SolverSettings
 
