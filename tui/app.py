@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, ScreenStackError
@@ -252,6 +252,12 @@ class HoldemApp(App[None]):
         screen = self.screen
         if isinstance(screen, DashboardScreen):
             screen.tail_loaded(run_id, index, lines)
+
+
+if TYPE_CHECKING:
+    from .screens.host import ScreenHost
+
+    _SCREENS_HOST: type[ScreenHost] = HoldemApp  # mypy checks here that the app keeps the contract
 
 
 def build_parser() -> argparse.ArgumentParser:

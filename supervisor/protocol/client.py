@@ -6,7 +6,7 @@ import asyncio
 import errno
 import itertools
 import os
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Mapping
 from typing import Any, TypeVar
 
 from .messages import (
@@ -146,7 +146,7 @@ class Client:
             if reply.id == rid or (reply.id is None and reply.error is not None):
                 return reply
 
-    async def subscribe(self, params: Mapping[str, Any] | None = None) -> AsyncIterator[dict[str, Any]]:
+    async def subscribe(self, params: Mapping[str, Any] | None = None) -> AsyncGenerator[dict[str, Any], None]:
         """Yield events until the daemon goes away (then DaemonUnavailable). Uses its own connection.
 
         Consume it in its own task: cancelling a pending `__anext__` (e.g. with wait_for) ends

@@ -13,7 +13,7 @@ run's status every `EVAL_POLL_S` while a ladder runs (finished runs are otherwis
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from rich.style import Style
 from rich.text import Text
@@ -31,6 +31,7 @@ from ..model import RunView
 from ..widgets.connection_bar import ConnectionBar
 from ..widgets.ladder_panel import ladder_text
 from ..widgets.range_grid import RangeGrid, action_colours, cell_detail, grid_cells, hex_of
+from .host import ScreenHost
 
 STRATEGY_TIMEOUT_S = 120.0  # the first answer loads the blueprint and its buckets in a subprocess
 EVAL_POLL_S = 2.0
@@ -105,6 +106,11 @@ class BlueprintScreen(Screen):
         Binding("e", "evaluate", "Run ladder"),
     ]
 
+    @property
+    def host(self) -> ScreenHost:
+        """The app, as what this screen asks of it."""
+        return cast(ScreenHost, self.app)
+
     def __init__(self, run_id: str) -> None:
         super().__init__()
         self.run_id = run_id
@@ -132,14 +138,14 @@ class BlueprintScreen(Screen):
         self.on_resize()
         self.refresh_view()
         self.load("", None)
-        self.app.refresh_run(self.run_id)  # the newest `eval` of the run, even a finished one
+        self.host.refresh_run(self.run_id)  # the newest `eval` of the run, even a finished one
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < WIDE, "-narrow")
 
     @property
     def run(self) -> RunView | None:
-        return self.app.model.runs.get(self.run_id)
+        return self.host.model.runs.get(self.run_id)
 
     # what is shown ------------------------------------------------------------------------------
     def refresh_view(self) -> None:
@@ -151,7 +157,7 @@ class BlueprintScreen(Screen):
         self.query_one("#ladder-text", Static).update(ladder_text(ev))
         running = isinstance(ev, dict) and ev.get("state") == "running"
         if running and self._poll is None:
-            self._poll = self.set_interval(EVAL_POLL_S, lambda: self.app.refresh_run(self.run_id))
+            self._poll = self.set_interval(EVAL_POLL_S, lambda: self.host.refresh_run(self.run_id))
         elif not running and self._poll is not None:
             self._poll.stop()
             self._poll = None
@@ -183,7 +189,7 @@ class BlueprintScreen(Screen):
         if source:
             params["source"] = source
         try:
-            doc = await self.app.connection.call("strategy", params, timeout=STRATEGY_TIMEOUT_S)
+            doc = await self.host.connection.call("strategy", params, timeout=STRATEGY_TIMEOUT_S)
         except ProtocolError as exc:
             self.loading = False
             self.message = Text(self._explain(exc, history), style="bold red")
@@ -232,7 +238,7 @@ class BlueprintScreen(Screen):
 
     def action_evaluate(self) -> None:
         source = request_kind((self.doc or {}).get("source")) or "merged"
-        self.app.start_eval(self.run_id, source)
+        self.host.start_eval(self.run_id, source)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -25,6 +26,7 @@ from ..widgets.instance_table import InstanceTable
 from ..widgets.log_pane import LogPane
 from ..widgets.time_plot import Series, TimePlot
 from ..widgets.trend_line import TrendLine
+from .host import ScreenHost
 
 COMPACT_HEIGHT = 36  # below this many rows the plots shrink to one-line sparklines
 FOLLOW_SETTLE_S = 0.15  # the log and plots follow the cursor once it rests this long
@@ -74,7 +76,7 @@ def run_header(run: RunView | None, run_id: str) -> Text:
 
 def legend(series: list[Series]) -> Text:
     """Under a plot, not on it: a coloured mark and a name per line, the axis it is read on."""
-    parts = []
+    parts: list[str | tuple[str, str]] = []
     for s in series:
         parts += [
             ("━━ ", RICH_COLOR.get(s.color, s.color)),
@@ -97,6 +99,11 @@ class DashboardScreen(Screen):
         Binding("l", "toggle_log", "Log"),
         Binding("b", "blueprint", "Grid"),  # the blueprint screen; a short word: the footer fits 80 columns
     ]
+
+    @property
+    def host(self) -> ScreenHost:
+        """The app, as what this screen asks of it."""
+        return cast(ScreenHost, self.app)
 
     def __init__(self, run_id: str) -> None:
         super().__init__()
@@ -126,14 +133,14 @@ class DashboardScreen(Screen):
 
     def on_mount(self) -> None:
         self._ready = True  # composed: the app may redraw it from now on
-        self.app.attach_run(self.run_id)  # the plots start with the run's history, not when the TUI did
+        self.host.attach_run(self.run_id)  # the plots start with the run's history, not when the TUI did
         self.query_one(InstanceTable).focus()  # arrows choose an instance, not scroll the log
         self._layout_for(self.size.height)
         self.refresh_view()
         self.set_interval(1.0, self.refresh_view)  # ages and plots move on even when no event comes
 
     def on_unmount(self) -> None:
-        self.app.detach_run(self.run_id)
+        self.host.detach_run(self.run_id)
 
     def on_resize(self) -> None:
         self._layout_for(self.size.height)
@@ -149,7 +156,7 @@ class DashboardScreen(Screen):
 
     @property
     def run(self) -> RunView | None:
-        return self.app.model.runs.get(self.run_id)
+        return self.host.model.runs.get(self.run_id)
 
     @property
     def selected(self) -> int | None:
@@ -187,9 +194,9 @@ class DashboardScreen(Screen):
         if self.has_class("-compact"):
             if not self.query("#metric-trend"):  # still being mounted
                 return
-            view = (self.run_id, metric_name)
+            trend_view = (self.run_id, metric_name)
             self.query_one("#ips-trend", TrendLine).show(
-                "it/s".ljust(7), run.ips_history, fmt.rate(run.total_ips), view=view
+                "it/s".ljust(7), run.ips_history, fmt.rate(run.total_ips), view=trend_view
             )
             self.query_one("#metric-trend", TrendLine).show(
                 METRIC_SHORT.get(metric_name, "quality").ljust(7),
@@ -197,7 +204,7 @@ class DashboardScreen(Screen):
                 fmt.metric(metric[1] if metric else None),
                 "cyan",
                 log=True,
-                view=view,
+                view=trend_view,
             )
             return
         ips = [Series("run", run.ips_history, "green")]
@@ -243,7 +250,7 @@ class DashboardScreen(Screen):
         if pane.key == key:
             return
         pane.follow(key, self._log_source(self.run, key[1]))
-        self.app.fetch_tail(*key)
+        self.host.fetch_tail(*key)
 
     def tail_loaded(self, run_id: str, index: int | None, lines: list[str]) -> None:
         panes = self.query(LogPane)  # empty while the screen is being torn down (the app is quitting)
@@ -258,23 +265,23 @@ class DashboardScreen(Screen):
         self.app.pop_screen()
 
     def action_stop(self) -> None:
-        self.app.stop_run(self.run_id)
+        self.host.stop_run(self.run_id)
 
     def action_resume(self) -> None:
-        self.app.resume_run(self.run_id)
+        self.host.resume_run(self.run_id)
 
     def action_merge(self) -> None:
-        self.app.merge_run(self.run_id)
+        self.host.merge_run(self.run_id)
 
     def action_restart(self) -> None:
         if self.selected is not None:
-            self.app.restart_instance(self.run_id, self.selected)
+            self.host.restart_instance(self.run_id, self.selected)
 
     def action_new_run(self) -> None:
-        self.app.new_run(self.run_id)
+        self.host.new_run(self.run_id)
 
     def action_blueprint(self) -> None:
-        self.app.open_blueprint(self.run_id)
+        self.host.open_blueprint(self.run_id)
 
     def action_toggle_plots(self) -> None:
         self.toggle_class("-no-plots")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from textual import work
 from textual.app import ComposeResult
@@ -18,6 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from supervisor.protocol import Method, ProtocolError
+
+from .host import ScreenHost
 
 MODES = ("iters", "budget", "default")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -90,6 +92,11 @@ class NewRunScreen(ModalScreen[str | None]):
     CSS_PATH = Path(__file__).with_name("new_run.tcss")  # absolute: subclasses elsewhere keep it
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "submit", "Start")]
 
+    @property
+    def host(self) -> ScreenHost:
+        """The app, as what this screen asks of it."""
+        return cast(ScreenHost, self.app)
+
     def __init__(self, config: str = "", instances: int = 2) -> None:
         super().__init__()
         self.default_config = config
@@ -157,7 +164,7 @@ class NewRunScreen(ModalScreen[str | None]):
     @work(exclusive=True, group="start-run")
     async def _start(self, params: dict[str, Any]) -> None:
         try:
-            result = await self.app.connection.call(Method.RUN_START, params, timeout=60.0)
+            result = await self.host.connection.call(Method.RUN_START, params, timeout=60.0)
         except ProtocolError as exc:
             self.query_one("#daemon-error", Static).update(f"holdemd refused: {exc.message}")
             self.query_one("#start", Button).disabled = False

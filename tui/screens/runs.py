@@ -7,6 +7,7 @@ the instance count and elapsed time give way (the dashboard shows both), so the 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,6 +19,7 @@ from .. import format as fmt
 from ..messages import Link
 from ..model import RunView
 from ..widgets.connection_bar import ConnectionBar
+from .host import ScreenHost
 
 RUN_COLUMNS = (
     ("Run", "id"),
@@ -93,13 +95,18 @@ class RunsScreen(Screen):
         Binding("n", "new_run", "New"),
     ]
 
+    @property
+    def host(self) -> ScreenHost:
+        """The app, as what this screen asks of it."""
+        return cast(ScreenHost, self.app)
+
     def __init__(self) -> None:
         super().__init__()
         self._ready = False
         self._order: list[str] = []
         self._shown: dict[str, tuple[str, ...]] = {}
         self._narrow = False
-        self._columns = RUN_COLUMNS
+        self._columns: tuple[tuple[str, str], ...] = RUN_COLUMNS
 
     def compose(self) -> ComposeResult:
         yield ConnectionBar(id="link")
@@ -146,7 +153,7 @@ class RunsScreen(Screen):
         if not self._ready:
             return
         table = self.query_one("#runs", DataTable)
-        runs = self.app.model.ordered()
+        runs = self.host.model.ordered()
         order = [r.id for r in runs]
         if order != self._order:
             keep = self.selected
@@ -172,8 +179,8 @@ class RunsScreen(Screen):
         self._show_detail()
 
     def _show_detail(self) -> None:
-        run = self.app.model.runs.get(self.selected or "")
-        self.query_one("#detail", Static).update(run_detail(run, self.app.link.link is Link.CONNECTED))
+        run = self.host.model.runs.get(self.selected or "")
+        self.query_one("#detail", Static).update(run_detail(run, self.host.link.link is Link.CONNECTED))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail()
@@ -183,16 +190,16 @@ class RunsScreen(Screen):
 
     def action_open(self) -> None:
         if self.selected:
-            self.app.open_run(self.selected)
+            self.host.open_run(self.selected)
 
     def action_stop(self) -> None:
-        self.app.stop_run(self.selected)
+        self.host.stop_run(self.selected)
 
     def action_resume(self) -> None:
-        self.app.resume_run(self.selected)
+        self.host.resume_run(self.selected)
 
     def action_merge(self) -> None:
-        self.app.merge_run(self.selected)
+        self.host.merge_run(self.selected)
 
     def action_new_run(self) -> None:
-        self.app.new_run(self.selected)
+        self.host.new_run(self.selected)

@@ -19,8 +19,10 @@ from .css import css_beside
 
 
 class Source(Protocol):
-    log: Sequence[str]
-    log_count: int
+    @property
+    def log(self) -> Sequence[str]: ...
+    @property
+    def log_count(self) -> int: ...
 
 
 Key = tuple[str, int | None]

@@ -98,6 +98,8 @@ class TimePlot(PlotextPlot):
         for s, y in zip(series, ys):
             xs = [(t - now) / unit for t in s.history.times()]
             plt.plot(xs, y, color=s.color, marker="braille", yside=side)
-        plt.ylim(lo, hi, yside=side)
+        # textual-plotext's stub types the yside of ylim and yticks as a float; plotext takes "left" or "right"
+        plt.ylim(lo, hi, yside=side)  # type: ignore[arg-type]
         marks = log_ticks(lo, hi) if log else linear_ticks(lo, hi)
-        plt.yticks(marks, [self.value_format(10**m if log else m) for m in marks], yside=side)
+        labels = [self.value_format(10**m if log else m) for m in marks]
+        plt.yticks(marks, labels, yside=side)  # type: ignore[arg-type]
