@@ -183,7 +183,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     return p
 
 
-def _add_recover_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_recover_parser(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("recover", help="move a damaged state database aside and rebuild it from the run folders")
     r.add_argument("--runs-root", type=Path, help="where run folders are (default $STATE_DIRECTORY/runs or ./runs)")
     r.add_argument("--state-dir", type=Path, help="SQLite state and lock (default $STATE_DIRECTORY or ./state)")

@@ -31,7 +31,8 @@ from supervisor.jobs.blueprints import (
 from supervisor.jobs.child import LogDrops
 from supervisor.jobs.estimates import estimate_run
 from supervisor.jobs.evals import Evaluations
-from supervisor.jobs.run import RunError, RunSupervisor, create_run
+from supervisor.jobs.run import RunError, RunSupervisor
+from supervisor.jobs.run_folder import create_run
 from supervisor.jobs.submit import ConfigRefused, check_config, describe_spec, resolve_config
 from supervisor.protocol import ErrorCode, InstanceState, Method, RunState
 from supervisor.state.results import Results

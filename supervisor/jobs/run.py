@@ -1,32 +1,28 @@
 """One run: its folder, its phases (prepare -> train -> merge), its instances, its TensorBoard.
 
-A run's folder holds everything it needs: the frozen `run.yaml`, a byte copy of the config the
-workers read (`config.yaml`, so editing the original mid-run changes nothing), `instances/<k>/`,
-`merged/` and `tensorboard/`. Phase and desired state are in the store, so a new daemon continues
-a run exactly where the old one left it. Instances are `pending` until the prepare phase is over.
+A run's folder (made by `run_folder.create_run`) holds everything it needs: the frozen `run.yaml`,
+`config.yaml`, `instances/<k>/`, `merged/` and `tensorboard/`. Phase and desired state are in the
+store, so a new daemon continues a run exactly where the old one left it. Instances are `pending`
+until the prepare phase is over.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from supervisor.config import DaemonConfig, StartSpec, instance_seed, split_iterations
+from supervisor.config import DaemonConfig
 from supervisor.executors import ExecutorSpec, make_executor
 from supervisor.host.procfs import machine_cores
 from supervisor.jobs.child import append_log
 from supervisor.jobs.instance import InstanceSupervisor, Publish, RunContext, run_phase
-from supervisor.jobs.tensorboard import ScalarWriter
+from supervisor.jobs.tensorboard import write_scalars_every
 from supervisor.protocol import EventKind, InstanceState, RunInfo, RunState
-from supervisor.state.files import write_atomic
-from supervisor.state.store import InstanceRow, RunRow, Store
+from supervisor.state.store import RunRow, Store
 
 
 def describe_stage(metrics: dict[str, Any]) -> str | None:
@@ -44,94 +40,6 @@ def describe_stage(metrics: dict[str, Any]) -> str | None:
 
 class RunError(Exception):
     """A request about a run that cannot be honoured now (reported as `conflict`)."""
-
-
-def create_run(cfg: DaemonConfig, store: Store, spec: StartSpec) -> RunRow:
-    """Make the run folder and its frozen files, then commit the run and its instances."""
-    config_src = spec.config or cfg.default_config
-    if config_src is None:
-        raise ValueError("no config given and no default config found")
-    config_src = Path(config_src).resolve()
-    try:
-        raw = config_src.read_bytes()
-        parsed = yaml.safe_load(raw) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ValueError(f"cannot read config {config_src}: {exc}") from None
-    if not isinstance(parsed, dict):
-        raise ValueError(f"config {config_src} is not a mapping")
-    iters = spec.iters
-    if iters is None and spec.time_budget_s is None and isinstance(parsed.get("iterations"), int):
-        iters = parsed["iterations"]  # the config's own target, split like --iters
-    if iters is not None and iters < spec.instances:
-        raise ValueError(f"{iters} iterations cannot be split over {spec.instances} instances")
-    executor = spec.executor or cfg.executor
-    seed = spec.seed if spec.seed is not None else secrets.randbits(63)
-    run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
-    run_dir = (cfg.runs_root / run_id).resolve()
-    (run_dir / "instances").mkdir(parents=True)
-    split = split_iterations(iters, spec.instances) if iters is not None else [None] * spec.instances
-    seeds = [instance_seed(seed, k) for k in range(spec.instances)]
-    write_atomic(run_dir / "config.yaml", raw)
-    frozen = {
-        "run_id": run_id,
-        "config_source": str(config_src),
-        "config": parsed,
-        "seed": seed,
-        "instances": spec.instances,
-        "iters": iters,
-        "time_budget_s": spec.time_budget_s,
-        "split": split,
-        "instance_seeds": seeds,
-        "worker_cmd": list(cfg.worker_cmd),
-        "executor": executor.to_dict(),
-        "workers": spec.workers,
-        "created": time.time(),
-    }
-    write_atomic(run_dir / "run.yaml", yaml.safe_dump(frozen, sort_keys=False).encode())
-    now = time.time()
-    row = RunRow(
-        run_id,
-        str(run_dir),
-        str(config_src),
-        seed,
-        iters,
-        spec.time_budget_s,
-        spec.instances,
-        RunState.RUNNING.value,
-        "running",
-        "prepare",
-        None,
-        None,
-        now,
-        now,
-        spec.workers,
-    )
-    insts = [
-        InstanceRow(
-            run_id,
-            k,
-            str(run_dir / "instances" / str(k)),
-            seeds[k],
-            split[k],
-            InstanceState.PENDING.value,
-            "running",
-            None,
-            None,
-            0,
-            0,
-            0,
-            None,
-            None,
-            None,
-            now,
-        )
-        for k in range(spec.instances)
-    ]
-    for inst in insts:
-        Path(inst.dir).mkdir(parents=True, exist_ok=True)
-    store.create_run(row, insts)
-    store.set_run_executor(run_id, executor.to_dict())
-    return row
 
 
 class RunSupervisor:
@@ -325,7 +233,9 @@ class RunSupervisor:
 
     # phases -----------------------------------------------------------------------------------
     async def _drive(self) -> None:
-        tb = asyncio.create_task(self._tensorboard())
+        tb = asyncio.create_task(
+            write_scalars_every(self.dir / "tensorboard", self.cfg.tuning.tensorboard_interval_s, self.scalars)
+        )
         try:
             row = self.store.run(self.id)
             assert row is not None
@@ -467,33 +377,6 @@ class RunSupervisor:
             }
         )
 
-    async def _tensorboard(self) -> None:
-        """Run-level scalars: total it/s, overall progress, restarts, live instances.
-
-        On a full disk the points are skipped and the file closed (a cut record would hide the rest
-        of it from TensorBoard); a new event file starts once writes succeed again."""
-        writer: ScalarWriter | None = None
-        t0 = time.monotonic()
-
-        def add(point: bool = True) -> None:
-            nonlocal writer
-            try:
-                writer = writer or ScalarWriter(self.dir / "tensorboard")
-                if point:
-                    writer.add_scalars(int(time.monotonic() - t0), self.scalars())
-            except OSError:
-                _close_quietly(writer)
-                writer = None
-
-        try:
-            add(point=False)
-            while True:
-                await asyncio.sleep(self.cfg.tuning.tensorboard_interval_s)
-                add()
-        finally:
-            add()
-            _close_quietly(writer)
-
     def scalars(self) -> dict[str, float]:
         total = sum(i.iter for i in self.instances)
         target = sum(i.target_iters or 0 for i in self.instances)
@@ -507,11 +390,3 @@ class RunSupervisor:
         if target:
             out["run/progress"] = total / target
         return out
-
-
-def _close_quietly(writer: ScalarWriter | None) -> None:
-    if writer is not None:
-        try:
-            writer.close()
-        except OSError:
-            pass  # its buffered bytes could not be written: that file ends at its last whole record

@@ -8,10 +8,12 @@ own loader (a test checks that).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import struct
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -93,3 +95,40 @@ class ScalarWriter:
 
     def close(self) -> None:
         self._f.close()
+
+
+async def write_scalars_every(logdir: Path, interval_s: float, scalars: Callable[[], dict[str, float]]) -> None:
+    """Write `scalars()` to an event file in `logdir` every `interval_s` (the step: whole seconds since
+    the start) until cancelled, and once more then.
+
+    On a full disk the points are skipped and the file closed (a cut record would hide the rest
+    of it from TensorBoard); a new event file starts once writes succeed again."""
+    writer: ScalarWriter | None = None
+    t0 = time.monotonic()
+
+    def add(point: bool = True) -> None:
+        nonlocal writer
+        try:
+            writer = writer or ScalarWriter(logdir)
+            if point:
+                writer.add_scalars(int(time.monotonic() - t0), scalars())
+        except OSError:
+            _close_quietly(writer)
+            writer = None
+
+    try:
+        add(point=False)
+        while True:
+            await asyncio.sleep(interval_s)
+            add()
+    finally:
+        add()
+        _close_quietly(writer)
+
+
+def _close_quietly(writer: ScalarWriter | None) -> None:
+    if writer is not None:
+        try:
+            writer.close()
+        except OSError:
+            pass  # its buffered bytes could not be written: that file ends at its last whole record
