@@ -15,10 +15,16 @@ from holdem.cli.parser import buckets_root, build_parser
 from holdem.cli.search_flags import search_config, searched
 from holdem.instance.events import EventStream
 from holdem.instance.exit_codes import EXIT_OK
+from holdem.instance.pipes import PipeSafeHandler
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # A handler that outlives its reader: a killed daemon must not cost a child its checkpoint.
+    logging.basicConfig(
+        handlers=[PipeSafeHandler(sys.stderr)],
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     args = build_parser().parse_args(argv)
     handler = {
         "train": _train,

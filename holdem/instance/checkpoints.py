@@ -72,6 +72,10 @@ class Checkpoints:
         self.cfg, self.dir, self.solver_hash, self.events = cfg, instance_dir, solver_hash, events
 
     def write(self, solver: Solver, game_hash: str, elapsed_s: float) -> None:
+        self.announce(self.save(solver, game_hash, elapsed_s))
+
+    def save(self, solver: Solver, game_hash: str, elapsed_s: float) -> ckpt.WrittenCheckpoint:
+        """Write the checkpoint, in place when this returns; nothing is reported yet."""
         s = solver.state()
         states = [[int(x) for x in row] for row in s.rng]
         meta: dict[str, Any] = {
@@ -84,14 +88,19 @@ class Checkpoints:
             "workers": len(states),
             "rng_states": states,
         }
-        written = ckpt.write_checkpoint(
+        return ckpt.write_checkpoint(
             self.dir,
             s.iteration,
             {"regrets": s.regrets, "strategy_sum": s.strategy_sum},
             meta,
             keep=self.cfg.checkpoint.keep,
         )
-        self.events.emit("checkpoint", s.iteration, path=str(written.path), bytes=written.bytes, sha256=written.sha256)
+
+    def announce(self, written: ckpt.WrittenCheckpoint) -> None:
+        """The `checkpoint` event and log line of a checkpoint in place."""
+        self.events.emit(
+            "checkpoint", written.iteration, path=str(written.path), bytes=written.bytes, sha256=written.sha256
+        )
         log.info("checkpoint %s (%d bytes)", written.path, written.bytes)
 
     def find_resume_point(self, resume: bool, target: int | None) -> ckpt.Checkpoint | None:

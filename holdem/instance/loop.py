@@ -21,6 +21,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from holdem.config import ConfigError, TrainConfig, config_to_mapping, load_config, solver_config_hash
 from holdem.games import load_game
@@ -28,9 +29,14 @@ from holdem.instance.checkpoints import BadInput, Checkpoints, StopControl
 from holdem.instance.events import EventStream
 from holdem.instance.exit_codes import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_CRASH, EXIT_OK
 from holdem.instance.metrics import Heartbeat, Metrics
+from holdem.instance.pipes import log_to_file_when_stderr_is_gone
 from holdem.instance.progress import ProgressState
 from holdem.solver.solver import Solver, SolverSettings
 from holdem.storage import checkpoint as ckpt
+
+if TYPE_CHECKING:
+    from holdem.games.hunl.game import HunlGame
+    from holdem.games.tree import Game
 
 __all__ = ["BadInput", "TrainOptions", "run_training", "settings_from_config"]
 
@@ -41,6 +47,8 @@ CHUNK_SECONDS = 0.1  # work between looks at the clock, the stop flag and the ch
 # others: longer chunks make that rarer (a stop still waits at most about a second).
 CHUNK_SECONDS_WORKERS = 1.0
 MAX_WORKERS = 1024
+# Where log lines go once stderr's reader is gone: the file holdemd appends the child's stderr to.
+INSTANCE_LOG = "train.log"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +93,7 @@ def run_training(opts: TrainOptions) -> int:
     lock = _lock_instance_dir(opts.instance_dir)
     if lock is None:
         return _fail(events, f"instance folder {opts.instance_dir} is in use by another process", EXIT_BUSY)
+    log_to_file_when_stderr_is_gone(opts.instance_dir / INSTANCE_LOG)
     try:
         return _Trainer(cfg, opts, events).run()
     except (ConfigError, BadInput) as exc:
@@ -153,15 +162,26 @@ class _Trainer:
             self.metrics.close()
             if hasattr(self, "solver"):
                 self.solver.close()
+        # The checkpoint is on disk before anything is reported: nothing a report meets (a dead pipe,
+        # a full log disk) may cost it. The stream still reads progress, checkpoint, done/stopped.
+        heartbeat.halt()
+        try:
+            written = self.checkpoints.save(self.solver, self.game_hash, self.progress.elapsed_s)
+        except BaseException:
+            heartbeat.stop(final=False)
+            raise
         heartbeat.stop(final=True)  # the last progress carries the final metrics
-        self.checkpoints.write(self.solver, self.game_hash, self.progress.elapsed_s)
+        self.checkpoints.announce(written)
         outcome = "done" if finished else "stopped"
         self.events.emit(outcome, self.solver.iteration, metrics=self.progress.snapshot()["metrics"])
         log.info("%s at iteration %d", outcome, self.solver.iteration)
+        if self.events.dropped:
+            log.warning("%d event(s) dropped: the event stream's reader was gone", self.events.dropped)
         return EXIT_OK
 
     def _build(self, found: ckpt.Checkpoint | None) -> None:
         """The game (building hold'em buckets first if missing), the solver, and its restored state."""
+        self.game: Game | HunlGame
         if self.cfg.game == "hunl":
             from holdem.config import AbstractionError
             from holdem.games.hunl.game import load_hunl

@@ -85,10 +85,14 @@ class Heartbeat:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self, final: bool) -> None:
-        """Stop the thread; when final, send (or draw) the last progress, the final metrics included."""
+    def halt(self) -> None:
+        """Stop the thread without a last word (stopping twice is harmless)."""
         self._stop.set()
         self._thread.join(timeout=5)
+
+    def stop(self, final: bool) -> None:
+        """Stop the thread; when final, send (or draw) the last progress, the final metrics included."""
+        self.halt()
         if final:
             self.beat()
         elif self._bar is not None:

@@ -1,0 +1,134 @@
+"""Faults around a training instance that must never cost its work (issue 27), on the real process:
+its event and log pipes lose their reader (the daemon was killed), its TensorBoard disk fills up."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from holdem_proc import REPO
+
+from holdem.storage.checkpoint import latest_valid_checkpoint
+
+LEDUC_ES = REPO / "configs" / "leduc-es.yaml"
+
+
+def train(inst: Path, stdout: int, stderr: int, config: Path = LEDUC_ES) -> subprocess.Popen[bytes]:
+    argv = [
+        "train",
+        "--config",
+        str(config),
+        "--instance-dir",
+        str(inst),
+        "--events",
+        "jsonl",
+        "--iters",
+        "10000000000",
+    ]
+    return subprocess.Popen([sys.executable, "-m", "holdem.cli", *argv], cwd=REPO, stdout=stdout, stderr=stderr)
+
+
+def fifo(path: Path) -> tuple[int, int]:
+    """(reader, writer) of a new FIFO; the reader opens first, so opening the writer does not block."""
+    os.mkfifo(path)
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    writer = os.open(path, os.O_WRONLY)
+    os.set_blocking(reader, True)
+    return reader, writer
+
+
+class Lines:
+    """The lines arriving on a file descriptor, waited for with a deadline."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self._buf = fd, b""
+        self.seen: list[str] = []
+
+    def wait_for(self, pattern: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.seen:
+                if re.search(pattern, line):
+                    return line
+            left = deadline - time.monotonic()
+            assert left > 0, f"no line matching {pattern!r} within {timeout} s; saw:\n" + "\n".join(self.seen)
+            if select.select([self.fd], [], [], left)[0]:
+                chunk = os.read(self.fd, 65536)
+                assert chunk, f"stream ended without {pattern!r}; saw:\n" + "\n".join(self.seen)
+                *whole, self._buf = (self._buf + chunk).split(b"\n")
+                self.seen += [w.decode(errors="replace") for w in whole]
+
+
+def wait_for_file_line(path: Path, pattern: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> str:
+    """The first line of `path` matching `pattern`, as soon as the process has written it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = path.read_text(errors="replace") if path.exists() else ""
+        if found := re.search(f".*{pattern}.*", text):
+            return found.group(0)
+        assert proc.poll() is None, f"the instance exited ({proc.returncode}) without writing {pattern!r} to {path}"
+        time.sleep(0.05)
+    raise AssertionError(f"no line matching {pattern!r} in {path} within {timeout} s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> int:
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=120)
+
+
+def test_a_dead_event_pipe_costs_no_checkpoint(tmp_path: Path) -> None:
+    """The issue's reproduction: stdout is a FIFO whose reader reads one line and goes away."""
+    inst = tmp_path / "i"
+    reader, writer = fifo(tmp_path / "events")
+    proc = train(inst, writer, subprocess.PIPE)
+    os.close(writer)
+    try:
+        assert json.loads(Lines(reader).wait_for("."))["event"] == "started"
+        os.close(reader)
+        assert proc.stderr is not None
+        log = Lines(proc.stderr.fileno())
+        # The heartbeat has met the dead pipe (a dropped event; before the fix: its traceback).
+        log.wait_for("reader is gone|BrokenPipeError")
+        assert stop(proc) == 0
+        stopped = log.wait_for(r"stopped at iteration \d+")
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
+    found = latest_valid_checkpoint(inst)
+    assert found is not None and found.iteration > 0
+    assert stopped.endswith(f"stopped at iteration {found.iteration}")
+
+
+def test_dead_event_and_log_pipes_leave_the_story_in_train_log(tmp_path: Path) -> None:
+    """A killed daemon takes both pipes: the instance trains on, checkpoints on SIGTERM, and its
+    log lines go to the instance's train.log, where the daemon keeps the child's stderr."""
+    inst = tmp_path / "i"
+    out_reader, out_writer = fifo(tmp_path / "events")
+    err_reader, err_writer = fifo(tmp_path / "log")
+    proc = train(inst, out_writer, err_writer)
+    os.close(out_writer)
+    os.close(err_writer)
+    try:
+        assert json.loads(Lines(out_reader).wait_for("."))["event"] == "started"
+        os.close(out_reader)
+        os.close(err_reader)
+        wait_for_file_line(inst / "train.log", "the event stream's reader is gone", proc)
+        code = stop(proc)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert code == 0
+    found = latest_valid_checkpoint(inst)
+    assert found is not None and found.iteration > 0
+    story = (inst / "train.log").read_text()
+    assert "stderr's reader is gone" in story
+    assert f"stopped at iteration {found.iteration}\n" in story
