@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from holdem.games.tree import FOLD, LEAF, SHOWDOWN
+from holdem.cards import NUM_CARDS
 from holdem.search import kernel
 from holdem.search.subgame import Subgame
 
@@ -42,8 +42,9 @@ class SolveOptions:
             raise ValueError(f"search uniform_share must be in [0, 1], got {self.uniform_share}")
         if self.gadget not in GADGETS:
             raise ValueError(f"search gadget must be one of {', '.join(GADGETS)}, got {self.gadget!r}")
-        if not 1 <= self.workers <= numba.config.NUMBA_NUM_THREADS:
-            raise ValueError(f"--search-workers must be in [1, {numba.config.NUMBA_NUM_THREADS}], got {self.workers}")
+        most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (numba.config sets its names at import)
+        if not 1 <= self.workers <= most:
+            raise ValueError(f"--search-workers must be in [1, {most}], got {self.workers}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,24 +52,6 @@ class SolveResult:
     average: np.ndarray  # average strategy, slot layout of the subgame
     iterations: int
     seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class _Scratch:
-    reach_self: np.ndarray
-    reach_opp: np.ndarray
-    values: np.ndarray
-    order: np.ndarray
-    terminals: np.ndarray
-
-
-def _scratch(sub: Subgame) -> _Scratch:
-    shape = (sub.n_nodes, sub.hands.n)
-    terminals = sub.terminals()
-    cost = np.zeros(4, dtype=np.int64)
-    cost[[LEAF, SHOWDOWN, FOLD]] = (0, 1, 2)  # dearest first: O(P + B + H) or more, O(H) with a sort, O(H)
-    terminals = terminals[np.argsort(cost[sub.kind[terminals]], kind="stable")]
-    return _Scratch(np.zeros(shape), np.zeros(shape), np.zeros(shape), sub.hands.order(), terminals)
 
 
 def _check_range(name: str, r: np.ndarray, n: int) -> np.ndarray:
@@ -79,35 +62,17 @@ def _check_range(name: str, r: np.ndarray, n: int) -> np.ndarray:
 
 
 def _root_values(
-    sub: Subgame, player: int, mode: int, fixed: np.ndarray, range_other: np.ndarray, workers: int
+    sub: Subgame, player: int, mode: kernel.PassMode, fixed: np.ndarray, range_other: np.ndarray, workers: int
 ) -> np.ndarray:
-    s = _scratch(sub)
-    h = sub.hands
     numba.set_num_threads(workers)
     return kernel.root_values(
         player,
         mode,
-        sub.kind,
-        sub.player,
-        sub.child_start,
-        sub.num_children,
-        sub.children,
-        sub.contrib,
-        sub.slot,
-        sub.leaf_table,
-        sub.leaves.kernel_args(),
-        h.cards,
-        h.two_cards,
-        h.strength,
-        s.order,
-        h.leaf_bucket,
-        sub.exact_leaves,
-        s.terminals,
+        sub.arrays(),
+        sub.leaves,
         np.ascontiguousarray(fixed, dtype=np.float64),
-        _check_range("range", range_other, h.n),
-        s.reach_self,
-        s.reach_opp,
-        s.values,
+        _check_range("range", range_other, sub.hands.n),
+        kernel.scratch(sub.n_nodes, sub.hands.n),
         workers,
     )
 
@@ -120,7 +85,7 @@ def gadget_values(sub: Subgame, fixed: np.ndarray, range_searcher: np.ndarray, w
 
 def pair_mass(cards: np.ndarray, mine: np.ndarray, other: np.ndarray) -> float:
     """Sum over pairs of hands sharing no card of mine[h] x other[h']."""
-    card_sum = np.zeros(52)
+    card_sum = np.zeros(NUM_CARDS)
     np.add.at(card_sum, cards[:, 0], other)
     two = cards[:, 1] >= 0
     np.add.at(card_sum, cards[two, 1], other[two])
@@ -154,22 +119,23 @@ def solve(
     r0 = _check_range("player 0's range", ranges[0], h.n)
     r1 = _check_range("player 1's range", ranges[1], h.n)
     mode = kernel.NO_GADGET if alt is None else GADGETS[options.gadget]
-    gadget = -1 if mode == kernel.NO_GADGET else 1 - sub.searcher
+    player = -1 if mode == kernel.NO_GADGET else 1 - sub.searcher
     alt_arr = np.zeros(h.n) if alt is None else np.ascontiguousarray(alt, dtype=np.float64)
-    if gadget >= 0:
+    if player >= 0:
         # The gadget player's range as probabilities, a share of it spread over every hand: a best
         # response may bring here hands the Bayes range says are (nearly) never here, and the gadget's
         # constraints hold only for hands with weight.
-        r = (r0, r1)[gadget]
+        r = (r0, r1)[player]
         r = r / r.sum() if r.sum() > 0 else np.full(h.n, 1.0 / h.n)
         r = (1.0 - options.uniform_share) * r + options.uniform_share / h.n
-        r0, r1 = (r, r1) if gadget == 0 else (r0, r)
-    s = _scratch(sub)
+        r0, r1 = (r, r1) if player == 0 else (r0, r)
+    arrays = sub.arrays()
     regrets = np.zeros(sub.n_slots)
     strat_sum = np.zeros(sub.n_slots)
     sigma = np.zeros(sub.n_slots)
-    margin = np.zeros((h.n, 2))
-    leaf = sub.leaves.kernel_args()
+    gadget = kernel.Gadget(player, mode, alt_arr, np.zeros((h.n, 2)), options.gadget_weight)
+    work = kernel.scratch(sub.n_nodes, h.n)
+    discounting = kernel.Discounting(options.alpha, options.beta, options.gamma)
     numba.set_num_threads(options.workers)
     deadline = None if options.ms is None else started + options.ms / 1000.0
     done, batch = 0, 1
@@ -179,41 +145,7 @@ def solve(
             break
         t = time.perf_counter()
         kernel.dcfr_iterations(
-            sub.kind,
-            sub.player,
-            sub.child_start,
-            sub.num_children,
-            sub.children,
-            sub.contrib,
-            sub.slot,
-            sub.leaf_table,
-            leaf,
-            h.cards,
-            h.two_cards,
-            h.strength,
-            s.order,
-            h.leaf_bucket,
-            sub.exact_leaves,
-            s.terminals,
-            r0,
-            r1,
-            gadget,
-            mode,
-            alt_arr,
-            margin,
-            options.gadget_weight,
-            regrets,
-            strat_sum,
-            sigma,
-            s.reach_self,
-            s.reach_opp,
-            s.values,
-            done,
-            n,
-            options.alpha,
-            options.beta,
-            options.gamma,
-            options.workers,
+            arrays, sub.leaves, (r0, r1), gadget, regrets, strat_sum, sigma, work, done, n, discounting, options.workers
         )
         now = time.perf_counter()
         done += n
@@ -227,5 +159,5 @@ def solve(
             break
         batch = max(1, int(0.5 * left / per))
     average = np.empty(sub.n_slots)
-    kernel.normalise(strat_sum, sub.kind, sub.num_children, sub.slot, h.n, average)
+    kernel.normalise(strat_sum, arrays, average)
     return SolveResult(average, done, time.perf_counter() - started)

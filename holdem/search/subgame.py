@@ -17,10 +17,11 @@ Terminal kinds (``games.tree.NodeKind``), all valued as player 0's net chips at 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from holdem.games.tree import DECISION
+from holdem.games.tree import DECISION, FOLD, LEAF, SHOWDOWN, NodeKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +46,7 @@ class Hands:
         return np.argsort(self.strength, kind="stable").astype(np.int64)
 
 
-@dataclass(frozen=True, slots=True)
-class LeafTables:
+class LeafTables(NamedTuple):
     """Leaf value tables V[t, b0, b1] = row[t, b0] + col[t, b1] + dev[t, k] at the pairs (b0, b1) =
     (b0[k], b1[k]), and row[t, b0] + col[t, b1] at every other pair.
 
@@ -54,7 +54,7 @@ class LeafTables:
     bucket pairs a deal reached; elsewhere a row effect plus a column effect stands in, so that the
     value follows both hands' strength. Held this way a leaf costs O(pairs + B + H), not O(B^2). Pairs
     run by (b0, b1); ``row_start`` indexes them by b0, ``col_order``/``col_start`` by b1 (for player
-    1, who reads the tables transposed)."""
+    1, who reads the tables transposed). A named tuple, so the kernels take it as it is."""
 
     row: np.ndarray  # float64 [T, B]
     col: np.ndarray  # float64 [T, B]
@@ -109,13 +109,37 @@ class LeafTables:
         out[:, self.b0, self.b1] += self.dev
         return out
 
-    def kernel_args(self) -> tuple:
-        return (self.row, self.col, self.dev, self.b0, self.b1, self.row_start, self.col_order, self.col_start)
-
 
 def _starts(keys: np.ndarray, n: int) -> np.ndarray:
     """CSR offsets of sorted ``keys`` in [0, n)."""
     return np.searchsorted(keys, np.arange(n + 1), side="left").astype(np.int64)
+
+
+class SubgameArrays(NamedTuple):
+    """What the solver's kernels read of a subgame (``Subgame.arrays()``), as one argument. Flat: numba's
+    parallel loops take a named tuple of arrays but no tuple within one, so the leaf tables go beside it."""
+
+    kind: np.ndarray
+    player: np.ndarray
+    child_start: np.ndarray
+    num_children: np.ndarray
+    children: np.ndarray
+    contrib: np.ndarray
+    slot: np.ndarray
+    leaf_table: np.ndarray
+    cards: np.ndarray  # the hands'
+    two_cards: bool
+    strength: np.ndarray
+    order: np.ndarray  # hands by ascending strength
+    leaf_bucket: np.ndarray
+    exact_leaves: bool
+    terminals: np.ndarray  # int64: every terminal node, dearest first (the threads deal them out in turn)
+
+
+# A terminal's cost rank, for dealing them out dearest first: a leaf O(P + B + H) or more, a showdown O(H)
+# after a sort, a fold O(H).
+_TERMINAL_COST = np.zeros(len(NodeKind), dtype=np.int64)
+_TERMINAL_COST[[LEAF, SHOWDOWN, FOLD]] = (0, 1, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +171,28 @@ class Subgame:
 
     def terminals(self) -> np.ndarray:
         return np.flatnonzero(self.kind != DECISION).astype(np.int64)
+
+    def arrays(self) -> SubgameArrays:
+        terminals = self.terminals()
+        cost = _TERMINAL_COST[self.kind[terminals]]
+        h = self.hands
+        return SubgameArrays(
+            self.kind,
+            self.player,
+            self.child_start,
+            self.num_children,
+            self.children,
+            self.contrib,
+            self.slot,
+            self.leaf_table,
+            h.cards,
+            h.two_cards,
+            h.strength,
+            h.order(),
+            h.leaf_bucket,
+            self.exact_leaves,
+            terminals[np.argsort(cost, kind="stable")],
+        )
 
     def node_strategy(self, table: np.ndarray, node: int) -> np.ndarray:
         """[H, actions] view of a slot-layout table at one decision node."""
