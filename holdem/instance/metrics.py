@@ -12,6 +12,8 @@ Invariants:
 
 from __future__ import annotations
 
+import errno
+import logging
 import threading
 import time
 from pathlib import Path
@@ -22,6 +24,8 @@ from holdem.instance.events import EventStream
 from holdem.instance.progress import ProgressState, progress_text
 from holdem.progress_bar import ProgressBar
 from holdem.solver.solver import Solver
+
+log = logging.getLogger("holdem.train")
 
 
 class Metrics:
@@ -37,7 +41,12 @@ class Metrics:
         if self.cfg.metrics.tensorboard:
             from holdem.instance.tensorboard import ScalarLog
 
-            self.scalars = ScalarLog(folder, purge_from_step=purge_from_step)
+            try:
+                self.scalars = ScalarLog(folder, purge_from_step=purge_from_step)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                log.warning("no TensorBoard scalars this time: the disk is full (%s)", exc)
 
     def update(self, solver: Solver, game: Any, force: bool = False) -> dict[str, float]:
         """Recompute what is due (everything when force) and log it; returns what was computed."""
@@ -61,6 +70,7 @@ class Metrics:
             self.scalars.add("speed/node_visits_per_s", self.progress.nodes_per_s, it)
             for name, value in metrics.items():
                 self.scalars.add(f"quality/{name}", value, it)
+            self._report_dropped()
         return metrics
 
     def final(self, solver: Solver, game: Any) -> None:
@@ -70,6 +80,12 @@ class Metrics:
     def close(self) -> None:
         if self.scalars is not None:
             self.scalars.close()
+            self._report_dropped()
+
+    def _report_dropped(self) -> None:
+        """Points a full disk cost TensorBoard, in the progress metrics (absent while there are none)."""
+        if self.scalars.dropped:
+            self.progress.set_metrics({"tensorboard_dropped": self.scalars.dropped})
 
 
 class Heartbeat:

@@ -11,11 +11,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from holdem_proc import REPO
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from holdem.storage.checkpoint import latest_valid_checkpoint
+
+sys.path.insert(0, str(REPO / "tests" / "supervisor"))
+from sv_harness import fill, tmpfs  # a real small file system, as the disk-full tests make one
 
 LEDUC_ES = REPO / "configs" / "leduc-es.yaml"
 
@@ -132,3 +138,34 @@ def test_dead_event_and_log_pipes_leave_the_story_in_train_log(tmp_path: Path) -
     story = (inst / "train.log").read_text()
     assert "stderr's reader is gone" in story
     assert f"stopped at iteration {found.iteration}\n" in story
+
+
+@pytest.fixture
+def full_tensorboard_fs(tmp_path: Path) -> Iterator[Path]:
+    """An instance folder whose tensorboard/ is a small file system of its own (root only)."""
+    with tmpfs(tmp_path / "i" / "tensorboard", "1m") as mnt:
+        yield mnt
+
+
+def test_a_full_tensorboard_disk_drops_points_and_trains_on(full_tensorboard_fs: Path, worker_factory) -> None:
+    inst = full_tensorboard_fs.parent
+    w = worker_factory("train", "--config", LEDUC_ES, "--instance-dir", inst, "--events", "jsonl", "--iters", 10**10)
+    while w.wait_for("progress")["iter"] == 0:  # the loop runs: the TensorBoard file is open
+        pass
+    filler = fill(full_tensorboard_fs)
+    while not (dropped_at := w.wait_for("progress"))["metrics"].get("tensorboard_dropped"):
+        pass
+    filler.unlink()  # space returns: the points that follow are written again
+    while (after := w.wait_for("progress"))["iter"] <= dropped_at["iter"] or after["elapsed_s"] < (
+        dropped_at["elapsed_s"] + 3
+    ):
+        pass
+    w.proc.send_signal(signal.SIGTERM)
+    stopped = w.wait_for("stopped")
+    assert w.finish()[0] == 0
+    assert latest_valid_checkpoint(inst) is not None
+    assert stopped["metrics"]["tensorboard_dropped"] >= dropped_at["metrics"]["tensorboard_dropped"] > 0
+    acc = EventAccumulator(str(full_tensorboard_fs))
+    acc.Reload()  # the file reads whole: no torn record where the disk was full
+    steps = [e.step for e in acc.Scalars("speed/iterations_per_s")]
+    assert steps == sorted(steps) and steps[-1] == stopped["iter"] > dropped_at["iter"]
