@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from supervisor.config import builtin_config
-from supervisor.ctl.commands import progress_line as run_progress_line
+from supervisor.ctl.format import progress_line as run_progress_line
 from supervisor.protocol import Client, ProtocolError, RunInfo
 
 REPO = Path(__file__).resolve().parent.parent

@@ -20,10 +20,10 @@ from typing import Any
 
 from supervisor import version
 from supervisor.ctl import blueprint_commands as ctl_blueprint
+from supervisor.ctl.format import format_run, why_shown
+from supervisor.ctl.watch import watch
 from supervisor.protocol import Client, DaemonUnavailable, ErrorCode, ProtocolError, RunInfo, socket_path
-from supervisor.protocol.describe import describe_estimate, summary_line
 
-FINAL_RUN_STATES = frozenset({"done", "failed", "stopped"})
 DEFAULT_WAIT_S = 5.0
 
 
@@ -102,83 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _why_shown(run: RunInfo, asked: bool) -> str | None:
-    """A listed run that is not active says so, and why it is listed."""
-    if run.state in ACTIVE_RUN_STATES:
-        return None
-    if asked:
-        return "not active"
-    return "not active: the newest run, shown because no run is active (--all lists every run)"
-
-
 def _print_json(obj: Any) -> None:
     print(json.dumps(obj, indent=2, sort_keys=False))
-
-
-ACTIVE_RUN_STATES = frozenset({"running", "stopping", "merging"})
-
-
-def format_run(run: RunInfo, why_shown: str | None = None) -> str:
-    """A run and its instances in lines under 80 columns (widths follow the numbers shown)."""
-    lines = [f"run {run.id}  {run.state}" + (f" ({run.reason})" if run.reason else "") + f"  {run.dir}"]
-    lines.append(
-        f"  {len(run.instances)} instances x {run.workers} workers; cores in use {run.cores_in_use}"
-        + (f" of {run.cores}" if run.cores else "")
-    )
-    if why_shown:
-        lines.append(f"  {why_shown}")
-    elif run.origin and run.state in ACTIVE_RUN_STATES:
-        lines.append(f"  active: {run.origin}")
-    if run.phase == "prepare" and run.state not in ("done",):
-        lines.append(
-            "  phase prepare: instances start when it is over" + (f"; {run.phase_detail}" if run.phase_detail else "")
-        )
-    counts = [f"{i.iter:,}/{i.target_iters or 0:,}" for i in run.instances]
-    cw = max(map(len, counts), default=0)
-    rates = [f"{i.ips:,.0f}" for i in run.instances]
-    rw = max(map(len, rates), default=0)
-    pw = max((len(str(i.pid or "-")) for i in run.instances), default=1)
-    for i, count, rate in zip(run.instances, counts, rates):
-        target = i.target_iters or 0
-        pct = f"{100 * i.iter / target:5.1f}%" if target else "    - "
-        extra = f"  {i.reason}" if i.reason else ""
-        where = f"  {i.executor}" + (f" job {i.job_id}" if i.job_id else "") + (f" on {i.node}" if i.node else "")
-        rss = f"  {i.rss_bytes / 2**20:,.0f} MiB" if i.rss_bytes else ""  # workers: on the run's line
-        lines.append(
-            f"  [{i.index}] {i.state:<8} pid {i.pid or '-'!s:<{pw}}  {count:>{cw}} {pct}  {rate:>{rw}} it/s"
-            f"{rss}  restarts {i.restarts}{where}{extra}"
-        )
-    if run.merged:
-        lines.append(f"  merged: {run.merged}")
-    lines += [f"  {line}" for line in (describe_estimate(run.estimate), summary_line(run.eval)) if line]
-    return "\n".join(lines)
-
-
-def progress_line(run: RunInfo) -> str:
-    """One plain line for a run: time, state (and phase), progress, rate, every instance's state."""
-    done = sum(i.iter for i in run.instances)
-    target = sum(i.target_iters or 0 for i in run.instances)
-    ips = sum(i.ips for i in run.instances if i.state == "running")
-    pct = f"{100 * done / target:5.1f}%" if target else "  ?  "
-    states = " ".join(f"[{i.index}]{i.state}" for i in run.instances)
-    state = f"{run.state}/prepare" if run.phase == "prepare" and run.state == "running" else run.state
-    detail = f"  ({run.phase_detail})" if run.phase == "prepare" and run.phase_detail else ""
-    return f"{time.strftime('%H:%M:%S')} run {run.id} {state:<9} {pct} {done:,}/{target:,} {ips:,.0f} it/s  {states}{detail}"
-
-
-async def follow_plain(
-    c: Client, run_id: str | None, interval: float = 1.0, final: frozenset[str] = FINAL_RUN_STATES
-) -> RunInfo | None:
-    """Print progress_line once per interval until the run (default: the newest) reaches a final state."""
-    while True:
-        runs = (await c.call("status", {"run": run_id} if run_id else {}))["runs"]
-        if runs:
-            run = RunInfo.from_dict(runs[0])
-            run_id = run_id or run.id
-            print(progress_line(run), flush=True)
-            if run.state in final:
-                return run
-        await asyncio.sleep(interval)
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -222,7 +147,7 @@ async def _command(c: Client, args: argparse.Namespace) -> int:
                 "\n".join(
                     [
                         *(f"warning: {w}" for w in warnings),
-                        *(format_run(r, _why_shown(r, every or asked)) for r in runs),
+                        *(format_run(r, why_shown(r, every or asked)) for r in runs),
                     ]
                 )
                 if runs or warnings
@@ -260,7 +185,7 @@ async def _command(c: Client, args: argparse.Namespace) -> int:
     elif cmd in ("strategy", "eval"):
         return await ctl_blueprint.command(c, args)
     else:
-        return await _watch(c, args)
+        return await watch(c, args)
     if args.json:
         _print_json(res)
     else:
@@ -289,145 +214,6 @@ async def _logs(c: Client, args: argparse.Namespace) -> int:
             continue
         print(json.dumps(ev) if args.json else ev.get("line", ""), flush=True)
     return 0
-
-
-async def _watch(c: Client, args: argparse.Namespace) -> int:
-    res = await c.call("status", {"run": args.run} if args.run else {})
-    if not res["runs"]:
-        raise ProtocolError(ErrorCode.UNKNOWN_RUN, "no active run to watch")
-    run = RunInfo.from_dict(res["runs"][0])
-    if not args.json and not sys.stdout.isatty():  # a pipe or a log file: plain lines, as `make run` prints
-        await follow_plain(c, run.id)
-        return 0
-    insts = {
-        i.index: dict(state=i.state, iter=i.iter, target=i.target_iters or 0, ips=i.ips, restarts=i.restarts)
-        for i in run.instances
-    }
-    state = {"run": run.state}
-    if run.state in FINAL_RUN_STATES:  # nothing more will happen: show it once
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "event": "state",
-                        "run": run.id,
-                        "instance": None,
-                        "state": run.state,
-                        "reason": run.reason,
-                        "t": time.time(),
-                    }
-                )
-            )
-        else:
-            from rich.console import Console
-
-            console = Console()
-            console.print(_render(run.id, run.state, insts, console.width))
-        return 0
-    if args.json:
-        async for ev in c.subscribe({"run": run.id}):
-            print(json.dumps(ev), flush=True)
-            if ev.get("event") == "state" and ev.get("instance") is None and ev.get("state") in FINAL_RUN_STATES:
-                return 0
-        return 0
-    from rich.live import Live  # only watch needs rich
-
-    def apply(ev: dict[str, Any]) -> None:
-        k = ev.get("instance")
-        if ev.get("event") == "progress" and k in insts:
-            insts[k].update(
-                iter=ev["iter"], ips=ev.get("ips") or 0.0, target=ev.get("target_iters") or insts[k]["target"]
-            )
-        elif ev.get("event") == "state":
-            if k is None:
-                state["run"] = ev["state"]
-            elif k in insts:
-                insts[k]["state"] = ev["state"]
-
-    async def resync() -> None:
-        """State changes carry no counters: take iterations and restarts from the daemon."""
-        fresh = RunInfo.from_dict((await c.call("status", {"run": run.id}))["runs"][0])
-        state["run"] = fresh.state
-        for i in fresh.instances:
-            insts[i.index].update(
-                state=i.state, iter=i.iter, target=i.target_iters or 0, restarts=i.restarts, ips=i.ips
-            )
-
-    with Live(_render(run.id, state["run"], insts), refresh_per_second=4, transient=False) as live:
-        width = live.console.width
-        last = 0.0
-        async for ev in c.subscribe({"run": run.id}):
-            apply(ev)
-            if ev.get("event") == "state":
-                await resync()
-            now = time.monotonic()
-            if now - last > 0.2 or ev.get("event") == "state":
-                live.update(_render(run.id, state["run"], insts, width))
-                last = now
-            if state["run"] in FINAL_RUN_STATES:
-                break
-    return 0
-
-
-def _render(run_id: str, run_state: str, insts: dict[int, dict[str, Any]], width: int = 80) -> Any:
-    """The watch table; the bar takes what the numbers leave of `width`, so no number is ever cut."""
-    from rich.progress_bar import ProgressBar
-    from rich.table import Table
-
-    rows = []
-    tot_iter = tot_target = 0
-    tot_ips = 0.0
-    for k in sorted(insts):
-        i = insts[k]
-        tot_iter += i["iter"]
-        tot_target += i["target"]
-        tot_ips += i["ips"] if i["state"] == "running" else 0.0
-        rows.append(
-            (
-                str(k),
-                i["state"],
-                i["iter"],
-                i["target"],
-                f"{i['iter']:,}/{i['target']:,}",
-                f"{i['ips']:,.0f}",
-                _eta(i["target"] - i["iter"], i["ips"]),
-                str(i["restarts"]),
-            )
-        )
-    rows.append(
-        (
-            "all",
-            "",
-            tot_iter,
-            tot_target,
-            f"{tot_iter:,}/{tot_target:,}",
-            f"{tot_ips:,.0f}",
-            _eta(tot_target - tot_iter, tot_ips),
-            "",
-        )
-    )
-    heads = ("#", "state", "progress", "iterations", "it/s", "ETA", "restarts")
-    text_cols = [0, 1, 4, 5, 6, 7]
-    widths = [max([len(r[c]) for r in rows] + [len(h)]) for c, h in zip(text_cols, (heads[0], heads[1], *heads[3:]))]
-    # no box and no edge padding: two cells per column gap; the bar gets what the numbers leave
-    bar_width = max(8, min(30, width - sum(widths) - 2 * (len(heads) - 1) - 1))
-    table = Table(
-        title=f"run {run_id} — {run_state}", expand=False, box=None, pad_edge=False, header_style="bold underline"
-    )
-    for col in heads:
-        table.add_column(col, justify="right" if col not in ("state", "progress") else "left", no_wrap=True)
-    for r in rows:
-        table.add_row(r[0], r[1], ProgressBar(total=max(r[3], 1), completed=r[2], width=bar_width), *r[4:])
-    return table
-
-
-def _eta(remaining: int, ips: float) -> str:
-    if remaining <= 0:
-        return "0s"
-    if ips <= 0:
-        return "-"
-    s = int(remaining / ips)
-    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
 def _stdout_gone() -> int:

@@ -1,9 +1,13 @@
-"""holdemd's log: one logger, "holdemd", written to stderr, to holdemd.log and to the socket's subscribers."""
+"""holdemd's log: one logger, "holdemd", written to stderr, to holdemd.log and to the socket's subscribers;
+and the tail of any log file, for `logs.tail`."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from collections import deque
+from pathlib import Path
 
 from supervisor.config import DaemonConfig
 from supervisor.daemon.api import Hub
@@ -46,3 +50,21 @@ def setup_logging(cfg: DaemonConfig, hub: Hub) -> None:
     for handler in (logging.StreamHandler(sys.stderr), _TolerantFileHandler(cfg.log_path), _HubHandler(hub)):
         handler.setFormatter(fmt)
         log.addHandler(handler)
+
+
+def tail(path: Path, n: int) -> list[str]:
+    """The last n lines of a text file, reading from the end (logs grow for days)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            block, data = 1 << 16, b""
+            pos = size
+            while pos > 0 and data.count(b"\n") <= n:
+                step = min(block, pos)
+                pos -= step
+                f.seek(pos)
+                data = f.read(step) + data
+    except FileNotFoundError:
+        return []
+    return [line.decode(errors="replace") for line in deque(data.splitlines(), maxlen=n)]

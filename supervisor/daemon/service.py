@@ -10,14 +10,15 @@ import asyncio
 import dataclasses
 import os
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
 from supervisor.config import DaemonConfig, StartSpec
 from supervisor.daemon.api import ApiError, Hub
+from supervisor.daemon.health import health
+from supervisor.daemon.logs import tail
+from supervisor.daemon.params import check_keys, opt
 from supervisor.executors import ExecutorSpec
-from supervisor.host.diskspace import human_bytes, space
 from supervisor.jobs.blueprints import (
     SOURCES,
     HoldemFailed,
@@ -28,7 +29,6 @@ from supervisor.jobs.blueprints import (
     run_holdem,
     strategy_argv,
 )
-from supervisor.jobs.child import LogDrops
 from supervisor.jobs.estimates import estimate_run
 from supervisor.jobs.evals import Evaluations
 from supervisor.jobs.run import RunError, RunSupervisor
@@ -40,22 +40,6 @@ from supervisor.state.store import Store
 
 MAX_TAIL_LINES = 10_000
 HISTORY_POINTS = (10, 20_000, 2_000)  # max_points: least, most, default
-
-
-def _check_keys(params: dict[str, Any], allowed: set[str]) -> None:
-    extra = set(params) - allowed
-    if extra:
-        raise ApiError(ErrorCode.INVALID_PARAMS, f"unexpected parameter(s): {', '.join(sorted(extra))}")
-
-
-def _opt(params: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
-    value = params.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, kind):
-        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-        raise ApiError(ErrorCode.INVALID_PARAMS, f"{key!r} must be {names}")
-    return value
 
 
 class Daemon:
@@ -184,12 +168,12 @@ class Daemon:
             raise ApiError(ErrorCode.INVALID_PARAMS, str(exc.args[0] if exc.args else exc)) from None
 
     async def _ping(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, set())
+        check_keys(params, set())
         return {"pong": True, "pid": os.getpid()}
 
     async def _status(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"run", "all"})
-        run_id = _opt(params, "run", str)
+        check_keys(params, {"run", "all"})
+        run_id = opt(params, "run", str)
         every = params.get("all") or False
         if not isinstance(every, bool):
             raise ApiError(ErrorCode.INVALID_PARAMS, "'all' must be true or false")
@@ -211,71 +195,34 @@ class Daemon:
                 "state_dir": str(self.cfg.state_dir),
                 "summary": self.summary(),
                 "subscribers": len(self.hub.subscribers),
-                **self.health(),
+                **health(self.cfg, self.store),
             },
-        }
-
-    def health(self) -> dict[str, Any]:
-        """Free space where we write, and the warnings a person should see before a disk fills."""
-        LogDrops.retry()
-        disk, warnings, seen = [], [], set()
-        low = self.cfg.tuning.low_space_bytes
-        for path in (self.cfg.runs_root, self.cfg.state_dir):
-            sp = space(path)
-            if sp is None:
-                continue
-            disk.append(
-                {
-                    "path": sp.path,
-                    "free_bytes": sp.free_bytes,
-                    "total_bytes": sp.total_bytes,
-                    "low": sp.free_bytes < low,
-                }
-            )
-            if sp.free_bytes < low and sp.device not in seen:
-                seen.add(sp.device)
-                warnings.append(
-                    f"low disk space: {human_bytes(sp.free_bytes)} free for {path} (warning below {human_bytes(low)})"
-                )
-        if self.store.write_error:
-            warnings.append(
-                f"state not saved: {self.store.unsaved} change(s) held in memory ({self.store.write_error})"
-            )
-        if LogDrops.failing():
-            warnings.append(
-                f"{len(LogDrops.failing())} log file(s) refuse writes; {LogDrops.total} line(s) dropped so far"
-            )
-        return {
-            "disk": disk,
-            "warnings": warnings,
-            "log_lines_dropped": LogDrops.total,
-            "unsaved_changes": self.store.unsaved,
         }
 
     def _newest(self) -> RunSupervisor | None:
         return max(self.runs.values(), key=lambda r: (r.row.created, r.id), default=None)
 
     async def _runs_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, set())
+        check_keys(params, set())
         runs = sorted(self.runs.values(), key=lambda r: (r.row.created, r.id), reverse=True)
         return {"runs": [self.view(r) for r in runs]}
 
     async def _run_start(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"instances", "config", "iters", "time_budget_s", "seed", "executor", "workers"})
-        instances = _opt(params, "instances", int)
+        check_keys(params, {"instances", "config", "iters", "time_budget_s", "seed", "executor", "workers"})
+        instances = opt(params, "instances", int)
         if instances is None:
             raise ApiError(ErrorCode.INVALID_PARAMS, "'instances' is required")
-        config = _opt(params, "config", str)
-        budget = _opt(params, "time_budget_s", (int, float))
-        executor = _opt(params, "executor", dict)
+        config = opt(params, "config", str)
+        budget = opt(params, "time_budget_s", (int, float))
+        executor = opt(params, "executor", dict)
         try:
             spec = StartSpec(
                 instances=instances,
                 config=Path(config) if config else None,
-                iters=_opt(params, "iters", int),
+                iters=opt(params, "iters", int),
                 time_budget_s=float(budget) if budget else None,
-                seed=_opt(params, "seed", int),
-                workers=_opt(params, "workers", int) or 1,
+                seed=opt(params, "seed", int),
+                workers=opt(params, "workers", int) or 1,
                 executor=ExecutorSpec.from_dict(executor) if executor is not None else None,
             )
             sup = await self.validated_start(spec, "started by holdemctl start (run.start)")
@@ -286,45 +233,45 @@ class Daemon:
         return {"run": self.view(sup)}
 
     async def _run_stop(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"run"})
-        sup = self.find(_opt(params, "run", str))
+        check_keys(params, {"run"})
+        sup = self.find(opt(params, "run", str))
         await sup.stop()
         return {"run": self.view(sup)}
 
     async def _run_resume(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"run"})
-        sup = self.find(_opt(params, "run", str))
+        check_keys(params, {"run"})
+        sup = self.find(opt(params, "run", str))
         sup.resume()
         sup.set_origin("resumed by holdemctl resume (run.resume)")
         return {"run": self.view(sup)}
 
     async def _instance_restart(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"run", "index"})
-        index = _opt(params, "index", int)
+        check_keys(params, {"run", "index"})
+        index = opt(params, "index", int)
         if index is None:
             raise ApiError(ErrorCode.INVALID_PARAMS, "'index' is required")
-        sup = self.find(_opt(params, "run", str))
+        sup = self.find(opt(params, "run", str))
         sup.restart_instance(index)
         return {"run": self.view(sup)}
 
     async def _run_merge(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"run"})
-        sup = self.find(_opt(params, "run", str))
+        check_keys(params, {"run"})
+        sup = self.find(opt(params, "run", str))
         ok, why = await sup.merge()
         if not ok:
             raise ApiError(ErrorCode.CONFLICT, f"merge failed: {why}")
         return {"run": self.view(sup), "merged": str(sup.dir / "merged")}
 
     async def _logs_tail(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"run", "index", "lines"})
-        lines = _opt(params, "lines", int) or 50
+        check_keys(params, {"run", "index", "lines"})
+        lines = opt(params, "lines", int) or 50
         if not 0 < lines <= MAX_TAIL_LINES:
             raise ApiError(ErrorCode.INVALID_PARAMS, f"'lines' must be in 1..{MAX_TAIL_LINES}")
-        index = _opt(params, "index", int)
+        index = opt(params, "index", int)
         if index is None and params.get("run") is None:
             path = self.cfg.log_path
         else:
-            sup = self.find(_opt(params, "run", str))
+            sup = self.find(opt(params, "run", str))
             if index is None:
                 path = sup.dir / "run.log"  # phases and state changes of the run
             else:
@@ -332,11 +279,11 @@ class Daemon:
         return {"lines": tail(path, lines), "path": str(path)}
 
     async def _history(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"run", "instance", "max_points"})
-        sup = self.find(_opt(params, "run", str))
-        index = _opt(params, "instance", int)
+        check_keys(params, {"run", "instance", "max_points"})
+        sup = self.find(opt(params, "run", str))
+        index = opt(params, "instance", int)
         least, most, default = HISTORY_POINTS
-        max_points = _opt(params, "max_points", int)
+        max_points = opt(params, "max_points", int)
         max_points = default if max_points is None else max_points
         if not least <= max_points <= most:
             raise ApiError(ErrorCode.INVALID_PARAMS, f"'max_points' must be in {least}..{most}, got {max_points}")
@@ -349,7 +296,7 @@ class Daemon:
         return {"run": sup.id, "instances": {str(k): self.results.history(sup.id, k, max_points) for k in indexes}}
 
     def _source(self, sup: RunSupervisor, params: dict[str, Any]) -> Any:
-        wanted = _opt(params, "source", str)
+        wanted = opt(params, "source", str)
         if wanted is not None and wanted not in SOURCES:
             raise ApiError(ErrorCode.INVALID_PARAMS, f"'source' must be one of {', '.join(SOURCES)}, got {wanted!r}")
         row = self.store.run(sup.id) or sup.row
@@ -369,19 +316,19 @@ class Daemon:
             )
 
     async def _strategy(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"run", "source", "range", "hand", "board", "history"})
-        sup = self.find(_opt(params, "run", str))
+        check_keys(params, {"run", "source", "range", "hand", "board", "history"})
+        sup = self.find(opt(params, "run", str))
         whole = params.get("range")
         if whole is not None and not isinstance(whole, bool):
             raise ApiError(ErrorCode.INVALID_PARAMS, "'range' must be true or false")
-        hand = _opt(params, "hand", str)
+        hand = opt(params, "hand", str)
         if bool(whole) == (hand is not None):
             raise ApiError(
                 ErrorCode.INVALID_PARAMS,
                 "give 'hand' (two hole cards, e.g. \"AsKd\") or 'range': true"
                 + (", not both" if hand is not None else ""),
             )
-        board, history = _opt(params, "board", str) or "", _opt(params, "history", str) or ""
+        board, history = opt(params, "board", str) or "", opt(params, "history", str) or ""
         source = self._source(sup, params)
         argv = strategy_argv(self.cfg.worker_cmd, source.path, hand, board, history, bool(whole))
         async with self._strategy_slots:
@@ -396,8 +343,8 @@ class Daemon:
         return {**doc, "source": checkpoint_path(source, doc.get("iteration")).to_dict()}
 
     async def _run_eval(self, params: dict[str, Any]) -> dict[str, Any]:
-        _check_keys(params, {"run", "source"})
-        sup = self.find(_opt(params, "run", str))
+        check_keys(params, {"run", "source"})
+        sup = self.find(opt(params, "run", str))
         self._hold_em(sup, "the evaluation ladder")
         if self.evals.running(sup.id):
             raise ApiError(ErrorCode.CONFLICT, f"run {sup.id} already has an evaluation running")
@@ -417,21 +364,3 @@ class Daemon:
         Method.STRATEGY.value: _strategy,
         Method.RUN_EVAL.value: _run_eval,
     }
-
-
-def tail(path: Path, n: int) -> list[str]:
-    """The last n lines of a text file, reading from the end (logs grow for days)."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            block, data = 1 << 16, b""
-            pos = size
-            while pos > 0 and data.count(b"\n") <= n:
-                step = min(block, pos)
-                pos -= step
-                f.seek(pos)
-                data = f.read(step) + data
-    except FileNotFoundError:
-        return []
-    return [line.decode(errors="replace") for line in deque(data.splitlines(), maxlen=n)]

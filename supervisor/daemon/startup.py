@@ -28,7 +28,8 @@ from supervisor.daemon.notify import Notifier, NotifyConfig
 from supervisor.daemon.parser import build_config, build_parser, state_and_runs
 from supervisor.daemon.resume import start_runs
 from supervisor.daemon.service import Daemon
-from supervisor.jobs.child import LogDrops, set_coalesce
+from supervisor.jobs.child import set_coalesce
+from supervisor.jobs.logfile import LogDrops
 from supervisor.jobs.submit import ConfigRefused, check_config_sync, resolve_config
 from supervisor.state.recover import move_aside, rebuild
 from supervisor.state.store import Store, StoreCorrupt

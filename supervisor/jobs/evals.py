@@ -25,7 +25,7 @@ from typing import Any
 from supervisor.config import DaemonConfig
 from supervisor.executors.proc import is_same_process
 from supervisor.jobs.blueprints import HoldemFailed, Source, checkpoint_path, run_holdem
-from supervisor.jobs.child import append_log
+from supervisor.jobs.logfile import append_log
 from supervisor.jobs.run import RunError
 from supervisor.jobs.tensorboard import ScalarWriter
 from supervisor.protocol import EventKind

@@ -13,46 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from supervisor.config import Tuning
-from supervisor.executors import Executor, Placement, Task
+from supervisor.executors import Placement
 from supervisor.host.diskspace import disk_full_reason
 from supervisor.host.procfs import rss_bytes
-from supervisor.jobs.child import Child, Exit, append_log
+from supervisor.jobs.backoff import doubling, jittered
+from supervisor.jobs.child import Child, Exit
+from supervisor.jobs.context import RunContext
+from supervisor.jobs.logfile import append_log
 from supervisor.protocol import EventKind, InstanceInfo, InstanceState
-from supervisor.state.store import InstanceRow, PlacementRow, RestartRow, Store
+from supervisor.state.store import InstanceRow, PlacementRow, RestartRow
 
-Publish = Callable[[dict[str, Any]], None]
 RSS_EVERY_S = 2.0
-TERMINAL = frozenset({InstanceState.DONE, InstanceState.FAILED, InstanceState.STOPPED})
-
-
-@dataclass(frozen=True, slots=True)
-class RunContext:
-    """What every child of one run shares."""
-
-    run_id: str
-    run_dir: Path
-    config_path: Path
-    time_budget_s: float | None
-    worker_cmd: tuple[str, ...]
-    tuning: Tuning
-    store: Store
-    publish: Publish
-    executor: Executor
-    workers: int = 1  # `holdem train --workers`
-
-    def task(self, what: str | int) -> Task:
-        """`holdem-<run>-<k>` for instance k (its workers are its CPUs, srun --cpus-per-task),
-        `holdem-<run>-prepare` / `-merge` for a phase (one CPU)."""
-        return Task(f"holdem-{self.run_id}-{what}", self.workers if isinstance(what, int) else 1)
 
 
 def checkpoint_elapsed(path: str | None) -> float:
@@ -182,11 +158,11 @@ class InstanceSupervisor:
                 return verdict
             if self._stop:
                 continue
-            delay = 0.0 if self._restart_now else self._backoff()
+            delay = 0.0 if self._restart_now else jittered(self.ctx.tuning, max(len(self._recent) - 1, 0))
             reason = "restart requested" if self._restart_now else exit_.describe()
             full = None if self._restart_now else self._disk_full(exit_)
             if full is not None:
-                delay = self._full_backoff()
+                delay = doubling(self.ctx.tuning, self._full_streak - 1)
                 reason = f"{full}; retrying in {delay:.0f}s ({reason})"
             self._restart_now = False
             if len(self._recent) > self.ctx.tuning.max_restarts:
@@ -236,16 +212,6 @@ class InstanceSupervisor:
             self._recent.pop()
         self._full_streak += 1
         return full
-
-    def _full_backoff(self) -> float:
-        t = self.ctx.tuning
-        return min(t.backoff_cap_s, t.backoff_base_s * 2 ** min(self._full_streak - 1, 30))
-
-    def _backoff(self) -> float:
-        t = self.ctx.tuning
-        n = max(len(self._recent) - 1, 0)
-        delay = min(t.backoff_cap_s, t.backoff_base_s * (2 ** min(n, 30)))
-        return min(t.backoff_cap_s, delay * random.uniform(0.75, 1.25))
 
     async def _launch_once(self) -> Exit:
         argv = self._argv(resume=self.launches > 0)
@@ -429,41 +395,3 @@ class InstanceSupervisor:
     def _note(self, line: str) -> None:
         append_log(self.log_path, line)
         self._on_log(f"[holdemd] {line}")
-
-
-async def run_phase(
-    argv: Sequence[str],
-    log_path: Path,
-    tuning: Tuning,
-    on_event: Callable[[dict[str, Any], float], None],
-    on_log: Callable[[str], None],
-    attempts: int,
-    executor: Executor,
-    task: Task,
-) -> tuple[bool, str]:
-    """A one-shot phase child (prepare, merge): retried on crash up to `attempts`, never on exit 2."""
-    last = "not run"
-    attempt = full_streak = 0
-    while attempt < attempts:
-        child = Child(argv, log_path, on_event, on_log, nice=tuning.child_nice, executor=executor, task=task)
-        try:
-            await child.start()
-        except OSError as exc:
-            return False, f"cannot start {argv[0]}: {exc}"
-        exit_ = await child.wait(tuning.heartbeat_timeout_s, tuning.startup_timeout_s)
-        if exit_.clean_done:
-            return True, "done"
-        last = exit_.describe()
-        full = disk_full_reason(log_path.parent, [exit_.error, *child.recent]) if exit_.code != 2 else None
-        if full is not None:  # not the phase's fault: wait for space, the attempt does not count
-            full_streak += 1
-            delay = min(tuning.backoff_cap_s, tuning.backoff_base_s * 2 ** min(full_streak - 1, 30))
-            append_log(log_path, f"{full}; retrying in {delay:.0f}s ({last})")
-            await asyncio.sleep(delay)
-            continue
-        attempt += 1
-        append_log(log_path, f"attempt {attempt}/{attempts}: {last}")
-        if exit_.code == 2:
-            break
-        await asyncio.sleep(min(tuning.backoff_cap_s, tuning.backoff_base_s * 2 ** (attempt - 1)))
-    return False, last

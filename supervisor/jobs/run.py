@@ -18,8 +18,10 @@ from typing import Any
 from supervisor.config import DaemonConfig
 from supervisor.executors import ExecutorSpec, make_executor
 from supervisor.host.procfs import machine_cores
-from supervisor.jobs.child import append_log
-from supervisor.jobs.instance import InstanceSupervisor, Publish, RunContext, run_phase
+from supervisor.jobs.context import Publish, RunContext
+from supervisor.jobs.instance import InstanceSupervisor
+from supervisor.jobs.logfile import append_log
+from supervisor.jobs.phase import run_phase
 from supervisor.jobs.tensorboard import write_scalars_every
 from supervisor.protocol import EventKind, InstanceState, RunInfo, RunState
 from supervisor.state.store import RunRow, Store

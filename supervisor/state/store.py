@@ -16,151 +16,24 @@ import json
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+from supervisor.state.rows import (
+    INSTANCE_COLUMNS,
+    RUN_COLUMNS,
+    InstanceRow,
+    PlacementRow,
+    RestartRow,
+    RunRow,
+    as_params,
+)
+from supervisor.state.schema import apply_schema
+
 _DISK_ERRORS = frozenset({10, 13})  # SQLITE_IOERR, SQLITE_FULL (primary result codes)
 MAX_PENDING_RESTARTS = 10_000
 log = logging.getLogger("holdemd")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    dir TEXT NOT NULL,
-    config TEXT,
-    seed INTEGER NOT NULL,
-    iters INTEGER,
-    time_budget_s REAL,
-    n_instances INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    desired TEXT NOT NULL,
-    phase TEXT NOT NULL,
-    reason TEXT,
-    merged TEXT,
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    workers INTEGER NOT NULL DEFAULT 1
-);
-CREATE TABLE IF NOT EXISTS instances (
-    run_id TEXT NOT NULL REFERENCES runs(id),
-    idx INTEGER NOT NULL,
-    dir TEXT NOT NULL,
-    seed INTEGER NOT NULL,
-    target_iters INTEGER,
-    state TEXT NOT NULL,
-    desired TEXT NOT NULL,
-    pid INTEGER,
-    pid_start INTEGER,
-    launches INTEGER NOT NULL DEFAULT 0,
-    restarts INTEGER NOT NULL DEFAULT 0,
-    iter INTEGER NOT NULL DEFAULT 0,
-    last_checkpoint TEXT,
-    last_checkpoint_iter INTEGER,
-    reason TEXT,
-    updated REAL NOT NULL,
-    PRIMARY KEY (run_id, idx)
-);
-CREATE TABLE IF NOT EXISTS restarts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_id TEXT NOT NULL,
-    idx INTEGER NOT NULL,
-    t REAL NOT NULL,
-    reason TEXT NOT NULL,
-    exit_code INTEGER,
-    resumed_from TEXT
-);
-CREATE TABLE IF NOT EXISTS run_executors (
-    run_id TEXT PRIMARY KEY REFERENCES runs(id),
-    spec TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS placements (
-    run_id TEXT NOT NULL REFERENCES runs(id),
-    idx INTEGER NOT NULL,
-    executor TEXT NOT NULL,
-    job_id TEXT,
-    node TEXT,
-    updated REAL NOT NULL,
-    PRIMARY KEY (run_id, idx)
-);
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class RunRow:
-    id: str
-    dir: str
-    config: str | None
-    seed: int
-    iters: int | None
-    time_budget_s: float | None
-    n_instances: int
-    state: str
-    desired: str
-    phase: str
-    reason: str | None
-    merged: str | None
-    created: float
-    updated: float
-    workers: int = 1  # worker threads per instance (holdem train --workers)
-
-
-@dataclass(frozen=True, slots=True)
-class InstanceRow:
-    run_id: str
-    idx: int
-    dir: str
-    seed: int
-    target_iters: int | None
-    state: str
-    desired: str
-    pid: int | None
-    pid_start: int | None
-    launches: int
-    restarts: int
-    iter: int
-    last_checkpoint: str | None
-    last_checkpoint_iter: int | None
-    reason: str | None
-    updated: float
-
-
-@dataclass(frozen=True, slots=True)
-class RestartRow:
-    run_id: str
-    idx: int
-    t: float
-    reason: str
-    exit_code: int | None
-    resumed_from: str | None
-
-
-_RUN_COLS = ("state", "desired", "phase", "reason", "merged")
-_INSTANCE_COLS = (
-    "state",
-    "desired",
-    "pid",
-    "pid_start",
-    "launches",
-    "restarts",
-    "iter",
-    "last_checkpoint",
-    "last_checkpoint_iter",
-    "reason",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class PlacementRow:
-    """Where an instance's current (or last) launch runs: executor, Slurm job id, node."""
-
-    run_id: str
-    idx: int
-    executor: str
-    job_id: str | None
-    node: str | None
 
 
 class StoreCorrupt(Exception):
@@ -203,14 +76,7 @@ class Store:
         problems = [r[0] for r in self._db.execute("PRAGMA quick_check(5)")]
         if problems != ["ok"]:
             raise StoreCorrupt(self.path, "; ".join(problems))
-        self._db.executescript(_SCHEMA)
-        columns = {r[1] for r in self._db.execute("PRAGMA table_info(runs)")}
-        if "workers" not in columns:  # a database of a holdemd from before workers: every run had one
-            self._db.execute("ALTER TABLE runs ADD COLUMN workers INTEGER NOT NULL DEFAULT 1")
-        self._db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        version = int(self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
-        if version != SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path}: schema version {version}, this holdemd knows {SCHEMA_VERSION}")
+        apply_schema(self._db, self.path)
 
     def close(self) -> None:
         self._db.close()
@@ -225,18 +91,18 @@ class Store:
             self._db.execute(
                 "INSERT INTO runs VALUES (:id,:dir,:config,:seed,:iters,:time_budget_s,:n_instances,"
                 ":state,:desired,:phase,:reason,:merged,:created,:updated,:workers)",
-                _asdict(run),
+                as_params(run),
             )
             for inst in instances:
                 self._db.execute(
                     "INSERT INTO instances VALUES (:run_id,:idx,:dir,:seed,:target_iters,:state,:desired,"
                     ":pid,:pid_start,:launches,:restarts,:iter,:last_checkpoint,:last_checkpoint_iter,"
                     ":reason,:updated)",
-                    _asdict(inst),
+                    as_params(inst),
                 )
 
     def update_run(self, run_id: str, **changes: Any) -> None:
-        bad = set(changes) - set(_RUN_COLS)
+        bad = set(changes) - set(RUN_COLUMNS)
         if bad:
             raise ValueError(f"not a run column: {sorted(bad)}")
         self._pending_runs[run_id] = {**self._pending_runs.get(run_id, {}), **changes}
@@ -261,7 +127,7 @@ class Store:
 
     # instances --------------------------------------------------------------------------------
     def update_instance(self, run_id: str, idx: int, **changes: Any) -> None:
-        bad = set(changes) - set(_INSTANCE_COLS)
+        bad = set(changes) - set(INSTANCE_COLUMNS)
         if bad:
             raise ValueError(f"not an instance column: {sorted(bad)}")
         key = (run_id, idx)
@@ -433,7 +299,3 @@ class _Tx:
                 self._db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass  # SQLite has rolled back already
-
-
-def _asdict(row: Any) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in row.__slots__}

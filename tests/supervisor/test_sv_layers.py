@@ -52,8 +52,9 @@ def test_no_pickle_in_the_supervisor_sources() -> None:
 
 
 def test_modules_stay_small() -> None:
-    for path in (REPO / "supervisor").rglob("*.py"):
-        assert len(path.read_text().splitlines()) <= 480, f"{path.name} wants splitting"
+    """A module does one job, and one job fits in 400 lines: a longer module wants splitting."""
+    lines = {str(p.relative_to(REPO)): len(p.read_text().splitlines()) for p in (REPO / "supervisor").rglob("*.py")}
+    assert {path: n for path, n in lines.items() if n > 400} == {}, "these want splitting"
 
 
 UNIT = REPO / "systemd" / "holdemd.service"

@@ -263,7 +263,7 @@ def test_every_program_has_a_version_and_documents_its_defaults() -> None:
 def test_the_watch_table_never_cuts_a_number_at_80_columns() -> None:
     from rich.console import Console
 
-    from supervisor.ctl.commands import _render
+    from supervisor.ctl.watch import render_table as _render
 
     insts = {k: dict(state="running", iter=25_123_456, target=50_000_000, ips=460_050.0, restarts=12) for k in range(3)}
     with open(os.devnull, "w") as sink:

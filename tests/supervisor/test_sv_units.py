@@ -17,7 +17,7 @@ import pytest
 
 from supervisor.config import StartSpec, instance_seed, split_iterations
 from supervisor.daemon.notify import Notifier, NotifyConfig
-from supervisor.jobs.child import is_same_process, proc_start_time
+from supervisor.executors.proc import is_same_process, proc_start_time
 from supervisor.jobs.tensorboard import ScalarWriter, crc32c
 from supervisor.protocol import LineReader, LineTooLong, RunInfo, decode, encode, parse_request, socket_path
 from supervisor.state.store import InstanceRow, RestartRow, RunRow, Store
