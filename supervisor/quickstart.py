@@ -203,7 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(announce(sock))
         if sys.stdout.isatty() and not args.no_tui and (REPO / "tui" / "app.py").exists():
             subprocess.run([sys.executable, "-m", "tui.app", "--socket", str(sock)], cwd=REPO)
-            final = asyncio.run(_newest(sock)) or {}
+            newest = asyncio.run(_newest(sock))
+            final = newest or {}
             state = final.get("state") if final.get("state") in FINAL else "stopped"
         else:
             final = asyncio.run(follow_run(sock))

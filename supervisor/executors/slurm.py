@@ -23,8 +23,9 @@ import os
 import pwd
 import secrets
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from .base import Executor, ExecutorSpec, Launched, Placement, Task
 from .proc import is_same_process, signal_pid, stop_orphan
@@ -227,8 +228,8 @@ class SlurmExecutor(Executor):
             raise SlurmError(f"{' '.join(argv)}: {err.decode(errors='replace').strip()}")
         return out.decode(errors="replace")
 
-    def _spawn(self, coro: object) -> None:
-        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._bg.add(task)
         task.add_done_callback(self._bg.discard)
 

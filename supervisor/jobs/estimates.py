@@ -21,7 +21,9 @@ TREE_TIMEOUT_S = 120.0  # the sample itself, numba loading its kernels, and a lo
 
 def summarize(report: dict[str, Any], sampled: bool) -> dict[str, Any]:
     """The figures a status line shows, beside holdem tree's whole report."""
-    speed = report.get("speed") if isinstance(report.get("speed"), dict) else {}
+    speed = report.get("speed")
+    if not isinstance(speed, dict):
+        speed = {}
     return {
         "infosets": report.get("infosets"),
         "memory_bytes_per_instance": report.get("private_bytes_per_instance"),

@@ -109,9 +109,9 @@ def _rows(run_dir: Path, frozen: Any) -> tuple[RunRow, list[InstanceRow]]:
         )
     merged = newest_checkpoint(run_dir / "merged")
     if merged is not None:
-        state, phase = RunState.DONE, "done"
+        run_state, phase = RunState.DONE, "done"
     else:
-        state = RunState.STOPPED
+        run_state = RunState.STOPPED
         phase = (
             "merge" if all(i.state == InstanceState.DONE.value for i in insts) else "train" if launched else "prepare"
         )
@@ -123,8 +123,8 @@ def _rows(run_dir: Path, frozen: Any) -> tuple[RunRow, list[InstanceRow]]:
         iters=frozen.get("iters"),
         time_budget_s=frozen.get("time_budget_s"),
         n_instances=n,
-        state=state.value,
-        desired="running" if state is not RunState.DONE else "stopped",
+        state=run_state.value,
+        desired="running" if run_state is not RunState.DONE else "stopped",
         phase=phase,
         reason="rebuilt from the run folder by holdemd recover",
         merged=str(run_dir / "merged") if merged else None,

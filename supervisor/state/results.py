@@ -239,7 +239,8 @@ class Results:
 
     def evals(self, run_id: str | None = None, state: str | None = None) -> list[EvalRow]:
         """Evaluations, newest first (of one run and/or in one state)."""
-        q, args = "SELECT * FROM evals WHERE 1=1", []
+        q = "SELECT * FROM evals WHERE 1=1"
+        args: list[str] = []
         if run_id is not None:
             q, args = q + " AND run_id=?", [*args, run_id]
         if state is not None:
