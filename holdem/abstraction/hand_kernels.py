@@ -261,10 +261,10 @@ def runout_odds(game, my0, my1, o0, o1, board, n_known, n_total, n_cards, dead, 
     else:
         for _ in range(samples):
             for i in range(m):
-                j = i + np.int64(next_u64(rng) % uint64(k - i))
+                pick = i + np.int64(next_u64(rng) % uint64(k - i))
                 t = alive[i]
-                alive[i] = alive[j]
-                alive[j] = t
+                alive[i] = alive[pick]
+                alive[pick] = t
                 full[n_known + i] = alive[i]
             a = strength(game, my0, my1, full)
             b = strength(game, o0, o1, full)

@@ -117,7 +117,7 @@ def save_grid_png(data: dict[str, Any], path: Path, title: str | None = None) ->
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch, Rectangle
 
-    colours = [tuple(c / 255 for c in rgb) for rgb in action_colours(data["actions"])]
+    colours = [(red / 255, green / 255, blue / 255) for red, green, blue in action_colours(data["actions"])]
     fig, ax = plt.subplots(figsize=(9.5, 10.5))
     for r, row in enumerate(data["grid"]):
         for c, cell in enumerate(row):

@@ -15,16 +15,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from holdem.blueprint.sources import PolicyError
-from holdem.games import load_game
+from holdem.games import is_hunl, load_game
 from holdem.games.tree import Game
 from holdem.solver.regret import average_strategy
 from holdem.storage import checkpoint as ckpt
 from holdem.storage.atomic import write_json_atomic
+
+if TYPE_CHECKING:
+    from holdem.games.hunl.game import HunlGame
 
 __all__ = ["LoadedPolicy", "PolicyError", "export_policy", "load_policy", "merge_policies", "write_merged"]
 
@@ -34,7 +37,7 @@ POLICY_VERSION = 1
 
 @dataclass(frozen=True, slots=True)
 class LoadedPolicy:
-    game: Game
+    game: Game | HunlGame
     iteration: int
     policy: np.ndarray  # behaviour strategy in the game's slot layout
     strategy_sum: np.ndarray | None  # None for an exported policy.json
@@ -60,9 +63,10 @@ def load_policy(path: Path, buckets_root: Path | None = None) -> LoadedPolicy:
     if (path / ckpt.MANIFEST).is_file():
         found = _verified(path)
     elif (path / "checkpoints").is_dir():
-        found = ckpt.latest_valid_checkpoint(path)
-        if found is None:
+        newest = ckpt.latest_valid_checkpoint(path)
+        if newest is None:
             raise PolicyError(f"{path} has no checkpoint that verifies")
+        found = newest
     else:
         raise PolicyError(f"{path} is neither a policy file, a checkpoint nor an instance folder")
     config = found.meta.get("config") if isinstance(found.meta.get("config"), dict) else None
@@ -103,11 +107,11 @@ def export_policy(loaded: LoadedPolicy) -> dict[str, Any]:
     """The average strategy as JSON-able data keyed by readable infoset keys (docs/formats.md); for hold'em,
     whose full tables stay arrays, the preflop strategy by hand class (preflop_export.py)."""
     g = loaded.game
-    if g.name == "hunl":
+    if is_hunl(g):
         from holdem.blueprint.hunl import Blueprint
         from holdem.blueprint.preflop_export import preflop_export
 
-        return preflop_export(Blueprint(g, loaded.policy, loaded.iteration, loaded.source))  # type: ignore[arg-type]
+        return preflop_export(Blueprint(g, loaded.policy, loaded.iteration, loaded.source))
     infosets: dict[str, dict[str, float]] = {}
     for node, bucket in g.infosets():
         na = int(g.tree.num_children[node])
@@ -154,7 +158,7 @@ def _load_export(path: Path) -> LoadedPolicy:
     return LoadedPolicy(game, int(data.get("iteration", 0)), policy, None, path)
 
 
-def root_weight(game: Game, strategy_sum: np.ndarray) -> float:
+def root_weight(game: Game | HunlGame, strategy_sum: np.ndarray) -> float:
     """Total iteration weight in a strategy sum: what the root infosets have accumulated."""
     t = game.tree
     return float(strategy_sum[t.node_slots(0)].sum())

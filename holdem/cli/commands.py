@@ -82,6 +82,7 @@ def _buckets(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from holdem.blueprint.policy import PolicyError, load_policy
     from holdem.evaluation.exploitability import exploitability
+    from holdem.games import is_hunl
 
     if args.ladder:
         return _ladder(args)
@@ -94,9 +95,9 @@ def _eval(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         return bad(EventStream(False), str(exc))
     out: dict[str, object] = {"game": loaded.game.name, "iteration": loaded.iteration}
-    if loaded.game.name == "hunl":
+    if is_hunl(loaded.game):
         # What a hold'em blueprint can be measured with: no exact exploitability, but matches.
-        out["can_evaluate"] = {
+        can_evaluate = {
             "ladder": f"holdem eval {args.path} --ladder",
             "lbr": f"holdem lbr {args.path}",
             "strategy": f"holdem strategy {args.path} --range",
@@ -104,11 +105,12 @@ def _eval(args: argparse.Namespace) -> int:
             "play": f"holdem play {args.path}",
             "export": f"holdem export {args.path} --out preflop.json",
         }
+        out["can_evaluate"] = can_evaluate
         if args.json:
             print(json.dumps(out))
         else:
             print(f"game hunl, iteration {loaded.iteration}: exact exploitability is out of reach for hold'em;")
-            for what, cmd in out["can_evaluate"].items():  # type: ignore[union-attr]
+            for what, cmd in can_evaluate.items():
                 print(f"  {what:7} {cmd}")
         return EXIT_OK
     if args.json and not args.exploitability:
@@ -213,7 +215,7 @@ def _play(args: argparse.Namespace) -> int:
     from holdem.blueprint.hunl import load_blueprint
     from holdem.blueprint.policy import PolicyError
     from holdem.play.agents import BlueprintAgent
-    from holdem.play.terminal import PlayOptions, run_play
+    from holdem.play.terminal import Opponent, PlayOptions, run_play
 
     try:
         config = search_config(args) if args.search else None  # before any bucket build starts threads
@@ -221,7 +223,7 @@ def _play(args: argparse.Namespace) -> int:
         if config is not None:
             from holdem.play.search_agent import SearchAgent
 
-            bot = SearchAgent(blueprint, config, name=f"{args.policy}+search")
+            bot: Opponent = SearchAgent(blueprint, config, name=f"{args.policy}+search")
         else:
             bot = BlueprintAgent(blueprint, name=str(args.policy))
     except (PolicyError, ValueError) as exc:

@@ -20,6 +20,7 @@ from holdem.blueprint.hunl import Blueprint
 from holdem.blueprint.policy import PolicyError, load_policy
 from holdem.evaluation.lbr import LbrSettings, hunl_target, local_best_response
 from holdem.evaluation.probes import run_probes
+from holdem.games import is_hunl
 from holdem.play import agents
 from holdem.play.agents import BlueprintAgent
 from holdem.play.match import make_agent, run_match
@@ -46,7 +47,7 @@ def run_ladder(path: Path, buckets_root: Path, settings: LadderSettings) -> dict
     """Every rung on the blueprint at `path`; raises PolicyError for a source that is not hold'em."""
     started = time.perf_counter()
     loaded = load_policy(path, buckets_root)
-    if loaded.game.name != "hunl":
+    if not is_hunl(loaded.game):
         raise PolicyError(
             f"the ladder evaluates hold'em blueprints; {path} is {loaded.game.name!r} (use "
             "--exploitability: it is exact there)"

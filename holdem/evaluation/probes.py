@@ -84,8 +84,10 @@ def _check(
     for node, bucket, hand, board in spots:
         o = tree.offset(node, bucket)
         p = float(bp.policy[o + _FOLD])
-        weight = float(sums[o : o + int(tree.num_children[node])].sum()) / root if root > 0 else None
-        spot = {
+        weight: float | None = None
+        if sums is not None and root > 0:
+            weight = float(sums[o : o + int(tree.num_children[node])].sum()) / root
+        spot: dict[str, Any] = {
             "history": tree.history[node],
             "hand": hand,
             "board": board,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 from holdem.progress_bar import ProgressBar
@@ -24,7 +25,7 @@ class ProgressState:
         self.time_budget_s = time_budget_s
         self.iteration = 0
         self.elapsed_s = 0.0
-        self.metrics: dict[str, float] = {}
+        self.metrics: dict[str, float | None] = {}  # None: not measured yet
         self.last_exploitability_at = float("-inf")
         self._window: deque[tuple[float, int, int, float]] = deque()  # (when, iters, visits, seconds)
 
@@ -38,7 +39,7 @@ class ProgressState:
             while self._window and now - self._window[0][0] > _WINDOW_S:
                 self._window.popleft()
 
-    def set_metrics(self, metrics: dict[str, float]) -> None:
+    def set_metrics(self, metrics: Mapping[str, float | None]) -> None:
         with self._lock:
             self.metrics = {**self.metrics, **metrics}
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -40,7 +41,7 @@ class MatchResult:
     ci95: tuple[float, float]
     seconds: float
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "a": self.a,
             "b": self.b,
@@ -130,9 +131,13 @@ def make_agent(
     """A built-in bot by name, or a blueprint agent from a folder (raises PolicyError)."""
     if spec in BOTS:
         rules = rules or HunlRules()
-        return {"random": lambda: RandomBot(rules), "call": CallBot, "raise-pot": RaisePotBot, "oddsizes": OddSizesBot}[
-            spec
-        ]()
+        bots: dict[str, Callable[[], Agent]] = {
+            "random": lambda: RandomBot(rules),
+            "call": CallBot,
+            "raise-pot": RaisePotBot,
+            "oddsizes": OddSizesBot,
+        }
+        return bots[spec]()
     blueprint = (loaded or {}).get(spec) or load_blueprint(Path(spec), bucket_root)
     return BlueprintAgent(blueprint, name=spec)
 

@@ -16,14 +16,15 @@ import itertools
 import random
 from collections import Counter
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Protocol, TextIO
 
 import numpy as np
 
 from holdem.cards import format_cards
 from holdem.evaluator import CATEGORY_NAMES, category, evaluate5
+from holdem.games.hunl.betting import HunlAbstraction
 from holdem.games.hunl.rules import STREETS, Action, Kind, State
-from holdem.play.agents import CHECK_CALL, FOLD, BlueprintAgent
+from holdem.play.agents import CHECK_CALL, FOLD, Agent
 from holdem.play.match import deal_cards, play_hand, showdown_winners
 
 HELP = "f = fold, c = check/call, b AMOUNT = bet, r AMOUNT = raise to AMOUNT, q = quit"
@@ -54,6 +55,13 @@ class PlayOptions:
     hands: int = 1_000_000
     seat: int | None = None  # the person's seat (0 = button); None alternates, starting on the button
     seed: int = 0
+
+
+class Opponent(Agent, Protocol):
+    """The bot across the table: a blueprint agent, or search on the blueprint's abstraction."""
+
+    @property
+    def abstraction(self) -> HunlAbstraction: ...
 
 
 def _cards(cards: list[int]) -> str:
@@ -191,7 +199,7 @@ def _describe(action: Action, before: State, s: str) -> str:
     return f"raise{s} to {action.to}{all_in}"
 
 
-def run_play(bot: BlueprintAgent, options: PlayOptions, inp: TextIO, out: TextIO) -> float:
+def run_play(bot: Opponent, options: PlayOptions, inp: TextIO, out: TextIO) -> float:
     """Play until the hand count, q or end of input; returns the person's total in chips."""
     rules = bot.abstraction.rules
     human = HumanAgent(inp, out)

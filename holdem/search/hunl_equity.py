@@ -87,10 +87,10 @@ def _one_runout(cards, bucket, board, extra, nb, sign_sum, pairs):
     # totals per bucket and per (card, bucket), of the live hands
     total = np.zeros(nb)
     total_card = np.zeros((52, nb))
-    for h in idx:
-        total[bucket[h]] += 1.0
-        total_card[cards[h, 0], bucket[h]] += 1.0
-        total_card[cards[h, 1], bucket[h]] += 1.0
+    for hand in idx:
+        total[bucket[hand]] += 1.0
+        total_card[cards[hand, 0], bucket[hand]] += 1.0
+        total_card[cards[hand, 1], bucket[hand]] += 1.0
     below = np.zeros(nb)  # hands weaker than the current group, per bucket
     below_card = np.zeros((52, nb))
     start = 0

@@ -13,6 +13,7 @@ leaf before it, where the non-searcher picks one of K continuation strategies (`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,7 @@ from holdem.evaluator import evaluate7
 from holdem.games.hunl.rules import Action, Kind, State
 from holdem.games.tree import DECISION, FOLD, LEAF, SHOWDOWN
 from holdem.search.bpmap import LOST, BlueprintMap
-from holdem.search.subgame import K_CONTINUATIONS, Hands, Subgame, SubgameBuilder
+from holdem.search.subgame import K_CONTINUATIONS, Hands, LeafTables, Subgame, SubgameBuilder
 
 
 @njit(cache=True)
@@ -92,7 +93,7 @@ def build_hunl_subgame(
     combos: np.ndarray,
     bpmap: BlueprintMap,
     bp_root: int,
-    leaf_values_of: callable,
+    leaf_values_of: Callable[[list[Leaf]], np.ndarray | LeafTables],
     leaf_card_removal: bool = False,
 ) -> HunlSubgame:
     """The subgame from ``root`` to the end of its street, containing the ``real`` actions taken since

@@ -8,6 +8,9 @@ prefetch never faults and never changes a result; an index out of bounds is harm
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -28,14 +31,21 @@ def _emit_prefetch(context, builder, signature, args) -> None:
     builder.call(fn, [byte_ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
 
 
-@intrinsic
-def prefetch(typingctx, array, i):
-    """Prefetch array[i] of a 1-D array."""
-    if not isinstance(array, types.Array) or array.ndim != 1 or not isinstance(i, types.Integer):
-        return None
+if TYPE_CHECKING:  # what a jitted caller sees; mypy cannot read numba's intrinsic below
 
-    def codegen(context, builder, signature, args):
-        _emit_prefetch(context, builder, signature, args)
-        return context.get_dummy_value()
+    def prefetch(array: np.ndarray, i: int) -> None:
+        """Prefetch array[i] of a 1-D array."""
 
-    return types.void(array, i), codegen
+else:
+
+    @intrinsic
+    def prefetch(typingctx, array, i):
+        """Prefetch array[i] of a 1-D array."""
+        if not isinstance(array, types.Array) or array.ndim != 1 or not isinstance(i, types.Integer):
+            return None
+
+        def codegen(context, builder, signature, args):
+            _emit_prefetch(context, builder, signature, args)
+            return context.get_dummy_value()
+
+        return types.void(array, i), codegen

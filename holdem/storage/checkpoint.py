@@ -177,7 +177,7 @@ class _HashingWriter:
 def _save_array(path: Path, arr: np.ndarray) -> dict[str, Any]:
     with open(path, "wb") as f:
         writer = _HashingWriter(f)
-        np.save(writer, arr, allow_pickle=False)  # type: ignore[arg-type]
+        np.save(writer, arr, allow_pickle=False)
         f.flush()
         os.fsync(f.fileno())
     return {

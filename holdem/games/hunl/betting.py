@@ -37,16 +37,17 @@ class HunlAbstraction:
     def raise_targets(self, state: State) -> list[int]:
         """The raise-to amounts the abstraction allows here: legal, distinct, ascending."""
         legal = state.legal()
-        if legal.min_raise_to is None or state.raises >= self.max_raises[state.street]:
+        lo, hi = legal.min_raise_to, legal.max_raise_to
+        if lo is None or hi is None or state.raises >= self.max_raises[state.street]:
             return []
         opp = 1 - state.to_act
         pot_after_call = state.pot + legal.call_amount
         targets = set()
         for f in self.bet_sizes[state.street]:
             to = state.street_bet[opp] + round(f * pot_after_call)
-            targets.add(min(max(to, legal.min_raise_to), legal.max_raise_to))
+            targets.add(min(max(to, lo), hi))
         if self.all_in:
-            targets.add(legal.max_raise_to)
+            targets.add(hi)
         return sorted(targets)
 
     def actions(self, state: State) -> list[Action]:

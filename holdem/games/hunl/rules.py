@@ -112,7 +112,8 @@ class State:
                 committed[opp] -= bets[opp] - bets[me]
                 bets[opp] = bets[me]
         else:
-            if legal.min_raise_to is None or not legal.min_raise_to <= action.to <= legal.max_raise_to:
+            lo, hi = legal.min_raise_to, legal.max_raise_to  # None together: no raise possible
+            if lo is None or hi is None or not lo <= action.to <= hi:
                 raise ValueError(f"raise to {action.to} is not in [{legal.min_raise_to}, {legal.max_raise_to}]")
             increment = action.to - bets[opp]
             if increment >= max(self.last_raise, self.rules.big_blind):
