@@ -315,7 +315,7 @@ def evaluate_batch(hands: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
-def category(rank: int) -> int:
+def category(rank: int) -> np.int64:
     """Category of a rank: 0 high card, 1 pair, …, 8 straight flush (see ``CATEGORY_NAMES``)."""
     return np.int64(_CATEGORY[rank])
 
