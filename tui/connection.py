@@ -41,7 +41,8 @@ from supervisor.protocol import (
 
 from .history import apply_history
 from .messages import Link, LinkStatus
-from .model import HISTORY_POINTS, Model
+from .model import Model
+from .series import HISTORY_POINTS
 
 FULL_RESYNC_EVERY = 12  # every 12th resync lists every run, the others only the active ones
 COMMAND_TIMEOUT_S = 300.0  # run.stop waits for every child's checkpoint (daemon stop timeout 120 s)

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from supervisor.protocol import InstanceState, RunState
 
-PREPARING = "preparing"  # a run state of earlier daemons (now RunInfo.phase); still shown right
+from .views import PREPARING
 
 DASH = "—"
 

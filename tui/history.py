@@ -15,7 +15,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeGuard
 
-from .model import History, RunView, pick_metric
+from .series import History
+from .views import RunView, pick_metric
 
 MIN_SILENCE_S = 1.0  # an instance counts as silent after max(this, 2 x its median reporting interval)
 

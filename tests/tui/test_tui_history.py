@@ -14,8 +14,9 @@ from supervisor.protocol import InstanceInfo, Method, RunInfo, decode, encode
 from tui.app import HoldemApp
 from tui.connection import Connection
 from tui.history import apply_history, merged, run_points
-from tui.model import History, Model
+from tui.model import Model
 from tui.screens.dashboard import DashboardScreen
+from tui.series import History
 
 
 def point(t: float, ips: float, exploit: float | None = None) -> dict:

@@ -24,3 +24,9 @@ def test_tui_imports_only_supervisor_protocol() -> None:
     ours = {m for m in modules if m == "supervisor" or m.startswith("supervisor.")}
     assert ours <= ALLOWED_SUPERVISOR, f"holdem-tui imported daemon modules: {sorted(ours - ALLOWED_SUPERVISOR)}"
     assert "textual" in modules and "tui.app" in modules
+
+
+def test_modules_stay_small() -> None:
+    """A module does one job, and one job fits in 400 lines: a longer module wants splitting."""
+    lines = {str(p.relative_to(REPO)): len(p.read_text().splitlines()) for p in (REPO / "tui").rglob("*.py")}
+    assert {path: n for path, n in lines.items() if n > 400} == {}, "these want splitting"

@@ -8,8 +8,10 @@ import pytest
 
 from supervisor.protocol import InstanceInfo, RunInfo
 from tui import format as fmt
-from tui.model import History, Model, checkpoint_iter, pick_metric
+from tui.model import Model
 from tui.screens.new_run import StartForm, parse_duration, validate
+from tui.series import History
+from tui.views import checkpoint_iter, pick_metric
 
 
 def info(state: str = "running", iters=(100, 200), targets=(1000, 1000), **kw) -> RunInfo:
@@ -156,7 +158,7 @@ def test_new_run_form_validation(tmp_path: Path) -> None:
 
 
 def test_the_where_column_shows_a_slurm_instances_job_and_node() -> None:
-    from tui.model import InstanceView
+    from tui.views import InstanceView
     from tui.widgets.instance_table import where_cell
 
     assert where_cell(InstanceView(0)).plain == "local"

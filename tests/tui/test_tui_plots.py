@@ -8,8 +8,8 @@ import math
 from textual.app import App, ComposeResult
 
 from tui import format as fmt
-from tui.model import History
 from tui.scale import StickyRange, log_ticks, rounded
+from tui.series import History
 from tui.widgets.time_plot import Series, TimePlot
 from tui.widgets.trend_line import TrendLine
 

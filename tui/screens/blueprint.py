@@ -27,7 +27,7 @@ from textual.widgets import Footer, Static
 
 from supervisor.protocol import ErrorCode, ProtocolError
 
-from ..model import RunView
+from ..views import RunView
 from ..widgets.connection_bar import ConnectionBar
 from ..widgets.ladder_panel import ladder_text
 from ..widgets.range_grid import RangeGrid, action_colours, cell_detail, grid_cells, hex_of

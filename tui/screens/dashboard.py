@@ -20,7 +20,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 
 from .. import format as fmt
-from ..model import InstanceView, RunView
+from ..views import InstanceView, RunView
 from ..widgets.connection_bar import ConnectionBar
 from ..widgets.instance_table import InstanceTable
 from ..widgets.log_pane import LogPane

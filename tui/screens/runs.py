@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from .. import format as fmt
 from ..messages import Link
-from ..model import RunView
+from ..views import RunView
 from ..widgets.connection_bar import ConnectionBar
 from .host import ScreenHost
 

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from .. import format as fmt
-from ..model import InstanceView, RunView
+from ..views import InstanceView, RunView
 from .css import css_beside
 
 # (header, key, width, justify); the last column takes what its text needs

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from textual_plotext import PlotextPlot
 
 from .. import format as fmt
-from ..model import History
 from ..scale import StickyRange, linear_ticks, log_ticks, log_values
+from ..series import History
 from .css import css_beside
 
 

@@ -13,8 +13,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from .. import format as fmt
-from ..model import History
 from ..scale import StickyRange, log_values
+from ..series import History
 from .css import css_beside
 
 
