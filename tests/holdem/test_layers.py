@@ -28,3 +28,9 @@ def test_policy_and_blueprint_import_without_a_circle():
         out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
         if first == "holdem.blueprint.hunl":
             assert "holdem.blueprint.policy" not in json.loads(out.stdout)
+
+
+def test_modules_stay_small():
+    """A module does one job, and one job fits in 400 lines: a longer module wants splitting."""
+    lines = {str(p.relative_to(REPO)): len(p.read_text().splitlines()) for p in (REPO / "holdem").rglob("*.py")}
+    assert {path: n for path, n in lines.items() if n > 400} == {}, "these want splitting"
