@@ -20,7 +20,8 @@ It prints one JSON object (``"schema": 1``). How it measures, and why:
   layout a caller might use.
 * ``enumeration`` times ``category_counts(7)``: all C(52, 7) hands, each ranked from scratch by the
   same kernel, with the category counts checked against the exact ones.
-* ``targets`` restate issue 3's evaluator goals and say whether each holds in this run.
+* ``targets`` are the evaluator's goals (50 million evaluations/s on one core, the exact 7-card
+  category counts) and say whether each holds in this run.
 """
 
 from __future__ import annotations

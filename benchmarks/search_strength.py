@@ -1,7 +1,7 @@
 """Does search make a blueprint stronger? Duplicate matches under a clock: prints one JSON object.
 
 1. the blueprint with search (`--ms` a decision, `--workers` threads) against the same blueprint
-   without it: the issue's target is a 95% interval above 0;
+   without it: the goal is a 95% interval above 0;
 2. each of them against `oddsizes` (bets 0.37, 0.8 and 1.7 pot, off every tree), on the same deals and
    seed, so the two results and their per-deal difference compare search with translation.
 
@@ -9,8 +9,8 @@ Each deal is played twice with seats swapped (as `holdem match`, with common ran
 hands of a deal draw the same numbers, so a deal where search and blueprint play alike cancels);
 intervals are 1.96 standard errors of the per-deal mean. The first match runs `--minutes`, search
 against oddsizes `--oddsizes-minutes`, and the blueprint against oddsizes exactly the deals search
-played there. The issue asks for the default config trained 30 min on 2 cores and as many hands as
-60 min allow; without `--blueprint` this trains quickstart for `--train-minutes`.
+played there. The reference measurement is the default config trained 30 min on 2 cores and as many
+hands as 60 min allow; without `--blueprint` this trains quickstart for `--train-minutes`.
 
     flock -x /tmp/holdem-cpu.lock .venv/bin/python benchmarks/search_strength.py --blueprint DIR [--per-deal FILE.npz]
 """

@@ -3,7 +3,7 @@
 Trains one real `holdem train` instance (W worker threads) for a schedule of total training times
 (e.g. 5, 15, 30 minutes), resuming the same folder for each next stretch and copying it aside at every
 mark, so one 30-minute training yields the 5- and 15-minute blueprints as well. Then measures each copy
-with local best response (`holdem lbr`, fc and/or fcpa, mbb/hand with its 95% interval; issue 11).
+with local best response (`holdem lbr`, fc and/or fcpa, mbb/hand with its 95% interval).
 
 Training time is what a blueprint is measured by, so training holds the CPU lock exclusively (other
 work waits; a loaded machine would hand the blueprint fewer iterations); the LBR figures do not depend

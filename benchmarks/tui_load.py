@@ -6,7 +6,7 @@ process, which runs only the app headless at 160x48; the daemon and workers are 
 their own CPU), the event-to-screen latency (the child's `t` on a progress line to the frame that
 shows it having been drawn) for the newest event of each frame and for the oldest one (which
 waited longest for the frame), p50/p95/p99, frames drawn per second and events folded in per second.
-Prints one JSON object. Goals (issue 5): latency p99 < 1 s; CPU a small fraction of a core.
+Prints one JSON object. Goals: latency p99 < 1 s; CPU a small fraction of a core.
 
     .venv/bin/python benchmarks/tui_load.py [--instances 16] [--seconds 20] [--size 160x48] [--worker fake]
 

@@ -1,4 +1,4 @@
-"""Scaling of one instance's worker threads (issue 10): prints one JSON object.
+"""Scaling of one instance's worker threads: prints one JSON object.
 
 `--part scaling` (default): for hunl-default and leduc-es, back to back in one process, node visits
 per wall second of the ES-MCCFR solver with W = 1 and W = 2 workers on one shared set of tables after

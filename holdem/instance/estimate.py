@@ -3,8 +3,8 @@
 The sample trains a throwaway solver on the config's own game and settings for a few seconds, after a
 warm-up that loads the compiled kernels. It measures the first iterations of a run: while the strategy
 is still near uniform, a sampled opponent raises often and hands run long, so these iterations are the
-slowest of the run (measured on this machine: quickstart 17 k it/s in the sample against 72 k after 4
-minutes of a run, hunl-default 6.7 k against 17 k). The time estimated for a budget is therefore an
+slowest of the run (several times slower than later ones; the measurement is in docs/decisions.md).
+The time estimated for a budget is therefore an
 upper bound, the iterations for a time budget a lower one. The budget is split as the daemon splits it
 (instance k gets ceil(N / n) at most), and instances beyond the cores share them.
 """

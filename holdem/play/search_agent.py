@@ -45,8 +45,8 @@ class SearchConfig:
     # leaves against the compatible range: 3-4x the cost of a leaf against the whole range by bucket
     leaf_card_removal: bool = False
     # leaves' check-down part exact by bucket pair, the deals estimating only the betting after it. Off
-    # by default: its dense tables cost the flop search 60% of its iterations (30 to 12 at 100 ms), and
-    # on the turn it gained no more than without (benchmarks/search_leaf_noise.py, docs/decisions.md)
+    # by default: its dense tables cost the flop search more iterations than the exact part gains
+    # (benchmarks/search_leaf_noise.py; the measurements are in docs/decisions.md)
     leaf_checkdown: bool = False
     # search from this street on (1 flop, 2 turn, 3 river), the blueprint before. The river by default:
     # at 100 ms, flop and turn searches fit the noise of their sampled leaf values and lose to the
