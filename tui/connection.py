@@ -159,8 +159,8 @@ class Connection:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
             for task in done:
-                if task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
+                if (failure := task.exception()) is not None:
+                    raise failure
             raise DaemonUnavailable("holdemd closed the event stream")
 
     def watch(self, run_id: str) -> None:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numba import njit
@@ -27,6 +27,9 @@ from holdem.evaluator import evaluate7
 from holdem.games.hunl.rules import Action, HunlRules, State
 from holdem.play.agents import BOTS, Agent, BlueprintAgent, CallBot, OddSizesBot, RaisePotBot, RandomBot
 from holdem.stats import mean_interval
+
+if TYPE_CHECKING:
+    from holdem.play.search_agent import SearchConfig
 
 # Called after every action with (state before, action, state after); the play UI draws from it.
 Listener = Callable[[State, Action, State], None]
@@ -158,10 +161,10 @@ def match_from_specs(
     hands: int,
     seed: int,
     bucket_root: Path,
-    search: tuple[object | None, object | None] = (None, None),
+    search: tuple[SearchConfig | None, SearchConfig | None] = (None, None),
 ) -> MatchResult:
     """The `holdem match` command: load both sides, agree on the rules, play. ``search`` holds a
-    ``search.agent.SearchConfig`` for a side that searches (a blueprint), else None."""
+    ``SearchConfig`` for a side that searches (a blueprint), else None."""
     loaded: dict[str, Blueprint] = {}
     for spec in (spec_a, spec_b):
         if spec not in BOTS and spec not in loaded:
@@ -178,6 +181,6 @@ def match_from_specs(
             raise PolicyError(f"{spec!r} is a bot: only a blueprint can search")
         from holdem.play.search_agent import SearchAgent
 
-        sides.append(SearchAgent(loaded[spec], config, name=f"{spec}+search"))  # type: ignore[arg-type]
+        sides.append(SearchAgent(loaded[spec], config, name=f"{spec}+search"))
         names.append(f"{spec}+search")
     return run_match(sides[0], sides[1], rules, hands, seed, names=(names[0], names[1]))

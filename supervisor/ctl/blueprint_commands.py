@@ -87,8 +87,8 @@ async def wait_eval(c: Client, run_id: str, recheck_s: float = 5.0) -> dict[str,
                 raise ProtocolError(ErrorCode.INTERNAL, f"run {run_id} shows no evaluation")
             if ev.get("state") != "running":
                 return ev
-            if task.done() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+            if task.done() and (failure := task.exception()) is not None:
+                raise failure
             woken.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(woken.wait(), recheck_s)

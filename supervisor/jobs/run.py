@@ -224,7 +224,9 @@ class RunSupervisor:
             return
         # failed (or stopped) within a training run: a fresh supervisor continues from its checkpoint
         self.store.update_instance(self.id, index, desired="running")
-        fresh = InstanceSupervisor(self.ctx, self.store.instance(self.id, index))  # type: ignore[arg-type]
+        inst_row = self.store.instance(self.id, index)
+        assert inst_row is not None  # updated just above
+        fresh = InstanceSupervisor(self.ctx, inst_row)
         self.instances[index] = fresh
         self._inst_tasks[index] = asyncio.create_task(fresh.run())
 

@@ -32,9 +32,10 @@ class ConfigRefused(ValueError):
 
 def resolve_config(spec: StartSpec, default: Path | None) -> Path:
     """The absolute config path a spec stands for; a missing file is refused here, by name."""
-    if spec.config is None and default is None:
+    chosen = spec.config or default
+    if chosen is None:
         raise ConfigRefused("no config given and no default config found")
-    path = Path(spec.config or default).resolve()  # type: ignore[arg-type]
+    path = Path(chosen).resolve()
     if not path.exists():
         raise ConfigRefused(f"config {path} does not exist")
     if not path.is_file():

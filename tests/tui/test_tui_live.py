@@ -35,7 +35,9 @@ async def open_dashboard(app: HoldemApp, pilot) -> DashboardScreen:
     await until(pilot, lambda: app.screen.query_one("#runs", DataTable).row_count == 1, what="the run listed")
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the dashboard")
-    return app.screen  # type: ignore[return-value]
+    screen = app.screen
+    assert isinstance(screen, DashboardScreen)
+    return screen
 
 
 async def test_table_fills_progress_advances_and_log_shows_real_lines(holdemd: Holdemd) -> None:
