@@ -193,6 +193,9 @@ class CheckpointConfig:
     every_iterations: int = _opt(0, Number(integer=True, lo=0))  # 0 = off
     every_seconds: float = _opt(60.0, Number(lo=0))  # 0 = off
     keep: int = _opt(3, Number(integer=True, lo=1, hi=1000))
+    # Seconds into every launch for a first checkpoint (0 = none): an instance killed again and again
+    # before its regular checkpoint would otherwise restart from the same one for ever.
+    first_after_seconds: float = _opt(5.0, Number(lo=0, hi=86400))
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,13 +35,21 @@ class BadInput(Exception):
 
 
 class StopControl:
-    """The stop flag (set by signals) and the checkpoint schedule (iterations and seconds)."""
+    """The stop flag (set by signals) and the checkpoint schedule (iterations and seconds, and a first
+    checkpoint ``first_after_seconds`` into the training of every launch)."""
 
     def __init__(self, cfg: TrainConfig) -> None:
         self.requested = threading.Event()
         self.every_iters = cfg.checkpoint.every_iterations
         self.every_seconds = cfg.checkpoint.every_seconds
+        self.first_after = cfg.checkpoint.first_after_seconds
         self._last = time.monotonic()
+        self._first_due: float | None = None  # monotonic time of the first checkpoint, once training runs
+
+    def training_started(self) -> None:
+        """The loop begins: the first checkpoint falls due first_after seconds from now."""
+        if self.first_after:
+            self._first_due = time.monotonic() + self.first_after
 
     def install_signal_handlers(self) -> None:
         def request_stop(signum: int, frame: object) -> None:
@@ -59,10 +67,12 @@ class StopControl:
     def due(self, iteration: int) -> bool:
         by_iters = bool(self.every_iters) and iteration % self.every_iters == 0
         by_secs = bool(self.every_seconds) and time.monotonic() - self._last >= self.every_seconds
-        return by_iters or by_secs
+        first = self._first_due is not None and time.monotonic() >= self._first_due
+        return by_iters or by_secs or first
 
     def written(self) -> None:
         self._last = time.monotonic()
+        self._first_due = None  # any checkpoint of this launch is its first
 
 
 class Checkpoints:

@@ -215,6 +215,7 @@ class _Trainer:
         """Train until the target (True) or a stop request (False)."""
         chunk = 1
         started = last_metrics = last_advance = time.monotonic()
+        self.stop.training_started()
         while not self._finished(started):
             if self.stop.requested.is_set():
                 return False

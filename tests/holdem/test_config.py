@@ -57,7 +57,7 @@ def test_defaults_fill_every_missing_key() -> None:
             "dcfr_gamma": 2.0,
         },
         "pruning": {"enabled": False, "threshold": -300000000.0, "probability": 0.95, "start_iteration": 0},
-        "checkpoint": {"every_iterations": 0, "every_seconds": 60.0, "keep": 3},
+        "checkpoint": {"every_iterations": 0, "every_seconds": 60.0, "keep": 3, "first_after_seconds": 5.0},
         "metrics": {"progress_interval_s": 0.5, "exploitability_every_s": 5.0, "tensorboard": True},
         "hunl": None,
         "workers": 1,
@@ -169,6 +169,16 @@ def test_solver_hash_ignores_target_checkpoint_and_metrics_settings() -> None:
         ("checkpoint.keep", 0, "config key 'checkpoint.keep': expected an integer in [1, 1000], got 0"),
         ("checkpoint.keep", 1001, "config key 'checkpoint.keep': expected an integer in [1, 1000], got 1001"),
         (
+            "checkpoint.first_after_seconds",
+            -1,
+            "config key 'checkpoint.first_after_seconds': expected a number in [0, 86400], got -1",
+        ),
+        (
+            "checkpoint.first_after_seconds",
+            86401,
+            "config key 'checkpoint.first_after_seconds': expected a number in [0, 86400], got 86401",
+        ),
+        (
             "metrics.progress_interval_s",
             0.01,
             "config key 'metrics.progress_interval_s': expected a number in [0.05, 1], got 0.01",
@@ -198,7 +208,8 @@ def test_bad_values_name_the_key_and_the_allowed_values(key: str, value: Any, me
         (
             with_value("checkpoint.kep", 3),
             "checkpoint.kep",
-            "config key 'checkpoint.kep' is unknown (allowed: every_iterations, every_seconds, keep)",
+            "config key 'checkpoint.kep' is unknown "
+            "(allowed: every_iterations, every_seconds, keep, first_after_seconds)",
         ),
         (with_value("itertions", 3), "itertions", "is unknown (allowed: game, algorithm, seed, iterations, cfr,"),
         (with_value("pruning", [1]), "pruning", "config key 'pruning': expected a mapping, got a list"),
@@ -233,6 +244,8 @@ def test_boundary_values_are_accepted() -> None:
         ("metrics.progress_interval_s", 0.05),
         ("metrics.progress_interval_s", 1),
         ("checkpoint.every_seconds", 0),
+        ("checkpoint.first_after_seconds", 0),
+        ("checkpoint.first_after_seconds", 86400),
         ("iterations", 1),
         ("cfr.dcfr_beta", -3),
         ("pruning.threshold", -1e-9),

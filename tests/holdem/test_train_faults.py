@@ -26,19 +26,13 @@ from sv_harness import fill, tmpfs  # a real small file system, as the disk-full
 LEDUC_ES = REPO / "configs" / "leduc-es.yaml"
 
 
-def train(inst: Path, stdout: int, stderr: int, config: Path = LEDUC_ES) -> subprocess.Popen[bytes]:
-    argv = [
-        "train",
-        "--config",
-        str(config),
-        "--instance-dir",
-        str(inst),
-        "--events",
-        "jsonl",
-        "--iters",
-        "10000000000",
-    ]
-    return subprocess.Popen([sys.executable, "-m", "holdem.cli", *argv], cwd=REPO, stdout=stdout, stderr=stderr)
+def train(inst: Path, stdout: int, stderr: int, config: Path = LEDUC_ES, *flags: object) -> subprocess.Popen[bytes]:
+    """`holdem train` on inst with the event stream, for ever unless flags say otherwise."""
+    flags = flags or ("--iters", 10**10)
+    argv = ["train", "--config", config, "--instance-dir", inst, "--events", "jsonl", *flags]
+    return subprocess.Popen(
+        [sys.executable, "-m", "holdem.cli", *map(str, argv)], cwd=REPO, stdout=stdout, stderr=stderr
+    )
 
 
 def fifo(path: Path) -> tuple[int, int]:
@@ -82,6 +76,16 @@ def wait_for_file_line(path: Path, pattern: str, proc: subprocess.Popen[bytes], 
         assert proc.poll() is None, f"the instance exited ({proc.returncode}) without writing {pattern!r} to {path}"
         time.sleep(0.05)
     raise AssertionError(f"no line matching {pattern!r} in {path} within {timeout} s")
+
+
+def event(lines: Lines, kind: str, timeout: float = 60) -> dict:
+    return json.loads(lines.wait_for(f'"event":"{kind}"', timeout))
+
+
+def final_hashes(inst: Path, iteration: int) -> dict[str, str]:
+    found = latest_valid_checkpoint(inst)
+    assert found is not None and found.iteration == iteration
+    return {name: entry["sha256"] for name, entry in found.manifest["files"].items()}
 
 
 def stop(proc: subprocess.Popen[bytes]) -> int:
@@ -169,3 +173,34 @@ def test_a_full_tensorboard_disk_drops_points_and_trains_on(full_tensorboard_fs:
     acc.Reload()  # the file reads whole: no torn record where the disk was full
     steps = [e.step for e in acc.Scalars("speed/iterations_per_s")]
     assert steps == sorted(steps) and steps[-1] == stopped["iter"] > dropped_at["iter"]
+
+
+def test_kills_long_before_the_regular_checkpoint_still_make_progress(tmp_path: Path) -> None:
+    """Regular checkpoints every 10 minutes, a SIGKILL within seconds of every launch: the first
+    checkpoint soon after each start (checkpoint.first_after_seconds, default 5 s) lets every relaunch
+    resume further on, and the run still ends bit-identical to one left alone (W = 1)."""
+    config = tmp_path / "c.yaml"
+    config.write_text(LEDUC_ES.read_text().replace("every_seconds: 30", "every_seconds: 600"))
+    target = 12_000_000
+    resumed_from: list[int | None] = []
+    while len(resumed_from) < 3:
+        proc = train(tmp_path / "chaos", subprocess.PIPE, subprocess.DEVNULL, config, "--iters", target, "--resume")
+        assert proc.stdout is not None
+        try:
+            events = Lines(proc.stdout.fileno())
+            resumed_from.append(event(events, "started")["resumed_from"])
+            first = event(events, "checkpoint")  # the regular one is 10 minutes away
+            proc.send_signal(signal.SIGKILL)
+            assert proc.wait(timeout=60) == -signal.SIGKILL
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
+        assert first["iter"] < target, "the only checkpoint was the final one: none soon after the start"
+    assert resumed_from[0] is None and 0 < resumed_from[1] < resumed_from[2]  # type: ignore[operator]
+
+    for inst in ("chaos", "alone"):
+        flags = ("--resume",) if inst == "chaos" else ()
+        proc = train(tmp_path / inst, subprocess.DEVNULL, subprocess.DEVNULL, config, "--iters", target, *flags)
+        assert proc.wait(timeout=600) == 0
+    assert final_hashes(tmp_path / "chaos", target) == final_hashes(tmp_path / "alone", target)
