@@ -27,7 +27,7 @@ from supervisor.protocol import Client, ProtocolError, decode, encode
 
 REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
-KUHN = REPO / "configs" / "kuhn.yaml"
+KUHN = REPO / "holdem" / "configs" / "kuhn.yaml"
 LONG_RUN = ("--instances", "2", "--config", str(KUHN), "--iters", str(2 * 10**9), "--seed", "7")
 
 
