@@ -3,10 +3,11 @@
 Restart policy (what a days-long run needs): a crash or a hang is answered by SIGKILL (if needed)
 and a relaunch with `--resume` after a backoff that doubles per recent restart up to a cap, with
 jitter so that N instances killed together do not come back in lockstep. More than
-`max_restarts` within `restart_window_s` marks the instance failed; exit 2 (bad input) is failed
-at once. A child that died of a full disk is relaunched after the same doubling backoff but never
-failed for it (reason "disk full …"): the run continues by itself once space returns. Every launch,
-restart and state is committed to the store before anything else happens.
+`max_restarts` within `restart_window_s` marks the instance failed (what counts, and why the window
+survives a daemon restart: crash_loop.py); exit 2 (bad input) is failed at once. A child that died
+of a full disk is relaunched after the same doubling backoff but never failed for it (reason "disk
+full …"): the run continues by itself once space returns. Every launch, restart and state is
+committed to the store before anything else happens.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from supervisor.host.procfs import rss_bytes
 from supervisor.jobs.backoff import doubling, jittered
 from supervisor.jobs.child import Child, Exit
 from supervisor.jobs.context import RunContext
+from supervisor.jobs.crash_loop import CrashWindow
 from supervisor.jobs.logfile import append_log
 from supervisor.protocol import EventKind, InstanceInfo, InstanceState
 from supervisor.state.store import InstanceRow, PlacementRow, RestartRow
@@ -83,7 +84,7 @@ class InstanceSupervisor:
         self._stop = False
         self._restart_now = False
         self._wake = asyncio.Event()
-        self._recent: deque[float] = deque()
+        self.crashes = CrashWindow(ctx.store, ctx.run_id, row.idx, ctx.tuning)  # persisted: see crash_loop.py
         self._last_words: list[str] = []  # the last child's final stderr lines
         self._full_streak = 0  # consecutive exits on a full disk (their backoff doubles)
 
@@ -158,22 +159,22 @@ class InstanceSupervisor:
                 return verdict
             if self._stop:
                 continue
-            delay = 0.0 if self._restart_now else jittered(self.ctx.tuning, max(len(self._recent) - 1, 0))
+            delay = 0.0 if self._restart_now else jittered(self.ctx.tuning, max(self.crashes.recent - 1, 0))
             reason = "restart requested" if self._restart_now else exit_.describe()
             full = None if self._restart_now else self._disk_full(exit_)
             if full is not None:
                 delay = doubling(self.ctx.tuning, self._full_streak - 1)
                 reason = f"{full}; retrying in {delay:.0f}s ({reason})"
-            self._restart_now = False
-            if len(self._recent) > self.ctx.tuning.max_restarts:
+            counted, self._restart_now = not self._restart_now and full is None, False
+            if self.crashes.exceeded:
                 msg = (
-                    f"failed: {len(self._recent) - 1} restarts within {self.ctx.tuning.restart_window_s:g}s;"
+                    f"failed: {self.crashes.recent - 1} restarts within {self.ctx.tuning.restart_window_s:g}s;"
                     f" last: {reason}"
                 )
                 self._note(msg)
                 self._set_state(InstanceState.FAILED, msg)
                 return self.state
-            self._record_restart(reason, exit_.code)
+            self._record_restart(reason, exit_.code, counted)
             self._note(f"restarting in {delay:.1f}s with --resume ({reason})")
             self._set_state(InstanceState.BACKOFF, reason)
             self._wake.clear()
@@ -196,10 +197,7 @@ class InstanceSupervisor:
             self._set_state(InstanceState.STOPPED, None)
             return self.state
         if not self._restart_now:
-            now = time.monotonic()
-            self._recent.append(now)
-            while self._recent and now - self._recent[0] > self.ctx.tuning.restart_window_s:
-                self._recent.popleft()
+            self.crashes.count()
         return None
 
     def _disk_full(self, exit_: Exit) -> str | None:
@@ -208,8 +206,7 @@ class InstanceSupervisor:
         if full is None:
             self._full_streak = 0
             return None
-        if self._recent:
-            self._recent.pop()
+        self.crashes.forgive()
         self._full_streak += 1
         return full
 
@@ -386,10 +383,10 @@ class InstanceSupervisor:
             }
         )
 
-    def _record_restart(self, reason: str, code: int | None) -> None:
+    def _record_restart(self, reason: str, code: int | None, counted: bool = False) -> None:
         self.restarts += 1
         self._pending_restart = self.ctx.store.record_restart(
-            RestartRow(self.ctx.run_id, self.index, time.time(), reason, code, None), self.restarts
+            RestartRow(self.ctx.run_id, self.index, time.time(), reason, code, None, counted), self.restarts
         )
 
     def _note(self, line: str) -> None:

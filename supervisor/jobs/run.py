@@ -209,6 +209,7 @@ class RunSupervisor:
                     desired="running",
                     state=(InstanceState.PENDING if never_launched else InstanceState.STOPPED).value,
                 )
+                self.store.forget_crashes(self.id, inst.index)  # a new try: a fresh crash-loop window
         self.instances = [InstanceSupervisor(self.ctx, r) for r in self.store.instances(self.id)]
         self.start()
 
@@ -224,6 +225,7 @@ class RunSupervisor:
             return
         # failed (or stopped) within a training run: a fresh supervisor continues from its checkpoint
         self.store.update_instance(self.id, index, desired="running")
+        self.store.forget_crashes(self.id, index)
         inst_row = self.store.instance(self.id, index)
         assert inst_row is not None  # updated just above
         fresh = InstanceSupervisor(self.ctx, inst_row)

@@ -54,6 +54,7 @@ class RestartRow:
     reason: str
     exit_code: int | None
     resumed_from: str | None
+    counted: bool = False  # it follows a crash or a hang: it counts toward --max-restarts
 
 
 RUN_COLUMNS = ("state", "desired", "phase", "reason", "merged")

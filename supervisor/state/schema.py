@@ -57,7 +57,8 @@ CREATE TABLE IF NOT EXISTS restarts (
     t REAL NOT NULL,
     reason TEXT NOT NULL,
     exit_code INTEGER,
-    resumed_from TEXT
+    resumed_from TEXT,
+    counted INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS run_executors (
     run_id TEXT PRIMARY KEY REFERENCES runs(id),
@@ -81,6 +82,9 @@ def apply_schema(db: sqlite3.Connection, path: Path) -> None:
     columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
     if "workers" not in columns:  # a database of a holdemd from before workers: every run had one
         db.execute("ALTER TABLE runs ADD COLUMN workers INTEGER NOT NULL DEFAULT 1")
+    if "counted" not in {r[1] for r in db.execute("PRAGMA table_info(restarts)")}:
+        # from before the crash-loop window was kept: its restarts start a fresh window
+        db.execute("ALTER TABLE restarts ADD COLUMN counted INTEGER NOT NULL DEFAULT 0")
     db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
     version = int(db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
     if version != SCHEMA_VERSION:

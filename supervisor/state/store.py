@@ -240,8 +240,8 @@ class Store:
 
     def _insert_restart(self, row: RestartRow, restarts: int) -> None:
         self._db.execute(
-            "INSERT INTO restarts(run_id, idx, t, reason, exit_code, resumed_from) VALUES (?,?,?,?,?,?)",
-            (row.run_id, row.idx, row.t, row.reason, row.exit_code, row.resumed_from),
+            "INSERT INTO restarts(run_id, idx, t, reason, exit_code, resumed_from, counted) VALUES (?,?,?,?,?,?,?)",
+            (row.run_id, row.idx, row.t, row.reason, row.exit_code, row.resumed_from, int(row.counted)),
         )
         self._db.execute(
             "UPDATE instances SET restarts=?, updated=? WHERE run_id=? AND idx=?",
@@ -259,17 +259,43 @@ class Store:
             if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) not in _DISK_ERRORS:
                 raise
 
+    def forget_crashes(self, run_id: str, idx: int) -> None:
+        """The operator gives the instance a new try: its restarts so far no longer count toward
+        --max-restarts (best effort on a full disk, like set_restart_resumed_from)."""
+        self._pending_restarts = [
+            (replace(r, counted=False) if (r.run_id, r.idx) == (run_id, idx) else r, n)
+            for r, n in self._pending_restarts
+        ]
+        try:
+            with self._tx():
+                self._db.execute("UPDATE restarts SET counted=0 WHERE run_id=? AND idx=?", (run_id, idx))
+        except sqlite3.OperationalError as exc:
+            if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) not in _DISK_ERRORS:
+                raise
+
     def last_restart_id(self, run_id: str, idx: int) -> int | None:
         row = self._db.execute("SELECT max(id) FROM restarts WHERE run_id=? AND idx=?", (run_id, idx)).fetchone()
         return row[0] if row and row[0] is not None else None
 
     def restarts(self, run_id: str, idx: int | None = None) -> list[RestartRow]:
-        q = "SELECT run_id, idx, t, reason, exit_code, resumed_from FROM restarts WHERE run_id=?"
+        q = "SELECT run_id, idx, t, reason, exit_code, resumed_from, counted FROM restarts WHERE run_id=?"
         args: tuple[Any, ...] = (run_id,)
         if idx is not None:
             q += " AND idx=?"
             args += (idx,)
-        return [RestartRow(*r) for r in self._db.execute(q + " ORDER BY id", args)]
+        return [
+            RestartRow(run, i, t, reason, code, resumed, bool(counted))
+            for run, i, t, reason, code, resumed, counted in self._db.execute(q + " ORDER BY id", args)
+        ]
+
+    def counted_restarts_since(self, run_id: str, idx: int, since: float) -> list[float]:
+        """When the restarts that count toward --max-restarts happened (unix time, oldest first),
+        those still held in memory by a full disk included: the crash-loop window a daemon resumes."""
+        rows = self._db.execute(
+            "SELECT t FROM restarts WHERE run_id=? AND idx=? AND counted AND t>=? ORDER BY t", (run_id, idx, since)
+        )
+        held = [r.t for r, _ in self._pending_restarts if (r.run_id, r.idx) == (run_id, idx) and r.counted]
+        return sorted([t for (t,) in rows] + [t for t in held if t >= since])
 
 
 class _Tx:
