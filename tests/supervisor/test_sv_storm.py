@@ -11,6 +11,8 @@ from pathlib import Path
 
 from sv_harness import FAKE_WORKER, HoldemD, write_config
 
+from supervisor.state.store import RestartRow, Store
+
 QUICK = ["--backoff-base", "0.05", "--backoff-cap", "0.2", "--tensorboard-interval", "0.5"]
 
 
@@ -54,3 +56,26 @@ async def test_restart_counts_survive_a_daemon_restart(tmp_path: Path) -> None:
         assert st["instances"][0]["reason"].startswith("failed: 4 restarts within 600s"), st["instances"][0]
     finally:
         await d.stop()
+
+
+def test_a_state_file_from_before_the_window_keeps_its_restarts_uncounted(tmp_path: Path) -> None:
+    path = tmp_path / "holdemd.sqlite3"
+    with sqlite3.connect(path) as db:  # the restarts table as an older holdemd made it
+        db.execute(
+            "CREATE TABLE restarts (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, idx INTEGER NOT NULL,"
+            " t REAL NOT NULL, reason TEXT NOT NULL, exit_code INTEGER, resumed_from TEXT)"
+        )
+        db.execute(
+            "INSERT INTO restarts(run_id, idx, t, reason, exit_code) VALUES ('r', 0, ?, 'exit code 1', 1)", (1.0,)
+        )
+    store = Store(path)
+    assert store.counted_restarts_since("r", 0, 0.0) == []
+    store.record_restart(RestartRow("r", 0, 5.0, "exit code 1", 1, None, counted=True), restarts=2)
+    store.record_restart(RestartRow("r", 0, 6.0, "restart requested", None, None), restarts=3)
+    store.close()
+    again = Store(path)  # what the next daemon reads
+    assert again.counted_restarts_since("r", 0, 0.0) == [5.0]
+    assert [r.counted for r in again.restarts("r", 0)] == [False, True, False]
+    again.forget_crashes("r", 0)  # the operator's resume: a new try
+    assert again.counted_restarts_since("r", 0, 0.0) == []
+    again.close()
