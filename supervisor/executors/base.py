@@ -137,10 +137,13 @@ class Executor(ABC):
         """Make it gone now, wherever it runs."""
 
     @abstractmethod
-    async def clear_leftover(self, task: Task, pid: int | None, start_time: int | None, grace_s: float) -> str | None:
+    async def clear_leftover(
+        self, task: Task, pid: int | None, start_time: int | None, grace_s: float, silence_s: float | None = None
+    ) -> str | None:
         """Before relaunching after a daemon that died: make sure no earlier launch of `task` is
-        still running (local: that pid; slurm: a job of that name). Returns what was stopped, if
-        anything ("orphan pid 123", "orphan slurm job 45")."""
+        still running (local: that pid, SIGKILLed once it shows no sign of life for silence_s, see
+        proc.stop_orphan; slurm: a job of that name). Returns what was stopped, if anything
+        ("orphan pid 123", "orphan slurm job 45")."""
 
     async def check_run_dir(self, run_dir: Path, timeout_s: float = 300.0) -> None:  # noqa: B027 (optional hook)
         """Raise ValueError (with the reason) unless the children can write to `run_dir`."""

@@ -27,7 +27,9 @@ class LocalExecutor(Executor):
     def kill(self, launched: Launched) -> None:
         signal_pid(launched.pid, signal.SIGKILL)
 
-    async def clear_leftover(self, task: Task, pid: int | None, start_time: int | None, grace_s: float) -> str | None:
-        if pid and start_time and await stop_orphan(pid, start_time, grace_s):
+    async def clear_leftover(
+        self, task: Task, pid: int | None, start_time: int | None, grace_s: float, silence_s: float | None = None
+    ) -> str | None:
+        if pid and start_time and await stop_orphan(pid, start_time, grace_s, silence_s):
             return f"orphan pid {pid}"
         return None

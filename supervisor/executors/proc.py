@@ -9,16 +9,21 @@ import signal
 import time
 
 
-def proc_start_time(pid: int) -> int | None:
-    """The process start time in clock ticks since boot (/proc/PID/stat field 22), or None."""
+def _stat(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat from the state on (field 3), or None once it is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             data = f.read()
     except OSError:
         return None
     # The command name may hold spaces and parentheses: fields resume after the last ')'.
-    rest = data[data.rfind(b")") + 2 :].split()
-    if rest[0] == b"Z":  # a zombie is dead for our purposes
+    return data[data.rfind(b")") + 2 :].split()
+
+
+def proc_start_time(pid: int) -> int | None:
+    """The process start time in clock ticks since boot (/proc/PID/stat field 22), or None."""
+    rest = _stat(pid)
+    if rest is None or rest[0] == b"Z":  # a zombie is dead for our purposes
         return None
     return int(rest[19])
 
@@ -28,8 +33,19 @@ def is_same_process(pid: int, start: int) -> bool:
     return proc_start_time(pid) == start
 
 
-async def stop_orphan(pid: int, start: int, grace_s: float) -> bool:
-    """Stop a child left behind by a dead daemon: SIGTERM, wait up to grace, then SIGKILL.
+def _cpu_while_running(pid: int) -> int | None:
+    """CPU ticks spent by pid (utime + stime), or None while it is stopped (T, t) or gone."""
+    rest = _stat(pid)
+    if rest is None or rest[0] in (b"T", b"t", b"Z"):
+        return None
+    return int(rest[11]) + int(rest[12])
+
+
+async def stop_orphan(pid: int, start: int, grace_s: float, silence_s: float | None = None) -> bool:
+    """Stop a child left behind by a dead daemon: SIGTERM and SIGCONT (a stopped process acts on
+    nothing until continued), then SIGKILL after grace_s, or as soon as it has shown no sign of life
+    for silence_s: the heartbeat rule, for a process whose events we cannot hear. A sign of life is
+    CPU time spent while not stopped (a worker that checkpoints computes; a hung one does not).
 
     It is not our child, so it cannot be waited for; we watch /proc instead (a zombie counts
     as gone). Returns True if there was such a process.
@@ -37,11 +53,16 @@ async def stop_orphan(pid: int, start: int, grace_s: float) -> bool:
     if not is_same_process(pid, start):
         return False
     signal_pid(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
+    signal_pid(pid, signal.SIGCONT)
+    now = time.monotonic()
+    deadline, lively, ticks = now + grace_s, now, _cpu_while_running(pid)
+    while time.monotonic() < deadline and (silence_s is None or time.monotonic() - lively < silence_s):
         if not is_same_process(pid, start):
             return True
         await asyncio.sleep(0.05)
+        seen = _cpu_while_running(pid)
+        if seen is not None and seen != ticks:
+            lively, ticks = time.monotonic(), seen
     signal_pid(pid, signal.SIGKILL)
     for _ in range(200):
         if not is_same_process(pid, start):

@@ -148,11 +148,15 @@ class SlurmExecutor(Executor):
         await self._scancel(["--signal=KILL", *target])
         await self._scancel(target)
 
-    async def clear_leftover(self, task: Task, pid: int | None, start_time: int | None, grace_s: float) -> str | None:
+    async def clear_leftover(
+        self, task: Task, pid: int | None, start_time: int | None, grace_s: float, silence_s: float | None = None
+    ) -> str | None:
         """An srun of a dead daemon ended its job on the parent-death signal; if it or the job is
         still there (the daemon came back within the job's kill wait), end them now, gracefully
         first, and wait until the queue no longer holds the name."""
         found: list[str] = []
+        # srun only relays a worker on another node: its own CPU time says nothing of that worker's
+        # life, so the silence rule does not apply to it.
         if pid and start_time and await stop_orphan(pid, start_time, grace_s):
             found.append(f"orphan srun pid {pid}")
         try:

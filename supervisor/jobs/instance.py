@@ -139,9 +139,14 @@ class InstanceSupervisor:
         if self.unclean or self.orphan is not None:
             pid, start = self.orphan or (None, None)
             self.orphan = None
+            if pid:  # status says whom we wait for, not `running` without a pid
+                self.pid = pid
+                self._set_state(InstanceState.STOPPING, f"stopping pid {pid}, left behind by a previous holdemd")
+            tuning = self.ctx.tuning
             what = await self.ctx.executor.clear_leftover(
-                self.ctx.task(self.index), pid, start, self.ctx.tuning.stop_timeout_s
+                self.ctx.task(self.index), pid, start, tuning.stop_timeout_s, tuning.heartbeat_timeout_s
             )
+            self.pid = None
             if what:
                 self._note(f"stopped {what} left by a previous holdemd")
                 reason += f"; {what} stopped"

@@ -5,11 +5,13 @@ restarts, and run ids that select nothing. Every wait is on an event or bounded 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sqlite3
 import time
 from pathlib import Path
 
-from sv_harness import FAKE_WORKER, HoldemD, write_config
+from sv_harness import FAKE_WORKER, HoldemD, instance_pids, write_config
 
 from supervisor.state.store import RestartRow, Store
 
@@ -32,6 +34,69 @@ async def wait_gone(pid: int, timeout: float) -> None:
     while proc_state(pid) is not None:
         assert time.monotonic() < deadline, f"pid {pid} still there after {timeout} s ({proc_state(pid)})"
         await asyncio.sleep(0.02)
+
+
+async def test_a_sigstopped_orphan_is_continued_and_stops_with_its_checkpoint(tmp_path: Path) -> None:
+    """The storm's frozen process outlived three daemon restarts (SIGTERM without SIGCONT waited out
+    the 120 s --stop-timeout each time): now it is gone within seconds, having checkpointed."""
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "300", "FAKE_SURVIVE_EPIPE": "1"}, args=QUICK)
+    try:
+        config = str(write_config(tmp_path / "c.yaml"))
+        await d.start("--instances", "1", "--config", config, "--iters", "10000000")
+        st = await d.wait_until(lambda s: instance_pids(s) and s["instances"][0]["last_checkpoint"], what="running")
+        [pid] = instance_pids(st)
+        await d.kill9()
+        os.kill(pid, signal.SIGSTOP)
+        while proc_state(pid) != "T":
+            await asyncio.sleep(0.01)
+        t0 = time.monotonic()
+        await d.start()  # --stop-timeout is its default, 120 s
+        await wait_gone(pid, timeout=60)
+        took = time.monotonic() - t0
+        st = await d.wait_until(
+            lambda s: instance_pids(s) not in ([], [pid]) and s["instances"][0]["state"] == "running", what="relaunched"
+        )
+        print(f"SIGSTOPped orphan gone {took:.2f} s after the new daemon started")
+        assert took < 30
+        with sqlite3.connect(d.state / "holdemd.sqlite3") as db:
+            [(reason,)] = db.execute("SELECT reason FROM restarts").fetchall()
+        assert reason == f"holdemd restarted; orphan pid {pid} stopped"
+        log = (Path(st["instances"][0]["dir"]) / "train.log").read_text()
+        assert log.index("stopped orphan pid") < log.rindex("resumed from iteration")
+    finally:
+        await d.stop()
+
+
+async def test_a_hung_orphan_is_killed_after_the_heartbeat_timeout_and_status_says_so(tmp_path: Path) -> None:
+    """A left-behind instance that neither trains nor answers SIGTERM: no sign of life within the
+    heartbeat timeout means SIGKILL, as for a child of our own; meanwhile status names it."""
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_MODE": "hang"}, args=[*QUICK, "--heartbeat-timeout", "5"])
+    try:
+        config = str(write_config(tmp_path / "c.yaml"))
+        await d.start("--instances", "1", "--config", config, "--iters", "10000000")
+        st = await d.wait_until(lambda s: instance_pids(s), what="a hung child")  # no progress: starting
+        [pid] = instance_pids(st)
+        log = Path(st["instances"][0]["dir"]) / "train.log"
+        while f"fake worker pid {pid}" not in (log.read_text() if log.exists() else ""):
+            await asyncio.sleep(0.02)  # its one stderr line is out: nothing more it writes can fail
+        await d.kill9()
+        del d.env["FAKE_MODE"]  # its relaunch trains
+        t0 = time.monotonic()
+        await d.start()
+        st = await d.wait_until(
+            lambda s: s["instances"][0]["state"] == "stopping" and str(pid) in (s["instances"][0]["reason"] or ""),
+            what="status naming the left-behind pid",
+            timeout=30,
+        )
+        inst = st["instances"][0]
+        assert inst["pid"] == pid and "left behind" in inst["reason"], inst
+        await wait_gone(pid, timeout=60)
+        took = time.monotonic() - t0
+        print(f"hung orphan gone {took:.2f} s after the new daemon started (heartbeat timeout 5 s)")
+        assert 5 <= took < 20
+        await d.wait_until(lambda s: instance_pids(s) not in ([], [pid]), what="relaunched")
+    finally:
+        await d.stop()
 
 
 def crash_restarts(d: HoldemD) -> int:
