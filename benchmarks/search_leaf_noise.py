@@ -31,7 +31,7 @@ from search_common import REPO, buckets_root, duplicate, ensure_blueprint, load_
 from holdem.blueprint.hunl import load_blueprint
 from holdem.games.tree import DECISION, LEAF
 from holdem.play.agents import BlueprintAgent
-from holdem.play.search_agent import SearchAgent, SearchConfig
+from holdem.play.search_agent import SearchAgent, SearchConfig, _Solution
 from holdem.search.hunl_leaves import leaf_tables
 from holdem.search.solve import SolveOptions, expected_value, gadget_values, solve
 from holdem.search.spot import parse_spot
@@ -46,7 +46,7 @@ class KeepingSearch(SearchAgent):
 
     def __init__(self, *args) -> None:
         super().__init__(*args)
-        self.kept = []
+        self.kept: list[_Solution] = []
 
     def _solve(self, state, started):
         sol = super()._solve(state, started)

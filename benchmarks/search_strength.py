@@ -81,7 +81,7 @@ def main() -> None:
         )
     }
     if args.per_deal is not None:
-        np.savez(args.per_deal, **per_deal)
+        np.savez(args.per_deal, **per_deal)  # type: ignore[arg-type]  # (mypy matches **per_deal to allow_pickle)
     print(
         json.dumps(
             {

@@ -295,7 +295,9 @@ def at_budget(run: dict[str, Any] | None, budget: float) -> dict[str, Any] | Non
 
 def es_ratio(ours: dict[str, Any], theirs: dict[str, Any], budget: float, rate: str = "it_per_s") -> float:
     """Our ES rate over OpenSpiel's, both at the longest budget (the least start-up noise)."""
-    return at_budget(ours["es-mccfr"], budget)[rate] / at_budget(theirs["es-mccfr"], budget)[rate]
+    mine, other = at_budget(ours["es-mccfr"], budget), at_budget(theirs["es-mccfr"], budget)
+    assert mine is not None and other is not None, f"no checkpoint at {budget:g} s"
+    return mine[rate] / other[rate]
 
 
 def targets(cfg: BenchConfig, kuhn: dict | None, ours: dict | None, theirs: dict | None) -> dict[str, Any]:
@@ -338,6 +340,7 @@ def targets(cfg: BenchConfig, kuhn: dict | None, ours: dict | None, theirs: dict
         cmp = {}
         for b in cfg.budgets:
             mine, os_ = at_budget(ours["es-mccfr"], b), at_budget(theirs["es-mccfr"], b)
+            assert mine is not None and os_ is not None, f"no checkpoint at {b:g} s"
             cmp[f"{b:g}s"] = {
                 "holdem": mine["exploitability"],
                 "openspiel": os_["exploitability"],
@@ -389,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     report["leduc"] = {"holdem": ours, "openspiel": theirs}
     if ours is not None and theirs is not None:
         report["es_it_per_s_ratio"] = round(es_ratio(ours, theirs, cfg.budgets[-1]), 2)
+        assert cfr_plus is not None  # bench_leduc_ours ran CFR+ beside ES
         report["exploitability_cross_check"] = cross_check(load_game("leduc"), cfr_plus)
     report["targets"] = targets(cfg, kuhn, ours, theirs)
     report["load_average"]["end"] = [round(x, 2) for x in os.getloadavg()]

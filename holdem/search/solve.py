@@ -19,6 +19,11 @@ from holdem.search.subgame import Subgame
 GADGETS = {"none": kernel.NO_GADGET, "maxmargin": kernel.MAXMARGIN, "resolve": kernel.RESOLVE}
 
 
+def most_workers() -> int:
+    """The size of numba's thread pool (NUMBA_NUM_THREADS): the most threads a search can use."""
+    return numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (numba.config sets its names at import)
+
+
 @dataclass(frozen=True, slots=True)
 class SolveOptions:
     iterations: int | None = None  # stop after this many
@@ -42,7 +47,7 @@ class SolveOptions:
             raise ValueError(f"search uniform_share must be in [0, 1], got {self.uniform_share}")
         if self.gadget not in GADGETS:
             raise ValueError(f"search gadget must be one of {', '.join(GADGETS)}, got {self.gadget!r}")
-        most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (numba.config sets its names at import)
+        most = most_workers()
         if not 1 <= self.workers <= most:
             raise ValueError(f"--search-workers must be in [1, {most}], got {self.workers}")
 

@@ -363,7 +363,7 @@ class Server:
             return Reply(rid, error=ErrorInfo(ErrorCode.INVALID_REQUEST.value, str(exc))), None
         if req.method == Method.SUBSCRIBE.value:
             run = req.params.get("run")
-            if (run is not None and not isinstance(run, str)) or set(req.params) - {"run"}:
+            if (run is not None and not isinstance(run, str)) or run == "" or set(req.params) - {"run"}:
                 return Reply(
                     req.id, error=ErrorInfo(ErrorCode.INVALID_PARAMS.value, 'subscribe takes only {"run": <id>}')
                 ), None

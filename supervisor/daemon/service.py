@@ -143,6 +143,8 @@ class Daemon:
             if not self.runs:
                 raise ApiError(ErrorCode.UNKNOWN_RUN, "there are no runs")
             return self.newest_active() or max(self.runs.values(), key=lambda r: (r.row.created, r.id))
+        if run_id == "":  # a prefix of every id: it would pick a run nobody named
+            raise ApiError(ErrorCode.INVALID_PARAMS, "'run' is empty: give a run id or a unique prefix of one")
         if run_id in self.runs:
             return self.runs[run_id]
         matches = [r for r in self.runs.values() if r.id.startswith(run_id)]
@@ -179,7 +181,7 @@ class Daemon:
             raise ApiError(ErrorCode.INVALID_PARAMS, "'all' must be true or false")
         runs = (
             [self.find(run_id)]
-            if run_id
+            if run_id is not None
             else sorted(
                 (r for r in self.runs.values() if every or r.active or r is self._newest()),
                 key=lambda r: r.row.created,

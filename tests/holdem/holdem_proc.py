@@ -28,10 +28,12 @@ class Worker:
             stderr=subprocess.PIPE,
             text=True,
         )
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self.stdout, self.stderr = self.proc.stdout, self.proc.stderr
         self.events: list[dict] = []
 
     def next_event(self) -> dict | None:
-        line = self.proc.stdout.readline()
+        line = self.stdout.readline()
         if not line:
             return None
         event = json.loads(line)  # nothing but JSON ever reaches stdout
@@ -42,13 +44,13 @@ class Worker:
         while (event := self.next_event()) is not None:
             if event["event"] == kind:
                 return event
-        raise AssertionError(f"stream ended without {kind!r}; stderr:\n{self.proc.stderr.read()}")
+        raise AssertionError(f"stream ended without {kind!r}; stderr:\n{self.stderr.read()}")
 
     def finish(self, timeout: float = 120) -> tuple[int, str]:
         while self.next_event() is not None:
             pass
         code = self.proc.wait(timeout=timeout)
-        return code, self.proc.stderr.read()
+        return code, self.stderr.read()
 
     def __iter__(self) -> Iterator[dict]:
         while (event := self.next_event()) is not None:

@@ -248,7 +248,8 @@ def test_bad_arguments_raise_value_error(tmp_path: Path, iteration, arrays, meta
 
 
 def test_numpy_integers_are_accepted_for_iteration_and_keep(tmp_path: Path) -> None:
-    written = write_checkpoint(tmp_path, np.int64(7), {"x": np.zeros(1)}, {}, keep=np.int32(1))
+    seven, one = np.int64(7), np.int32(1)  # numpy integers, as the training loop may pass them
+    written = write_checkpoint(tmp_path, seven, {"x": np.zeros(1)}, {}, keep=one)  # type: ignore[arg-type]
     assert written.iteration == 7 and type(written.iteration) is int
     assert load_checkpoint(written.path).iteration == 7
 

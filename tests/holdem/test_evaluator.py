@@ -194,7 +194,7 @@ def test_kernels_compose_inside_other_numba_code():
         b = board
         r0 = evaluate7(b[0], b[1], b[2], b[3], b[4], hole0[0], hole0[1])
         r1 = evaluate7(b[0], b[1], b[2], b[3], b[4], hole1[0], hole1[1])
-        return (r0 > r1) - (r0 < r1), category(r0)
+        return int(r0 > r1) - int(r0 < r1), category(int(r0))
 
     board = cards_to_array("Ah Kd 7c 7s 2h")
     assert showdown(board, cards_to_array("7h 2c"), cards_to_array("Ac As")) == (-1, FULL_HOUSE)

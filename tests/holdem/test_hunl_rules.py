@@ -66,8 +66,8 @@ def random_action(state: State, rng: random.Random) -> Action:
     choices = [Action(Kind.CHECK_CALL)]
     if legal.can_fold and rng.random() < 0.15:
         return Action(Kind.FOLD)
-    if legal.min_raise_to is not None:
-        lo, hi = legal.min_raise_to, legal.max_raise_to
+    lo, hi = legal.min_raise_to, legal.max_raise_to
+    if lo is not None and hi is not None:
         choices += [Action(Kind.RAISE, lo), Action(Kind.RAISE, hi), Action(Kind.RAISE, rng.randint(lo, hi))]
     return rng.choice(choices)
 

@@ -4,6 +4,7 @@ folds what it must not."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -81,8 +82,9 @@ def test_a_blueprint_that_never_folds_passes_every_probe_and_ties_the_call_bot(h
 
 def test_a_blueprint_that_folds_to_every_bet_fails_the_aces_and_nuts_probes(hunl_buckets):
     _, game = hunl_buckets
-    bp = Blueprint(game, always(game.tree, 0), 5, None)
+    bp = Blueprint(game, always(game.tree, 0), 5, Path())
     aces, nuts, free = aces_never_fold(bp), nuts_never_fold(bp), never_fold_for_free(bp)
+    assert aces.worst is not None
     assert not aces.passed and aces.failing == aces.spots and aces.worst["fold_probability"] == 1.0
     assert aces.worst["history"] == "" and aces.worst["hand"] == "AA"  # the first spot facing a bet: the root
     assert not nuts.passed and nuts.failing == nuts.spots
@@ -101,12 +103,13 @@ def test_the_aces_probe_fails_at_the_one_spot_where_aces_fold_and_weighs_it(hunl
     policy[o] = 2 * THRESHOLD  # fold 2%, call the rest
     policy[o + 1] = 1 - 2 * THRESHOLD
     sums = np.ones(t.n_slots)  # every infoset equally trained
-    result = aces_never_fold(Blueprint(game, policy, 5, None), sums)
+    result = aces_never_fold(Blueprint(game, policy, 5, Path()), sums)
     assert (result.passed, result.failing) == (False, 1)
+    assert result.worst is not None
     assert result.worst["history"] == "r300" and result.worst["fold_probability"] == pytest.approx(0.02)
     assert result.failing_weight == pytest.approx(1 / result.spots, rel=0.5)  # one spot of a few equal ones
     policy[o], policy[o + 1] = THRESHOLD / 2, 1 - THRESHOLD / 2
-    assert aces_never_fold(Blueprint(game, policy, 5, None)).passed
+    assert aces_never_fold(Blueprint(game, policy, 5, Path())).passed
 
 
 def test_holdem_eval_ladder_json_and_refusals(hunl_buckets, tmp_path, capsys):

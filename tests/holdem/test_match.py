@@ -232,8 +232,9 @@ def test_blueprints_of_different_abstractions_play_each_other_and_wild_raises(tr
 
         def act(self, state: State, rng: random.Random) -> Action:
             legal = state.legal()
-            if legal.min_raise_to is not None and rng.random() < 0.5:
-                return Action(Kind.RAISE, rng.randint(legal.min_raise_to, legal.max_raise_to))
+            lo, hi = legal.min_raise_to, legal.max_raise_to
+            if lo is not None and hi is not None and rng.random() < 0.5:
+                return Action(Kind.RAISE, rng.randint(lo, hi))
             return super().act(state, rng)
 
     run_match(other, WildBot(RULES), RULES, 2_000, seed=7)  # every real action is checked legal by State
@@ -275,9 +276,16 @@ def test_parse_command_accepts_only_legal_actions():
     assert parse_command("c", state) == Action(Kind.CHECK_CALL)
     assert parse_command("f", state) == Action(Kind.FOLD)
     assert parse_command("r 600", state) == Action(Kind.RAISE, 600)
-    assert "between 200 and 10000" in parse_command("r 150", state)
+    assert "between 200 and 10000" in refusal("r 150", state)
     checked = state.apply(Action(Kind.CHECK_CALL))
-    assert "no bet to fold" in parse_command("f", checked)
+    assert "no bet to fold" in refusal("f", checked)
+
+
+def refusal(line: str, state: State) -> str:
+    """What parse_command says to a command it refuses."""
+    answer = parse_command(line, state)
+    assert isinstance(answer, str), answer
+    return answer
 
 
 @pytest.mark.parametrize("command", ["match", "play"])

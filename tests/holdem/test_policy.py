@@ -13,6 +13,7 @@ from holdem_proc import REPO, write_config
 
 from holdem.blueprint.policy import PolicyError, load_policy
 from holdem.evaluation.exploitability import exploitability
+from holdem.games.tree import Game
 
 KUHN = "game: kuhn\nalgorithm: cfr+\nmetrics: {tensorboard: false}\n"
 LEDUC_ES = "game: leduc\nalgorithm: es-mccfr\nmetrics: {tensorboard: false, exploitability_every_s: 0}\n"
@@ -95,6 +96,7 @@ def test_a_policy_file_with_a_missing_infoset_is_refused(tmp_path):
 def test_exported_probabilities_match_the_solver_average(tmp_path):
     inst = train(tmp_path, KUHN, "kuhn", 1_000)
     loaded = load_policy(inst)
+    assert isinstance(loaded.game, Game)
     e = exploitability(loaded.game, loaded.policy)
     assert e.exploitability == pytest.approx(eval_json(inst)["exploitability"])
 

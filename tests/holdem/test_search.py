@@ -9,7 +9,6 @@ import json
 import subprocess
 import sys
 
-import numba
 import numpy as np
 import pytest
 from holdem_proc import REPO, write_config
@@ -19,7 +18,7 @@ from holdem.games import load_game
 from holdem.games.tree import DECISION, FOLD, LEAF, SHOWDOWN
 from holdem.search import small
 from holdem.search.reference import ReferenceSolver
-from holdem.search.solve import SolveOptions, expected_value, gadget_values, pair_mass, solve
+from holdem.search.solve import SolveOptions, expected_value, gadget_values, most_workers, pair_mass, solve
 from holdem.search.subgame import Hands, LeafTables, SubgameBuilder
 from holdem.solver.solver import Solver, SolverSettings
 
@@ -130,7 +129,7 @@ def test_numba_solver_agrees_with_the_python_twin(gadget):
         np.testing.assert_allclose(got.average, ref.average(), atol=1e-10, err_msg=name)
 
 
-@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
+@pytest.mark.skipif(most_workers() < 2, reason="needs two numba threads")
 def test_two_workers_give_the_numbers_of_one():
     for name, sub, r0, r1, fixed in small_cases():
         alt = gadget_values(sub, fixed, (r0, r1)[sub.searcher])

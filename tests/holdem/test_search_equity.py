@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 
-import numba
 import numpy as np
 import pytest
 
@@ -13,6 +12,7 @@ from holdem.cards import parse_cards
 from holdem.evaluator import evaluate7
 from holdem.search.hunl_equity import bucket_equity, runouts
 from holdem.search.hunl_leaves import PAIR_KEY, tables_from_samples, with_checkdown
+from holdem.search.solve import most_workers
 
 
 def some_hands(board: list[int], n: int, n_buckets: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +61,7 @@ def test_the_turn_runs_out_every_river_card_and_the_flop_samples_pairs():
     np.testing.assert_array_equal(flop, runouts([5, 18, 33], 10, 1))  # seeded
 
 
-@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
+@pytest.mark.skipif(most_workers() < 2, reason="needs two numba threads")
 def test_two_threads_give_the_sums_of_one():
     board = [5, 18, 33]
     cards, bucket = some_hands(board, 200, 7, seed=9)

@@ -17,6 +17,7 @@ from holdem.games.tree import LEAF, SHOWDOWN
 from holdem.play.agents import BlueprintAgent, OddSizesBot
 from holdem.play.match import run_match
 from holdem.play.search_agent import SearchAgent, SearchConfig
+from holdem.search.hunl_subgame import HunlSubgame
 from holdem.search.solve import SolveOptions
 from holdem.search.spot import SpotError, parse_spot
 from holdem.solver.regret import average_strategy
@@ -31,6 +32,12 @@ def blueprint(hunl_buckets):
     return Blueprint(game, average_strategy(game.tree, solver.strategy_sum), 30_000, root)
 
 
+def solved(agent: SearchAgent) -> HunlSubgame:
+    """The subgame the agent's latest search solved."""
+    assert agent.hand.solution is not None
+    return agent.hand.solution.game
+
+
 def searcher(blueprint, iterations: int = 30) -> SearchAgent:
     return SearchAgent(blueprint, SearchConfig(SolveOptions(iterations=iterations), leaf_deals=500, first_street=1))
 
@@ -39,7 +46,7 @@ def test_the_opponents_off_tree_bet_is_an_action_of_its_own_in_the_subgame(bluep
     agent = searcher(blueprint)
     spot = parse_spot(blueprint.game.abstraction.rules, "AsKd", "Qh7c2s9d", "r300c/cc/r337")
     agent.decide(spot, random.Random(0))
-    g = agent.hand.solution.game
+    g = solved(agent)
     root_actions = [a.letter() for a in g.actions[g.path[0]]]
     assert "r337" in root_actions  # the real size, untranslated
     assert "r600" in root_actions  # and the blueprint's pot-sized bet (turn sizes: [1.0]) beside it
@@ -52,7 +59,7 @@ def test_search_bets_the_training_configs_search_sizes_unless_a_flag_says_otherw
     configured = dataclasses.replace(blueprint, config={"search": {"bet_sizes": {"turn": [0.37, 1.7]}}})
     agent = SearchAgent(configured, SearchConfig(SolveOptions(iterations=5), leaf_deals=100))
     agent.decide(spot, random.Random(0))
-    g = agent.hand.solution.game
+    g = solved(agent)
     assert [a.letter() for a in g.actions[g.path[0]]] == ["c", "r222", "r1020", "r9700"]  # 0.37, 1.7 pot, all-in
     flagged = SearchAgent(configured, SearchConfig(SolveOptions(iterations=5), bet_sizes=((1.0,),) * 4, leaf_deals=100))
     assert flagged.bet_sizes[2] == (1.0,) and agent.bet_sizes[1] == blueprint.game.abstraction.bet_sizes[1]
@@ -62,7 +69,7 @@ def test_the_river_is_solved_to_showdown_without_leaves(blueprint):
     agent = searcher(blueprint)
     spot = parse_spot(blueprint.game.abstraction.rules, "AsKd", "Qh7c2s9d3c", "r300c/cc/cc/")
     action, strategy = agent.decide(spot, random.Random(0))
-    sub = agent.hand.solution.game.sub
+    sub = solved(agent).sub
     assert (sub.kind == LEAF).sum() == 0 and (sub.kind == SHOWDOWN).sum() > 0
     assert sub.hands.n == 1081  # every combo that misses a five-card board
     assert sum(strategy.values()) == pytest.approx(1.0)
@@ -107,7 +114,7 @@ def test_leaves_with_an_exact_check_down_hold_every_bucket_pair_the_board_fills(
             blueprint, SearchConfig(SolveOptions(iterations=10, workers=workers), leaf_deals=300, leaf_checkdown=True)
         )
         found.append(agent.decide(spot, random.Random(1))[1])
-        sub = agent.hand.solution.game.sub
+        sub = solved(agent).sub
         present = np.unique(sub.hands.leaf_bucket)
         k = len(present)  # a pair within a bucket of one hand is the only pair that can be missing
         assert k * k - k <= len(sub.leaves.b0) <= k * k and set(sub.leaves.b0.tolist()) == set(present.tolist())
@@ -120,6 +127,7 @@ def test_searched_strategy_of_a_hand_is_a_distribution_over_legal_actions(bluepr
     spot = parse_spot(blueprint.game.abstraction.rules, "7s2d", "Qh7c2s", "r300c/r150")
     _, strategy = agent.decide(spot, random.Random(1))
     legal = spot.state.legal()
+    assert legal.min_raise_to is not None and legal.max_raise_to is not None
     for letter, p in strategy.items():
         assert p >= 0
         if letter.startswith("r"):

@@ -15,6 +15,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from holdem.blueprint.policy import load_policy
 from holdem.evaluation.exploitability import exploitability
+from holdem.games.tree import Game
 from holdem.storage.checkpoint import latest_valid_checkpoint
 
 LEDUC_ES = """
@@ -62,6 +63,7 @@ def test_two_workers_stop_at_a_barrier_and_resume_with_one(tmp_path, worker_fact
     w.wait_for("stopped")
     assert w.finish()[0] == 0
     found = latest_valid_checkpoint(inst)
+    assert found is not None
     manifest = found.meta
     assert found.iteration == ckpt["iter"] > 0 and manifest["workers"] == 2
     states = np.array(manifest["rng_states"], dtype=np.uint64)
@@ -74,7 +76,8 @@ def test_two_workers_stop_at_a_barrier_and_resume_with_one(tmp_path, worker_fact
     assert code == 0 and started["resumed_from"] == ckpt["iter"] and started["workers"] == 1
     assert "made with 2 workers, continuing with 1" in stderr
     assert again.events[-1]["event"] == "done" and again.events[-1]["iter"] == target
-    assert latest_valid_checkpoint(inst).meta["workers"] == 1
+    newest = latest_valid_checkpoint(inst)
+    assert newest is not None and newest.meta["workers"] == 1
 
 
 def test_a_bad_worker_count_exits_2_naming_the_flag(tmp_path, worker_factory):
@@ -92,7 +95,9 @@ def test_the_last_progress_done_and_tensorboard_carry_the_final_exploitability(t
     inst = tmp_path / "i"
     w = worker_factory(*train_args(cfg, inst, "--iters", 300))
     assert w.finish()[0] == 0
-    truth = exploitability(*(lambda p: (p.game, p.policy))(load_policy(inst))).exploitability
+    loaded = load_policy(inst)
+    assert isinstance(loaded.game, Game)
+    truth = exploitability(loaded.game, loaded.policy).exploitability
     assert truth < 0.01  # 300 CFR+ iterations on Leduc; the value at iteration 0 is above 1
     last_progress = [e for e in w.events if e["event"] == "progress"][-1]
     done = w.events[-1]

@@ -79,12 +79,12 @@ def test_a_checkpoint_of_another_worker_count_restores_and_says_so():
 
     one = Solver(game, SolverSettings("es-mccfr"), seed=3, workers=1)
     message = one.restore(s)
-    assert "dropped" in message and np.array_equal(one.rng[0], s.rng[0])
+    assert message is not None and "dropped" in message and np.array_equal(one.rng[0], s.rng[0])
     assert np.array_equal(one.regrets, s.regrets) and one.iteration == 1_000
 
     three = Solver(game, SolverSettings("es-mccfr"), seed=3, workers=3)
     message = three.restore(s)
-    assert "fresh" in message and np.array_equal(three.rng[:2], s.rng)
+    assert message is not None and "fresh" in message and np.array_equal(three.rng[:2], s.rng)
     assert not np.array_equal(three.rng[2], Solver(game, SolverSettings("es-mccfr"), seed=3, workers=3).rng[2])
     assert two.restore(s) is None
 

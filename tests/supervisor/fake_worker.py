@@ -45,15 +45,16 @@ def write_checkpoint(inst: Path, seed: int, it: int) -> Path:
     tmp.mkdir(parents=True, exist_ok=True)
     data = state_bytes(seed, it)
     (tmp / "state.npy").write_bytes(data)
+    sha256 = hashlib.sha256(data).hexdigest()
     manifest = {
         "format": 1,
         "iteration": it,
         "elapsed_s": 0.0,
-        "files": {"state.npy": {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}},
+        "files": {"state.npy": {"sha256": sha256, "bytes": len(data)}},
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest))
     os.replace(tmp, final)
-    emit("checkpoint", it, path=str(final), bytes=len(data), sha256=manifest["files"]["state.npy"]["sha256"])
+    emit("checkpoint", it, path=str(final), bytes=len(data), sha256=sha256)
     return final
 
 

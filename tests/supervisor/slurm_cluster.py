@@ -26,6 +26,14 @@ def _which(name: str) -> str | None:
     return shutil.which(name) or next((f"{d}/{name}" for d in SBIN if os.access(f"{d}/{name}", os.X_OK)), None)
 
 
+def _tool(name: str) -> str:
+    """The path of a program ``unavailable()`` found."""
+    path = _which(name)
+    if path is None:
+        raise FileNotFoundError(name)
+    return path
+
+
 def unavailable() -> str | None:
     """Why no cluster can be started on this machine, or None."""
     if os.geteuid() != 0:
@@ -108,7 +116,7 @@ PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
         pid = self.root / "munge" / "munged.pid"
         subprocess.run(
             [
-                _which("munged"),
+                _tool("munged"),
                 "--key-file",
                 str(key),
                 "--socket",
@@ -133,10 +141,10 @@ PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
         self._start_munge()
         env = {**os.environ, **self.env}
         subprocess.run(
-            [_which("slurmctld"), "-c", "-f", str(self.conf)], check=True, env=env, capture_output=True, timeout=30
+            [_tool("slurmctld"), "-c", "-f", str(self.conf)], check=True, env=env, capture_output=True, timeout=30
         )
         self._pids.append(self.root / "slurmctld.pid")
-        subprocess.run([_which("slurmd"), "-f", str(self.conf)], check=True, env=env, capture_output=True, timeout=30)
+        subprocess.run([_tool("slurmd"), "-f", str(self.conf)], check=True, env=env, capture_output=True, timeout=30)
         self._pids.append(self.root / "slurmd.pid")
         deadline = time.monotonic() + timeout
         while True:

@@ -289,16 +289,18 @@ async def test_holdemctl_logs_follow_streams_new_lines(daemon: HoldemD, tmp_path
         stdout=subprocess.PIPE,
         text=True,
     )
+    followed = follow.stdout
+    assert followed is not None
     try:
-        assert "fake worker pid" in follow.stdout.readline()  # the tail
+        assert "fake worker pid" in followed.readline()  # the tail
         out = ctl(daemon, "restart-instance", "1")  # makes new log lines: the daemon's note, the new pid
         assert out.returncode == 0, out.stderr
-        seen = [follow.stdout.readline() for _ in range(2)]
+        seen = [followed.readline() for _ in range(2)]
         assert any("restart" in line or "fake worker pid" in line for line in seen), seen
     finally:
         follow.terminate()
         follow.wait(30)
-        follow.stdout.close()
+        followed.close()
 
 
 async def test_a_time_budget_gives_every_instance_the_whole_budget(tmp_path: Path) -> None:

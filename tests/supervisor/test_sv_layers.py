@@ -79,9 +79,10 @@ def test_the_unit_has_what_a_days_long_service_needs() -> None:
         "NUMBA_CACHE_DIR=",
     ):
         assert directive in text, directive
-    stop = int(re.search(r"TimeoutStopSec=(\d+)", text).group(1))
-    grace = int(re.search(r"--stop-timeout (\d+)", text).group(1))
-    assert stop > grace, "systemd must not SIGKILL children that are still checkpointing"
+    stop = re.search(r"TimeoutStopSec=(\d+)", text)
+    grace = re.search(r"--stop-timeout (\d+)", text)
+    assert stop and grace
+    assert int(stop.group(1)) > int(grace.group(1)), "systemd must not SIGKILL children that are still checkpointing"
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")

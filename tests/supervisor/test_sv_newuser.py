@@ -90,15 +90,15 @@ async def test_start_with_the_same_arguments_resumes_that_run_and_new_starts_ano
         d.signal(signal.SIGTERM)
         assert await d.wait_exit(60) == 0
         await d.start(*same, "--new", "--no-resume")
-        runs = {r["id"]: r for r in await all_runs(d)}
-        assert len(runs) == 2
-        assert runs[old]["state"] == "stopped" and "--no-resume" in runs[old]["reason"]
-        assert f"holdemctl resume {old}" in runs[old]["reason"]
+        by_id = {r["id"]: r for r in await all_runs(d)}
+        assert len(by_id) == 2
+        assert by_id[old]["state"] == "stopped" and "--no-resume" in by_id[old]["reason"]
+        assert f"holdemctl resume {old}" in by_id[old]["reason"]
         assert f"not resuming run {old}" in d.output()
         d.signal(signal.SIGTERM)
         assert await d.wait_exit(60) == 0
         await d.start()  # the parked run stays parked: its desired state is stopped now
-        assert {r["id"] for r in (await d.call("status"))["runs"] if r["state"] == "running"} == set(runs) - {old}
+        assert {r["id"] for r in (await d.call("status"))["runs"] if r["state"] == "running"} == set(by_id) - {old}
     finally:
         await d.stop()
 

@@ -40,7 +40,9 @@ async def test_resumed_from_is_what_the_relaunch_reported_after_a_daemon_sigkill
         for idx, _, resumed_from in rows:
             log = (Path(st["instances"][idx]["dir"]) / "train.log").read_text()
             after_kill = log[log.index("stopped orphan pid") :]
-            reported = int(re.search(r"resumed from iteration (\d+)", after_kill).group(1))
+            resumed = re.search(r"resumed from iteration (\d+)", after_kill)
+            assert resumed is not None, after_kill
+            reported = int(resumed.group(1))
             assert resumed_from == str(Path(st["instances"][idx]["dir"]) / "checkpoints" / f"{reported:012d}")
         assert "from scratch" not in log
     finally:

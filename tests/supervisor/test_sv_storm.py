@@ -5,7 +5,9 @@ restarts, and run ids that select nothing. Every wait is on an event or bounded 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import signal
 import sqlite3
 import time
@@ -144,3 +146,40 @@ def test_a_state_file_from_before_the_window_keeps_its_restarts_uncounted(tmp_pa
     again.forget_crashes("r", 0)  # the operator's resume: a new try
     assert again.counted_restarts_since("r", 0, 0.0) == []
     again.close()
+
+
+# Every method that takes a run, with the other parameters it needs to get as far as choosing one.
+TAKES_A_RUN = [
+    ("run.stop", {}),
+    ("run.resume", {}),
+    ("instance.restart", {"index": 0}),
+    ("run.merge", {}),
+    ("status", {}),
+    ("history", {}),
+    ("logs.tail", {}),
+    ("strategy", {"range": True}),
+    ("run.eval", {}),
+    ("subscribe", {}),
+]
+
+
+async def test_an_empty_run_id_selects_no_run(tmp_path: Path) -> None:
+    """ "" is a prefix of every run id: it stopped the only run. Now every method refuses it, naming
+    the parameter, over the real socket, and the run goes on."""
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "300"}, args=QUICK)
+    try:
+        await d.start("--instances", "1", "--config", str(write_config(tmp_path / "c.yaml")), "--iters", "10000000")
+        await d.wait_until(lambda s: s["instances"][0]["state"] == "running", what="running")
+        reader, writer = await asyncio.open_unix_connection(str(d.sock))
+        for n, (method, params) in enumerate(TAKES_A_RUN):
+            request = {"id": n, "method": method, "params": {"run": "", **params}}
+            writer.write(json.dumps(request).encode() + b"\n")
+            reply = json.loads(await asyncio.wait_for(reader.readline(), 30))
+            assert reply["id"] == n and "result" not in reply, (method, reply)
+            error = reply["error"]
+            assert error["code"] == "invalid_params" and re.search("['\"]run['\"]", error["message"]), (method, reply)
+        writer.close()
+        st = await d.status()
+        assert st["state"] == "running" and st["instances"][0]["state"] == "running"
+    finally:
+        await d.stop()

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,7 +89,12 @@ def test_instance_seeds_are_deterministic_distinct_and_63_bit() -> None:
 
 
 def test_start_spec_rejects_nonsense() -> None:
-    for kwargs in ({"instances": 0}, {"instances": 2, "iters": 1}, {"instances": 1, "iters": 5, "time_budget_s": 3}):
+    nonsense: list[dict[str, Any]] = [
+        {"instances": 0},
+        {"instances": 2, "iters": 1},
+        {"instances": 1, "iters": 5, "time_budget_s": 3},
+    ]
+    for kwargs in nonsense:
         with pytest.raises(ValueError):
             StartSpec(**kwargs)
 
@@ -112,7 +118,8 @@ def test_store_is_wal_and_survives_reopen(tmp_path: Path) -> None:
     other.close()
     store.close()
     again = Store(tmp_path / "s.db")
-    assert again.instance("r1", 1).last_checkpoint_iter == 10
+    row = again.instance("r1", 1)
+    assert row is not None and row.last_checkpoint_iter == 10
     assert again.restarts("r1", 1)[0].reason == "exit code 3"
     with pytest.raises(ValueError):
         again.update_instance("r1", 0, nonsense=1)

@@ -6,6 +6,7 @@ and a Leduc run, which has no grid to show and says so."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from textual.widgets import Static
@@ -65,6 +66,16 @@ async def open_blueprint(app: HoldemApp, pilot, run_id: str) -> BlueprintScreen:
     )
 
 
+def doc_field(screen: BlueprintScreen, *path: str) -> Any:
+    """A field of the strategy document shown, None while none is."""
+    value: Any = screen.doc
+    for key in path:
+        if value is None:
+            return None
+        value = value[key]
+    return value
+
+
 def cells(screen: BlueprintScreen) -> list[dict]:
     return [c for row in screen.query_one(RangeGrid).cells for c in row]
 
@@ -81,19 +92,19 @@ async def test_the_grid_walks_the_betting_and_switches_source(trained: Holdemd) 
         assert text(bp, "#bp-detail").startswith("AA (6 combos)")
         await pilot.press("down")
         await until(pilot, lambda: text(bp, "#bp-detail").startswith("AKo (12 combos)"), what="the cursor's hand")
-        menu = [a["action"] for a in bp.doc["actions"]]
+        menu = [a["action"] for a in doc_field(bp, "actions")]
         raise_key = str(menu.index("r300") + 1)
         await pilot.press(raise_key)
-        await until(pilot, lambda: bp.doc["history"] == "r300", timeout=120, what="one action deeper")
+        await until(pilot, lambda: doc_field(bp, "history") == "r300", timeout=120, what="one action deeper")
         assert "big blind to act" in text(bp, "#bp-header") and "history r300" in text(bp, "#bp-header")
         assert len(cells(bp)) == 169 and bp.path == [""]
         await pilot.press("backspace")
-        await until(pilot, lambda: bp.doc["history"] == "" and not bp.path, timeout=120, what="back up")
+        await until(pilot, lambda: doc_field(bp, "history") == "" and not bp.path, timeout=120, what="back up")
         await pilot.press("t")
-        await until(pilot, lambda: bp.doc["source"]["kind"] == "checkpoint", timeout=120, what="the checkpoint")
+        await until(pilot, lambda: doc_field(bp, "source", "kind") == "checkpoint", timeout=120, what="the checkpoint")
         assert "newest checkpoint" in text(bp, "#bp-header") and len(cells(bp)) == 169
         await pilot.press("1")  # fold: no spot after it, and no request
-        assert "ends the hand" in text(bp, "#bp-status") and bp.doc["history"] == ""
+        assert "ends the hand" in text(bp, "#bp-status") and doc_field(bp, "history") == ""
 
 
 async def test_the_ladder_panel_shows_a_real_evaluation(trained: Holdemd) -> None:
@@ -110,7 +121,9 @@ async def test_the_ladder_panel_shows_a_real_evaluation(trained: Holdemd) -> Non
         )
         await until(pilot, lambda: "done" in text(bp, "#ladder-text"), timeout=240, what="the ladder done")
         shown = text(bp, "#ladder-text")
-        ladder = app.model.runs[run_id].eval["ladder"]
+        evaluation = app.model.runs[run_id].eval
+        assert evaluation is not None
+        ladder = evaluation["ladder"]
         assert "LBR-fc" in shown and "mbb/hand" in shown and f"{ladder['lbr']['value']:+.1f}" in shown
         for match in ladder["matches"]:
             assert f"vs {match['opponent']}" in shown

@@ -76,7 +76,8 @@ async def test_the_grid_shows_169_cells_and_the_cursor_moves_over_them(docs) -> 
         assert len(hands) == 169 and hands[0] == "AA" and hands[1] == "AKs" and hands[13] == "AKo"
         assert "[AA]" in lines[0]
         await pilot.press("right", "down", "down")
-        assert grid.cursor == (2, 1) and grid.highlighted()["hand"] == "KQo"
+        highlighted = grid.highlighted()
+        assert grid.cursor == (2, 1) and highlighted is not None and highlighted["hand"] == "KQo"
         assert "[KQo]" in grid.render().plain
         await pilot.press("up", "up", "up", "left", "left")  # the edges hold
         assert grid.cursor == (0, 0)

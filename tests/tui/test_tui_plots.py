@@ -41,7 +41,7 @@ async def test_the_sparkline_keeps_its_scale_as_points_arrive() -> None:
         for n in (30, 31, 32, 33):  # frame by frame, one more point each
             trend.show("exploit", history(values[:n]), "x", log=True, view="run")
             await pilot.pause()
-            shown.append(trend.render().plain)
+            shown.append(str(trend.render()))
         spark_of = [line.split()[1] for line in shown]
         for before, after in zip(spark_of, spark_of[1:]):
             assert after.startswith(before), "an old point was redrawn at another height"
@@ -58,7 +58,7 @@ async def test_a_log_axis_spans_the_decades_with_ticks_labelled_in_values() -> N
         plot.show((Series("run", history(values), "cyan"),), now=1200.0, view="run")
         await pilot.pause()
         assert plot.ranges["left"].bounds == (-4, 0)
-        axis = [line.split("┤")[0].strip() for line in plot.render().plain.splitlines() if "┤" in line]
+        axis = [line.split("┤")[0].strip() for line in str(plot.render()).splitlines() if "┤" in line]
         assert axis == ["1", "0.1", "0.01", "0.001", "0.0001"]  # a tick per decade, top to bottom
         plot.show((Series("run", history(values[:100]), "cyan"),), now=1100.0, view="run")
         assert plot.ranges["left"].bounds == (-4, 0)  # fewer points: the scale stays

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import overload
 
 import pytest
 from textual import work
@@ -22,6 +23,7 @@ from supervisor.protocol import Method, ProtocolError
 from tui.app import HoldemApp
 from tui.messages import Link, LinkStatus
 from tui.screens.dashboard import DashboardScreen
+from tui.screens.runs import RunsScreen
 from tui.widgets.instance_table import InstanceTable
 from tui.widgets.log_pane import LogPane
 
@@ -67,6 +69,10 @@ class FrozenApp(HoldemApp):
         self.real_id = ""
         self.elapsed_seen: list[float] = []
 
+    @overload
+    def mask(self, text: str) -> str: ...
+    @overload
+    def mask(self, text: None) -> None: ...
     def mask(self, text: str | None) -> str | None:
         if text is None:
             return None
@@ -94,17 +100,21 @@ class FrozenApp(HoldemApp):
             inst.elapsed_s = 12.5 + inst.index  # the real value depends on the machine
         self.model.runs = {FIXED_ID: run}
         self.link = LinkStatus(Link.CONNECTED, "/run/holdemd/holdemd.sock", pid=4242)
-        self.screen.refresh_view()
+        runs_screen = self.screen
+        assert isinstance(runs_screen, RunsScreen)
+        runs_screen.refresh_view()
         if self.dashboard:
             self.open_run(FIXED_ID)
             await until(
                 pilot,
-                lambda: isinstance(self.screen, DashboardScreen) and self.screen.query_one("#log").lines,
+                lambda: isinstance(self.screen, DashboardScreen) and self.screen.query_one("#log", LogPane).lines,
                 what="the log tail",
             )
             fill_histories(run)
-            self.screen.clock = lambda: FROZEN_NOW
-            self.screen.refresh_plots()
+            dashboard = self.screen
+            assert isinstance(dashboard, DashboardScreen)
+            dashboard.clock = lambda: FROZEN_NOW
+            dashboard.refresh_plots()
         await pilot.pause()
 
     @work(group="tail", exclusive=True)
@@ -152,7 +162,7 @@ async def test_dashboard_gives_its_rows_to_the_log_and_every_header_fits(
         await app.freeze(pilot)
         assert app.elapsed_seen and all(e > 0 for e in app.elapsed_seen)
         screen = app.screen
-        header = screen.query_one("#header").render().plain
+        header = str(screen.query_one("#header").render())
         assert "elapsed 14s" in header, header  # the longest instance's time, not "—"
         table, log = screen.query_one(InstanceTable), screen.query_one(LogPane)
         rows_end = table.region.y + 1 + table.row_count  # the header line, then one line per instance
@@ -180,7 +190,7 @@ async def test_the_daemons_low_space_warning_is_on_the_top_line() -> None:
         app = HoldemApp(d.sock)
         async with app.run_test(size=(160, 10)) as pilot:
             await until(pilot, lambda: app.link.warnings, what="the daemon's warnings")
-            top = app.screen.query_one("#link").render().plain
+            top = str(app.screen.query_one("#link").render())
             assert "⚠ low disk space:" in top and "free for" in top
     finally:
         d.cleanup()
