@@ -149,7 +149,7 @@ def test_a_state_file_from_before_the_window_keeps_its_restarts_uncounted(tmp_pa
 
 
 # Every method that takes a run, with the other parameters it needs to get as far as choosing one.
-TAKES_A_RUN = [
+TAKES_A_RUN: list[tuple[str, dict[str, object]]] = [
     ("run.stop", {}),
     ("run.resume", {}),
     ("instance.restart", {"index": 0}),
