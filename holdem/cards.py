@@ -44,7 +44,8 @@ class Street(IntEnum):
 
 STREETS = tuple(s.name.lower() for s in Street)  # ("preflop", "flop", "turn", "river")
 NUM_STREETS = len(Street)
-BOARD_CARDS = (0, 3, 4, 5)  # board cards dealt by each street (numba indexes this tuple too)
+BOARD_CARDS = (0, 3, 4, 5)  # board cards dealt by each street (numba indexes it by a variable, not a member)
+FULL_BOARD = BOARD_CARDS[Street.RIVER]
 
 RANK_CHARS = "23456789TJQKA"
 SUIT_CHARS = "cdhs"

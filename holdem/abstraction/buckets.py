@@ -20,12 +20,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from holdem.abstraction import clustering, features
-from holdem.abstraction.isomorphism import BINOM, CARD_PERMS, build_board_index, colex_rank, combo_index, hole_combos
+from holdem.abstraction.isomorphism import BINOM, CARD_PERMS, build_board_index, colex_rank, hole_combos
+from holdem.cards import BOARD_CARDS, NUM_CARDS, NUM_COMBOS, NUM_PREFLOP_CLASSES, Street, combo_index
 from holdem.storage import checkpoint as ckpt
 
 BUCKETS_FORMAT = 1
@@ -72,6 +74,26 @@ class BucketSpec:
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:20]
 
 
+class BucketArrays(NamedTuple):
+    """The lookup from cards to buckets as the kernels take it (``BucketTables.arrays()``): one argument;
+    numba reads a named tuple's fields at no cost. A bucket on street s of hole (a, b) and board B is
+    ``table_s[board_id[r], combo_index(card_perms[q, a], card_perms[q, b])]``, with r the colex rank of
+    B (by ``binom``) and q = ``board_perm[r]`` its suit renaming."""
+
+    binom: np.ndarray
+    card_perms: np.ndarray
+    preflop: np.ndarray
+    flop: np.ndarray
+    turn: np.ndarray
+    river: np.ndarray
+    board3_id: np.ndarray
+    board3_perm: np.ndarray
+    board4_id: np.ndarray
+    board4_perm: np.ndarray
+    board5_id: np.ndarray
+    board5_perm: np.ndarray
+
+
 @dataclass(frozen=True, slots=True)
 class BucketTables:
     """The arrays a traversal reads (all mmapped); `digest` names them in every checkpoint."""
@@ -89,6 +111,22 @@ class BucketTables:
     digest: str
     path: Path
 
+    def arrays(self) -> BucketArrays:
+        return BucketArrays(
+            BINOM,
+            CARD_PERMS,
+            self.preflop,
+            self.flop,
+            self.turn,
+            self.river,
+            self.board3_id,
+            self.board3_perm,
+            self.board4_id,
+            self.board4_perm,
+            self.board5_id,
+            self.board5_perm,
+        )
+
 
 def preflop_class(c1: int, c2: int) -> int:
     """0..12 pairs (deuces first), 13..90 suited, 91..168 offsuit; by (high rank, low rank)."""
@@ -104,12 +142,12 @@ def preflop_class(c1: int, c2: int) -> int:
 def _preflop_equity(combos, board3_id, board3_perm, card_perms, binom, flop_mean, out):
     """Mean over every raw flop of the flop E[HS]: each combo's all-in equity against a random hand."""
     flop = np.empty(3, dtype=np.int64)
-    for h in range(1326):
+    for h in range(NUM_COMBOS):
         acc = 0.0
         n = 0
-        for a in range(52):
-            for b in range(a + 1, 52):
-                for c in range(b + 1, 52):
+        for a in range(NUM_CARDS):
+            for b in range(a + 1, NUM_CARDS):
+                for c in range(b + 1, NUM_CARDS):
                     if (
                         a == combos[h, 0]
                         or a == combos[h, 1]
@@ -171,15 +209,15 @@ def build_buckets(
     combos = hole_combos()
     stage(0, 0, 3, "streets")
     idx = {}
-    for n, k in enumerate((3, 4, 5)):
+    for n, k in enumerate(BOARD_CARDS[Street.FLOP :]):
         idx[k] = build_board_index(k)
         stage(0, n + 1, 3, "streets")
-    river_hs = np.empty((idx[5].n_canonical, 1326), dtype=np.float32)
+    river_hs = np.empty((idx[5].n_canonical, NUM_COMBOS), dtype=np.float32)
     river_boards = idx[5].boards.astype(np.int64)
     by_boards(
         1, idx[5].n_canonical, lambda lo, hi: features.river_strength(river_boards[lo:hi], combos, river_hs[lo:hi])
     )
-    turn_mean = np.empty((idx[4].n_canonical, 1326), dtype=np.float32)
+    turn_mean = np.empty((idx[4].n_canonical, NUM_COMBOS), dtype=np.float32)
     turn_sq = np.empty_like(turn_mean)
     turn_boards = idx[4].boards.astype(np.int64)
     by_boards(
@@ -198,7 +236,7 @@ def build_buckets(
             turn_sq[lo:hi],
         ),
     )
-    flop_mean = np.empty((idx[3].n_canonical, 1326), dtype=np.float32)
+    flop_mean = np.empty((idx[3].n_canonical, NUM_COMBOS), dtype=np.float32)
     flop_sq = np.empty_like(flop_mean)
     flop_boards = idx[3].boards.astype(np.int64)
     by_boards(
@@ -219,12 +257,14 @@ def build_buckets(
     )
     stage(4)
     classes = np.array([preflop_class(int(a), int(b)) for a, b in combos], dtype=np.int64)
-    if spec.preflop >= 169:
+    if spec.preflop >= NUM_PREFLOP_CLASSES:
         preflop = classes.astype(np.uint16)
     else:
-        equity = np.empty(1326)
+        equity = np.empty(NUM_COMBOS)
         _preflop_equity(combos, idx[3].canon_id, idx[3].perm, CARD_PERMS, BINOM, flop_mean, equity)
-        class_equity = np.bincount(classes, weights=equity, minlength=169) / np.bincount(classes, minlength=169)
+        class_equity = np.bincount(classes, weights=equity, minlength=NUM_PREFLOP_CLASSES) / np.bincount(
+            classes, minlength=NUM_PREFLOP_CLASSES
+        )
         per_class = clustering.quantile_buckets(class_equity[None, :].astype(np.float32), np.ones(1), spec.preflop)[0]
         preflop = per_class[classes].astype(np.uint16)
     stage(4, 1)
@@ -237,7 +277,7 @@ def build_buckets(
     stage(5, 3, 3, "streets")
     stage(6)
     arrays = {"preflop": preflop, "flop": flop, "turn": turn, "river": river}
-    for k in (3, 4, 5):
+    for k in BOARD_CARDS[Street.FLOP :]:
         arrays[f"board{k}_id"] = idx[k].canon_id
         arrays[f"board{k}_perm"] = idx[k].perm
     meta = {

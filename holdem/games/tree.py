@@ -23,6 +23,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -49,6 +50,25 @@ class ActionKind(IntEnum):
     RAISE = 2  # a bet or a raise
 
 
+class TreeArrays(NamedTuple):
+    """A betting tree's arrays as the kernels take them (``BettingTree.arrays()``): one argument instead of
+    a dozen, which numba reads at no cost. Fields as in ``BettingTree``."""
+
+    kind: np.ndarray
+    player: np.ndarray
+    street: np.ndarray
+    parent: np.ndarray
+    action: np.ndarray
+    child_start: np.ndarray
+    num_children: np.ndarray
+    children: np.ndarray
+    subtree_size: np.ndarray
+    contrib: np.ndarray
+    slot: np.ndarray
+    bucket_stride: np.ndarray
+    num_buckets: np.ndarray
+
+
 @dataclass(frozen=True, slots=True)
 class BettingTree:
     """Public betting tree in preorder; see the module docstring for the layout."""
@@ -73,6 +93,9 @@ class BettingTree:
     @property
     def n_nodes(self) -> int:
         return int(self.kind.shape[0])
+
+    def arrays(self) -> TreeArrays:
+        return TreeArrays(*(getattr(self, name) for name in TreeArrays._fields))
 
     @property
     def max_actions(self) -> int:
@@ -166,6 +189,15 @@ def compile_tree(
     )
 
 
+class DealArrays(NamedTuple):
+    """An enumerated deal table as the kernels take it (``DealTable.arrays()``)."""
+
+    buckets: np.ndarray
+    winner: np.ndarray
+    prob: np.ndarray
+    cdf: np.ndarray  # DealTable.cdf(), for sampling a deal
+
+
 @dataclass(frozen=True, slots=True)
 class DealTable:
     """Chance outcomes: buckets [deal, player, street], winner (+1 player 0, -1 player 1, 0 tie), probability."""
@@ -178,6 +210,9 @@ class DealTable:
     @property
     def n_deals(self) -> int:
         return int(self.prob.shape[0])
+
+    def arrays(self) -> DealArrays:
+        return DealArrays(self.buckets, self.winner, self.prob, self.cdf())
 
     def cdf(self) -> np.ndarray:
         """Cumulative probabilities for sampling, with the last entry forced to exactly 1."""

@@ -22,9 +22,9 @@ from typing import Protocol
 import numpy as np
 from numba import njit
 
-from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.blueprint.hunl import Blueprint
 from holdem.blueprint.translation import pot_fraction, raise_to_for_fraction, translate_raise
+from holdem.cards import NUM_STREETS
 from holdem.games.hunl.betting import HunlAbstraction
 from holdem.games.hunl.rules import Action, HunlRules, Kind, State
 from holdem.games.tree import DECISION
@@ -125,15 +125,11 @@ class _NodeMenu:
 
 
 @njit(cache=True)
-def bucket_deals(
-    cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, out
-):
-    """out[d, seat, street] = the bucket of deal d's seat on every street (pure, no I/O)."""
-    b = np.empty((2, 4), dtype=np.int64)
+def bucket_deals(cards, tables, out):
+    """out[d, seat, street] = the bucket of deal d's seat on every street, by ``tables`` (``BucketArrays``)."""
+    b = np.empty((2, NUM_STREETS), dtype=np.int64)
     for d in range(cards.shape[0]):
-        deal_buckets(
-            cards[d], binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, b
-        )
+        deal_buckets(cards[d], tables, b)
         out[d] = b
 
 
@@ -158,31 +154,15 @@ class BlueprintAgent:
         self.bucket_stride = t.bucket_stride.tolist()
         self.states: dict[int, State] = {0: State.initial(g.abstraction.rules)}
         self.menus: dict[int, _NodeMenu] = {}
-        self.deal_buckets = np.zeros((0, 2, 4), dtype=np.int64)
+        self.deal_buckets = np.zeros((0, 2, NUM_STREETS), dtype=np.int64)
         self.seat = 0
         self.node = 0
         self.hand_buckets: list[int] = [0, 0, 0, 0]
         self.pending = -1
 
     def prepare(self, cards: np.ndarray) -> None:
-        b = self.buckets_tables
-        out = np.empty((cards.shape[0], 2, 4), dtype=np.int64)
-        bucket_deals(
-            np.ascontiguousarray(cards, dtype=np.int64),
-            BINOM,
-            CARD_PERMS,
-            b.preflop,
-            b.flop,
-            b.turn,
-            b.river,
-            b.board3_id,
-            b.board3_perm,
-            b.board4_id,
-            b.board4_perm,
-            b.board5_id,
-            b.board5_perm,
-            out,
-        )
+        out = np.empty((cards.shape[0], 2, NUM_STREETS), dtype=np.int64)
+        bucket_deals(np.ascontiguousarray(cards, dtype=np.int64), self.buckets_tables.arrays(), out)
         self.deal_buckets = out
 
     def begin_hand(self, seat: int, deal: int) -> None:

@@ -15,72 +15,83 @@ of the sampled board. The deals are shared by all leaves, so their bucketing is 
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numba
 import numpy as np
 from numba import njit, prange
 
-from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
+from holdem.cards import BOARD_CARDS, FULL_BOARD, NUM_CARDS, NUM_STREETS
+from holdem.games.tree import FOLD, SHOWDOWN
 from holdem.rng import next_u64, seed_state
 from holdem.search.hunl_equity import bucket_equity
-from holdem.search.subgame import K_CONTINUATIONS, Hands, LeafTables
-from holdem.solver.es_hunl import deal_buckets
+from holdem.search.subgame import BIAS_FACTOR, K_CONTINUATIONS, Hands, LeafTables
+from holdem.solver.es_hunl import DEAL_CARDS, deal_buckets
 from holdem.solver.workers import worker_seed
 
 BLOCK = 250  # deals a thread draws at a time, from a stream of its own
 PAIR_KEY = 1_000_000  # a deal's bucket pair as one sortable key: b0 * PAIR_KEY + b1
 RUNOUTS = 48  # sampled turn and river cards for a flop leaf's check-down (the turn's are all 48)
+MAX_ACTIONS = 16  # of a blueprint node, for the continuation's scratch
+
+
+class LeafJob(NamedTuple):
+    """What the deal kernels value: the known board, the street it makes, and each leaf's blueprint node
+    (-1: checked down), pot scale (real chips in / the node's) and the leaf's own chips in."""
+
+    board: np.ndarray  # int64 [n_known]
+    n_known: int
+    street: int
+    searcher: int
+    policy: np.ndarray  # the blueprint's average strategy
+    leaf_bp: np.ndarray  # int64 [L]
+    leaf_scale: np.ndarray  # [L]
+    leaf_contrib: np.ndarray  # [L]
+
+
+class Samples(NamedTuple):
+    """The deal kernels' results, by deal d: pair[d] = b0 * PAIR_KEY + b1 (the street's buckets),
+    vals[d, leaf * K + k] player 0's chips in continuation k of that leaf, win[d] the showdown's winner
+    (+1 player 0, -1 player 1, 0 a tie)."""
+
+    pair: np.ndarray
+    vals: np.ndarray
+    win: np.ndarray
 
 
 @njit(cache=True)
-def _continuation(
-    root,
-    searcher,
-    kind,
-    player,
-    street,
-    child_start,
-    num_children,
-    children,
-    action,
-    contrib,
-    slot,
-    stride,
-    subtree,
-    policy,
-    buckets,
-    winner,
-    values,
-):
-    """values[k, 0] = player 0's chips from blueprint node ``root`` on, one value per continuation k."""
-    size = subtree[root]
+def _continuation(root, searcher, tree, policy, buckets, winner, values):
+    """values[k, 0] = player 0's chips from blueprint node ``root`` on, one value per continuation k: the
+    other player's probabilities of actions of kind k - 1 times BIAS_FACTOR (k > 0; ``subgame.bias_strategy``)."""
+    kind, player, contrib, children, action = tree.kind, tree.player, tree.contrib, tree.children, tree.action
+    size = tree.subtree_size[root]
     opp = 1 - searcher
-    sig = np.empty(16)
+    sig = np.empty(MAX_ACTIONS)
     for i in range(size - 1, -1, -1):
         n = root + i
-        if kind[n] == 1:
+        if kind[n] == FOLD:
             v = -contrib[n, 0] if player[n] == 0 else contrib[n, 1]
-            for k in range(4):
+            for k in range(K_CONTINUATIONS):
                 values[k, i] = v
-        elif kind[n] == 2:
+        elif kind[n] == SHOWDOWN:
             v = (
                 contrib[n, 1]
                 if winner > 0
                 else (-contrib[n, 0] if winner < 0 else 0.5 * (contrib[n, 1] - contrib[n, 0]))
             )
-            for k in range(4):
+            for k in range(K_CONTINUATIONS):
                 values[k, i] = v
         else:
-            na = num_children[n]
+            na = tree.num_children[n]
             pl = player[n]
-            o = slot[n] + buckets[pl, street[n]] * stride[n]
-            cs = child_start[n]
-            for k in range(4):
+            o = tree.slot[n] + buckets[pl, tree.street[n]] * tree.bucket_stride[n]
+            cs = tree.child_start[n]
+            for k in range(K_CONTINUATIONS):
                 total = 0.0
                 for a in range(na):
                     p = policy[o + a]
                     if pl == opp and k > 0 and action[children[cs + a]] == k - 1:
-                        p *= 5.0
+                        p *= BIAS_FACTOR
                     sig[a] = p
                     total += p
                 v = 0.0
@@ -91,152 +102,37 @@ def _continuation(
 
 
 @njit(cache=True, parallel=True)
-def leaf_blocks(
-    first,
-    count,
-    n_deals,
-    states,
-    board,
-    n_known,
-    cur_street,
-    binom,
-    card_perms,
-    preflop,
-    flop,
-    turn,
-    river,
-    b3_id,
-    b3_perm,
-    b4_id,
-    b4_perm,
-    b5_id,
-    b5_perm,
-    kind,
-    player,
-    street,
-    child_start,
-    num_children,
-    children,
-    action,
-    contrib,
-    slot,
-    stride,
-    subtree,
-    policy,
-    leaf_bp,
-    leaf_scale,
-    leaf_contrib,
-    searcher,
-    pair,
-    vals,
-    win,
-):
+def leaf_blocks(first, count, n_deals, states, job, tables, tree, out):
     """Blocks first .. first + count - 1 of ``leaf_samples``, one a thread."""
     for i in prange(count):
         b = first + i
         start = b * BLOCK
-        leaf_samples(
-            min(BLOCK, n_deals - start),
-            start,
-            states[b],
-            board,
-            n_known,
-            cur_street,
-            binom,
-            card_perms,
-            preflop,
-            flop,
-            turn,
-            river,
-            b3_id,
-            b3_perm,
-            b4_id,
-            b4_perm,
-            b5_id,
-            b5_perm,
-            kind,
-            player,
-            street,
-            child_start,
-            num_children,
-            children,
-            action,
-            contrib,
-            slot,
-            stride,
-            subtree,
-            policy,
-            leaf_bp,
-            leaf_scale,
-            leaf_contrib,
-            searcher,
-            pair,
-            vals,
-            win,
-        )
+        leaf_samples(min(BLOCK, n_deals - start), start, states[b], job, tables, tree, out)
 
 
 @njit(cache=True)
-def leaf_samples(
-    n_deals,
-    first,
-    rng,
-    board,
-    n_known,
-    cur_street,
-    binom,
-    card_perms,
-    preflop,
-    flop,
-    turn,
-    river,
-    b3_id,
-    b3_perm,
-    b4_id,
-    b4_perm,
-    b5_id,
-    b5_perm,
-    kind,
-    player,
-    street,
-    child_start,
-    num_children,
-    children,
-    action,
-    contrib,
-    slot,
-    stride,
-    subtree,
-    policy,
-    leaf_bp,
-    leaf_scale,
-    leaf_contrib,
-    searcher,
-    pair,
-    vals,
-    win,
-):
-    """Deals first .. first + n_deals - 1: pair[d] = b0 * PAIR_KEY + b1 (the current street's buckets),
-    vals[d, leaf * K + k] = player 0's chips in continuation k of that leaf, win[d] the showdown's
-    winner (+1 player 0, -1 player 1, 0 a tie)."""
-    deck = np.empty(52, dtype=np.int64)
-    cards = np.empty(9, dtype=np.int64)
-    buckets = np.empty((2, 4), dtype=np.int64)
-    dead = np.zeros(52, dtype=np.bool_)
+def leaf_samples(n_deals, first, rng, job, tables, tree, out):
+    """Deals first .. first + n_deals - 1 of ``job`` (``LeafJob``) into ``out`` (``Samples``), the deals
+    bucketed by ``tables`` (``BucketArrays``) and valued on the blueprint's ``tree`` (``TreeArrays``)."""
+    board, n_known, leaf_bp = job.board, job.n_known, job.leaf_bp
+    deck = np.empty(NUM_CARDS, dtype=np.int64)
+    cards = np.empty(DEAL_CARDS, dtype=np.int64)
+    buckets = np.empty((2, NUM_STREETS), dtype=np.int64)
+    dead = np.zeros(NUM_CARDS, dtype=np.bool_)
     for i in range(n_known):
         dead[board[i]] = True
     n_live = 0
-    for c in range(52):
+    for c in range(NUM_CARDS):
         if not dead[c]:
             deck[n_live] = c
             n_live += 1
     biggest = 1
     for ell in range(leaf_bp.shape[0]):
         if leaf_bp[ell] >= 0:
-            biggest = max(biggest, subtree[leaf_bp[ell]])
-    values = np.empty((4, biggest))
+            biggest = max(biggest, tree.subtree_size[leaf_bp[ell]])
+    values = np.empty((K_CONTINUATIONS, biggest))
     for d in range(first, first + n_deals):
-        need = 4 + 5 - n_known
+        need = 4 + FULL_BOARD - n_known
         for i in range(need):  # partial Fisher-Yates over the live cards
             j = i + np.int64(next_u64(rng) % np.uint64(n_live - i))
             t = deck[i]
@@ -246,53 +142,20 @@ def leaf_samples(
             cards[i] = deck[i]
         for i in range(n_known):
             cards[4 + i] = board[i]
-        for i in range(5 - n_known):
+        for i in range(FULL_BOARD - n_known):
             cards[4 + n_known + i] = deck[4 + i]
-        winner = deal_buckets(
-            cards,
-            binom,
-            card_perms,
-            preflop,
-            flop,
-            turn,
-            river,
-            b3_id,
-            b3_perm,
-            b4_id,
-            b4_perm,
-            b5_id,
-            b5_perm,
-            buckets,
-        )
-        pair[d] = buckets[0, cur_street] * PAIR_KEY + buckets[1, cur_street]
-        win[d] = winner
+        winner = deal_buckets(cards, tables, buckets)
+        out.pair[d] = buckets[0, job.street] * PAIR_KEY + buckets[1, job.street]
+        out.win[d] = winner
         for ell in range(leaf_bp.shape[0]):
             if leaf_bp[ell] < 0:
-                v = leaf_contrib[ell] * winner
-                for k in range(4):
-                    vals[d, ell * 4 + k] = v
+                v = job.leaf_contrib[ell] * winner
+                for k in range(K_CONTINUATIONS):
+                    out.vals[d, ell * K_CONTINUATIONS + k] = v
                 continue
-            _continuation(
-                leaf_bp[ell],
-                searcher,
-                kind,
-                player,
-                street,
-                child_start,
-                num_children,
-                children,
-                action,
-                contrib,
-                slot,
-                stride,
-                subtree,
-                policy,
-                buckets,
-                winner,
-                values,
-            )
-            for k in range(4):
-                vals[d, ell * 4 + k] = values[k, 0] * leaf_scale[ell]
+            _continuation(leaf_bp[ell], job.searcher, tree, job.policy, buckets, winner, values)
+            for k in range(K_CONTINUATIONS):
+                out.vals[d, ell * K_CONTINUATIONS + k] = values[k, 0] * job.leaf_scale[ell]
 
 
 def leaf_tables(
@@ -319,72 +182,42 @@ def leaf_tables(
     over the runouts), and the deals estimate only what the betting after the leaf adds to it (a
     deal's value minus its own check-down): the tables then hold every pair of buckets the hands
     fill."""
-    assert K_CONTINUATIONS == 4
     t = game.tree
-    bk = game.buckets
-    cur = {3: 1, 4: 2, 5: 3}[len(board)]
+    cur = BOARD_CARDS.index(len(board))
     nb = int(t.num_buckets[cur])
-    n_tables = len(leaves) * 4
+    n_tables = len(leaves) * K_CONTINUATIONS
     if not leaves:
         return LeafTables.sparse(np.zeros((0, nb)), np.zeros((0, nb)), np.zeros(0), np.zeros(0), np.zeros((0, 0)))
-    leaf_bp = np.array([lf.bp_node for lf in leaves], dtype=np.int64)
-    scale = np.array([lf.contrib / lf.bp_contrib if lf.bp_contrib > 0 else 1.0 for lf in leaves])
     contrib = np.array([lf.contrib for lf in leaves])
+    job = LeafJob(
+        np.asarray(board, dtype=np.int64),
+        len(board),
+        cur,
+        searcher,
+        policy,
+        np.array([lf.bp_node for lf in leaves], dtype=np.int64),
+        np.array([lf.contrib / lf.bp_contrib if lf.bp_contrib > 0 else 1.0 for lf in leaves]),
+        contrib,
+    )
     equity = None
     if hands is not None:  # first: it is exact, the deals only refine it while time is left
         equity = bucket_equity(hands.cards, hands.leaf_bucket, board, nb, n_runouts, seed, workers)
-    pair = np.zeros(n_deals, dtype=np.int64)
-    vals = np.zeros((n_deals, n_tables))
-    win = np.zeros(n_deals)
+    out = Samples(np.zeros(n_deals, dtype=np.int64), np.zeros((n_deals, n_tables)), np.zeros(n_deals))
+    pair, vals, win = out
     # deals in blocks of BLOCK, each block its own stream: the tables do not depend on how many threads
     # drew them, and W threads draw W blocks at a time
     n_blocks = -(-n_deals // BLOCK)
     states = np.stack([seed_state(worker_seed(seed, b)) for b in range(n_blocks)])
-    args = (
-        np.asarray(board, dtype=np.int64),
-        len(board),
-        cur,
-        BINOM,
-        CARD_PERMS,
-        bk.preflop,
-        bk.flop,
-        bk.turn,
-        bk.river,
-        bk.board3_id,
-        bk.board3_perm,
-        bk.board4_id,
-        bk.board4_perm,
-        bk.board5_id,
-        bk.board5_perm,
-        t.kind,
-        t.player,
-        t.street,
-        t.child_start,
-        t.num_children,
-        t.children,
-        t.action,
-        t.contrib,
-        t.slot,
-        t.bucket_stride,
-        t.subtree_size,
-        policy,
-        leaf_bp,
-        scale,
-        contrib,
-        searcher,
-        pair,
-        vals,
-        win,
-    )
+    tables, tree = game.buckets.arrays(), t.arrays()
     done = 0
     while done < n_deals:
         first = done // BLOCK
         count = min(workers, n_blocks - first)
         if count == 1:
-            leaf_samples(min(BLOCK, n_deals - done), done, states[first], *args)
+            leaf_samples(min(BLOCK, n_deals - done), done, states[first], job, tables, tree, out)
         else:
             numba.set_num_threads(count)
-            leaf_blocks(first, count, n_deals, states, *args)
+            leaf_blocks(first, count, n_deals, states, job, tables, tree, out)
         done = min(n_deals, (first + count) * BLOCK)
         if deadline is not None and time.perf_counter() > deadline:
             break

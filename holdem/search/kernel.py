@@ -39,7 +39,7 @@ from numba import njit, prange
 
 from holdem.games.tree import DECISION
 from holdem.search.terminals import terminal_values
-from holdem.solver.regret import regret_match
+from holdem.solver.regret import Discount, discount, regret_match
 
 
 class PassMode(IntEnum):
@@ -86,30 +86,6 @@ class Gadget(NamedTuple):
     weight: float  # re-solve: a hand enters with range x (1 + weight x P(follow))
 
 
-class Discounting(NamedTuple):
-    """DCFR's exponents: after iteration t positive regrets are scaled by t^alpha / (t^alpha + 1), negative
-    ones by t^beta / (t^beta + 1), and the strategy sum by (t / (t + 1))^gamma."""
-
-    alpha: float
-    beta: float
-    gamma: float
-
-
-class Discount(NamedTuple):
-    """One iteration's factors (``Discounting`` at t)."""
-
-    positive: float
-    negative: float
-    strategy: float
-
-
-@njit(cache=True, inline="always")
-def _discount(t, d):
-    ta = t**d.alpha
-    tb = t**d.beta
-    return Discount(ta / (ta + 1.0), tb / (tb + 1.0), (t / (t + 1.0)) ** d.gamma)
-
-
 @njit(cache=True)
 def _bounds(c, n_chunks, n_hands):
     return c * n_hands // n_chunks, (c + 1) * n_hands // n_chunks
@@ -146,9 +122,9 @@ def _forward_chunk(p, lo, hi, sub, sigma, reach_self, reach_opp):
 
 
 @njit(cache=True)
-def _backward_chunk(p, lo, hi, mode, sub, sigma, work, regrets, strat_sum, discount):
+def _backward_chunk(p, lo, hi, mode, sub, sigma, work, regrets, strat_sum, factors):
     children, values = sub.children, work.values
-    pos, neg, disc = discount
+    pos, neg, disc = factors
     for n in range(sub.kind.shape[0] - 1, -1, -1):
         if sub.kind[n] != DECISION:
             continue
@@ -190,7 +166,7 @@ def _forward_chunks(c_lo, c_hi, p, mode, sub, sigma, work, regrets, n_chunks):
 
 
 @njit(cache=True, parallel=True)
-def _pass_parallel(p, mode, sub, leaves, sigma, work, regrets, strat_sum, discount, n_chunks):
+def _pass_parallel(p, mode, sub, leaves, sigma, work, regrets, strat_sum, factors, n_chunks):
     n_hands = sub.cards.shape[0]
     for c in prange(n_chunks):
         _forward_chunks(c, c + 1, p, mode, sub, sigma, work, regrets, n_chunks)
@@ -201,21 +177,21 @@ def _pass_parallel(p, mode, sub, leaves, sigma, work, regrets, strat_sum, discou
             terminal_values(p, terminals[i], sub, leaves, work.reach_opp, work.values)
     for c in prange(n_chunks):
         lo, hi = _bounds(c, n_chunks, n_hands)
-        _backward_chunk(p, lo, hi, mode, sub, sigma, work, regrets, strat_sum, discount)
+        _backward_chunk(p, lo, hi, mode, sub, sigma, work, regrets, strat_sum, factors)
 
 
 @njit(cache=True)
-def _pass(p, mode, sub, leaves, sigma, work, regrets, strat_sum, discount, n_chunks):
+def _pass(p, mode, sub, leaves, sigma, work, regrets, strat_sum, factors, n_chunks):
     """Steps 1-4 of a pass (step 1 only when learning); the root rows of the reaches are set by the caller.
     One chunk runs without the thread pool: a parallel region costs more than a small street."""
     if n_chunks > 1:
-        _pass_parallel(p, mode, sub, leaves, sigma, work, regrets, strat_sum, discount, n_chunks)
+        _pass_parallel(p, mode, sub, leaves, sigma, work, regrets, strat_sum, factors, n_chunks)
         return
     _forward_chunks(0, 1, p, mode, sub, sigma, work, regrets, 1)
     terminals = sub.terminals
     for i in range(terminals.shape[0]):
         terminal_values(p, terminals[i], sub, leaves, work.reach_opp, work.values)
-    _backward_chunk(p, 0, sub.cards.shape[0], mode, sub, sigma, work, regrets, strat_sum, discount)
+    _backward_chunk(p, 0, sub.cards.shape[0], mode, sub, sigma, work, regrets, strat_sum, factors)
 
 
 @njit(cache=True, inline="always")
@@ -270,14 +246,14 @@ def dcfr_iterations(sub, leaves, ranges, gadget, regrets, strat_sum, sigma, work
     range_g = ranges[0] if gp == 0 else ranges[1]
     reach_self, reach_opp = work.reach_self, work.reach_opp
     for it in range(n_iters):
-        discount = _discount(float(t0 + it + 1), discounting)
+        factors = discount(float(t0 + it + 1), discounting)
         for p in range(2):
             _gadget_reach(gadget, range_g, q)
             range_o = ranges[1 - p]
             for h in range(n_hands):
                 reach_self[0, h] = q[h] if p == gp else 1.0
                 reach_opp[0, h] = q[h] if (1 - p) == gp else range_o[h]
-            _pass(p, LEARN, sub, leaves, sigma, work, regrets, strat_sum, discount, n_chunks)
+            _pass(p, LEARN, sub, leaves, sigma, work, regrets, strat_sum, factors, n_chunks)
             if p == gp and gadget.kind != NO_GADGET:
                 _gadget_update(gadget, work.values[0], q)
 

@@ -112,26 +112,8 @@ def continuation_values(game: Game, policy: np.ndarray, searcher: int) -> np.nda
     rank_of = np.array([cg.rank(c) for c in range(cg.n_cards)])
     for k in range(K_CONTINUATIONS):
         values = np.zeros((t.n_nodes, dl.n_deals))
-        tree_values(
-            0,
-            False,
-            t.kind,
-            t.player,
-            t.street,
-            t.child_start,
-            t.num_children,
-            t.children,
-            t.contrib,
-            t.slot,
-            t.bucket_stride,
-            t.num_buckets,
-            dl.buckets,
-            dl.winner,
-            dl.prob,
-            _biased(game, policy, 1 - searcher, k),
-            np.zeros((t.n_nodes, dl.n_deals)),
-            values,
-        )
+        reach = np.zeros((t.n_nodes, dl.n_deals))
+        tree_values(0, False, t.arrays(), dl.arrays(), _biased(game, policy, 1 - searcher, k), reach, values)
         # average over the deals that share both players' first-round buckets (their ranks)
         r0, r1 = dl.buckets[:, 0, 0], dl.buckets[:, 1, 0]
         by_rank = np.zeros((t.n_nodes, 3, 3))

@@ -15,6 +15,7 @@ import numpy as np
 from holdem.cards import NUM_CARDS
 from holdem.search import kernel
 from holdem.search.subgame import Subgame
+from holdem.solver.regret import Discounting
 
 GADGETS = {"none": kernel.NO_GADGET, "maxmargin": kernel.MAXMARGIN, "resolve": kernel.RESOLVE}
 
@@ -140,7 +141,7 @@ def solve(
     sigma = np.zeros(sub.n_slots)
     gadget = kernel.Gadget(player, mode, alt_arr, np.zeros((h.n, 2)), options.gadget_weight)
     work = kernel.scratch(sub.n_nodes, h.n)
-    discounting = kernel.Discounting(options.alpha, options.beta, options.gamma)
+    discounting = Discounting(options.alpha, options.beta, options.gamma)
     numba.set_num_threads(options.workers)
     deadline = None if options.ms is None else started + options.ms / 1000.0
     done, batch = 0, 1

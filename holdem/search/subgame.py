@@ -273,7 +273,11 @@ class SubgameBuilder:
         )
 
 
-def bias_strategy(probs: np.ndarray, action_kinds: np.ndarray, bias: int, factor: float = 5.0) -> np.ndarray:
+K_CONTINUATIONS = 4  # the blueprint, then biased towards fold, call or raise
+BIAS_FACTOR = 5.0
+
+
+def bias_strategy(probs: np.ndarray, action_kinds: np.ndarray, bias: int, factor: float = BIAS_FACTOR) -> np.ndarray:
     """Pluribus's continuation strategies: bias 0 is the blueprint; 1, 2, 3 multiply the probability of
     fold, check/call, or every bet/raise by ``factor`` and renormalise. ``probs`` is [..., actions]."""
     if bias == 0:
@@ -282,6 +286,3 @@ def bias_strategy(probs: np.ndarray, action_kinds: np.ndarray, bias: int, factor
     out = probs * scale
     total = out.sum(axis=-1, keepdims=True)
     return np.where(total > 0, out / np.where(total > 0, total, 1.0), probs)
-
-
-K_CONTINUATIONS = 4

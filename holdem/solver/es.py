@@ -14,10 +14,12 @@ hold'em plugs in by sampling deals differently (see ``es_iterations_enumerated``
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
-from holdem.games.tree import BettingTree
+from holdem.games.tree import DECISION, BettingTree
 from holdem.rng import hash_uniform, uniform
 from holdem.solver.full import terminal_value
 from holdem.solver.prefetch import prefetch
@@ -47,33 +49,68 @@ def pack_nodes(tree: BettingTree) -> np.ndarray:
     return nodes
 
 
-@njit(cache=True)
-def es_traverse(
-    p,
-    buckets,
-    winner,
-    nodes,
-    children,
-    contrib,
-    regrets,
-    strat_sum,
-    regret_weight,
-    avg_weight,
-    prune,
-    prune_threshold,
-    rng,
-    selected,
-    order,
-    sigma,
-    sampled,
-    values,
-):
-    """One external-sampling traversal for player p on one deal; returns the nodes visited.
+class PackedTree(NamedTuple):
+    """What the traversal reads of a betting tree (``packed_tree``)."""
 
-    nodes is pack_nodes(tree). Scratch arrays (selected: bool[n] all False on entry and exit; order:
-    int32[n]; sigma: float64[n * max_actions]; sampled: int32[n]; values: float64[n]) are reused.
+    nodes: np.ndarray  # pack_nodes(tree)
+    children: np.ndarray
+    contrib: np.ndarray
+
+
+def packed_tree(tree: BettingTree) -> PackedTree:
+    return PackedTree(pack_nodes(tree), tree.children, tree.contrib)
+
+
+class Schedule(NamedTuple):
+    """The settings that make each iteration's weights and pruning (``iteration_schedule``)."""
+
+    linear_regrets: bool
+    linear_avg: bool
+    prune: bool
+    prune_threshold: float
+    prune_probability: float
+    prune_start: int
+
+
+class Step(NamedTuple):
+    """One iteration's traversal weights, and whether it prunes actions with regret below the threshold."""
+
+    regret_weight: float
+    avg_weight: float
+    prune: bool
+    prune_threshold: float
+
+
+class Traversal(NamedTuple):
+    """A worker's reusable work arrays (``scratch``): selected bool[n], all False on entry and exit; order
+    int32[n]; sigma float64[n * max_actions]; sampled int32[n]; values float64[n]."""
+
+    selected: np.ndarray
+    order: np.ndarray
+    sigma: np.ndarray
+    sampled: np.ndarray
+    values: np.ndarray
+
+
+def scratch(n_nodes: int, max_actions: int) -> Traversal:
+    return Traversal(
+        np.zeros(n_nodes, dtype=np.bool_),
+        np.zeros(n_nodes, dtype=np.int32),
+        np.zeros(n_nodes * max_actions),
+        np.zeros(n_nodes, dtype=np.int32),
+        np.zeros(n_nodes),
+    )
+
+
+@njit(cache=True)
+def es_traverse(p, buckets, winner, tree, regrets, strat_sum, step, rng, work):
+    """One external-sampling traversal for player p on one deal (``buckets`` [player, street], the showdown
+    ``winner``) of a ``PackedTree``; returns the nodes visited. ``work`` is a ``Traversal``.
     A node's table rows are prefetched when it is selected, so that the misses of siblings overlap.
     """
+    nodes, children, contrib = tree
+    selected, order, sigma, sampled, values = work
+    regret_weight, avg_weight, prune, prune_threshold = step
     n_nodes = nodes.shape[0]
     sigma_stride = sigma.shape[0] // n_nodes
     n_visit = 0
@@ -86,7 +123,7 @@ def es_traverse(
         selected[i] = False
         order[n_visit] = i
         n_visit += 1
-        if nodes[i, KIND] == 0:
+        if nodes[i, KIND] == DECISION:
             pl = nodes[i, PLAYER]
             na = nodes[i, N_CHILDREN]
             cs = nodes[i, CHILD_START]
@@ -113,11 +150,11 @@ def es_traverse(
                     and prune
                     and sigma[so + a] == 0.0
                     and regrets[o + a] < prune_threshold
-                    and nodes[c, KIND] == 0
+                    and nodes[c, KIND] == DECISION
                 ):
                     continue
                 selected[c] = True
-                if nodes[c, KIND] == 0:
+                if nodes[c, KIND] == DECISION:
                     oc = nodes[c, SLOT] + buckets[nodes[c, PLAYER], nodes[c, STREET]] * nodes[c, STRIDE]
                     prefetch(regrets, oc)
                     if nodes[c, PLAYER] != p:
@@ -127,7 +164,7 @@ def es_traverse(
     for k in range(n_visit - 1, -1, -1):
         i = order[k]
         kd = nodes[i, KIND]
-        if kd != 0:
+        if kd != DECISION:
             values[i] = terminal_value(kd, nodes[i, PLAYER], contrib[i, p], contrib[i, 1 - p], w, p)
             continue
         cs = nodes[i, CHILD_START]
@@ -144,22 +181,22 @@ def es_traverse(
         for a in range(na):
             c = children[cs + a]
             # Regrets of this node are untouched until here, so the forward pruning test still holds.
-            if not (prune and sigma[so + a] == 0.0 and regrets[o + a] < prune_threshold and nodes[c, KIND] == 0):
+            if not (prune and sigma[so + a] == 0.0 and regrets[o + a] < prune_threshold and nodes[c, KIND] == DECISION):
                 regrets[o + a] += regret_weight * (values[c] - v)
     return n_visit
 
 
 @njit(cache=True, inline="always")
-def iteration_schedule(t, linear_regrets, linear_avg, prune_enabled, prune_start, prune_probability):
-    """Regret weight, average weight and whether iteration t prunes: functions of t alone.
+def iteration_schedule(t, schedule):
+    """The ``Step`` of iteration t: a function of t alone.
 
     Whether t prunes is a hash of t, not a draw from rng: pruning never shifts the sample stream,
     so a run that prunes nothing is bit-identical to one with pruning off.
     """
-    rw = float(t) if linear_regrets else 1.0
-    aw = float(t) if linear_avg else 1.0
-    prune = prune_enabled and t >= prune_start and hash_uniform(t) < prune_probability
-    return rw, aw, prune
+    rw = float(t) if schedule.linear_regrets else 1.0
+    aw = float(t) if schedule.linear_avg else 1.0
+    prune = schedule.prune and t >= schedule.prune_start and hash_uniform(t) < schedule.prune_probability
+    return Step(rw, aw, prune, schedule.prune_threshold)
 
 
 @njit(cache=True)
@@ -177,71 +214,17 @@ def sample_deal(rng, cdf):
 
 
 @njit(cache=True, nogil=True)  # nogil: the heartbeat thread reports while it runs
-def es_iterations_enumerated(
-    deal_buckets,
-    deal_winner,
-    deal_cdf,
-    nodes,
-    children,
-    contrib,
-    regrets,
-    strat_sum,
-    rng,
-    t0,
-    n_iters,
-    linear_regrets,
-    linear_avg,
-    prune_enabled,
-    prune_threshold,
-    prune_probability,
-    prune_start,
-    selected,
-    order,
-    sigma,
-    sampled,
-    values,
-):
-    """Iterations t0+1 .. t0+n_iters, each one traversal per player on its own sampled deal.
+def es_iterations_enumerated(deals, tree, regrets, strat_sum, rng, t0, n_iters, schedule, work):
+    """Iterations t0+1 .. t0+n_iters, each one traversal per player on its own deal sampled from ``deals``
+    (``DealArrays``).
 
     Every random draw depends only on the generator state and the iteration number, so a run resumed
     from a checkpoint (which saves both) continues bit for bit.
     """
     visits = 0
     for it in range(n_iters):
-        rw, aw, prune = iteration_schedule(
-            t0 + it + 1, linear_regrets, linear_avg, prune_enabled, prune_start, prune_probability
-        )
+        step = iteration_schedule(t0 + it + 1, schedule)
         for p in range(2):
-            d = sample_deal(rng, deal_cdf)
-            visits += es_traverse(
-                p,
-                deal_buckets[d],
-                deal_winner[d],
-                nodes,
-                children,
-                contrib,
-                regrets,
-                strat_sum,
-                rw,
-                aw,
-                prune,
-                prune_threshold,
-                rng,
-                selected,
-                order,
-                sigma,
-                sampled,
-                values,
-            )
+            d = sample_deal(rng, deals.cdf)
+            visits += es_traverse(p, deals.buckets[d], deals.winner[d], tree, regrets, strat_sum, step, rng, work)
     return visits
-
-
-def scratch(n_nodes: int, max_actions: int) -> tuple[np.ndarray, ...]:
-    """The traversal's reusable work arrays: selected, order, sigma, sampled, values."""
-    return (
-        np.zeros(n_nodes, dtype=np.bool_),
-        np.zeros(n_nodes, dtype=np.int32),
-        np.zeros(n_nodes * max_actions),
-        np.zeros(n_nodes, dtype=np.int32),
-        np.zeros(n_nodes),
-    )

@@ -11,19 +11,22 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from holdem.abstraction.isomorphism import colex_rank, combo_index, sort_small
+from holdem.abstraction.isomorphism import colex_rank, sort_small
+from holdem.cards import BOARD_CARDS, FULL_BOARD, NUM_CARDS, NUM_STREETS, Street, combo_index
 from holdem.evaluator import evaluate7
 from holdem.rng import next_u64
 from holdem.solver.es import es_traverse, iteration_schedule
+
+DEAL_CARDS = 4 + FULL_BOARD  # both holes, then the board
 
 
 @njit(cache=True)
 def deal(rng, deck, cards):
     """Nine distinct cards into cards[:9] by a partial Fisher-Yates shuffle of a fresh deck."""
-    for i in range(52):
+    for i in range(NUM_CARDS):
         deck[i] = i
-    for i in range(9):
-        j = i + np.int64(next_u64(rng) % np.uint64(52 - i))
+    for i in range(DEAL_CARDS):
+        j = i + np.int64(next_u64(rng) % np.uint64(NUM_CARDS - i))
         t = deck[i]
         deck[i] = deck[j]
         deck[j] = t
@@ -39,112 +42,46 @@ def _sorted_board(cards, k, out):
 
 
 @njit(cache=True)
-def deal_buckets(
-    cards, binom, card_perms, preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm, buckets
-):
-    """buckets[p, street] of the deal in cards (p0 hole, p1 hole, board); returns the winner (+1/-1/0)."""
-    board = np.empty(5, dtype=np.int64)
+def deal_buckets(cards, tables, buckets):
+    """buckets[p, street] of the deal in cards (p0 hole, p1 hole, board) by ``tables`` (``BucketArrays``);
+    returns the winner (+1/-1/0)."""
+    board = np.empty(FULL_BOARD, dtype=np.int64)
+    perms = tables.card_perms
     for p in range(2):
-        buckets[p, 0] = preflop[combo_index(cards[2 * p], cards[2 * p + 1])]
-    for k in range(3, 6):
+        buckets[p, Street.PREFLOP] = tables.preflop[combo_index(cards[2 * p], cards[2 * p + 1])]
+    for street in range(Street.FLOP, NUM_STREETS):
+        k = BOARD_CARDS[street]
         _sorted_board(cards, k, board)
-        r = colex_rank(board, k, binom)
+        r = colex_rank(board, k, tables.binom)
         for p in range(2):
             a = cards[2 * p]
             b = cards[2 * p + 1]
-            if k == 3:
-                q = b3_perm[r]
-                buckets[p, 1] = flop[b3_id[r], combo_index(card_perms[q, a], card_perms[q, b])]
-            elif k == 4:
-                q = b4_perm[r]
-                buckets[p, 2] = turn[b4_id[r], combo_index(card_perms[q, a], card_perms[q, b])]
+            if street == Street.FLOP:
+                q = tables.board3_perm[r]
+                buckets[p, street] = tables.flop[tables.board3_id[r], combo_index(perms[q, a], perms[q, b])]
+            elif street == Street.TURN:
+                q = tables.board4_perm[r]
+                buckets[p, street] = tables.turn[tables.board4_id[r], combo_index(perms[q, a], perms[q, b])]
             else:
-                q = b5_perm[r]
-                buckets[p, 3] = river[b5_id[r], combo_index(card_perms[q, a], card_perms[q, b])]
+                q = tables.board5_perm[r]
+                buckets[p, street] = tables.river[tables.board5_id[r], combo_index(perms[q, a], perms[q, b])]
     s0 = evaluate7(cards[0], cards[1], cards[4], cards[5], cards[6], cards[7], cards[8])
     s1 = evaluate7(cards[2], cards[3], cards[4], cards[5], cards[6], cards[7], cards[8])
     return 1 if s0 > s1 else (-1 if s1 > s0 else 0)
 
 
 @njit(cache=True, nogil=True)
-def es_iterations_hunl(
-    binom,
-    card_perms,
-    preflop,
-    flop,
-    turn,
-    river,
-    b3_id,
-    b3_perm,
-    b4_id,
-    b4_perm,
-    b5_id,
-    b5_perm,
-    nodes,
-    children,
-    contrib,
-    regrets,
-    strat_sum,
-    rng,
-    t0,
-    n_iters,
-    linear_regrets,
-    linear_avg,
-    prune_enabled,
-    prune_threshold,
-    prune_probability,
-    prune_start,
-    selected,
-    order,
-    sigma,
-    sampled,
-    values,
-):
-    """Iterations t0+1 .. t0+n_iters; one sampled deal and traversal per player each. Returns visits."""
-    deck = np.empty(52, dtype=np.int64)
-    cards = np.empty(9, dtype=np.int64)
-    buckets = np.empty((2, 4), dtype=np.int64)
+def es_iterations_hunl(tables, tree, regrets, strat_sum, rng, t0, n_iters, schedule, work):
+    """Iterations t0+1 .. t0+n_iters; one sampled deal and traversal per player each, the deal bucketed by
+    ``tables`` (``BucketArrays``). Returns the node visits."""
+    deck = np.empty(NUM_CARDS, dtype=np.int64)
+    cards = np.empty(DEAL_CARDS, dtype=np.int64)
+    buckets = np.empty((2, NUM_STREETS), dtype=np.int64)
     visits = 0
     for it in range(n_iters):
-        rw, aw, prune = iteration_schedule(
-            t0 + it + 1, linear_regrets, linear_avg, prune_enabled, prune_start, prune_probability
-        )
+        step = iteration_schedule(t0 + it + 1, schedule)
         for p in range(2):
             deal(rng, deck, cards)
-            winner = deal_buckets(
-                cards,
-                binom,
-                card_perms,
-                preflop,
-                flop,
-                turn,
-                river,
-                b3_id,
-                b3_perm,
-                b4_id,
-                b4_perm,
-                b5_id,
-                b5_perm,
-                buckets,
-            )
-            visits += es_traverse(
-                p,
-                buckets,
-                winner,
-                nodes,
-                children,
-                contrib,
-                regrets,
-                strat_sum,
-                rw,
-                aw,
-                prune,
-                prune_threshold,
-                rng,
-                selected,
-                order,
-                sigma,
-                sampled,
-                values,
-            )
+            winner = deal_buckets(cards, tables, buckets)
+            visits += es_traverse(p, buckets, winner, tree, regrets, strat_sum, step, rng, work)
     return visits

@@ -15,17 +15,44 @@ numba compiles flat loops far better, and recursive functions cannot be cached s
 
 from __future__ import annotations
 
+from enum import IntEnum
+from typing import NamedTuple
+
+import numpy as np
 from numba import njit
 
-from holdem.solver.regret import normalise_per_infoset
+from holdem.games.tree import DECISION, FOLD
+from holdem.solver.regret import discount, normalise_per_infoset
 
-CFR, CFR_PLUS, DCFR = 0, 1, 2
+
+class Variant(IntEnum):
+    CFR = 0
+    CFR_PLUS = 1
+    DCFR = 2
+
+
+CFR, CFR_PLUS, DCFR = Variant
+
+
+class Sweep(NamedTuple):
+    """Work arrays of a sweep (``sweep_scratch``): the current strategy [slots], and [nodes, deals] each of
+    the opponent's and the traverser's reach and the values."""
+
+    sigma: np.ndarray
+    reach_opp: np.ndarray
+    reach_self: np.ndarray
+    values: np.ndarray
+
+
+def sweep_scratch(n_slots: int, n_nodes: int, n_deals: int) -> Sweep:
+    shape = (n_nodes, n_deals)
+    return Sweep(np.zeros(n_slots), np.zeros(shape), np.zeros(shape), np.zeros(shape))
 
 
 @njit(cache=True)
 def terminal_value(kind, folder, c_me, c_opp, winner_for_me, me):
     """Chips won by `me` at a terminal node."""
-    if kind == 1:
+    if kind == FOLD:
         return -c_me if folder == me else c_opp
     if winner_for_me > 0:
         return c_opp
@@ -35,41 +62,28 @@ def terminal_value(kind, folder, c_me, c_opp, winner_for_me, me):
 
 
 @njit(cache=True)
-def terminal_values(n, p, kind, player, contrib, deal_winner, values):
+def terminal_values(n, p, tree, deal_winner, values):
     """values[n, d] for p at terminal node n, for every deal d."""
     for d in range(deal_winner.shape[0]):
         w = deal_winner[d] if p == 0 else -deal_winner[d]
-        values[n, d] = terminal_value(kind[n], player[n], contrib[n, p], contrib[n, 1 - p], w, p)
+        values[n, d] = terminal_value(tree.kind[n], tree.player[n], tree.contrib[n, p], tree.contrib[n, 1 - p], w, p)
 
 
 @njit(cache=True)
-def _forward(
-    p,
-    kind,
-    player,
-    street,
-    child_start,
-    num_children,
-    children,
-    slot,
-    stride,
-    deal_buckets,
-    deal_prob,
-    sigma,
-    reach_opp,
-    reach_self,
-):
+def _forward(p, tree, deals, sigma, reach_opp, reach_self):
+    kind, player, street, children = tree.kind, tree.player, tree.street, tree.children
+    slot, stride, deal_buckets, deal_prob = tree.slot, tree.bucket_stride, deals.buckets, deals.prob
     n_deals = deal_prob.shape[0]
     for d in range(n_deals):
         reach_opp[0, d] = deal_prob[d]
         reach_self[0, d] = 1.0
     for n in range(kind.shape[0]):
-        if kind[n] != 0:
+        if kind[n] != DECISION:
             continue
         pl = player[n]
-        na = num_children[n]
+        na = tree.num_children[n]
         for a in range(na):
-            c = children[child_start[n] + a]
+            c = children[tree.child_start[n] + a]
             for d in range(n_deals):
                 s = sigma[slot[n] + deal_buckets[d, pl, street[n]] * stride[n] + a]
                 if pl == p:
@@ -81,37 +95,18 @@ def _forward(
 
 
 @njit(cache=True)
-def _backward(
-    p,
-    kind,
-    player,
-    street,
-    child_start,
-    num_children,
-    children,
-    contrib,
-    slot,
-    stride,
-    deal_buckets,
-    deal_winner,
-    deal_prob,
-    sigma,
-    reach_opp,
-    reach_self,
-    values,
-    regrets,
-    strat_sum,
-    avg_weight,
-    regret_weight,
-):
+def _backward(p, tree, deals, work, regrets, strat_sum, avg_weight, regret_weight):
+    kind, player, street, children = tree.kind, tree.player, tree.street, tree.children
+    slot, stride, deal_buckets, deal_prob = tree.slot, tree.bucket_stride, deals.buckets, deals.prob
+    sigma, reach_opp, reach_self, values = work.sigma, work.reach_opp, work.reach_self, work.values
     n_deals = deal_prob.shape[0]
     for n in range(kind.shape[0] - 1, -1, -1):
-        if kind[n] != 0:
-            terminal_values(n, p, kind, player, contrib, deal_winner, values)
+        if kind[n] != DECISION:
+            terminal_values(n, p, tree, deals.winner, values)
             continue
-        na = num_children[n]
+        na = tree.num_children[n]
         pl = player[n]
-        cs = child_start[n]
+        cs = tree.child_start[n]
         for d in range(n_deals):
             o = slot[n] + deal_buckets[d, pl, street[n]] * stride[n]
             v = 0.0
@@ -130,23 +125,17 @@ def _backward(
 
 
 @njit(cache=True)
-def _after_pass(
-    p, variant, t, alpha, beta, gamma, kind, player, street, slot, stride, num_children, num_buckets, regrets, strat_sum
-):
+def _after_pass(p, variant, t, discounting, tree, regrets, strat_sum):
     """CFR+ floors the traverser's regrets at zero; DCFR discounts them and its strategy sum."""
     if variant == CFR:
         return
-    ta = t**alpha
-    tb = t**beta
-    pos = ta / (ta + 1.0)
-    neg = tb / (tb + 1.0)
-    disc = (t / (t + 1.0)) ** gamma
-    for n in range(kind.shape[0]):
-        if kind[n] != 0 or player[n] != p:
+    pos, neg, disc = discount(t, discounting)
+    for n in range(tree.kind.shape[0]):
+        if tree.kind[n] != DECISION or tree.player[n] != p:
             continue
-        for b in range(num_buckets[street[n]]):
-            lo = slot[n] + b * stride[n]
-            for i in range(lo, lo + num_children[n]):
+        for b in range(tree.num_buckets[tree.street[n]]):
+            lo = tree.slot[n] + b * tree.bucket_stride[n]
+            for i in range(lo, lo + tree.num_children[n]):
                 r = regrets[i]
                 if variant == CFR_PLUS:
                     if r < 0.0:
@@ -157,35 +146,9 @@ def _after_pass(
 
 
 @njit(cache=True, nogil=True)  # nogil: the heartbeat thread reports while it runs
-def full_iterations(
-    kind,
-    player,
-    street,
-    child_start,
-    num_children,
-    children,
-    contrib,
-    slot,
-    stride,
-    num_buckets,
-    deal_buckets,
-    deal_winner,
-    deal_prob,
-    regrets,
-    strat_sum,
-    sigma,
-    reach_opp,
-    reach_self,
-    values,
-    t0,
-    n_iters,
-    variant,
-    linear_avg,
-    alpha,
-    beta,
-    gamma,
-):
-    """Run iterations t0+1 .. t0+n_iters in place; returns the node-deal pairs swept."""
+def full_iterations(tree, deals, regrets, strat_sum, work, t0, n_iters, variant, linear_avg, discounting):
+    """Run iterations t0+1 .. t0+n_iters in place on ``tree`` (``TreeArrays``) and ``deals``
+    (``DealArrays``), with ``work`` a ``Sweep``; returns the node-deal pairs swept."""
     swept = 0
     for it in range(n_iters):
         t = float(t0 + it + 1)
@@ -196,62 +159,9 @@ def full_iterations(
         for p in range(2):
             if p == 0 or variant != CFR:  # vanilla CFR keeps one strategy for both passes
                 # the current strategy of every infoset, once per pass before any regret changes
-                normalise_per_infoset(regrets, kind, street, slot, stride, num_children, num_buckets, sigma, True)
-            _forward(
-                p,
-                kind,
-                player,
-                street,
-                child_start,
-                num_children,
-                children,
-                slot,
-                stride,
-                deal_buckets,
-                deal_prob,
-                sigma,
-                reach_opp,
-                reach_self,
-            )
-            _backward(
-                p,
-                kind,
-                player,
-                street,
-                child_start,
-                num_children,
-                children,
-                contrib,
-                slot,
-                stride,
-                deal_buckets,
-                deal_winner,
-                deal_prob,
-                sigma,
-                reach_opp,
-                reach_self,
-                values,
-                regrets,
-                strat_sum,
-                avg_weight,
-                regret_weight,
-            )
-            _after_pass(
-                p,
-                variant,
-                t,
-                alpha,
-                beta,
-                gamma,
-                kind,
-                player,
-                street,
-                slot,
-                stride,
-                num_children,
-                num_buckets,
-                regrets,
-                strat_sum,
-            )
-            swept += 2 * kind.shape[0] * deal_prob.shape[0]
+                normalise_per_infoset(regrets, tree, work.sigma, True)
+            _forward(p, tree, deals, work.sigma, work.reach_opp, work.reach_self)
+            _backward(p, tree, deals, work, regrets, strat_sum, avg_weight, regret_weight)
+            _after_pass(p, variant, t, discounting, tree, regrets, strat_sum)
+            swept += 2 * tree.kind.shape[0] * deals.prob.shape[0]
     return swept

@@ -6,8 +6,38 @@ regret, uniformly if none is positive. The average strategy normalises the strat
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
+
+from holdem.games.tree import DECISION, BettingTree
+
+
+class Discounting(NamedTuple):
+    """DCFR's exponents (Brown & Sandholm, "Solving Imperfect-Information Games via Discounted Regret
+    Minimization", AAAI 2019): after iteration t positive regrets are scaled by t^alpha / (t^alpha + 1),
+    negative ones by t^beta / (t^beta + 1), and the strategy sum by (t / (t + 1))^gamma."""
+
+    alpha: float
+    beta: float
+    gamma: float
+
+
+class Discount(NamedTuple):
+    """The factors of one iteration (``discount``)."""
+
+    positive: float
+    negative: float
+    strategy: float
+
+
+@njit(cache=True, inline="always")
+def discount(t, d):
+    """``Discounting`` d after iteration t (a float)."""
+    ta = t**d.alpha
+    tb = t**d.beta
+    return Discount(ta / (ta + 1.0), tb / (tb + 1.0), (t / (t + 1.0)) ** d.gamma)
 
 
 @njit(cache=True, inline="always")
@@ -33,18 +63,19 @@ def regret_match(regrets, base, n_actions, out, out_base):
 
 
 @njit(cache=True)
-def normalise_per_infoset(sums, kind, street, slot, stride, num_children, num_buckets, out, positive_part=False):
-    """sums normalised within every infoset into out, uniform where the total is zero.
+def normalise_per_infoset(sums, tree, out, positive_part=False):
+    """sums normalised within every infoset of ``tree`` (``TreeArrays``) into out, uniform where the total
+    is zero.
 
     On strategy sums this is the average strategy; with positive_part on regrets it is regret
     matching of every infoset at once (negative entries count as zero).
     """
-    for n in range(kind.shape[0]):
-        if kind[n] != 0:
+    for n in range(tree.kind.shape[0]):
+        if tree.kind[n] != DECISION:
             continue
-        na = num_children[n]
-        for b in range(num_buckets[street[n]]):
-            o = slot[n] + b * stride[n]
+        na = tree.num_children[n]
+        for b in range(tree.num_buckets[tree.street[n]]):
+            o = tree.slot[n] + b * tree.bucket_stride[n]
             total = 0.0
             for a in range(na):
                 x = sums[o + a]
@@ -57,26 +88,24 @@ def normalise_per_infoset(sums, kind, street, slot, stride, num_children, num_bu
                 out[o + a] = x / total if total > 0.0 else 1.0 / na
 
 
-def average_strategy(tree, strategy_sum: np.ndarray) -> np.ndarray:
+def average_strategy(tree: BettingTree, strategy_sum: np.ndarray) -> np.ndarray:
     out = np.empty(tree.n_slots, dtype=np.float64)
     out[:] = 0.0  # slots outside every infoset (none today) stay defined
-    normalise_per_infoset(
-        strategy_sum, tree.kind, tree.street, tree.slot, tree.bucket_stride, tree.num_children, tree.num_buckets, out
-    )
+    normalise_per_infoset(strategy_sum, tree.arrays(), out)
     return out
 
 
 @njit(cache=True)
-def _positive_regret_sum(regrets, kind, street, slot, stride, num_children, num_buckets):
+def _positive_regret_sum(regrets, tree):
     """(sum over infosets of the largest cumulative regret, floored at 0; number of infosets)."""
     total = 0.0
     count = 0
-    for n in range(kind.shape[0]):
-        if kind[n] != 0:
+    for n in range(tree.kind.shape[0]):
+        if tree.kind[n] != DECISION:
             continue
-        na = num_children[n]
-        for b in range(num_buckets[street[n]]):
-            o = slot[n] + b * stride[n]
+        na = tree.num_children[n]
+        for b in range(tree.num_buckets[tree.street[n]]):
+            o = tree.slot[n] + b * tree.bucket_stride[n]
             best = 0.0
             for a in range(na):
                 if regrets[o + a] > best:
@@ -86,7 +115,7 @@ def _positive_regret_sum(regrets, kind, street, slot, stride, num_children, num_
     return total, count
 
 
-def average_positive_regret(tree, regrets: np.ndarray, total_weight: float) -> float:
+def average_positive_regret(tree: BettingTree, regrets: np.ndarray, total_weight: float) -> float:
     """Mean over infosets of the largest positive cumulative regret, per unit of iteration weight.
 
     CFR's exploitability is bounded by the sum of these; a falling curve is what a healthy run shows
@@ -95,7 +124,5 @@ def average_positive_regret(tree, regrets: np.ndarray, total_weight: float) -> f
     """
     if total_weight <= 0:
         return 0.0
-    total, count = _positive_regret_sum(
-        regrets, tree.kind, tree.street, tree.slot, tree.bucket_stride, tree.num_children, tree.num_buckets
-    )
+    total, count = _positive_regret_sum(regrets, tree.arrays())
     return total / max(count, 1) / total_weight

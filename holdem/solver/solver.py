@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.games.hunl.game import HunlGame
 from holdem.games.tree import Game
 from holdem.solver import es, es_hunl, full
-from holdem.solver.regret import average_positive_regret, average_strategy
-from holdem.solver.workers import WorkerPool
+from holdem.solver.regret import Discounting, average_positive_regret, average_strategy
+from holdem.solver.workers import Kernel, WorkerPool
 
 ALGORITHMS = ("cfr", "cfr+", "dcfr", "es-mccfr")
 _FULL_VARIANT = {"cfr": full.CFR, "cfr+": full.CFR_PLUS, "dcfr": full.DCFR}
@@ -61,18 +60,23 @@ class Solver:
         self.regrets = np.zeros(t.n_slots)
         self.strategy_sum = np.zeros(t.n_slots)
         self._full = settings.algorithm in _FULL_VARIANT
-        self._sampled_deals = not isinstance(game, Game)  # hold'em: deals are sampled in the kernel
-        if self._full and self._sampled_deals:
+        if self._full and isinstance(game, HunlGame):  # hold'em: deals are sampled in the kernel
             raise ValueError(f"{settings.algorithm} sweeps every deal; hold'em needs es-mccfr")
         self.workers = 1 if self._full else workers
         self._pool = WorkerPool(self.workers, seed, lambda: es.scratch(t.n_nodes, t.max_actions), t.n_slots)
-        if self._full:
-            shape = (t.n_nodes, game.deals.n_deals)
-            self._work = (np.zeros(t.n_slots), np.zeros(shape), np.zeros(shape), np.zeros(shape))
-        else:
-            self._nodes = es.pack_nodes(t)
-            if not self._sampled_deals:
-                self._cdf = game.deals.cdf()
+        self._schedule = es.Schedule(
+            settings.linear_regrets,
+            settings.linear_averaging,
+            settings.prune,
+            settings.prune_threshold,
+            settings.prune_probability,
+            settings.prune_start,
+        )
+        self._packed = None if self._full else es.packed_tree(t)
+        self._deals = game.deals.arrays() if isinstance(game, Game) else None  # hold'em samples its own
+        self._sweep = None
+        if self._full and isinstance(game, Game):
+            self._sweep = full.sweep_scratch(t.n_slots, t.n_nodes, game.deals.n_deals)
 
     @property
     def rng(self) -> np.ndarray:
@@ -83,100 +87,39 @@ class Solver:
         """Advance n_iters iterations; returns the node visits (node-deal pairs for full sweeps)."""
         if n_iters <= 0:
             return 0
-        t, s = self.game.tree, self.settings
-        dl = None if self._sampled_deals else self.game.deals
-        if self._full:
+        s = self.settings
+        if self._sweep is not None and self._deals is not None:  # a full sweep
             visits = full.full_iterations(
-                t.kind,
-                t.player,
-                t.street,
-                t.child_start,
-                t.num_children,
-                t.children,
-                t.contrib,
-                t.slot,
-                t.bucket_stride,
-                t.num_buckets,
-                dl.buckets,
-                dl.winner,
-                dl.prob,
+                self.game.tree.arrays(),
+                self._deals,
                 self.regrets,
                 self.strategy_sum,
-                *self._work,
+                self._sweep,
                 self.iteration,
                 n_iters,
                 _FULL_VARIANT[s.algorithm],
                 s.linear_averaging,
-                s.dcfr_alpha,
-                s.dcfr_beta,
-                s.dcfr_gamma,
+                Discounting(s.dcfr_alpha, s.dcfr_beta, s.dcfr_gamma),
             )
         else:
             visits = self._pool.run(self._es_kernel(), self.iteration, n_iters, self.strategy_sum)
         self.iteration += n_iters
         return int(visits)
 
-    def _es_kernel(self):  # -> workers.Kernel: one worker's traversals on the shared tables
-        t, s = self.game.tree, self.settings
-        regrets, nodes = self.regrets, self._nodes
-        if self._sampled_deals:
-            b = self.game.buckets
+    def _es_kernel(self) -> Kernel:
+        """One worker's traversals on the shared tables."""
+        regrets, packed, schedule, deals = self.regrets, self._packed, self._schedule, self._deals
+        if deals is None:
+            assert isinstance(self.game, HunlGame)
+            tables = self.game.buckets.arrays()
 
             def hunl(t0: int, n: int, rng: np.ndarray, work: tuple[np.ndarray, ...], strategy_sum: np.ndarray) -> int:
-                return es_hunl.es_iterations_hunl(
-                    BINOM,
-                    CARD_PERMS,
-                    b.preflop,
-                    b.flop,
-                    b.turn,
-                    b.river,
-                    b.board3_id,
-                    b.board3_perm,
-                    b.board4_id,
-                    b.board4_perm,
-                    b.board5_id,
-                    b.board5_perm,
-                    nodes,
-                    t.children,
-                    t.contrib,
-                    regrets,
-                    strategy_sum,
-                    rng,
-                    t0,
-                    n,
-                    s.linear_regrets,
-                    s.linear_averaging,
-                    s.prune,
-                    s.prune_threshold,
-                    s.prune_probability,
-                    s.prune_start,
-                    *work,
-                )
+                return es_hunl.es_iterations_hunl(tables, packed, regrets, strategy_sum, rng, t0, n, schedule, work)
 
             return hunl
-        dl, cdf = self.game.deals, self._cdf
 
         def enumerated(t0: int, n: int, rng: np.ndarray, work: tuple[np.ndarray, ...], strategy_sum: np.ndarray) -> int:
-            return es.es_iterations_enumerated(
-                dl.buckets,
-                dl.winner,
-                cdf,
-                nodes,
-                t.children,
-                t.contrib,
-                regrets,
-                strategy_sum,
-                rng,
-                t0,
-                n,
-                s.linear_regrets,
-                s.linear_averaging,
-                s.prune,
-                s.prune_threshold,
-                s.prune_probability,
-                s.prune_start,
-                *work,
-            )
+            return es.es_iterations_enumerated(deals, packed, regrets, strategy_sum, rng, t0, n, schedule, work)
 
         return enumerated
 

@@ -10,7 +10,7 @@ import pytest
 from numba import njit
 
 from holdem.abstraction.buckets import MissingBuckets, load_buckets, preflop_class
-from holdem.abstraction.isomorphism import BINOM, CARD_PERMS, build_board_index
+from holdem.abstraction.isomorphism import BINOM, build_board_index
 from holdem.evaluator import evaluate7
 from holdem.games.hunl.game import bucket_spec
 from holdem.solver.es_hunl import deal_buckets
@@ -26,22 +26,7 @@ def test_canonical_board_counts(k, count):
 def buckets_of(game, cards):
     b = game.buckets
     out = np.empty((2, 4), dtype=np.int64)
-    winner = deal_buckets(
-        np.asarray(cards, dtype=np.int64),
-        BINOM,
-        CARD_PERMS,
-        b.preflop,
-        b.flop,
-        b.turn,
-        b.river,
-        b.board3_id,
-        b.board3_perm,
-        b.board4_id,
-        b.board4_perm,
-        b.board5_id,
-        b.board5_perm,
-        out,
-    )
+    winner = deal_buckets(np.asarray(cards, dtype=np.int64), b.arrays(), out)
     return out, winner
 
 

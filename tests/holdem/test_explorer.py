@@ -11,7 +11,6 @@ from holdem_proc import SMALL_HUNL
 from rich.console import Console
 
 from holdem.abstraction.buckets import preflop_class
-from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.blueprint.explorer import class_name, find_spot, grid_json, spot_json
 from holdem.blueprint.explorer_render import print_grid
 from holdem.blueprint.hunl import load_blueprint
@@ -67,22 +66,7 @@ def test_a_hand_reads_the_row_of_its_own_bucket_preflop_and_on_the_flop(folder):
     cards = np.array(parse_cards("As Kd 2c 3c Qh Jh 2s 9d 4h"), dtype=np.int64)  # seat 0, seat 1, board
     buckets = np.empty((2, 4), dtype=np.int64)
     b = bp.game.buckets
-    deal_buckets(
-        cards,
-        BINOM,
-        CARD_PERMS,
-        b.preflop,
-        b.flop,
-        b.turn,
-        b.river,
-        b.board3_id,
-        b.board3_perm,
-        b.board4_id,
-        b.board4_perm,
-        b.board5_id,
-        b.board5_perm,
-        buckets,
-    )
+    deal_buckets(cards, b.arrays(), buckets)
     flop = find_spot(bp, "r300 c /", "Qh Jh 2s")
     assert flop.street == 1 and flop.player == 1  # the big blind acts first after the flop
     out = spot_json(bp, flop, "2c3c", str(path))
