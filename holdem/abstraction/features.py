@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from holdem.abstraction.isomorphism import canonical_board, colex_rank, combo_index
+from holdem.abstraction.isomorphism import canonical_board, colex_rank
+from holdem.cards import NUM_CARDS, NUM_COMBOS, combo_index
 from holdem.evaluator import evaluate7
 
 
@@ -24,12 +25,12 @@ def river_strength(boards, combos, out):
     """out[b, h] = exact HS of hole combo h on canonical river board b (NaN if they share a card)."""
     n_boards = boards.shape[0]
     for b in prange(n_boards):
-        dead = np.zeros(52, dtype=np.bool_)
+        dead = np.zeros(NUM_CARDS, dtype=np.bool_)
         for i in range(5):
             dead[boards[b, i]] = True
-        ranks = np.full(1326, -1, dtype=np.int64)
+        ranks = np.full(NUM_COMBOS, -1, dtype=np.int64)
         live = 0
-        for h in range(1326):
+        for h in range(NUM_COMBOS):
             c1 = combos[h, 0]
             c2 = combos[h, 1]
             if dead[c1] or dead[c2]:
@@ -38,15 +39,15 @@ def river_strength(boards, combos, out):
             ranks[h] = evaluate7(c1, c2, boards[b, 0], boards[b, 1], boards[b, 2], boards[b, 3], boards[b, 4])
             live += 1
         order = np.argsort(ranks)  # dead combos (-1) first
-        below_card = np.zeros(52, dtype=np.int64)  # live hands holding this card, strictly weaker
+        below_card = np.zeros(NUM_CARDS, dtype=np.int64)  # live hands holding this card, strictly weaker
         below = 0
-        start = 1326 - live
+        start = NUM_COMBOS - live
         i = start
-        while i < 1326:
+        while i < NUM_COMBOS:
             j = i
-            while j < 1326 and ranks[order[j]] == ranks[order[i]]:
+            while j < NUM_COMBOS and ranks[order[j]] == ranks[order[i]]:
                 j += 1
-            group_card = np.zeros(52, dtype=np.int64)
+            group_card = np.zeros(NUM_CARDS, dtype=np.int64)
             for g in range(i, j):
                 h = order[g]
                 group_card[combos[h, 0]] += 1
@@ -74,15 +75,15 @@ def average_next(boards, combos, binom, card_perms, next_canon_id, next_a, next_
     next_b (or of next_b squared with square_b). One pass gives a street both E[HS] and E[HS^2]."""
     n_boards, k = boards.shape
     for b in prange(n_boards):
-        dead = np.zeros(52, dtype=np.bool_)
+        dead = np.zeros(NUM_CARDS, dtype=np.bool_)
         for i in range(k):
             dead[boards[b, i]] = True
-        acc = np.zeros(1326)
-        acc_b = np.zeros(1326)
-        count = np.zeros(1326)
+        acc = np.zeros(NUM_COMBOS)
+        acc_b = np.zeros(NUM_COMBOS)
+        count = np.zeros(NUM_COMBOS)
         nxt = np.empty(k + 1, dtype=np.int64)
         canon = np.empty(k + 1, dtype=np.int64)
-        for card in range(52):
+        for card in range(NUM_CARDS):
             if dead[card]:
                 continue
             m = 0
@@ -98,7 +99,7 @@ def average_next(boards, combos, binom, card_perms, next_canon_id, next_a, next_
                 nxt[m] = card
             p = canonical_board(nxt, k + 1, card_perms, canon)
             cid = next_canon_id[colex_rank(nxt, k + 1, binom)]
-            for h in range(1326):
+            for h in range(NUM_COMBOS):
                 c1 = combos[h, 0]
                 c2 = combos[h, 1]
                 if dead[c1] or dead[c2] or c1 == card or c2 == card:
@@ -108,6 +109,6 @@ def average_next(boards, combos, binom, card_perms, next_canon_id, next_a, next_
                 vb = next_b[cid, hh]
                 acc_b[h] += vb * vb if square_b else vb
                 count[h] += 1.0
-        for h in range(1326):
+        for h in range(NUM_COMBOS):
             out_a[b, h] = acc[h] / count[h] if count[h] > 0.0 else np.nan
             out_b[b, h] = acc_b[h] / count[h] if count[h] > 0.0 else np.nan

@@ -11,16 +11,59 @@ xoshiro256** streams seeded from (seed, deal, stream).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, uint64
 
-from holdem.abstraction.isomorphism import colex_rank, combo_index, sort_small
+from holdem.abstraction.isomorphism import colex_rank, sort_small
+from holdem.cards import FULL_BOARD, NUM_CARDS, Street, combo_index
 
 # The evaluator's key tables (see holdem.evaluator): the hot loop here adds two card keys to a board's sum.
 from holdem.evaluator import _CARD_KEY, _FLUSH_BIAS, _FLUSH_BITS, _OFFSET7, _RANK7, _ROW_SHIFT, _SUIT_BITS, evaluate7
 from holdem.rng import next_u64
 
 GAME_LEDUC, GAME_HUNL = 0, 1
+
+
+class Deck(NamedTuple):
+    """One game's cards as the hand kernels take them."""
+
+    game: int  # GAME_HUNL or GAME_LEDUC
+    n_cards: int  # in the deck
+    n_board: int  # board cards at the showdown
+    board_count: np.ndarray  # int64 [streets]: board cards known on each street
+    hands: np.ndarray  # int64 [H, 2]: every hole hand (hold'em: combo h in row h; Leduc: the card twice)
+
+
+class HandScratch(NamedTuple):
+    """Work arrays of the kernels that value a hole hand against a range (``hand_scratch``)."""
+
+    weight: np.ndarray  # [H]: the opponent's range, read by equity_vector
+    buckets: np.ndarray  # int64 [H]: every hand's bucket on the current street
+    eq: np.ndarray  # [H]: equity_vector's result
+    win: np.ndarray  # [H]
+    cnt: np.ndarray  # [H]
+    dead: np.ndarray  # bool [cards]: cards no hand may hold (the known ones)
+    alive: np.ndarray  # int64 [cards]
+    full: np.ndarray  # int64 [board cards]: the board being scored
+    sorted_board: np.ndarray  # int64 [FULL_BOARD]
+
+
+@njit(cache=True)
+def hand_scratch(deck):
+    n = deck.hands.shape[0]
+    return HandScratch(
+        np.empty(n),
+        np.empty(n, dtype=np.int64),
+        np.empty(n),
+        np.empty(n),
+        np.empty(n),
+        np.zeros(deck.n_cards, dtype=np.bool_),
+        np.empty(deck.n_cards, dtype=np.int64),
+        np.empty(deck.n_board, dtype=np.int64),
+        np.empty(FULL_BOARD, dtype=np.int64),
+    )
 
 
 @njit(cache=True, inline="always")
@@ -47,7 +90,7 @@ def deal_cards(rng, n_cards, n_board, deck, cards):
     """cards := seat 0's hole, seat 1's hole (2 slots each; Leduc repeats its one card), then the board."""
     for i in range(n_cards):
         deck[i] = i
-    hole = 2 if n_cards == 52 else 1
+    hole = 2 if n_cards == NUM_CARDS else 1
     n = 2 * hole + n_board
     for i in range(n):
         j = i + np.int64(next_u64(rng) % uint64(n_cards - i))
@@ -77,57 +120,38 @@ def strength(game, c0, c1, board):
 
 
 @njit(cache=True)
-def street_buckets(
-    game,
-    street,
-    board,
-    n_known,
-    hand_cards,
-    dead,
-    binom,
-    card_perms,
-    preflop,
-    flop,
-    turn,
-    river,
-    b3_id,
-    b3_perm,
-    b4_id,
-    b4_perm,
-    b5_id,
-    b5_perm,
-    sorted_board,
-    out,
-):
-    """out[h] = the bucket hand h falls in on this street (0 for hands the dead cards rule out)."""
+def street_buckets(game, street, board, n_known, hand_cards, dead, tables, sorted_board, out):
+    """out[h] = the bucket hand h falls in on this street (0 for hands the dead cards rule out); ``tables``
+    are hold'em's ``BucketArrays``."""
     n = hand_cards.shape[0]
     if game == GAME_LEDUC:
         for h in range(n):
             r = hand_cards[h, 0] >> 1
-            out[h] = r if street == 0 else r * 3 + (board[0] >> 1)
+            out[h] = r if street == Street.PREFLOP else r * 3 + (board[0] >> 1)
         return
-    if street == 0:
+    if street == Street.PREFLOP:
         for h in range(n):
-            out[h] = preflop[h]  # hand_cards lists the combos in colex order: row h is combo h
+            out[h] = tables.preflop[h]  # hand_cards lists the combos in colex order: row h is combo h
         return
     for i in range(n_known):
         sorted_board[i] = board[i]
     sort_small(sorted_board, n_known)
-    r = colex_rank(sorted_board, n_known, binom)
+    r = colex_rank(sorted_board, n_known, tables.binom)
+    card_perms = tables.card_perms
     for h in range(n):
         a = hand_cards[h, 0]
         b = hand_cards[h, 1]
         if dead[a] or dead[b]:
             out[h] = 0
-        elif n_known == 3:
-            q = b3_perm[r]
-            out[h] = flop[b3_id[r], combo_index(card_perms[q, a], card_perms[q, b])]
-        elif n_known == 4:
-            q = b4_perm[r]
-            out[h] = turn[b4_id[r], combo_index(card_perms[q, a], card_perms[q, b])]
+        elif street == Street.FLOP:
+            q = tables.board3_perm[r]
+            out[h] = tables.flop[tables.board3_id[r], combo_index(card_perms[q, a], card_perms[q, b])]
+        elif street == Street.TURN:
+            q = tables.board4_perm[r]
+            out[h] = tables.turn[tables.board4_id[r], combo_index(card_perms[q, a], card_perms[q, b])]
         else:
-            q = b5_perm[r]
-            out[h] = river[b5_id[r], combo_index(card_perms[q, a], card_perms[q, b])]
+            q = tables.board5_perm[r]
+            out[h] = tables.river[tables.board5_id[r], combo_index(card_perms[q, a], card_perms[q, b])]
 
 
 @njit(cache=True, inline="always")
@@ -170,22 +194,22 @@ def _accumulate(game, my0, my1, full, hand_cards, weight, dead, win, cnt):
 
 
 @njit(cache=True)
-def equity_vector(
-    game, my0, my1, board, n_known, n_total, n_cards, hand_cards, weight, dead, samples, rng, full, alive, win, cnt, eq
-):
-    """eq[h] = the LBR hand's showdown equity against hand h over the remaining board cards.
+def equity_vector(deck, my0, my1, board, n_known, samples, rng, work):
+    """work.eq[h] = the showdown equity of hole (my0, my1) against hand h over the remaining board cards.
 
     Exact for up to two missing cards; otherwise ``samples`` random completions (the same boards for
     every h; a board that hits h is skipped for h, so each h's boards stay uniform given h). Only
-    hands with weight > 0 are computed; dead cards (the LBR hand, the board) are never drawn.
+    hands with ``work.weight`` > 0 are computed; dead cards (the LBR hand, the board) are never drawn.
     """
+    game, n_cards, hand_cards = deck.game, deck.n_cards, deck.hands
+    weight, dead, full, alive, win, cnt = work.weight, work.dead, work.full, work.alive, work.win, work.cnt
     n = hand_cards.shape[0]
     for h in range(n):
         win[h] = 0.0
         cnt[h] = 0.0
     for i in range(n_known):
         full[i] = board[i]
-    m = n_total - n_known
+    m = deck.n_board - n_known
     if m == 0:
         _accumulate(game, my0, my1, full, hand_cards, weight, dead, win, cnt)
     elif m == 1:
@@ -227,19 +251,21 @@ def equity_vector(
             _accumulate(game, my0, my1, full, hand_cards, weight, dead, win, cnt)
             for i in range(m):
                 dead[alive[i]] = False
+    eq = work.eq
     for h in range(n):
         eq[h] = win[h] / cnt[h] if cnt[h] > 0.0 else 0.5
 
 
 @njit(cache=True)
-def runout_odds(game, my0, my1, o0, o1, board, n_known, n_total, n_cards, dead, samples, rng, full, alive):
+def runout_odds(deck, my0, my1, o0, o1, board, n_known, samples, rng, work):
     """(P(win), P(lose)) of the LBR hand against the opponent's over the board cards still to come:
-    exact for up to two cards, else over ``samples`` random boards. `dead` marks every known card."""
+    exact for up to two cards, else over ``samples`` random boards. ``work.dead`` marks every known card."""
+    game, dead, full, alive = deck.game, work.dead, work.full, work.alive
     for i in range(n_known):
         full[i] = board[i]
-    m = n_total - n_known
+    m = deck.n_board - n_known
     k = 0
-    for x in range(n_cards):
+    for x in range(deck.n_cards):
         if not dead[x]:
             alive[k] = x
             k += 1

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-N_COMBOS = 1326  # two-card combos of 52 cards
+from holdem.cards import COMBO_CARDS, NUM_CARDS
 
 
 def _binomials(n: int = 53, k: int = 8) -> np.ndarray:
@@ -32,7 +32,7 @@ def _binomials(n: int = 53, k: int = 8) -> np.ndarray:
 
 BINOM = _binomials()
 SUIT_PERMS = np.array(list(itertools.permutations(range(4))), dtype=np.int64)  # [24, 4]
-CARD_PERMS = np.array([[4 * (c // 4) + p[c % 4] for c in range(52)] for p in SUIT_PERMS], dtype=np.int64)
+CARD_PERMS = np.array([[4 * (c // 4) + p[c % 4] for c in range(NUM_CARDS)] for p in SUIT_PERMS], dtype=np.int64)
 
 
 @njit(cache=True, inline="always")
@@ -42,14 +42,6 @@ def colex_rank(cards, k, binom):
     for i in range(k):
         r += binom[cards[i], i + 1]
     return r
-
-
-@njit(cache=True, inline="always")
-def combo_index(a, b):
-    """0..1325 for two distinct cards, in colex order."""
-    lo = min(a, b)
-    hi = max(a, b)
-    return hi * (hi - 1) // 2 + lo
 
 
 @njit(cache=True)
@@ -102,7 +94,7 @@ def _index_all_boards(k, binom, card_perms, canon_of_rank, perm_of_rank, first_r
         while i < k - 1 and cards[i] + 1 == cards[i + 1]:
             cards[i] = i
             i += 1
-        if i == k - 1 and cards[i] == 51:
+        if i == k - 1 and cards[i] == NUM_CARDS - 1:
             break
         cards[i] += 1
 
@@ -123,7 +115,7 @@ class BoardIndex:
 
 
 def build_board_index(k: int) -> BoardIndex:
-    n_raw = int(BINOM[52, k])
+    n_raw = int(BINOM[NUM_CARDS, k])
     canon_rank = np.empty(n_raw, dtype=np.int64)
     perm = np.empty(n_raw, dtype=np.int8)
     is_canon = np.zeros(n_raw, dtype=np.int8)
@@ -149,9 +141,5 @@ def _unrank(r: int, k: int) -> list[int]:
 
 
 def hole_combos() -> np.ndarray:
-    """int64 [1326, 2]: the two cards of every combo index."""
-    out = np.empty((N_COMBOS, 2), dtype=np.int64)
-    for hi in range(52):
-        for lo in range(hi):
-            out[hi * (hi - 1) // 2 + lo] = (lo, hi)
-    return out
+    """int64 [1326, 2]: the two cards of every combo index (``cards.COMBO_CARDS``, as the kernels index)."""
+    return COMBO_CARDS.astype(np.int64)

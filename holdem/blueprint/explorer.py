@@ -21,15 +21,22 @@ from typing import Any
 import numpy as np
 
 from holdem.abstraction import hand_kernels as K
-from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.blueprint.hunl import Blueprint
-from holdem.cards import COMBO_CARDS, COMBO_INDEX, RANK_CHARS, format_cards, parse_cards
+from holdem.cards import (
+    BOARD_CARDS,
+    COMBO_CARDS,
+    COMBO_INDEX,
+    NUM_CARDS,
+    NUM_COMBOS,
+    RANK_CHARS,
+    format_cards,
+    parse_cards,
+)
 from holdem.games.hunl.rules import STREETS
 from holdem.games.tree import DECISION, FOLD
 
 STRATEGY_FORMAT = "holdem-strategy"
 STRATEGY_VERSION = 1
-BOARD_CARDS = (0, 3, 4, 5)
 _TOKEN = re.compile(r"\s*(f|c|r\d+|/)\s*,?", re.IGNORECASE)
 _HANDS = np.ascontiguousarray(COMBO_CARDS, dtype=np.int64)
 
@@ -123,32 +130,13 @@ def combo_buckets(blueprint: Blueprint, spot: Spot) -> np.ndarray:
     holds one of its cards."""
     b = blueprint.game.buckets
     board = np.zeros(5, dtype=np.int64)
-    dead = np.zeros(52, dtype=np.bool_)
+    dead = np.zeros(NUM_CARDS, dtype=np.bool_)
     for i, c in enumerate(spot.board):
         board[i] = c
         dead[c] = True
-    out = np.empty(1326, dtype=np.int64)
+    out = np.empty(NUM_COMBOS, dtype=np.int64)
     K.street_buckets(
-        K.GAME_HUNL,
-        spot.street,
-        board,
-        len(spot.board),
-        _HANDS,
-        dead,
-        BINOM,
-        CARD_PERMS,
-        b.preflop,
-        b.flop,
-        b.turn,
-        b.river,
-        b.board3_id,
-        b.board3_perm,
-        b.board4_id,
-        b.board4_perm,
-        b.board5_id,
-        b.board5_perm,
-        np.empty(5, dtype=np.int64),
-        out,
+        K.GAME_HUNL, spot.street, board, len(spot.board), _HANDS, dead, b.arrays(), np.empty(5, dtype=np.int64), out
     )
     return out
 

@@ -28,8 +28,10 @@ from typing import TextIO
 
 import numpy as np
 
+from holdem.abstraction.buckets import BucketArrays
+from holdem.abstraction.hand_kernels import GAME_HUNL, GAME_LEDUC, Deck
 from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
-from holdem.cards import COMBO_CARDS
+from holdem.cards import BOARD_CARDS, COMBO_CARDS, FULL_BOARD, NUM_CARDS
 from holdem.evaluation import lbr_kernels as K
 from holdem.games.tree import BettingTree
 from holdem.progress_bar import ProgressBar
@@ -71,7 +73,7 @@ class LbrTarget:
     game: str  # "hunl" or "leduc"
     tree: BettingTree
     policy: np.ndarray
-    tables: tuple[np.ndarray, ...]  # preflop, flop, turn, river, b3_id, b3_perm, b4_id, b4_perm, b5_id, b5_perm
+    tables: BucketArrays
     scale: float  # chips -> reported unit
     unit: str
     name: str
@@ -121,13 +123,25 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 
 # Leduc reads no bucket table; read-only placeholders of the hold'em tables' types keep one compiled kernel.
-_NO_TABLES = (
-    (_readonly(np.zeros(1, np.uint16)),)
-    + tuple(_readonly(np.zeros((1, 1), np.uint16)) for _ in range(3))
-    + tuple(_readonly(np.zeros(1, dt)) for dt in (np.int32, np.int8) * 3)
+_NO_TABLES = BucketArrays(
+    BINOM,
+    CARD_PERMS,
+    _readonly(np.zeros(1, np.uint16)),
+    *(_readonly(np.zeros((1, 1), np.uint16)) for _ in range(3)),
+    *(_readonly(np.zeros(1, dt)) for dt in (np.int32, np.int8) * 3),
 )
-_HUNL_HANDS = np.ascontiguousarray(COMBO_CARDS, dtype=np.int64)
-_LEDUC_HANDS = np.array([[c, c] for c in range(6)], dtype=np.int64)
+_DECKS = {
+    "hunl": Deck(
+        GAME_HUNL,
+        NUM_CARDS,
+        FULL_BOARD,
+        np.array(BOARD_CARDS, dtype=np.int64),
+        np.ascontiguousarray(COMBO_CARDS, dtype=np.int64),
+    ),
+    "leduc": Deck(
+        GAME_LEDUC, 6, 1, np.array([0, 1], dtype=np.int64), np.array([[c, c] for c in range(6)], dtype=np.int64)
+    ),
+}
 
 
 def leduc_target(game, policy: np.ndarray, name: str = "leduc", iteration: int = 0) -> LbrTarget:
@@ -147,26 +161,12 @@ def leduc_target(game, policy: np.ndarray, name: str = "leduc", iteration: int =
 
 def hunl_target(game, policy: np.ndarray, name: str = "hunl", iteration: int = 0) -> LbrTarget:
     """A hold'em blueprint: its HunlGame (tree and bucket tables) and its average strategy."""
-    g = game
-    b = g.buckets
-    tables = (
-        b.preflop,
-        b.flop,
-        b.turn,
-        b.river,
-        b.board3_id,
-        b.board3_perm,
-        b.board4_id,
-        b.board4_perm,
-        b.board5_id,
-        b.board5_perm,
-    )
     return LbrTarget(
         "hunl",
-        g.tree,
+        game.tree,
         np.ascontiguousarray(policy, dtype=np.float64),
-        tables,
-        1000.0 / g.abstraction.rules.big_blind,
+        game.buckets.arrays(),
+        1000.0 / game.abstraction.rules.big_blind,
         "mbb/hand",
         name,
         iteration,
@@ -175,34 +175,8 @@ def hunl_target(game, policy: np.ndarray, name: str = "hunl", iteration: int = 0
 
 def run_deals(target: LbrTarget, variant: int, seed: int, first: int, out: np.ndarray, samples: int) -> None:
     """out[i, seat] = LBR's chips in seat `seat` on deal first + i (releases the GIL while it runs)."""
-    t = target.tree
-    hunl = target.game == "hunl"
-    K.lbr_deals(
-        K.GAME_HUNL if hunl else K.GAME_LEDUC,
-        variant,
-        seed,
-        first,
-        52 if hunl else 6,
-        5 if hunl else 1,
-        np.array([0, 3, 4, 5] if hunl else [0, 1], dtype=np.int64),
-        _HUNL_HANDS if hunl else _LEDUC_HANDS,
-        t.kind,
-        t.player,
-        t.street,
-        t.child_start,
-        t.num_children,
-        t.children,
-        t.action,
-        t.contrib,
-        t.slot,
-        t.bucket_stride,
-        target.policy,
-        BINOM,
-        CARD_PERMS,
-        *target.tables,
-        samples,
-        out,
-    )
+    deck = _DECKS[target.game]
+    K.lbr_deals(deck, target.tables, variant, seed, first, target.tree.arrays(), target.policy, samples, out)
 
 
 Progress = Callable[[int, int, float], None]  # (deals done, deals, running mean in the unit)

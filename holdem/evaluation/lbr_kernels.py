@@ -10,7 +10,7 @@ equity), and (variant fcpa) raises: fp x the opponent's chips in + (1 - fp) x (2
 after the raise is called, fp the range's fold probability at the node the raise leads to and e' the
 equity against the range that does not fold. It plays the best (ties: call, then raise, then fold).
 
-Equities, buckets and deals come from ``lbr_cards``. Every draw of a deal comes from xoshiro256**
+Equities, buckets and deals come from ``abstraction.hand_kernels``. Every draw of a deal comes from xoshiro256**
 streams seeded from (seed, deal, seat), so a deal's result never depends on which worker played it.
 """
 
@@ -20,68 +20,36 @@ import numpy as np
 from numba import njit
 
 from holdem.abstraction.hand_kernels import (
-    GAME_HUNL,
     GAME_LEDUC,
     deal_cards,
     equity_vector,
+    hand_scratch,
     runout_odds,
     seed_stream,
     street_buckets,
-    strength,
 )
-from holdem.abstraction.isomorphism import combo_index
+from holdem.cards import combo_index
+from holdem.games.tree import DECISION, FOLD, ActionKind
 from holdem.rng import uniform
 
-__all__ = [
-    "GAME_HUNL",
-    "GAME_LEDUC",
-    "VARIANT_FC",
-    "VARIANT_FCPA",
-    "deal_cards",
-    "equity_vector",
-    "lbr_choice",
-    "lbr_deals",
-    "lbr_hand",
-    "runout_odds",
-    "seed_stream",
-    "street_buckets",
-    "strength",
-]
 VARIANT_FC, VARIANT_FCPA = 0, 1
-_DECISION, _FOLD = 0, 1
-_A_FOLD, _A_CALL, _A_RAISE = 0, 1, 2
 
 
 @njit(cache=True)
-def lbr_choice(
-    variant,
-    node,
-    me,
-    kind,
-    child_start,
-    num_children,
-    children,
-    action,
-    contrib,
-    slot,
-    stride,
-    policy,
-    weight,
-    buckets,
-    eq,
-):
+def lbr_choice(variant, node, me, tree, policy, weight, buckets, eq):
     """The child index LBR plays at its decision `node`, given the range `weight` and `eq` (see the
     module docstring for the values); eq is read only where a value needs it."""
+    action, children, contrib = tree.action, tree.children, tree.contrib
     opp = 1 - me
-    cs = child_start[node]
-    na = num_children[node]
+    cs = tree.child_start[node]
+    na = tree.num_children[node]
     call = -1
     fold = -1
     for a in range(na):
         act = action[children[cs + a]]
-        if act == _A_CALL:
+        if act == ActionKind.CALL:
             call = a
-        elif act == _A_FOLD:
+        elif act == ActionKind.FOLD:
             fold = a
     raises = np.full(2, -1, dtype=np.int64)
     if variant == VARIANT_FCPA:
@@ -89,7 +57,7 @@ def lbr_choice(
         best_gap = np.inf
         for a in range(na):
             c = children[cs + a]
-            if action[c] != _A_RAISE:
+            if action[c] != ActionKind.RAISE:
                 continue
             frac = (contrib[c, me] - c_opp) / (2.0 * c_opp)  # beyond the call, over the pot after it
             if abs(frac - 1.0) < best_gap:
@@ -117,13 +85,13 @@ def lbr_choice(
         fold_mass = 0.0
         stay = 0.0
         stay_e = 0.0
-        fc = slot[c]
-        has_fold = kind[c] == _DECISION and action[children[child_start[c]]] == _A_FOLD
+        fc = tree.slot[c]
+        has_fold = tree.kind[c] == DECISION and action[children[tree.child_start[c]]] == ActionKind.FOLD
         for h in range(weight.shape[0]):
             w = weight[h]
             if w <= 0.0:
                 continue
-            pf = policy[fc + buckets[h] * stride[c]] if has_fold else 0.0  # a raise stays on the street
+            pf = policy[fc + buckets[h] * tree.bucket_stride[c]] if has_fold else 0.0  # a raise stays on the street
             fold_mass += w * pf
             stay += w * (1.0 - pf)
             stay_e += w * (1.0 - pf) * eq[h]
@@ -138,58 +106,20 @@ def lbr_choice(
 
 
 @njit(cache=True)
-def lbr_hand(
-    game,
-    variant,
-    me,
-    cards,
-    n_cards,
-    n_total,
-    board_count,
-    hand_cards,
-    kind,
-    player,
-    street,
-    child_start,
-    num_children,
-    children,
-    action,
-    contrib,
-    slot,
-    stride,
-    policy,
-    binom,
-    card_perms,
-    preflop,
-    flop,
-    turn,
-    river,
-    b3_id,
-    b3_perm,
-    b4_id,
-    b4_perm,
-    b5_id,
-    b5_perm,
-    samples,
-    rng,
-    weight,
-    buckets,
-    dead,
-    eq,
-    win,
-    cnt,
-    full,
-    alive,
-    sorted_board,
-):
-    """LBR in seat `me` plays one hand of the deal `cards` against the blueprint; its chips won."""
+def lbr_hand(deck, tables, variant, me, cards, tree, policy, samples, rng, work):
+    """LBR in seat `me` plays one hand of the deal `cards` against the blueprint; its chips won. ``deck``:
+    the game's cards (``hand_kernels.Deck``), ``tables``: its ``BucketArrays``, ``work``: a HandScratch."""
+    kind, street, children, contrib = tree.kind, tree.street, tree.children, tree.contrib
+    slot, stride = tree.slot, tree.bucket_stride
+    hand_cards, board_count = deck.hands, deck.board_count
+    weight, buckets, dead, eq = work.weight, work.buckets, work.dead, work.eq
     opp = 1 - me
     n = hand_cards.shape[0]
     my0, my1 = cards[2 * me], cards[2 * me + 1]
     o0, o1 = cards[2 * opp], cards[2 * opp + 1]
-    opp_hand = o0 if game == GAME_LEDUC else combo_index(o0, o1)
+    opp_hand = o0 if deck.game == GAME_LEDUC else combo_index(o0, o1)
     board = cards[4:]
-    for x in range(n_cards):
+    for x in range(deck.n_cards):
         dead[x] = False
     dead[my0] = True
     dead[my1] = True
@@ -197,7 +127,7 @@ def lbr_hand(
         weight[h] = 0.0 if dead[hand_cards[h, 0]] or dead[hand_cards[h, 1]] else 1.0
     node = 0
     cur = -1
-    while kind[node] == _DECISION:
+    while kind[node] == DECISION:
         s = street[node]
         if s != cur:
             for i in range(board_count[max(cur, 0)], board_count[s]):
@@ -205,70 +135,15 @@ def lbr_hand(
             for h in range(n):
                 if dead[hand_cards[h, 0]] or dead[hand_cards[h, 1]]:
                     weight[h] = 0.0
-            street_buckets(
-                game,
-                s,
-                board,
-                board_count[s],
-                hand_cards,
-                dead,
-                binom,
-                card_perms,
-                preflop,
-                flop,
-                turn,
-                river,
-                b3_id,
-                b3_perm,
-                b4_id,
-                b4_perm,
-                b5_id,
-                b5_perm,
-                sorted_board,
-                buckets,
-            )
+            street_buckets(deck.game, s, board, board_count[s], hand_cards, dead, tables, work.sorted_board, buckets)
             cur = s
-        na = num_children[node]
-        cs = child_start[node]
-        if player[node] == me:
-            can_raise = variant == VARIANT_FCPA and action[children[cs + na - 1]] == _A_RAISE
-            if can_raise or action[children[cs]] == _A_FOLD:  # a free check needs no equity
-                equity_vector(
-                    game,
-                    my0,
-                    my1,
-                    board,
-                    board_count[s],
-                    n_total,
-                    n_cards,
-                    hand_cards,
-                    weight,
-                    dead,
-                    samples,
-                    rng,
-                    full,
-                    alive,
-                    win,
-                    cnt,
-                    eq,
-                )
-            a = lbr_choice(
-                variant,
-                node,
-                me,
-                kind,
-                child_start,
-                num_children,
-                children,
-                action,
-                contrib,
-                slot,
-                stride,
-                policy,
-                weight,
-                buckets,
-                eq,
-            )
+        na = tree.num_children[node]
+        cs = tree.child_start[node]
+        if tree.player[node] == me:
+            can_raise = variant == VARIANT_FCPA and tree.action[children[cs + na - 1]] == ActionKind.RAISE
+            if can_raise or tree.action[children[cs]] == ActionKind.FOLD:  # a free check needs no equity
+                equity_vector(deck, my0, my1, board, board_count[s], samples, rng, work)
+            a = lbr_choice(variant, node, me, tree, policy, weight, buckets, eq)
         else:
             o = slot[node] + buckets[opp_hand] * stride[node]
             u = uniform(rng)
@@ -290,38 +165,18 @@ def lbr_hand(
                 for h in range(n):
                     weight[h] /= total
         node = children[cs + a]
-    if kind[node] == _FOLD:
-        return contrib[node, opp] if player[node] == opp else -contrib[node, me]
+    if kind[node] == FOLD:
+        return contrib[node, opp] if tree.player[node] == opp else -contrib[node, me]
     n_known = board_count[street[node]]
-    if n_known < n_total:  # all-in before the river: score the expectation over the runout (same mean, less noise)
+    if n_known < deck.n_board:  # all-in before the river: score the expectation over the runout (same mean, less noise)
         dead[o0] = True
         dead[o1] = True
-        won, lost = runout_odds(
-            game, my0, my1, o0, o1, board, n_known, n_total, n_cards, dead, samples, rng, full, alive
-        )
+        won, lost = runout_odds(deck, my0, my1, o0, o1, board, n_known, samples, rng, work)
         return won * contrib[node, opp] - lost * contrib[node, me]
     # A showdown on the full board: score LBR's expectation against the opponent's range instead of the one
     # hand it holds. The range is the posterior of that hand given all LBR saw (its cards, the board, the
     # opponent's actions), so the mean is the same and the showdown's coin flip leaves the figure's noise.
-    equity_vector(
-        game,
-        my0,
-        my1,
-        board,
-        n_known,
-        n_total,
-        n_cards,
-        hand_cards,
-        weight,
-        dead,
-        samples,
-        rng,
-        full,
-        alive,
-        win,
-        cnt,
-        eq,
-    )
+    equity_vector(deck, my0, my1, board, n_known, samples, rng, work)
     total = 0.0
     v = 0.0
     for h in range(n):
@@ -332,103 +187,17 @@ def lbr_hand(
 
 
 @njit(cache=True, nogil=True)
-def lbr_deals(
-    game,
-    variant,
-    seed,
-    first_deal,
-    n_cards,
-    n_total,
-    board_count,
-    hand_cards,
-    kind,
-    player,
-    street,
-    child_start,
-    num_children,
-    children,
-    action,
-    contrib,
-    slot,
-    stride,
-    policy,
-    binom,
-    card_perms,
-    preflop,
-    flop,
-    turn,
-    river,
-    b3_id,
-    b3_perm,
-    b4_id,
-    b4_perm,
-    b5_id,
-    b5_perm,
-    samples,
-    out,
-):
+def lbr_deals(deck, tables, variant, seed, first_deal, tree, policy, samples, out):
     """out[i, seat] = LBR's chips won in seat `seat` on deal first_deal + i (each deal played in both seats,
     the cards staying with their seat: the duplicate scheme)."""
-    n = hand_cards.shape[0]
     rng = np.empty(4, dtype=np.uint64)
-    deck = np.empty(n_cards, dtype=np.int64)
-    cards = np.empty(4 + n_total, dtype=np.int64)
-    weight = np.empty(n)
-    buckets = np.empty(n, dtype=np.int64)
-    dead = np.zeros(n_cards, dtype=np.bool_)
-    eq = np.empty(n)
-    win = np.empty(n)
-    cnt = np.empty(n)
-    full = np.empty(n_total, dtype=np.int64)
-    alive = np.empty(n_cards, dtype=np.int64)
-    sorted_board = np.empty(5, dtype=np.int64)
+    pack = np.empty(deck.n_cards, dtype=np.int64)
+    cards = np.empty(4 + deck.n_board, dtype=np.int64)
+    work = hand_scratch(deck)
     for i in range(out.shape[0]):
         d = first_deal + i
         seed_stream(rng, seed, d, 2)
-        deal_cards(rng, n_cards, n_total, deck, cards)
+        deal_cards(rng, deck.n_cards, deck.n_board, pack, cards)
         for me in range(2):
             seed_stream(rng, seed, d, me)
-            out[i, me] = lbr_hand(
-                game,
-                variant,
-                me,
-                cards,
-                n_cards,
-                n_total,
-                board_count,
-                hand_cards,
-                kind,
-                player,
-                street,
-                child_start,
-                num_children,
-                children,
-                action,
-                contrib,
-                slot,
-                stride,
-                policy,
-                binom,
-                card_perms,
-                preflop,
-                flop,
-                turn,
-                river,
-                b3_id,
-                b3_perm,
-                b4_id,
-                b4_perm,
-                b5_id,
-                b5_perm,
-                samples,
-                rng,
-                weight,
-                buckets,
-                dead,
-                eq,
-                win,
-                cnt,
-                full,
-                alive,
-                sorted_board,
-            )
+            out[i, me] = lbr_hand(deck, tables, variant, me, cards, tree, policy, samples, rng, work)

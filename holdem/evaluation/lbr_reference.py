@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from holdem.abstraction.hand_kernels import deal_cards, seed_stream
 from holdem.evaluation import lbr_kernels as K
-from holdem.games.tree import DECISION, FOLD, Game
+from holdem.games.tree import DECISION, FOLD, ActionKind, Game
+from holdem.rng import uniform
 
 CARDS = range(6)  # card >> 1 is the rank: J J Q Q K K
 
@@ -61,12 +63,12 @@ def lbr_action(
     cs, na, opp = int(t.child_start[node]), int(t.num_children[node]), 1 - me
     kids = [int(t.children[cs + a]) for a in range(na)]
     kind_of = [int(t.action[c]) for c in kids]
-    call = kind_of.index(K._A_CALL)
-    fold = kind_of.index(K._A_FOLD) if K._A_FOLD in kind_of else -1
+    call = kind_of.index(ActionKind.CALL)
+    fold = kind_of.index(ActionKind.FOLD) if ActionKind.FOLD in kind_of else -1
     raises: list[int] = []
     if variant == K.VARIANT_FCPA:
         c_opp = float(t.contrib[node, opp])
-        options = [a for a in range(na) if kind_of[a] == K._A_RAISE]
+        options = [a for a in range(na) if kind_of[a] == ActionKind.RAISE]
         if options:
             nearest = min(options, key=lambda a: (abs((t.contrib[kids[a], me] - c_opp) / (2.0 * c_opp) - 1.0), a))
             raises = [nearest] + ([options[-1]] if options[-1] != nearest else [])
@@ -83,7 +85,7 @@ def lbr_action(
     street = int(t.street[node])
     for a in raises:
         c = kids[a]
-        has_fold = t.kind[c] == DECISION and t.action[t.children[t.child_start[c]]] == K._A_FOLD
+        has_fold = t.kind[c] == DECISION and t.action[t.children[t.child_start[c]]] == ActionKind.FOLD
         fold_mass, stay, stay_e = 0.0, 0.0, 0.0
         for h in CARDS:
             w = weight[h]
@@ -129,9 +131,9 @@ def play_hand(game: Game, policy: np.ndarray, variant: int, seed: int, deal: int
     t = game.tree
     rng = np.empty(4, dtype=np.uint64)
     cards = np.empty(5, dtype=np.int64)
-    K.seed_stream(rng, seed, deal, 2)
-    K.deal_cards(rng, 6, 1, np.empty(6, dtype=np.int64), cards)
-    K.seed_stream(rng, seed, deal, me)
+    seed_stream(rng, seed, deal, 2)
+    deal_cards(rng, 6, 1, np.empty(6, dtype=np.int64), cards)
+    seed_stream(rng, seed, deal, me)
     my_card, opp_card, public = int(cards[2 * me]), int(cards[2 * (1 - me)]), int(cards[4])
     weight = [0.0 if h == my_card else 1.0 for h in CARDS]
     node = 0
@@ -145,7 +147,7 @@ def play_hand(game: Game, policy: np.ndarray, variant: int, seed: int, deal: int
             a = lbr_action(game, policy, variant, node, me, my_card, board, weight)
         else:
             o = int(t.slot[node]) + _bucket(opp_card, street, public) * int(t.bucket_stride[node])
-            u, acc, a = K.uniform(rng), 0.0, -1
+            u, acc, a = uniform(rng), 0.0, -1
             for k in range(na):
                 if policy[o + k] > 0.0:
                     a, acc = k, acc + policy[o + k]

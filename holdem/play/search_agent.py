@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from holdem.abstraction.hand_kernels import GAME_HUNL, street_buckets
-from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
 from holdem.blueprint.hunl import Blueprint
 from holdem.blueprint.translation import pot_fraction, raise_to_for_fraction
-from holdem.cards import COMBO_CARDS, COMBO_INDEX
+from holdem.cards import BOARD_CARDS, COMBO_CARDS, COMBO_INDEX, NUM_CARDS, NUM_COMBOS
 from holdem.config import search_sizes_from_config
 from holdem.games.hunl.rules import Action, Kind, State
 from holdem.games.tree import DECISION
@@ -134,7 +133,7 @@ class SearchAgent:
         if spot.state.street == 0:
             raise SpotError("search plays from the flop on; before it the blueprint plays")
         used = set(spot.hole) | set(spot.board)
-        spare = [c for c in range(52) if c not in used]
+        spare = [c for c in range(NUM_CARDS) if c not in used]
         cards = np.empty(9, dtype=np.int64)
         seat = spot.seat
         cards[2 * seat : 2 * seat + 2] = spot.hole
@@ -155,7 +154,7 @@ class SearchAgent:
 
     # ---- ranges
     def board(self, street: int) -> list[int]:
-        return self.cards[self.hand.deal, 4 : 4 + (0, 3, 4, 5)[street]].tolist()
+        return self.cards[self.hand.deal, 4 : 4 + BOARD_CARDS[street]].tolist()
 
     def combo_buckets(self, street: int) -> np.ndarray:
         """The blueprint's bucket of every combo on this street of the current deal's board."""
@@ -164,10 +163,9 @@ class SearchAgent:
         found = self._buckets.get(key)
         if found is None:
             b = self.game.buckets
-            found = np.zeros(1326, dtype=np.int64)
-            dead = np.zeros(52, dtype=np.bool_)
+            found = np.zeros(NUM_COMBOS, dtype=np.int64)
+            dead = np.zeros(NUM_CARDS, dtype=np.bool_)
             dead[board] = True
-            preflop = np.asarray(b.preflop, dtype=np.int64)
             street_buckets(
                 GAME_HUNL,
                 street,
@@ -175,18 +173,7 @@ class SearchAgent:
                 len(board),
                 COMBO_CARDS.astype(np.int64),
                 dead,
-                BINOM,
-                CARD_PERMS,
-                preflop,
-                b.flop,
-                b.turn,
-                b.river,
-                b.board3_id,
-                b.board3_perm,
-                b.board4_id,
-                b.board4_perm,
-                b.board5_id,
-                b.board5_perm,
+                b.arrays(),
                 np.zeros(5, dtype=np.int64),
                 found,
             )
@@ -199,7 +186,7 @@ class SearchAgent:
         """P(action | combo) under the blueprint, for every combo (1 where the hand has left the tree)."""
         node = self.bpmap.follow(history)
         if node == LOST or not self.bpmap.at(node, before):
-            return np.ones(1326)
+            return np.ones(NUM_COMBOS)
         t = self.game.tree
         i = self.bpmap.action_index(node, before, action)
         slots = t.slot[node] + self.combo_buckets(before.street) * t.bucket_stride[node] + i
@@ -236,7 +223,7 @@ class SearchAgent:
             if u < acc:
                 i = k
                 break
-        column = np.zeros(1326)
+        column = np.zeros(NUM_COMBOS)
         live = sol.hand_of_combo >= 0
         column[live] = strat[sol.hand_of_combo[live], i]
         h.pending = column
@@ -263,13 +250,13 @@ class SearchAgent:
         prior = h.history[:before_root]
         bp_root = self.bpmap.follow(prior)
         # ranges at the root: the likelihoods along the history before it
-        lik = np.ones((2, 1326))
+        lik = np.ones((2, NUM_COMBOS))
         for (s, _), x in zip(prior, h.likelihood):
             lik[s.to_act] *= x
         board = self.board(street)
         leaf_bucket = self.combo_buckets(street)
         hands, combos = hunl_hands(board, leaf_bucket)
-        hand_of_combo = np.full(1326, -1, dtype=np.int64)
+        hand_of_combo = np.full(NUM_COMBOS, -1, dtype=np.int64)
         hand_of_combo[combos] = np.arange(len(combos))
         sizes = self.bet_sizes[street]
         searcher = h.seat

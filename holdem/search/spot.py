@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from holdem.cards import format_cards, parse_cards
-from holdem.games.hunl.rules import STREETS, Action, HunlRules, Kind, State
+from holdem.cards import BOARD_CARDS, STREETS, format_cards, parse_cards
+from holdem.games.hunl.rules import Action, HunlRules, Kind, State
 
 _TOKEN = re.compile(r"f|c|r(\d+)")
-BOARD_CARDS = (0, 3, 4, 5)
 
 
 class SpotError(ValueError):

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from holdem_proc import REPO, SMALL_HUNL
 
-from holdem.abstraction.isomorphism import BINOM, CARD_PERMS
-from holdem.cards import COMBO_CARDS, COMBO_INDEX, parse_cards
+from holdem.abstraction import hand_kernels as H
+from holdem.cards import BOARD_CARDS, COMBO_CARDS, COMBO_INDEX, NUM_CARDS, parse_cards
 from holdem.evaluation import lbr_kernels as K
 from holdem.evaluation.lbr import LbrSettings, hunl_target, local_best_response, run_deals
 from holdem.evaluator import evaluate
@@ -21,6 +21,7 @@ from holdem.solver.es_hunl import deal_buckets
 from holdem.storage.checkpoint import write_checkpoint
 
 HANDS = np.ascontiguousarray(COMBO_CARDS, dtype=np.int64)  # row h is hole combo h
+DECK = H.Deck(H.GAME_HUNL, NUM_CARDS, 5, np.array(BOARD_CARDS, dtype=np.int64), HANDS)
 
 
 def uniform(tree) -> np.ndarray:
@@ -46,29 +47,13 @@ def test_equity_is_exact_over_the_runouts_flushes_included():
     for c in me + flop:
         dead[c] = True
     opponents = [parse_cards(t) for t in ("Qc Qd", "7c 2d", "Jh Th", "As Kd", "3h 3s")]
-    weight = np.zeros(1326)
+    work = H.hand_scratch(DECK)
+    work.weight[:] = 0.0
     for a, b in opponents:
-        weight[COMBO_INDEX[a, b]] = 1.0
-    eq = np.empty(1326)
-    K.equity_vector(
-        K.GAME_HUNL,
-        me[0],
-        me[1],
-        board,
-        3,
-        5,
-        52,
-        HANDS,
-        weight,
-        dead,
-        1,
-        np.ones(4, np.uint64),
-        np.empty(5, np.int64),
-        np.empty(52, np.int64),
-        np.empty(1326),
-        np.empty(1326),
-        eq,
-    )
+        work.weight[COMBO_INDEX[a, b]] = 1.0
+    work.dead[:] = dead
+    H.equity_vector(DECK, me[0], me[1], board, 3, 1, np.ones(4, np.uint64), work)
+    eq = work.eq
     for a, b in opponents:
         rest = [c for c in range(52) if c not in me + flop + [a, b]]
         score = 0.0
@@ -82,73 +67,32 @@ def test_preflop_equity_by_sampled_boards_is_close_to_the_known_figure():
     me = parse_cards("As Ah")
     dead = np.zeros(52, dtype=np.bool_)
     dead[me] = True
-    weight = np.zeros(1326)
+    work = H.hand_scratch(DECK)
     kk = COMBO_INDEX[parse_cards("Kd")[0], parse_cards("Kc")[0]]
-    weight[kk] = 1.0
-    eq = np.empty(1326)
+    work.weight[:] = 0.0
+    work.weight[kk] = 1.0
+    work.dead[:] = dead
     rng = np.empty(4, np.uint64)
-    K.seed_stream(rng, 1, 0, 0)
-    K.equity_vector(
-        K.GAME_HUNL,
-        me[0],
-        me[1],
-        np.zeros(5, np.int64),
-        0,
-        5,
-        52,
-        HANDS,
-        weight,
-        dead,
-        20_000,
-        rng,
-        np.empty(5, np.int64),
-        np.empty(52, np.int64),
-        np.empty(1326),
-        np.empty(1326),
-        eq,
-    )
-    assert eq[kk] == pytest.approx(0.8195, abs=0.01)  # AA against KK, all in before the flop: 81.95%
+    H.seed_stream(rng, 1, 0, 0)
+    H.equity_vector(DECK, me[0], me[1], np.zeros(5, np.int64), 0, 20_000, rng, work)
+    assert work.eq[kk] == pytest.approx(0.8195, abs=0.01)  # AA against KK, all in before the flop: 81.95%
 
 
 def test_the_range_reads_the_same_buckets_as_training(hunl_buckets):
     _, game = hunl_buckets
-    b = game.buckets
-    tables = (
-        b.preflop,
-        b.flop,
-        b.turn,
-        b.river,
-        b.board3_id,
-        b.board3_perm,
-        b.board4_id,
-        b.board4_perm,
-        b.board5_id,
-        b.board5_perm,
-    )
+    tables = game.buckets.arrays()
     rng = np.empty(4, np.uint64)
     cards = np.empty(9, np.int64)
     expected = np.empty((2, 4), np.int64)
     out = np.empty(1326, np.int64)
     for d in range(50):
-        K.seed_stream(rng, 5, d, 2)
-        K.deal_cards(rng, 52, 5, np.empty(52, np.int64), cards)
-        deal_buckets(cards, BINOM, CARD_PERMS, *tables, expected)
+        H.seed_stream(rng, 5, d, 2)
+        H.deal_cards(rng, 52, 5, np.empty(52, np.int64), cards)
+        deal_buckets(cards, tables, expected)
         dead = np.zeros(52, np.bool_)
-        for street, known in enumerate((0, 3, 4, 5)):
+        for street, known in enumerate(BOARD_CARDS):
             dead[cards[4 : 4 + known]] = True
-            K.street_buckets(
-                K.GAME_HUNL,
-                street,
-                cards[4:],
-                known,
-                HANDS,
-                dead,
-                BINOM,
-                CARD_PERMS,
-                *tables,
-                np.empty(5, np.int64),
-                out,
-            )
+            H.street_buckets(H.GAME_HUNL, street, cards[4:], known, HANDS, dead, tables, np.empty(5, np.int64), out)
             for seat in (0, 1):
                 assert out[COMBO_INDEX[cards[2 * seat], cards[2 * seat + 1]]] == expected[seat, street]
 

@@ -17,6 +17,7 @@ from holdem.evaluation import lbr_reference as R
 from holdem.evaluation.exploitability import exploitability, uniform_policy
 from holdem.evaluation.lbr import LbrError, LbrSettings, leduc_target, local_best_response, run_deals
 from holdem.games import load_game
+from holdem.games.tree import ActionKind
 from holdem.solver.solver import Solver, SolverSettings
 
 GAME = load_game("leduc")
@@ -99,7 +100,7 @@ def test_against_a_player_who_always_folds_to_a_bet_lbr_wins_every_pot_it_raises
         slots = t.node_slots(n)
         slots_fold_or_call = slots[:, 0]  # fold when facing a bet, else check
         policy[slots_fold_or_call] = 1.0
-        assert first in (K._A_FOLD, K._A_CALL)
+        assert first in (ActionKind.FOLD, ActionKind.CALL)
     # LBR in seat 0 bets, seat 1 folds: +1 (the ante). In seat 1, seat 0 checks, LBR bets, seat 0 folds: +1.
     assert R.exact_lbr(GAME, policy, K.VARIANT_FCPA) == (1.0, 1.0)
     result = local_best_response(leduc_target(GAME, policy), LbrSettings("fcpa", hands=2_000, seed=1))
