@@ -27,10 +27,7 @@ from sv_harness import (
     final_checkpoint_hashes,
     finished,
     leduc_config,
-    real_worker_available,
 )
-
-pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
 
 ARGS = [
     "--backoff-base",

@@ -21,12 +21,9 @@ from sv_harness import (
     final_checkpoint_hashes,
     finished,
     leduc_config,
-    real_worker_available,
     tmpfs,
 )
 from test_e2e_daemon import ARGS
-
-pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import REAL_WORKER, HoldemD, ProtocolError, real_worker_available
+from sv_harness import REAL_WORKER, HoldemD, ProtocolError
 
-pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
 ARGS = ["--backoff-base", "0.05", "--backoff-cap", "0.5", "--stop-timeout", "60", "--history-interval", "0.1"]
 
 

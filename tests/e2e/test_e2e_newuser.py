@@ -7,12 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import PY, REAL_WORKER, REPO, HoldemD, real_worker_available
-
-pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem is not available")
+from sv_harness import PY, REAL_WORKER, REPO, HoldemD
 
 
 async def test_a_bad_config_is_refused_by_holdems_own_validation_naming_the_key(tmp_path: Path) -> None:
@@ -42,7 +38,6 @@ async def test_a_bad_config_is_refused_by_holdems_own_validation_naming_the_key(
     assert out.returncode == 2 and "config key 'hunl.bet_sizes.flop'" in out.stderr, out.stderr
 
 
-@pytest.mark.skipif(not (REPO / "tui").exists(), reason="needs the repository layout")
 def test_make_run_says_what_it_starts_and_what_to_do_next(tmp_path: Path) -> None:
     cfg = tmp_path / "small.yaml"
     cfg.write_text(

@@ -17,12 +17,10 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import REAL_WORKER, REPO, HoldemD, finished, leduc_config, real_worker_available
+from sv_harness import REAL_WORKER, REPO, HoldemD, finished, leduc_config
 
 from holdem.blueprint.policy import load_policy
 from holdem.evaluation.exploitability import exploitability
-
-pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
 
 ARGS = [
     "--backoff-base",

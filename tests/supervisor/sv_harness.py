@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import functools
 import json
 import os
 import signal
@@ -27,18 +26,6 @@ REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
 FAKE_WORKER = (PY, str(REPO / "tests" / "supervisor" / "fake_worker.py"))
 REAL_WORKER = (PY, "-m", "holdem.cli")
-
-
-@functools.cache
-def real_worker_available() -> bool:
-    """The real `holdem train` is there once holdem/cli.py and the configs land."""
-    if not (REPO / "holdem" / "cli.py").exists() or not (REPO / "configs" / "leduc.yaml").exists():
-        return False
-    try:
-        out = subprocess.run([*REAL_WORKER, "train", "--help"], capture_output=True, text=True, timeout=120, cwd=REPO)
-    except subprocess.TimeoutExpired:
-        return False
-    return out.returncode == 0 and "--events" in out.stdout
 
 
 class HoldemD:
@@ -273,7 +260,6 @@ __all__ = [
     "fill",
     "final_checkpoint_hashes",
     "instance_pids",
-    "real_worker_available",
     "tmpfs",
     "write_config",
 ]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tui_harness import REPO, Holdemd, until
 
-from supervisor.protocol import InstanceInfo, Method, RunInfo, decode, encode
+from supervisor.protocol import InstanceInfo, RunInfo, decode, encode
 from tui.app import HoldemApp
 from tui.connection import Connection
 from tui.history import apply_history, merged, run_points
@@ -110,9 +110,6 @@ async def test_a_daemon_without_history_is_asked_once_and_the_plots_still_sample
     assert m.runs["r1"].ips_history.points == [(200.0, 200.0)]
 
 
-@pytest.mark.skipif(
-    not hasattr(Method, "HISTORY"), reason="this holdemd has no `history` yet (it lands from h11-daemon)"
-)
 async def test_a_tui_attached_late_plots_the_run_from_before_it_attached(holdemd: Holdemd) -> None:
     """A real Leduc run trains for a while; the TUI then opens its dashboard and plots it all."""
     holdemd.start(
