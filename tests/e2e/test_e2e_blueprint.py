@@ -2,8 +2,8 @@
 `holdem strategy --json` in a subprocess (the daemon keeps serving meanwhile), and the evaluation
 ladder run by the daemon when the run is done, stored, shown in status, and kept across restarts.
 
-The abstraction is the small one of the holdem tests; its card buckets are built once into
-.pytest_cache/buckets by the first run's prepare phase and reused afterwards.
+The abstraction is the small one of the holdem tests; its card buckets are the session's (the
+`hunl_build` fixture), which the daemon finds through $HOLDEM_BUCKETS.
 """
 
 from __future__ import annotations
@@ -19,10 +19,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import PY, REAL_WORKER, REPO, HoldemD, ProtocolError, real_worker_available
+from sv_harness import PY, REAL_WORKER, HoldemD, ProtocolError
 
-pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem is not available")
-BUCKETS = REPO / ".pytest_cache" / "buckets"
 ARGS = ["--backoff-base", "0.05", "--backoff-cap", "0.5", "--stop-timeout", "60", "--startup-timeout", "300"]
 LADDER = ["--eval-hands", "40", "--eval-lbr-hands", "40", "--eval-workers", "1"]
 
@@ -41,7 +39,7 @@ def small_hunl(path: Path) -> Path:
 
 
 def daemon(root: Path, *args: str) -> HoldemD:
-    return HoldemD(root, REAL_WORKER, env={"HOLDEM_BUCKETS": str(BUCKETS)}, args=[*ARGS, *args])
+    return HoldemD(root, REAL_WORKER, args=[*ARGS, *args])
 
 
 async def train_briefly(d: HoldemD, cfg: Path, seconds: int = 6) -> dict:
@@ -51,7 +49,7 @@ async def train_briefly(d: HoldemD, cfg: Path, seconds: int = 6) -> dict:
 
 # 65 s of the suite's 11 min (CI must stay under 15); the ladder test below trains through holdemd too
 @pytest.mark.slow
-async def test_estimate_and_strategy_of_a_trained_holdem_run(tmp_path: Path) -> None:
+async def test_estimate_and_strategy_of_a_trained_holdem_run(hunl_build, tmp_path: Path) -> None:
     d = daemon(tmp_path / "d", "--no-auto-eval", "--estimate-sample", "1")
     try:
         st = await train_briefly(d, small_hunl(tmp_path / "hunl.yaml"))
@@ -115,7 +113,9 @@ async def test_estimate_and_strategy_of_a_trained_holdem_run(tmp_path: Path) -> 
         await d.stop()
 
 
-async def test_the_ladder_runs_when_a_holdem_run_is_done_and_is_kept_across_restarts(tmp_path: Path) -> None:
+async def test_the_ladder_runs_when_a_holdem_run_is_done_and_is_kept_across_restarts(
+    hunl_build, tmp_path: Path
+) -> None:
     d = daemon(tmp_path / "d", *LADDER, "--estimate-sample", "0")
     try:
         st = await train_briefly(d, small_hunl(tmp_path / "hunl.yaml"))

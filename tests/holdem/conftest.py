@@ -27,21 +27,8 @@ def worker_factory():
 
 
 @pytest.fixture(scope="session")
-def hunl_build(tmp_path_factory):
-    """(bucket root, every BuildProgress the build reported) of SMALL_HUNL, built once per session."""
-    from holdem.abstraction.buckets import build_buckets
-    from holdem.games.hunl.betting import abstraction_from_config
-    from holdem.games.hunl.game import bucket_spec
-
-    root = tmp_path_factory.mktemp("buckets")
-    seen: list = []
-    build_buckets(bucket_spec(abstraction_from_config(SMALL_HUNL)), root, progress=seen.append)
-    return root, seen
-
-
-@pytest.fixture(scope="session")
 def hunl_buckets(hunl_build):
-    """(bucket root, HunlGame) of SMALL_HUNL, built once per test session."""
+    """(bucket root, HunlGame) of SMALL_HUNL; the build is the session's (tests/conftest.py)."""
     from holdem.games.hunl.game import load_hunl
 
     root, _ = hunl_build

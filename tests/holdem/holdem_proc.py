@@ -9,6 +9,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from small_hunl import SMALL_HUNL
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -57,10 +59,4 @@ class Worker:
             yield event
 
 
-# A small hold'em abstraction for tests: the features are exact whatever the bucket counts, so one
-# build (about half a minute) serves every hold'em test of the session.
-SMALL_HUNL = {
-    "bet_sizes": {"preflop": [1.0], "flop": [1.0], "turn": [1.0], "river": [1.0]},
-    "max_raises": {"preflop": 2, "flop": 1, "turn": 1, "river": 1},
-    "buckets": {"preflop": 169, "flop": 8, "turn": 8, "river": 8},
-}
+__all__ = ["REPO", "SMALL_HUNL", "Worker", "write_config"]

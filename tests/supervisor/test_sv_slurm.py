@@ -30,10 +30,10 @@ from sv_harness import (
     final_checkpoint_hashes,
     finished,
     leduc_config,
-    real_worker_available,
 )
 
-pytestmark = pytest.mark.skipif(not real_worker_available(), reason="the real holdem train is not available")
+# One private cluster at a time on this machine: every test of this module runs on one xdist worker.
+pytestmark = pytest.mark.xdist_group("slurm")
 
 ARGS = [
     "--backoff-base",

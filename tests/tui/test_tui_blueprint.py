@@ -1,5 +1,5 @@
-"""The blueprint screen against a real holdemd: a tiny hold'em run trained to the end (quickstart's
-abstraction, whose buckets the shared cache holds), its grid answered by the daemon's `strategy`
+"""The blueprint screen against a real holdemd: a tiny hold'em run trained to the end (the buckets of
+the session's store, $HOLDEM_BUCKETS), its grid answered by the daemon's `strategy`
 (a real `holdem strategy --json` subprocess), walked with keys; the ladder from a real `run.eval`;
 and a Leduc run, which has no grid to show and says so."""
 
@@ -12,15 +12,10 @@ import pytest
 from textual.widgets import Static
 from tui_harness import REPO, Holdemd, until
 
-from supervisor.protocol import Method
 from tui.app import HoldemApp
 from tui.screens.blueprint import BlueprintScreen
 from tui.widgets.range_grid import RangeGrid
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(Method, "STRATEGY") or not hasattr(Method, "RUN_EVAL"),
-    reason="this holdemd has no `strategy` / `run.eval` yet (they land from h11-daemon)",
-)
 TINY_HUNL = REPO / "tests" / "tui" / "tiny_hunl.yaml"
 LEDUC = REPO / "configs" / "leduc.yaml"
 SMALL_LADDER = (
@@ -37,8 +32,8 @@ SMALL_LADDER = (
 
 
 @pytest.fixture(scope="module")
-def trained() -> Iterator[Holdemd]:
-    """One daemon whose only run is the tiny hold'em run, done and merged."""
+def trained(hunl_build) -> Iterator[Holdemd]:
+    """One daemon whose only run is the tiny hold'em run, done and merged (its buckets: the session's)."""
     d = Holdemd()
     try:
         d.start("--instances", "1", "--config", str(TINY_HUNL), "--iters", "6000", "--seed", "5", *SMALL_LADDER)

@@ -1,6 +1,6 @@
 """The grid, menu and detail line drawn from real `holdem strategy --range --json` documents of a tiny
-hold'em blueprint trained here by the real `holdem train` (quickstart's abstraction, whose bucket set
-the shared cache holds)."""
+hold'em blueprint trained here by the real `holdem train` (its buckets: the session's store,
+$HOLDEM_BUCKETS)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def strategy(policy: Path, history: str = "") -> dict:
 
 
 @pytest.fixture(scope="module")
-def docs(tmp_path_factory) -> dict[str, dict]:
+def docs(hunl_build, tmp_path_factory) -> dict[str, dict]:
     folder = tmp_path_factory.mktemp("tiny") / "inst"
     train = subprocess.run(
         [PY, "-m", "holdem", "train", "--config", str(TINY_HUNL), "--instance-dir", str(folder), "--iters", "4000"],
