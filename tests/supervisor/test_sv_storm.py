@@ -73,6 +73,7 @@ async def test_a_hung_orphan_is_killed_after_the_heartbeat_timeout_and_status_sa
     """A left-behind instance that neither trains nor answers SIGTERM: no sign of life within the
     heartbeat timeout means SIGKILL, as for a child of our own; meanwhile status names it."""
     d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_MODE": "hang"}, args=[*QUICK, "--heartbeat-timeout", "5"])
+    pid = 0
     try:
         config = str(write_config(tmp_path / "c.yaml"))
         await d.start("--instances", "1", "--config", config, "--iters", "10000000")
@@ -99,6 +100,8 @@ async def test_a_hung_orphan_is_killed_after_the_heartbeat_timeout_and_status_sa
         await d.wait_until(lambda s: instance_pids(s) not in ([], [pid]), what="relaunched")
     finally:
         await d.stop()
+        if proc_state(pid) and str(tmp_path) in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"):
+            os.kill(pid, signal.SIGKILL)  # a hung orphan that this test saw survive: not left behind
 
 
 def crash_restarts(d: HoldemD) -> int:
