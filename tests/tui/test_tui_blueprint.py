@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from textual.widgets import Static
-from tui_harness import REPO, Holdemd, until
+from tui_harness import REPO, Holdemd, painted, until
 
 from tui.app import HoldemApp
 from tui.screens.blueprint import BlueprintScreen
@@ -102,6 +102,28 @@ async def test_the_grid_walks_the_betting_and_switches_source(trained: Holdemd) 
         assert "ends the hand" in text(bp, "#bp-status") and doc_field(bp, "history") == ""
 
 
+def painted_with(app: HoldemApp, *parts: str) -> str | None:
+    """What the terminal shows, once every part is in it."""
+    shown = painted(app)
+    return shown if all(part in shown for part in parts) else None
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_b_paints_loading_then_the_grid_without_a_resize(trained: Holdemd, size: tuple[int, int]) -> None:
+    """What reaches the terminal, not what the widgets hold: `b` paints the screen at once (saying
+    it is loading until the grid is there), then the grid, the spot line, the ladder panel and the keys."""
+    run_id = trained.run()["id"]
+    app = HoldemApp(trained.sock)
+    async with app.run_test(size=size) as pilot:
+        await open_blueprint(app, pilot, run_id)
+        first = await until(pilot, lambda: painted_with(app, "blueprint of run"), timeout=10, what="the screen painted")
+        assert "loading" in first or " AKs " in first, first
+        shown = await until(pilot, lambda: painted_with(app, " AKs ", " 72o "), timeout=120, what="the grid painted")
+        assert "to act on the preflop" in shown and "to call" in shown, shown
+        assert "no evaluation yet" in shown or "ladder" in shown, shown
+        assert "esc" in shown and "1-9" in shown and "Run ladder" in shown, shown
+
+
 async def test_the_ladder_panel_shows_a_real_evaluation(trained: Holdemd) -> None:
     run_id = trained.run()["id"]
     app = HoldemApp(trained.sock)
@@ -133,6 +155,7 @@ async def test_a_leduc_run_says_the_explorer_is_for_holdem(holdemd: Holdemd) -> 
     async with app.run_test(size=(80, 24)) as pilot:
         bp = await open_blueprint(app, pilot, run_id)
         await until(pilot, lambda: "hold'em" in text(bp, "#bp-status"), timeout=60, what="the message")
+        await until(pilot, lambda: painted_with(app, "blueprint of run", "hold'em"), timeout=10, what="it painted")
         assert bp.doc is None and not cells(bp)
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, BlueprintScreen), what="back to the dashboard")

@@ -8,6 +8,7 @@ is limited to 108 bytes, and the snapshot tests want every path to have the same
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from textual.css.query import NoMatches
 
 from supervisor.protocol import Client, ProtocolError, decode, encode
@@ -175,6 +177,23 @@ async def until(pilot: Any, pred: Callable[[], Any], timeout: float = 90.0, what
         await pilot.pause(0.05)
 
 
+def painted(app: Any) -> str:
+    """The text the terminal shows now: the screen's compositor drawn in full, as a screenshot is.
+
+    A widget's own render() can hold the right text while nothing of it reaches the screen; this is
+    what the user sees."""
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    if not update.region.area:  # a screen not laid out yet shows nothing
+        return ""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True)
+    try:
+        console.print(update)
+    except TypeError:  # a line the compositor has not drawn (None): nothing shows there either
+        return ""
+    return console.export_text()
+
+
 async def auntil(coro_pred: Callable[[], Any], pilot: Any, timeout: float = 90.0, what: str = "") -> Any:
     """Like `until`, for an async predicate (e.g. one that asks the daemon)."""
     deadline = time.monotonic() + timeout
@@ -187,4 +206,4 @@ async def auntil(coro_pred: Callable[[], Any], pilot: Any, timeout: float = 90.0
         await pilot.pause(0.1)
 
 
-__all__ = ["KUHN", "LONG_RUN", "REPO", "Holdemd", "asyncio", "auntil", "until"]
+__all__ = ["KUHN", "LONG_RUN", "REPO", "Holdemd", "asyncio", "auntil", "painted", "until"]

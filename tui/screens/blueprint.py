@@ -54,14 +54,7 @@ def spot_header(run_id: str, doc: dict[str, Any] | None) -> Text:
     name = SOURCE_NAMES.get(str(source.get("kind")), str(source.get("kind") or "?"))
     if isinstance(source.get("instance"), int):
         name += f" of instance {source['instance']}"
-    head.append_text(
-        Text.assemble(
-            "  ",
-            (name, "cyan"),
-            (f"  iteration {doc.get('iteration', 0):,}", "dim"),
-            ("  t: merged / newest checkpoint", "dim"),
-        )
-    )
+    head.append_text(Text.assemble("  ", (name, "cyan"), (f"  iteration {doc.get('iteration', 0):,}", "dim")))
     history = doc.get("history") or "(first action)"
     spot = Text.assemble(
         (str(doc.get("position", "?")), "bold"),
@@ -99,9 +92,9 @@ class BlueprintScreen(Screen):
     CSS_PATH = Path(__file__).with_name("blueprint.tcss")
     BINDINGS = [
         Binding("escape", "back", "Dashboard"),
-        Binding("1", "choose(0)", "Take action", key_display="1-9"),
+        Binding("1", "choose(0)", "Action", key_display="1-9"),  # short words: the footer fits 80 columns
         *(Binding(str(k), f"choose({k - 1})", show=False) for k in range(2, 10)),
-        Binding("backspace", "up", "Back one action"),
+        Binding("backspace", "up", "Back"),
         Binding("t", "toggle_source", "Merged/latest"),
         Binding("e", "evaluate", "Run ladder"),
     ]
@@ -117,7 +110,6 @@ class BlueprintScreen(Screen):
         self.doc: dict[str, Any] | None = None
         self.path: list[str] = []  # histories walked before the current one
         self.message: Text = Text("loading…", style="italic")
-        self.loading = False
         self._poll: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -167,7 +159,14 @@ class BlueprintScreen(Screen):
         self.query_one(RangeGrid).show(self.doc)
         self.query_one("#bp-actions", Static).update(action_menu(self.doc))
         self._detail(*self.query_one(RangeGrid).cursor)  # now, not when the grid's message arrives
-        self.query_one("#bp-status", Static).update(self.message)
+        self._say(self.message)
+
+    def _say(self, message: Text) -> None:
+        """The status line under the grid; it takes no row while it has nothing to say (80x24 is tight)."""
+        self.message = message
+        status = self.query_one("#bp-status", Static)
+        status.update(message)
+        status.display = bool(message.plain)
 
     def on_range_grid_highlighted(self, event: RangeGrid.Highlighted) -> None:
         self._detail(event.row, event.col)
@@ -182,20 +181,15 @@ class BlueprintScreen(Screen):
     async def load(self, history: str, source: str | None, move: int = 0) -> None:
         """Ask for the grid at `history`; on success `move` +1 pushes the spot shown onto the path,
         -1 pops the path (the spot asked for is its top), 0 leaves it."""
-        self.loading = True
-        self.message = Text(f"loading {history or 'the first action'}…", style="italic")
-        self.query_one("#bp-status", Static).update(self.message)
+        self._say(Text(f"loading {history or 'the first action'}…", style="italic"))
         params: dict[str, Any] = {"run": self.run_id, "range": True, "history": history}
         if source:
             params["source"] = source
         try:
             doc = await self.host.connection.call("strategy", params, timeout=STRATEGY_TIMEOUT_S)
         except ProtocolError as exc:
-            self.loading = False
-            self.message = Text(self._explain(exc, history), style="bold red")
-            self.query_one("#bp-status", Static).update(self.message)
+            self._say(Text(self._explain(exc, history), style="bold red"))
             return
-        self.loading = False
         if move > 0 and self.doc is not None:
             self.path.append(str(self.doc.get("history", "")))
         elif move < 0 and self.path:
@@ -217,17 +211,15 @@ class BlueprintScreen(Screen):
             return
         letter = str(actions[index].get("action", ""))
         if letter == "f":
-            self.message = Text(
-                f"{actions[index].get('label', 'fold')} ends the hand: there is no spot after it", style="yellow"
+            self._say(
+                Text(f"{actions[index].get('label', 'fold')} ends the hand: there is no spot after it", style="yellow")
             )
-            self.query_one("#bp-status", Static).update(self.message)
             return
         self.load(str(self.doc.get("history", "")) + letter, request_kind(self.doc.get("source")), move=1)
 
     def action_up(self) -> None:
         if not self.path:
-            self.message = Text("at the first action already; escape goes back to the dashboard", style="dim")
-            self.query_one("#bp-status", Static).update(self.message)
+            self._say(Text("at the first action already; escape goes back to the dashboard", style="dim"))
             return
         self.load(self.path[-1], request_kind((self.doc or {}).get("source")), move=-1)
 
