@@ -34,6 +34,10 @@ class History:
     def values(self) -> list[float]:
         return [v for _, v in self.points]
 
+    def last(self) -> float | None:
+        """The newest value (what a finished run last reported), None while empty."""
+        return self.points[-1][1] if self.points else None
+
     def times(self) -> list[float]:
         return [t for t, _ in self.points]
 

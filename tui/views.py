@@ -119,6 +119,7 @@ class RunView:
     snapshot_t: float = 0.0  # when the newest snapshot applied to this run was requested
     eval: dict[str, Any] | None = None  # status "eval" (newer daemons): the ladder's state and report
     estimate: dict[str, Any] | None = None  # status "estimate": infosets, memory, speed of the budget
+    game: str | None = None  # kuhn, leduc, hunl (None from older daemons): the ladder is for hunl only
 
     def apply_info(self, info: RunInfo) -> None:
         for name in (
@@ -137,6 +138,7 @@ class RunView:
             "origin",
             "workers",
             "cores",
+            "game",
         ):
             setattr(self, name, getattr(info, name))
         seen = set()

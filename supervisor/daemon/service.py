@@ -54,6 +54,7 @@ class Daemon:
         )
         self.evals = Evaluations(cfg, self.results, self.publish)
         self._strategy_slots = asyncio.Semaphore(cfg.tuning.strategy_concurrency)
+        self._games: dict[str, str] = {}
 
     def adopt(self, row: Any) -> RunSupervisor:
         sup = RunSupervisor(self.cfg, self.store, self.publish, row)
@@ -62,10 +63,16 @@ class Daemon:
         return sup
 
     def view(self, sup: RunSupervisor) -> dict[str, Any]:
-        """A run as the API shows it: its RunInfo with its newest evaluation and its estimate."""
+        """A run as the API shows it: its RunInfo with its game, its newest evaluation and its estimate."""
         return dataclasses.replace(
-            sup.info(), eval=self.evals.status(sup.id), estimate=self.results.estimate(sup.id)
+            sup.info(), eval=self.evals.status(sup.id), estimate=self.results.estimate(sup.id), game=self.game(sup)
         ).to_dict()
+
+    def game(self, sup: RunSupervisor) -> str | None:
+        """The run's game, read from its frozen run.yaml once (it never changes)."""
+        if sup.id not in self._games and (game := run_game(sup.dir)) is not None:
+            self._games[sup.id] = game
+        return self._games.get(sup.id)
 
     async def _on_phase(self, sup: RunSupervisor, phase: str) -> None:
         if phase == "prepare" or (phase == "prepared" and self.cfg.tuning.estimate_sample_s > 0):

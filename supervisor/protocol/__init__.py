@@ -51,7 +51,8 @@ RunInfo.eval is null or the run's newest evaluation {"state": running|done|faile
 "finished", "error", "ladder": <holdem-ladder document>|null, "ladder_path", "automatic"}; RunInfo.estimate
 is null or holdem tree's estimate from the prepare phase {"infosets", "memory_bytes_per_instance",
 "memory_bytes_all_instances", "iterations_per_s", "estimated_seconds", "estimated_iterations", "sampled",
-"error", "t", "report": <holdem tree --json>}.
+"error", "t", "report": <holdem tree --json>}. RunInfo.game is the config's game (kuhn, leduc, hunl; null
+when run.yaml cannot be read): the strategy explorer and the ladder are for hunl runs.
     `run` defaults to the newest active run, else the newest. logs.tail reads instance `index`'s
     train.log; without `index` the run's run.log (states, phases); without both the daemon's log.
 

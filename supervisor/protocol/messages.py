@@ -135,6 +135,7 @@ class RunInfo:
     cores: int | None = None  # cores the daemon's machine lets it use
     eval: dict[str, Any] | None = None  # the newest evaluation ladder: state, source, ladder (run.eval)
     estimate: dict[str, Any] | None = None  # the prepare phase's estimate (holdem tree): infosets, memory, speed
+    game: str | None = None  # the config's game (kuhn, leduc, hunl): what a client may offer for the run
 
     @property
     def cores_in_use(self) -> int:

@@ -29,7 +29,7 @@ from supervisor.protocol import ErrorCode, ProtocolError
 
 from ..views import RunView
 from ..widgets.connection_bar import ConnectionBar
-from ..widgets.ladder_panel import ladder_text
+from ..widgets.ladder_panel import ladder_text, no_ladder_text
 from ..widgets.range_grid import RangeGrid, action_colours, cell_detail, grid_cells, hex_of
 from .host import ScreenHost
 
@@ -111,6 +111,7 @@ class BlueprintScreen(Screen):
         self.path: list[str] = []  # histories walked before the current one
         self.message: Text = Text("loading…", style="italic")
         self._poll: Timer | None = None
+        self._game_shown: str | None = None
 
     def compose(self) -> ComposeResult:
         yield ConnectionBar(id="link")
@@ -140,13 +141,28 @@ class BlueprintScreen(Screen):
         return self.host.model.runs.get(self.run_id)
 
     # what is shown ------------------------------------------------------------------------------
+    @property
+    def other_game(self) -> str | None:
+        """The game of a run that is known not to be hold'em (Kuhn, Leduc): no ladder to offer."""
+        game = self.run.game if self.run is not None else None
+        return game if game not in (None, "hunl") else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "evaluate" and self.other_game)  # hidden from the footer too
+
     def refresh_view(self) -> None:
         """Called by the app when the model moved: the ladder panel follows the run's status."""
         run = self.run
         ev = run.eval if run is not None else None
         if not self.is_mounted:
             return
-        self.query_one("#ladder-text", Static).update(ladder_text(ev))
+        game = self.other_game
+        self.query_one("#ladder-text", Static).update(
+            no_ladder_text(game, run.merged if run else None) if game else ladder_text(ev)
+        )
+        if game != self._game_shown:
+            self._game_shown = game
+            self.refresh_bindings()
         running = isinstance(ev, dict) and ev.get("state") == "running"
         if running and self._poll is None:
             self._poll = self.set_interval(EVAL_POLL_S, lambda: self.host.refresh_run(self.run_id))

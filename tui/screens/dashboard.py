@@ -34,6 +34,12 @@ METRIC_SHORT = {"exploitability": "exploit", "avg_regret": "regret"}
 RICH_COLOR = {"orange": "dark_orange"}  # plotext's colour names that Rich spells otherwise
 
 
+def spread(instances: int, workers: int) -> str:
+    """`2 instances`, or `2 instances × 4 workers`: one worker each goes without saying (80 columns)."""
+    text = f"{instances} instance" + "s" * (instances != 1)
+    return text + (f" × {workers} workers" if workers > 1 else "")
+
+
 def run_header(run: RunView | None, run_id: str) -> Text:
     if run is None:
         return Text(f"run {run_id} — not known to the daemon (yet)", style="yellow")
@@ -47,7 +53,7 @@ def run_header(run: RunView | None, run_id: str) -> Text:
         "  ",
         (fmt.config_name(run.config), "cyan"),
         "  ",
-        f"{len(run.instances)} instances x {run.workers} workers ({states})",
+        f"{spread(len(run.instances), run.workers)} ({states})",
         ("  cores ", "dim"),
         f"{run.cores_in_use}" + (f"/{run.cores}" if run.cores else ""),
     )
@@ -168,7 +174,6 @@ class DashboardScreen(Screen):
         run = self.run
         header = self.query_one("#header", Static)
         header.update(run_header(run, self.run_id))
-        header.styles.height = 3 if run is not None and run.estimate else 2  # the estimate's own line
         if run is None:
             return
         table = self.query_one(InstanceTable)
@@ -201,7 +206,7 @@ class DashboardScreen(Screen):
             self.query_one("#metric-trend", TrendLine).show(
                 METRIC_SHORT.get(metric_name, "quality").ljust(7),
                 run.metric_history,
-                fmt.metric(metric[1] if metric else None),
+                fmt.metric(metric[1] if metric else run.metric_history.last()),
                 "cyan",
                 log=True,
                 view=trend_view,

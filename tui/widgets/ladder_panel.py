@@ -39,6 +39,16 @@ def _spot(w: dict[str, Any]) -> str:
     )
 
 
+def no_ladder_text(game: str, merged: str | None) -> Text:
+    """What a Kuhn or Leduc run has instead of the ladder: its exact exploitability, and the command."""
+    where = merged or "RUN_DIR/merged"
+    return Text.assemble(
+        (f"no ladder for a {game} run: ", "dim"),
+        "its exploitability is exact:\n",
+        (f"holdem eval {where} --exploitability", "bold"),
+    )
+
+
 def ladder_text(ev: dict[str, Any] | None, now: float | None = None) -> Text:
     if not isinstance(ev, dict):
         return Text(NO_EVAL, style="dim")

@@ -29,17 +29,18 @@ class TrendLine(Static):
         self, label: str, history: History, value: str, style: str = "green", log: bool = False, view: Hashable = None
     ) -> None:
         values = history.values()
-        logged = log_values(values) if log else None
+        positive = [v for v in values if v > 0]
+        # a quality metric is read on a log scale; a zero (reported before the first measurement) would
+        # otherwise turn the whole line linear, so it is left out while two positive values remain
+        logged = log_values(positive) if log and len(positive) >= 2 else None
         shown = logged if logged is not None else values
+        number = fmt.metric if log else fmt.count  # the metric's scale keeps its digits: not "0–0"
         scale = ""
         bounds = None
         if len(shown) >= 2:
             bounds = self.range.fit(shown, logged is not None, view)
             lo, hi = (10 ** bounds[0], 10 ** bounds[1]) if logged is not None else bounds
-            scale = (
-                f"{fmt.metric(lo) if logged is not None else fmt.count(lo)}–"
-                f"{fmt.metric(hi) if logged is not None else fmt.count(hi)}"
-            )
+            scale = f"{number(lo)}–{number(hi)}"
         width = max(0, self.size.width - len(label) - len(value) - len(scale) - 6)
         line = fmt.spark(shown, width, bounds) if bounds is not None else ""
         self.update(
