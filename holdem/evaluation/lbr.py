@@ -228,8 +228,8 @@ def local_best_response(target: LbrTarget, settings: LbrSettings, progress: Prog
 
 
 def terminal_progress(unit: str, out: TextIO | None = None) -> Progress:
-    """LBR's progress for a person at a terminal (hands, their rate, the running value); silent elsewhere
-    (a pipe, a log file)."""
+    """LBR's progress for a person at a terminal (hands, their rate, the time spent and left, the running
+    value); silent elsewhere (a pipe, a log file)."""
     bar = ProgressBar(out, every_s=None)
     started = time.perf_counter()
 
@@ -237,8 +237,10 @@ def terminal_progress(unit: str, out: TextIO | None = None) -> Progress:
         if not bar.on_terminal:
             return
         rate = 2 * done / max(time.perf_counter() - started, 1e-9)
-        text = f"{2 * done:,}/{2 * total:,} hands  {rate:,.0f} hands/s  LBR {value:+,.1f} {unit}"
-        bar.show(f"{bar.gauge(done / max(total, 1))}  {text}", final=done >= total)
+        frac = done / max(total, 1)
+        hands = f"{2 * done:,}/{2 * total:,} hands  {rate:,.0f} hands/s"
+        text = f"{hands}  {bar.clock_for(frac)}  LBR {value:+,.1f} {unit}"
+        bar.show(f"{bar.gauge(frac)}  {text}", final=done >= total)
 
     return show
 

@@ -18,6 +18,8 @@ import os
 from pathlib import Path
 from typing import TextIO
 
+from holdem.progress_bar import own_line
+
 __all__ = ["PipeSafeHandler", "log_to_file_when_stderr_is_gone", "silence"]
 
 
@@ -51,8 +53,9 @@ class PipeSafeHandler(logging.StreamHandler[TextIO]):
             return
         if not self.gone:
             try:
-                self.stream.write(line)
-                self.flush()
+                with own_line(self.stream):  # never on the line of a half-drawn progress bar
+                    self.stream.write(line)
+                    self.flush()
                 return
             except BrokenPipeError:  # emit runs under the handler's lock: this happens once
                 self.gone = True

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-from holdem.progress_bar import ProgressBar
+from holdem.progress_bar import ProgressBar, clock
 
 _WINDOW_S = 3.0
 
@@ -73,12 +73,18 @@ class ProgressState:
 
 def progress_text(snap: dict[str, Any], bar: ProgressBar) -> str:
     """The training bar's line from a snapshot: iterations against the target (or seconds against the
-    budget), the current speed, and the latest metrics."""
+    budget), the current speed, the training time (earlier segments included) and what is left, and the
+    latest metrics."""
+    elapsed = snap["elapsed_s"]
     if snap["target_iters"]:
         frac = min(1.0, snap["iter"] / snap["target_iters"])
         goal = f"{snap['iter']:,}/{snap['target_iters']:,} it"
+        todo = max(0, snap["target_iters"] - snap["iter"])
+        left = todo / snap["ips"] if snap["ips"] > 0 else (0.0 if todo == 0 else None)
     else:
-        frac = min(1.0, snap["elapsed_s"] / (snap["time_budget_s"] or 1.0))
-        goal = f"{snap['iter']:,} it, {snap['elapsed_s']:.0f}/{snap['time_budget_s']:.0f} s"
+        budget = snap["time_budget_s"] or 1.0
+        frac = min(1.0, elapsed / budget)
+        goal = f"{snap['iter']:,} it"
+        left = max(0.0, budget - elapsed)
     extra = "".join(f"  {k} {v:.3g}" for k, v in snap["metrics"].items() if v is not None)
-    return f"{bar.gauge(frac)}  {goal}  {snap['ips']:,.0f} it/s{extra}"
+    return f"{bar.gauge(frac)}  {goal}  {snap['ips']:,.0f} it/s  {clock(elapsed, left)}{extra}"

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 # Called after every action with (state before, action, state after); the play UI draws from it.
 Listener = Callable[[State, Action, State], None]
+# Called after every duplicate deal with (deals done, deals): `holdem match` draws its bar from it.
+MatchProgress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +111,13 @@ def duplicate_deal(a: Agent, b: Agent, rules: HunlRules, deal: int, winner: int,
 
 
 def run_match(
-    a: Agent, b: Agent, rules: HunlRules, hands: int, seed: int, names: tuple[str, str] | None = None
+    a: Agent,
+    b: Agent,
+    rules: HunlRules,
+    hands: int,
+    seed: int,
+    names: tuple[str, str] | None = None,
+    progress: MatchProgress | None = None,
 ) -> MatchResult:
     """Play ceil(hands / 2) duplicate deals; the result is from A's point of view."""
     started = time.perf_counter()
@@ -122,6 +130,8 @@ def run_match(
     per_deal = np.empty(n_deals)
     for d, w in enumerate(winners.tolist()):
         per_deal[d] = duplicate_deal(a, b, rules, d, w, seed)
+        if progress is not None:
+            progress(d + 1, n_deals)
     scale = 1000.0 / rules.big_blind / 2.0  # chips per deal -> mbb per hand
     mean, half = mean_interval(per_deal, scale)
     a_name, b_name = names or (a.name, b.name)
@@ -162,11 +172,17 @@ def match_from_specs(
     seed: int,
     bucket_root: Path,
     search: tuple[SearchConfig | None, SearchConfig | None] = (None, None),
+    progress: MatchProgress | None = None,
 ) -> MatchResult:
     """The `holdem match` command: load both sides, agree on the rules, play. ``search`` holds a
     ``SearchConfig`` for a side that searches (a blueprint), else None."""
     loaded: dict[str, Blueprint] = {}
     for spec in (spec_a, spec_b):
+        if spec not in BOTS and not Path(spec).exists():
+            raise PolicyError(
+                f"{spec} does not exist (expected a bot name: {', '.join(BOTS)}; "
+                "or an instance, checkpoint or merged folder)"
+            )
         if spec not in BOTS and spec not in loaded:
             loaded[spec] = load_blueprint(Path(spec), bucket_root)
     rules = match_rules(list(loaded.values()))
@@ -183,4 +199,4 @@ def match_from_specs(
 
         sides.append(SearchAgent(loaded[spec], config, name=f"{spec}+search"))
         names.append(f"{spec}+search")
-    return run_match(sides[0], sides[1], rules, hands, seed, names=(names[0], names[1]))
+    return run_match(sides[0], sides[1], rules, hands, seed, names=(names[0], names[1]), progress=progress)
