@@ -118,10 +118,7 @@ class Checkpoints:
         existing = ckpt.list_checkpoints(self.dir)
         if not resume:
             if existing:
-                raise BadInput(
-                    f"instance folder {self.dir} already has checkpoints; "
-                    "pass --resume to continue it, or choose an empty folder"
-                )
+                raise BadInput(f"instance folder {self.dir} already has checkpoints; {self._what_works()}")
             return None
         found = ckpt.latest_valid_checkpoint(
             self.dir, on_skip=lambda p, why: log.warning("skipping checkpoint %s: %s", p, why)
@@ -137,14 +134,30 @@ class Checkpoints:
         if found.meta.get("game") != self.cfg.game:
             raise BadInput(
                 f"checkpoint {found.path} belongs to game {found.meta.get('game')!r}, the config trains "
-                f"{self.cfg.game!r}; refusing to resume"
+                f"{self.cfg.game!r}; refusing to resume: {self._what_works()}"
             )
         if found.meta.get("solver_config_hash") != self.solver_hash:
             raise BadInput(
                 f"checkpoint {found.path} was made with another algorithm, seed or schedule; "
-                "refusing to resume (start a new instance folder instead)"
+                f"refusing to resume: {self._what_works()}"
             )
         return found
+
+    def _what_works(self) -> str:
+        """Advice for a folder that has checkpoints, from what its newest one holds: only what would work."""
+        held = ckpt.newest_manifest(self.dir) or {}
+        game = held.get("game", self.cfg.game)
+        if game != self.cfg.game:
+            return (
+                f"this folder holds a {game} run; use another --instance-dir, or --config of game {game} "
+                "(--resume without --config continues it)"
+            )
+        if held.get("solver_config_hash", self.solver_hash) != self.solver_hash:
+            return (
+                "this folder holds a run of another algorithm, seed or schedule; use another --instance-dir "
+                "(--resume without --config continues it)"
+            )
+        return "pass --resume to continue it, or choose an empty folder"
 
     def restore(self, found: ckpt.Checkpoint, solver: Solver, game_hash: str) -> float:
         """Load found into solver; returns the training seconds recorded in it."""

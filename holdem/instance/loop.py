@@ -53,7 +53,7 @@ INSTANCE_LOG = "train.log"
 
 @dataclass(frozen=True, slots=True)
 class TrainOptions:
-    config_path: Path
+    config_path: Path | None  # None: with resume, the config of the instance's newest checkpoint
     instance_dir: Path
     iters: int | None = None
     time_budget_s: float | None = None
@@ -83,7 +83,7 @@ def run_training(opts: TrainOptions) -> int:
     """Run one instance to its target or until told to stop; returns the process exit code."""
     events = EventStream(opts.events)
     try:
-        cfg = load_config(opts.config_path)
+        cfg = _load_config(opts)
         if opts.seed is not None or opts.workers is not None:
             cfg = _override(cfg, opts)
         _check_targets(opts)
@@ -251,6 +251,21 @@ def _next_chunk(chunk: int, done: int, seconds: float, goal_s: float = CHUNK_SEC
         return chunk
     ideal = done * goal_s / seconds
     return max(1, min(int(ideal), chunk * 4))
+
+
+def _load_config(opts: TrainOptions) -> TrainConfig:
+    """The --config file, or with --resume and no --config the config the newest checkpoint was trained
+    with (the checkpoint holds it whole, so the file is not needed to continue)."""
+    from holdem.config import config_from_mapping
+
+    if opts.config_path is not None:
+        return load_config(opts.config_path)
+    if not opts.resume:
+        raise BadInput("--config is required to start an instance (with --resume it defaults to the checkpoint's)")
+    manifest = ckpt.newest_manifest(opts.instance_dir)
+    if manifest is None or "config" not in manifest:
+        raise BadInput(f"{opts.instance_dir} has no checkpoint that holds a config; pass --config")
+    return config_from_mapping(manifest["config"])
 
 
 def _override(cfg: TrainConfig, opts: TrainOptions) -> TrainConfig:

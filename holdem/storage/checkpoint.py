@@ -291,6 +291,17 @@ def latest_valid_checkpoint(
     return None
 
 
+def newest_manifest(instance_dir: Path) -> dict[str, Any] | None:
+    """The manifest of the newest checkpoint whose manifest reads and checks, its arrays unread: cheap,
+    for a choice (which config a resume trains with), never for loading."""
+    for path in list_checkpoints(instance_dir):
+        try:
+            return _read_manifest(path)
+        except CorruptCheckpoint:
+            continue
+    return None
+
+
 def _read_manifest(path: Path) -> dict[str, Any]:
     manifest_path = path / MANIFEST
     try:
