@@ -4,7 +4,8 @@ A spot is a betting history on the blueprint's own tree, written in the tree's l
 check or call, ``r<to>`` raise to a street total, ``/`` where a street ends, optional; spaces and commas
 are ignored): ``r300c/`` is the button raising to 300, the big blind calling, and the flop to act. The
 board must hold the cards that street has dealt. A hand's distribution is the blueprint's average
-strategy in the bucket the hand falls in (the same lookup as training). The 13x13 grid shows each hand
+strategy in the bucket the hand falls in (the same lookup as training); a hand class (AKs) shows each
+of its combos and, as its distribution, their mean, as a grid cell does. The 13x13 grid shows each hand
 class (pairs on the diagonal, suited above it, offsuit below) as the mean over its combos that the board
 leaves possible, each counted once: a picture of the strategy, not weighted by how often a hand gets here.
 
@@ -39,6 +40,8 @@ STRATEGY_FORMAT = "holdem-strategy"
 STRATEGY_VERSION = 1
 _TOKEN = re.compile(r"\s*(f|c|r\d+|/)\s*,?", re.IGNORECASE)
 _HANDS = np.ascontiguousarray(COMBO_CARDS, dtype=np.int64)
+_CLASS = re.compile(r"([2-9TJQKA])([2-9TJQKA])([so]?)", re.IGNORECASE)
+HAND_FORMS = "give two cards like AsKd, a hand class like AKs, AKo, QQ or AK, or --range for every class"
 
 
 class SpotError(ValueError):
@@ -169,13 +172,17 @@ def _header(blueprint: Blueprint, spot: Spot, source: str) -> dict[str, Any]:
 
 
 def spot_json(blueprint: Blueprint, spot: Spot, hand: str, source: str) -> dict[str, Any]:
-    """One hand at the spot: its bucket and the probability of each action."""
+    """One hand at the spot: its bucket and the probability of each action; for a hand class
+    (``class_cells``), every combo of it the board leaves possible and their mean."""
+    cells = class_cells(hand)
+    if cells is not None:
+        return _class_json(blueprint, spot, hand, cells, source)
     try:
         cards = parse_cards(hand)
     except ValueError as exc:
-        raise SpotError(f"--hand: {exc}") from None
+        raise SpotError(f"--hand: {exc}; {HAND_FORMS}") from None
     if len(cards) != 2:
-        raise SpotError(f"--hand needs two hole cards, like AsKd; got {len(cards)} in {hand!r}")
+        raise SpotError(f"--hand needs two hole cards; got {len(cards)} in {hand!r}; {HAND_FORMS}")
     on_board = [c for c in cards if c in spot.board]
     if on_board:
         raise SpotError(f"card {format_cards(on_board)} is both in --hand and on --board")
@@ -188,6 +195,53 @@ def spot_json(blueprint: Blueprint, spot: Spot, hand: str, source: str) -> dict[
         hand=format_cards(cards, sep=""),
         bucket=int(buckets[combo]),
         actions=[{**a, "probability": round(float(p), 6)} for a, p in zip(spot.actions, probs)],
+    )
+    return out
+
+
+def class_cells(text: str) -> list[tuple[int, int]] | None:
+    """The grid cells of a hand class as GTO tools write it: AKs (suited), AKo (offsuit), QQ (a pair),
+    AK (both suitings); None if the text is no hand class."""
+    m = _CLASS.fullmatch(text.strip())
+    if m is None:
+        return None
+    hi, lo = (12 - RANK_CHARS.index(c.upper()) for c in m.group(1, 2))
+    top, low, suiting = min(hi, lo), max(hi, lo), m.group(3).lower()
+    if top == low:
+        return None if suiting else [(top, top)]
+    suited, offsuit = (top, low), (low, top)
+    return {"s": [suited], "o": [offsuit], "": [suited, offsuit]}[suiting]
+
+
+def _class_json(
+    blueprint: Blueprint, spot: Spot, text: str, cells: list[tuple[int, int]], source: str
+) -> dict[str, Any]:
+    """Every combo of the class at the spot with its bucket and strategy; the actions' probabilities are
+    their mean, each possible combo counted once (as a --range cell)."""
+    buckets = combo_buckets(blueprint, spot)
+    probs = combo_strategy(blueprint, spot, buckets)
+    combos = [
+        combo
+        for combo, (c1, c2) in enumerate(COMBO_CARDS.tolist())
+        if _class_cell(c1, c2) in cells and c1 not in spot.board and c2 not in spot.board
+    ]
+    name = text.strip()[:2].upper() + text.strip()[2:].lower()
+    if not combos:
+        raise SpotError(f"--hand {name}: every combo of it holds a card of the board {format_cards(spot.board)}")
+    mean = probs[combos].mean(axis=0)
+    out = _header(blueprint, spot, source)
+    out.update(
+        kind="class",
+        hand=name,
+        combos=[
+            {
+                "hand": format_cards(COMBO_CARDS[combo].tolist()[::-1], sep=""),
+                "bucket": int(buckets[combo]),
+                "probabilities": [round(float(p), 6) for p in probs[combo]],
+            }
+            for combo in combos
+        ],
+        actions=[{**a, "probability": round(float(p), 6)} for a, p in zip(spot.actions, mean)],
     )
     return out
 

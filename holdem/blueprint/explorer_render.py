@@ -20,6 +20,7 @@ from holdem.storage.atomic import replacing
 FOLD_RGB = (66, 120, 200)
 CALL_RGB = (76, 175, 80)
 RAISE_RGBS = ((255, 183, 77), (244, 120, 54), (214, 48, 49), (150, 20, 40), (90, 10, 30))
+UNWRAPPED_WIDTH = 10_000  # the width of a pipe: wide enough that no line is wrapped or cut
 
 
 def action_colours(actions: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
@@ -57,6 +58,21 @@ def _ink(rgb: tuple[int, int, int]) -> str:
     return "black" if 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 140 else "white"
 
 
+class _Console(Console):
+    """rich's Console, but a closed pipe raises BrokenPipeError for the command to end cleanly (rich
+    itself exits 1), and output that is not a terminal is not wrapped: a pipe is read by grep, not eyes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        if not self.is_terminal:
+            self.soft_wrap = True
+            self.width = UNWRAPPED_WIDTH
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def _title(data: dict[str, Any]) -> str:
     board = f", board {data['board']}" if data["board"] else ""
     history = data["history"] or "(first action)"
@@ -67,18 +83,28 @@ def _title(data: dict[str, Any]) -> str:
 
 
 def print_spot(data: dict[str, Any], console: Console | None = None) -> None:
-    console = console or Console()
+    """One hand's distribution with its bucket; for a hand class their mean, then each combo's."""
+    console = console or _Console()
     colours = action_colours(data["actions"])
-    console.print(f"{data['hand']}: {_title(data)}")
-    console.print(f"bucket {data['bucket']} of {data['buckets']} on the {data['street']}")
+    if data["kind"] == "class":
+        console.print(f"{data['hand']}, the mean of its {len(data['combos'])} combos: {_title(data)}")
+    else:
+        console.print(f"{data['hand']}: {_title(data)}")
+        console.print(f"bucket {data['bucket']} of {data['buckets']} on the {data['street']}")
     for a, rgb in zip(data["actions"], colours):
         bar = "█" * round(40 * a["probability"])
         console.print(Text(f"  {a['label']:<28} {a['probability']:7.1%} ") + Text(bar, style=Style(color=_hex(rgb))))
+    if data["kind"] == "class":
+        labels = ", ".join(a["label"] for a in data["actions"])
+        console.print(f"each combo (bucket of {data['buckets']}: {labels}):")
+        for combo in data["combos"]:
+            probs = " ".join(f"{p:6.1%}" for p in combo["probabilities"])
+            console.print(f"  {combo['hand']}  bucket {combo['bucket']:>4}: {probs}")
 
 
 def print_grid(data: dict[str, Any], console: Console | None = None) -> None:
     """The 13x13 grid; each cell shows its class and its likeliest of fold, call and raise (all sizes)."""
-    console = console or Console()
+    console = console or _Console()
     colours = action_colours(data["actions"])
     table = Table(show_header=False, show_edge=False, padding=0, box=None)
     for _ in range(13):

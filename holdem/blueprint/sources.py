@@ -17,10 +17,7 @@ def find_checkpoint(path: Path) -> ckpt.Checkpoint:
     """The checkpoint a hold'em source names: the folder itself, or an instance's newest verified one."""
     path = Path(path)
     if not path.exists():
-        raise PolicyError(
-            f"{path} does not exist (expected a bot name: random, call, raise-pot; or an instance, "
-            "checkpoint or merged folder)"
-        )
+        raise PolicyError(f"{path} does not exist (expected an instance, checkpoint or merged folder)")
     try:
         if (path / ckpt.MANIFEST).is_file():
             return ckpt.load_checkpoint(path)
@@ -33,4 +30,4 @@ def find_checkpoint(path: Path) -> ckpt.Checkpoint:
         return found
     if path.is_file():
         raise PolicyError(f"{path}: hold'em blueprints are read from an instance, checkpoint or merged folder")
-    raise PolicyError(f"{path} is neither a built-in bot, an instance folder nor a checkpoint folder")
+    raise PolicyError(f"{path} is neither an instance folder nor a checkpoint or merged folder")
