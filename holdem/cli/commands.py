@@ -9,13 +9,18 @@ import logging
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from holdem.cli.common import bad
 from holdem.cli.parser import buckets_root, build_parser
-from holdem.cli.search_flags import search_config, searched
+from holdem.cli.search_flags import search_config, search_summary, searched
 from holdem.instance.events import EventStream
 from holdem.instance.exit_codes import EXIT_OK
-from holdem.instance.pipes import PipeSafeHandler
+from holdem.instance.pipes import PipeSafeHandler, silence
+from holdem.progress_bar import ProgressBar
+
+if TYPE_CHECKING:
+    from holdem.play.match import MatchProgress
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +45,15 @@ def main(argv: list[str] | None = None) -> int:
         "lbr": _lbr,
         "strategy": _strategy,
     }
-    return handler[args.command](args)
+    try:
+        code = handler[args.command](args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # stdout's reader went away (`holdem strategy ... | head`): it has read what it wanted, so this
+        # is no error; /dev/null takes the rest, and Python's own flush at exit.
+        silence(sys.stdout)
+        return EXIT_OK
+    return code
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -90,7 +103,9 @@ def _eval(args: argparse.Namespace) -> int:
         loaded = load_policy(args.path, buckets_root(args))
         if loaded.game.name == "hunl" and args.exploitability:
             raise PolicyError(
-                "exact exploitability is computed for Kuhn and Leduc; measure a hold'em blueprint with `holdem match`"
+                "exact exploitability is computed for Kuhn and Leduc; measure a hold'em blueprint with "
+                f"`holdem lbr {args.path}` (a lower bound on its exploitability), `holdem eval {args.path} "
+                f"--ladder` (bots, LBR and sanity probes) or `holdem match {args.path} call`"
             )
     except PolicyError as exc:
         return bad(EventStream(False), str(exc))
@@ -194,10 +209,13 @@ def _match(args: argparse.Namespace) -> int:
 
     if args.hands < 1:
         return bad(EventStream(False), f"--hands must be at least 1, got {args.hands}")
+    bar = ProgressBar(every_s=None)
     try:
         search = (search_config(args) if args.search_a else None, search_config(args) if args.search_b else None)
-        result = match_from_specs(args.a, args.b, args.hands, args.seed, buckets_root(args), search)
+        progress = None if args.json or not bar.on_terminal else match_progress(bar)
+        result = match_from_specs(args.a, args.b, args.hands, args.seed, buckets_root(args), search, progress)
     except (PolicyError, ValueError) as exc:
+        bar.abandon()
         return bad(EventStream(False), str(exc))
     out = result.to_json()
     if args.json:
@@ -209,6 +227,19 @@ def _match(args: argparse.Namespace) -> int:
             f"{out['hands']:,} duplicate hands ({out['seconds']:.1f} s)"
         )
     return EXIT_OK
+
+
+def match_progress(bar: ProgressBar) -> MatchProgress:
+    """The match's bar at a terminal: hands played, their rate, the time spent and left."""
+    started = time.monotonic()
+
+    def show(done: int, deals: int) -> None:
+        rate = 2 * done / max(time.monotonic() - started, 1e-9)
+        frac = done / deals
+        text = f"{2 * done:,}/{2 * deals:,} hands  {rate:,.0f} hands/s  {bar.clock_for(frac)}"
+        bar.show(f"{bar.gauge(frac)}  {text}", final=done >= deals)
+
+    return show
 
 
 def _play(args: argparse.Namespace) -> int:
@@ -224,11 +255,14 @@ def _play(args: argparse.Namespace) -> int:
             from holdem.play.search_agent import SearchAgent
 
             bot: Opponent = SearchAgent(blueprint, config, name=f"{args.policy}+search")
+            opponent = f"the blueprint {args.policy} with {search_summary(args)}"
         else:
             bot = BlueprintAgent(blueprint, name=str(args.policy))
+            opponent = f"the blueprint {args.policy} (no search)"
     except (PolicyError, ValueError) as exc:
         return bad(EventStream(False), str(exc))
-    run_play(bot, PlayOptions(hands=max(0, args.hands), seat=args.seat, seed=args.seed), sys.stdin, sys.stdout)
+    options = PlayOptions(hands=max(0, args.hands), seat=args.seat, seed=args.seed, opponent=opponent)
+    run_play(bot, options, sys.stdin, sys.stdout)
     return EXIT_OK
 
 

@@ -8,7 +8,9 @@ import os
 from pathlib import Path
 
 from holdem import version
-from holdem.cli.search_flags import search_options
+from holdem.cli.search_flags import SEARCHED, search_options
+
+CORES = len(os.sched_getaffinity(0))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,10 +19,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="run one solver instance (W worker threads on shared tables)")
-    t.add_argument("--config", required=True, type=Path, help="training config (YAML), e.g. configs/leduc.yaml")
+    t.add_argument(
+        "--config",
+        type=Path,
+        help="training config (YAML), e.g. configs/leduc.yaml (default with --resume: the config the "
+        "instance's newest checkpoint was trained with)",
+    )
     t.add_argument("--instance-dir", required=True, type=Path, help="the instance folder (checkpoints, tensorboard)")
     goal = t.add_mutually_exclusive_group()
-    goal.add_argument("--iters", type=int, help="total iterations of this instance (a resume continues to it)")
+    goal.add_argument(
+        "--iters",
+        type=int,
+        help="total iterations of this instance, a resume continues to it (default: the config's iterations)",
+    )
     goal.add_argument("--time-budget", type=float, metavar="SECONDS", help="total training seconds")
     t.add_argument("--seed", type=int, help="RNG seed (default: the config's seed)")
     t.add_argument(
@@ -59,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--hands", type=int, default=4_000, help="--ladder: hands per bot match")
     e.add_argument("--lbr-hands", type=int, default=4_000, help="--ladder: LBR hands")
     e.add_argument("--seed", type=int, default=0, help="--ladder: seed of the matches and LBR")
-    e.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="--ladder: LBR threads")
+    e.add_argument("--workers", type=int, default=CORES, help=f"--ladder: LBR threads (default: every core, {CORES})")
     e.add_argument("--json", action="store_true", help="one JSON object on stdout")
     buckets_root_option(e)
 
@@ -72,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("tree", help="report the betting tree of a hold'em config: nodes, infosets, memory")
     tr.add_argument("--config", required=True, type=Path, help="a hold'em training config (YAML)")
-    tr.add_argument("--instances", type=int, default=1, help="count the memory of this many instances (default: 1)")
+    tr.add_argument("--instances", type=int, default=1, help="count the memory of this many instances")
     tr.add_argument("--json", action="store_true", help="one JSON object on stdout")
     tr.add_argument(
         "--sample-s",
@@ -94,11 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     ma = sub.add_parser("match", help="play two hold'em policies or bots against each other on duplicate deals")
     ma.add_argument("a", help="a blueprint (instance, checkpoint or merged folder) or random, call, raise-pot")
     ma.add_argument("b", help="the opponent, same forms as A")
-    ma.add_argument("--hands", type=int, default=10_000, help="hands to play, two per duplicate deal (default: 10000)")
-    ma.add_argument("--seed", type=int, default=0, help="seed of the deals (default: 0)")
+    ma.add_argument("--hands", type=int, default=10_000, help="hands to play, two per duplicate deal")
+    ma.add_argument("--seed", type=int, default=0, help="seed of the deals")
     ma.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    ma.add_argument("--search-a", action="store_true", help="A searches every decision after the flop")
-    ma.add_argument("--search-b", action="store_true", help="B searches every decision after the flop")
+    ma.add_argument("--search-a", action="store_true", help=f"A searches {SEARCHED}")
+    ma.add_argument("--search-b", action="store_true", help=f"B searches {SEARCHED}")
     search_options(ma)
     buckets_root_option(ma)
 
@@ -114,21 +125,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lb.add_argument("--hands", type=int, default=10_000, help="hands to play (each deal in both seats)")
     lb.add_argument("--seed", type=int, default=0, help="the deals and every draw come from it")
-    lb.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="threads (default: every core)")
+    lb.add_argument("--workers", type=int, default=CORES, help=f"threads (default: every core, {CORES})")
     lb.add_argument("--json", action="store_true", help="one JSON object on stdout")
     buckets_root_option(lb)
 
     sg = sub.add_parser("strategy", help="what a hold'em blueprint plays at a spot: one hand, or the 13x13 grid")
     sg.add_argument("policy", type=Path, help="a blueprint: instance, checkpoint or merged folder")
     what = sg.add_mutually_exclusive_group(required=True)
-    what.add_argument("--hand", help="two hole cards, e.g. AsKd")
+    what.add_argument("--hand", help="two hole cards, e.g. AsKd, or a hand class (AKs, AKo, QQ, AK): its every combo")
     what.add_argument("--range", action="store_true", help="every hand class on the 13x13 preflop grid")
-    sg.add_argument("--board", default="", help='the board the history has dealt, e.g. "Qh Jh 2c"')
+    sg.add_argument(
+        "--board", default="", help='the board the history has dealt, e.g. "Qh Jh 2c" (default: none, the preflop)'
+    )
     sg.add_argument(
         "--history",
         default="",
         help="betting so far in the tree's letters, e.g. r300c/ "
-        "(f fold, c check/call, r<to> raise to, / end of street)",
+        "(f fold, c check/call, r<to> raise to, / end of street; default: none, the first decision)",
     )
     sg.add_argument("--png", type=Path, help="with --range: also draw the grid as a PNG picture")
     sg.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -137,12 +150,29 @@ def build_parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("play", help="play hold'em against a blueprint in the terminal")
     pl.add_argument("policy", type=Path, help="a blueprint: instance, checkpoint or merged folder")
     pl.add_argument("--seat", type=int, choices=[0, 1], help="your seat, 0 = button (default: alternate)")
-    pl.add_argument("--hands", type=int, default=1_000_000, help="hands to play before it ends (default: 1000000)")
-    pl.add_argument("--seed", type=int, default=0, help="seed of the deals (default: 0)")
-    pl.add_argument("--search", action="store_true", help="the bot searches every decision after the flop")
+    pl.add_argument("--hands", type=int, default=1_000_000, help="hands to play before it ends")
+    pl.add_argument("--seed", type=int, default=0, help="seed of the deals")
+    pl.add_argument("--search", action="store_true", help=f"the bot searches {SEARCHED}")
     search_options(pl)
     buckets_root_option(pl)
+    for parser in _every_parser(p):
+        parser.formatter_class = DefaultsShown
     return p
+
+
+class DefaultsShown(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless the help names it already or there is none."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if not action.option_strings or "default" in text or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return text + " (default: %(default)s)"
+
+
+def _every_parser(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return [parser, *(q for a in subs for sub in a.choices.values() for q in _every_parser(sub))]
 
 
 def buckets_root_option(parser: argparse.ArgumentParser) -> None:

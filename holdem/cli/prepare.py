@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -133,8 +134,12 @@ def tree(args: argparse.Namespace, root: Path) -> int:
     if args.sample_s > 0:  # the timed sample (holdem.instance.estimate), kept apart from the tree's own figures
         from holdem.instance.estimate import speed_report
 
+        build = f"holdem buckets build --config {shlex.quote(str(args.config))}"
+        if args.buckets_root is not None:
+            build += f" --buckets-root {shlex.quote(str(args.buckets_root))}"
+        cores = len(os.sched_getaffinity(0))
         report["speed"] = speed_report(
-            cfg, root, args.sample_s, args.iters, args.time_budget, max(1, args.instances), len(os.sched_getaffinity(0))
+            cfg, root, args.sample_s, args.iters, args.time_budget, max(1, args.instances), cores, build
         )
     if args.json:
         print(json.dumps(report))

@@ -10,12 +10,14 @@ import sys
 import time
 
 STREETS = ("flop", "turn", "river")
+SEARCHED = "its decisions from the --search-from street on (default: the river); the blueprint plays before"
 
 
 def search_options(parser: argparse.ArgumentParser, default_ms: float | None = 100.0) -> None:
     """Flags of real-time search (holdem/search); without --search-ms and --search-iters, a search runs
     1000 iterations (``default_ms`` None) or spends ``default_ms``."""
-    parser.add_argument("--search-ms", type=float, default=None, help=f"time per search (default {default_ms})")
+    limit = f"{default_ms:g} ms" if default_ms else "1000 iterations"
+    parser.add_argument("--search-ms", type=float, default=None, help=f"time per search (default: {limit})")
     parser.add_argument("--search-iters", type=int, default=None, help="iterations per search (first limit wins)")
     parser.add_argument("--search-workers", type=int, default=1, help="numba threads per search")
     parser.add_argument(
@@ -57,6 +59,15 @@ def search_config(args: argparse.Namespace):
             raise ValueError(f"--search-sizes: pot fractions must be in (0, 100], got {args.search_sizes!r}")
         sizes = (fractions,) * 4
     return SearchConfig(solve_options(args), bet_sizes=sizes, first_street=STREETS.index(args.search_from) + 1)
+
+
+def search_summary(args: argparse.Namespace) -> str:
+    """'search from the river on (100 ms a decision)': what the searching side does, for a person."""
+    options = solve_options(args)
+    limits = ([f"{options.ms:g} ms"] if options.ms else []) + (
+        [f"{options.iterations} iterations"] if options.iterations else []
+    )
+    return f"search from the {args.search_from} on ({' or '.join(limits)} a decision)"
 
 
 def solve_options(args: argparse.Namespace):

@@ -56,14 +56,16 @@ def speed_report(
     time_budget_s: float | None,
     instances: int,
     cores: int,
+    build_command: str = "holdem buckets build --config FILE",
 ) -> dict[str, Any]:
-    """The `speed` entry of `holdem tree --json`: the sample and the time (or iterations) of the budget."""
+    """The `speed` entry of `holdem tree --json`: the sample and the time (or iterations) of the budget.
+    ``build_command`` builds the missing bucket set, in the caller's own words."""
     try:
         sample = sample_speed(cfg, buckets_root, seconds)
     except MissingBuckets:
         return {
-            "skipped": "no bucket set is built for this abstraction yet: `holdem buckets build --config "
-            "FILE` builds it (the sample trains on it)"
+            "skipped": f"no bucket set is built for this abstraction yet: `{build_command}` builds it "
+            "(the sample trains on it)"
         }
     share = max(1.0, instances / max(cores, 1))  # instances beyond the cores take turns
     out: dict[str, Any] = {

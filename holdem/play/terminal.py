@@ -55,6 +55,7 @@ class PlayOptions:
     hands: int = 1_000_000
     seat: int | None = None  # the person's seat (0 = button); None alternates, starting on the button
     seed: int = 0
+    opponent: str = "a blueprint"  # who the bot is, in the greeting: the blueprint, and whether it searches
 
 
 class Opponent(Agent, Protocol):
@@ -206,7 +207,10 @@ def run_play(bot: Opponent, options: PlayOptions, inp: TextIO, out: TextIO) -> f
     rng = random.Random(options.seed)
     total, played = 0.0, 0
     w = out.write
-    w(f"heads-up no-limit hold'em, blinds {rules.small_blind}/{rules.big_blind}, stacks {rules.stack}. {HELP}\n")
+    w(
+        f"heads-up no-limit hold'em against {options.opponent}, blinds {rules.small_blind}/{rules.big_blind}, "
+        f"stacks {rules.stack}. {HELP}\n"
+    )
     for hand in range(options.hands):
         cards = deal_cards(1, options.seed * 1_000_003 + hand)
         winners = np.empty(1, dtype=np.int8)
@@ -236,10 +240,7 @@ def run_play(bot: Opponent, options: PlayOptions, inp: TextIO, out: TextIO) -> f
             )
         total += mine
         played += 1
-        w(
-            f"you {'win' if mine > 0 else 'lose' if mine < 0 else 'split'} {abs(mine):.0f}; "
-            f"total {total:+.0f} chips over {plural(played, 'hand')}\n"
-        )
+        w(outcome_text(mine, total, played) + "\n")
     w(f"\ndone. {_tally(played, total, rules.big_blind)}\n")
     return total
 
@@ -250,6 +251,12 @@ def _narrate(out: TextIO, seat: int, cards: list[int], before: State, action: Ac
     out.write(f"  {'you' if mine else 'bot'} {_describe(action, before, '' if mine else 's')}\n")
     if after.street > before.street and not after.finished:
         out.write(f"-- {STREETS[after.street]} [{_cards(_board(cards, after.street))}]  pot {after.pot} --\n")
+
+
+def outcome_text(mine: float, total: float, played: int) -> str:
+    """'you win 150; total +150 chips over 1 hand', or 'you split the pot; ...' when nothing changed hands."""
+    result = f"{'win' if mine > 0 else 'lose'} {abs(mine):.0f}" if mine else "split the pot"
+    return f"you {result}; total {total:+.0f} chips over {plural(played, 'hand')}"
 
 
 def _tally(played: int, total: float, big_blind: int) -> str:
