@@ -115,21 +115,30 @@ def format_strategy(doc: dict[str, Any]) -> str:
         lines.append(f"{doc.get('hand')} is in bucket {doc.get('bucket')} of {doc.get('buckets')}")
         lines += [f"  {a['probability']:7.1%}  {a['label']}" for a in actions]
         return "\n".join(lines)
-    lines.append(
-        "actions (overall frequency): "
-        + ", ".join(f"{k} {a['label']} {a['frequency']:.0%}" for k, a in enumerate(actions))
-    )
-    lines.append("each class: the action it plays most (its number) and how often")
+    lines.append("actions (overall frequency): " + ", ".join(f"{a['label']} {a['frequency']:.1%}" for a in actions))
+    lines.append("each class: f fold, c check/call or r raise (every size), whichever it plays most, and how often")
     for row in doc.get("grid") or []:
         cells = []
         for cell in row:
-            probs = cell.get("probabilities") or [0.0]
-            best = max(range(len(probs)), key=probs.__getitem__)
-            cells.append(
-                f"{cell['hand']:<3} {best}{probs[best]:4.0%}" if cell.get("combos") else f"{cell['hand']:<3}  -  "
-            )
+            if not cell.get("combos"):
+                cells.append(f"{cell['hand']:<3}   -  ")
+                continue
+            letter, share = most_played(actions, cell.get("probabilities") or [])
+            cells.append(f"{cell['hand']:<3} {letter}{share:4.0%}")
         lines.append(" ".join(cells))
     return "\n".join(lines)
+
+
+def most_played(actions: list[dict[str, Any]], probs: list[float]) -> tuple[str, float]:
+    """(f, c or r, its probability): raises of every size count together, as `holdem strategy --range`
+    shows a cell."""
+    groups = {"f": 0.0, "c": 0.0, "r": 0.0}
+    for a, p in zip(actions, probs):
+        letter = str(a.get("action", ""))[:1]
+        if letter in groups:
+            groups[letter] += float(p)
+    letter = max(groups, key=groups.__getitem__)
+    return letter, groups[letter]
 
 
 def format_ladder(ladder: dict[str, Any]) -> str:

@@ -1,8 +1,10 @@
 """holdemctl: the command-line client of holdemd. Speaks only the socket API (supervisor.protocol).
 
-Every command has --json for machine-readable output. Failures are one line on stderr and a
-non-zero exit: 1 an error reply (unknown run, conflict, bad params), 3 no daemon, 4 permission
-denied. A daemon that is still starting (no socket yet) is waited for, up to --wait seconds.
+Every command has --json for machine-readable output: one JSON object on stdout, a failure too
+(`{"error": {"code", "message"}, "exit_code"}`). Failures are also one line on stderr, with a non-zero
+exit: 1 an error reply (unknown run, conflict, bad params), 2 a usage error, 3 no daemon, 4 permission
+denied. A daemon that is still starting (no socket yet) is waited for, up to --wait seconds. Given no
+socket, holdemctl uses `make run`'s daemon when none listens at the default socket (find_daemon).
 """
 
 from __future__ import annotations
@@ -16,26 +18,54 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from supervisor import version
 from supervisor.ctl import blueprint_commands as ctl_blueprint
-from supervisor.ctl.format import format_run, why_shown
+from supervisor.ctl.format import ACTIVE_RUN_STATES, format_run, why_shown
 from supervisor.ctl.watch import watch
-from supervisor.protocol import Client, DaemonUnavailable, ErrorCode, ProtocolError, RunInfo, socket_path
+from supervisor.protocol import (
+    Client,
+    DaemonUnavailable,
+    ErrorCode,
+    Found,
+    ProtocolError,
+    RunInfo,
+    find_daemon,
+    socket_path,
+)
 
 DEFAULT_WAIT_S = 5.0
+RESUME_SETTLE_S = 10.0  # how long `resume` waits for the run to leave `stopped` before it prints
+EXIT_USAGE = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+class JsonErrorParser(argparse.ArgumentParser):
+    """argparse, but under --json a usage error is also one JSON object on stdout."""
+
+    json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        if self.json_errors:
+            print_error("usage", message, EXIT_USAGE)
+        super().error(message)
+
+
+def print_error(code: str, message: str, exit_code: int) -> None:
+    print(json.dumps({"error": {"code": code, "message": message}, "exit_code": exit_code}), flush=True)
+
+
+def build_parser(json_errors: bool = False) -> argparse.ArgumentParser:
+    parser_class = type("Parser", (JsonErrorParser,), {"json_errors": json_errors})
+    common = parser_class(add_help=False)
     # SUPPRESS: an option given before the subcommand must not be reset by the subparser's default
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
     common.add_argument(
         "--socket",
         default=argparse.SUPPRESS,
         help=f"daemon socket (default here: {socket_path()}; order: --socket, $HOLDEMD_SOCKET, "
-        "$RUNTIME_DIRECTORY, $XDG_RUNTIME_DIR, /tmp/holdemd-<uid>)",
+        "$RUNTIME_DIRECTORY, $XDG_RUNTIME_DIR, /tmp/holdemd-<uid>; with none named and no daemon there, "
+        "make run's ./runs/quickstart/holdemd.sock)",
     )
     common.add_argument(
         "--timeout",
@@ -51,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help=f"seconds to wait for a daemon that is still starting (default: {DEFAULT_WAIT_S:g})",
     )
-    p = argparse.ArgumentParser(prog="holdemctl", description="Control holdemd.", parents=[common])
+    p = parser_class(prog="holdemctl", description="Control holdemd.", parents=[common])
     p.add_argument("--version", action="version", version=f"holdemctl {version()}")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser(
@@ -106,10 +136,16 @@ def _print_json(obj: Any) -> None:
     print(json.dumps(obj, indent=2, sort_keys=False))
 
 
-async def _run(args: argparse.Namespace) -> int:
-    client = Client(args.socket, call_timeout=args.timeout or 600.0)
+async def _run(args: argparse.Namespace, found: Found) -> int:
+    client = Client(found.path, call_timeout=args.timeout or 600.0)
     try:
-        await connect_waiting(client, args.wait)
+        try:
+            await connect_waiting(client, args.wait)
+        except DaemonUnavailable as exc:
+            if not found.also_looked:
+                raise
+            looked = ", ".join(str(p) for p in found.also_looked)
+            raise DaemonUnavailable(f"{exc.message}; nor at {looked} (make run's)") from None
         return await _command(client, args)
     finally:
         await client.close()
@@ -176,8 +212,14 @@ async def _command(c: Client, args: argparse.Namespace) -> int:
                 "options": args.srun_option,
             }
         res = await c.call("run.start", params)
+    elif cmd == "stop" and (idle := await _nothing_to_stop(c, args.run)) is not None:
+        run, message = idle
+        print(json.dumps({"run": run, "stopped": False, "message": message}, indent=2) if args.json else message)
+        return 0
     elif cmd in ("stop", "resume", "merge"):
         res = await c.call(f"run.{cmd}", {"run": args.run} if args.run else {})
+        if cmd == "resume":
+            res = {**res, "run": await _started_again(c, res["run"])}
     elif cmd == "restart-instance":
         res = await c.call("instance.restart", {"index": args.index, **({"run": args.run} if args.run else {})})
     elif cmd == "logs":
@@ -191,6 +233,28 @@ async def _command(c: Client, args: argparse.Namespace) -> int:
     else:
         print(format_run(RunInfo.from_dict(res["run"])))
     return 0
+
+
+async def _nothing_to_stop(c: Client, run_id: str | None) -> tuple[dict[str, Any], str] | None:
+    """(the run, why) when the run `stop` would choose is not active; None when there is one to stop (or
+    no run at all: run.stop says so, as an error)."""
+    runs = (await c.call("status", {"run": run_id} if run_id else {}))["runs"]
+    if not runs or runs[0]["state"] in ACTIVE_RUN_STATES:
+        return None
+    run = runs[0]
+    return run, f"nothing to stop: run {run['id']} is {run['state']}"
+
+
+async def _started_again(c: Client, run: dict[str, Any], settle_s: float = RESUME_SETTLE_S) -> dict[str, Any]:
+    """run.resume answers before the run has started again: its status once it (and every instance) has
+    left `stopped`, or after settle_s, whichever comes first."""
+    deadline = time.monotonic() + settle_s
+    while run["state"] == "stopped" or any(i["state"] == "stopped" for i in run["instances"]):
+        if time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(0.1)
+        run = (await c.call("status", {"run": run["id"]}))["runs"][0]
+    return run
 
 
 async def _logs(c: Client, args: argparse.Namespace) -> int:
@@ -228,12 +292,13 @@ def _stdout_gone() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(json_errors="--json" in argv).parse_args(argv)
     for name, default in (("json", False), ("socket", None), ("timeout", None), ("wait", DEFAULT_WAIT_S)):
         if not hasattr(args, name):
             setattr(args, name, default)
     try:
-        code = asyncio.run(_run(args))
+        code = asyncio.run(_run(args, find_daemon(args.socket)))
         sys.stdout.flush()  # here, not at interpreter exit, so a closed pipe is caught below
         return code
     except KeyboardInterrupt:
@@ -241,11 +306,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return _stdout_gone()
     except DaemonUnavailable as exc:
-        print(f"holdemctl: {exc.message}", file=sys.stderr)
-        return 3
+        return _failed(args, exc, 3)
     except ProtocolError as exc:
-        print(f"holdemctl: {exc.message}", file=sys.stderr)
-        return 4 if exc.code == ErrorCode.PERMISSION_DENIED.value else 1
+        return _failed(args, exc, 4 if exc.code == ErrorCode.PERMISSION_DENIED.value else 1)
+
+
+def _failed(args: argparse.Namespace, exc: ProtocolError, exit_code: int) -> int:
+    if args.json:
+        print_error(exc.code, exc.message, exit_code)
+    print(f"holdemctl: {exc.message}", file=sys.stderr)
+    return exit_code
 
 
 if __name__ == "__main__":

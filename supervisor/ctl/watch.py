@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-from supervisor.ctl.format import FINAL_RUN_STATES, progress_line
+from supervisor.ctl.format import FINAL_RUN_STATES, eta, progress_line
 from supervisor.protocol import Client, ErrorCode, ProtocolError, RunInfo
 
 
@@ -128,7 +128,7 @@ def render_table(run_id: str, run_state: str, insts: dict[int, dict[str, Any]], 
                 i["target"],
                 f"{i['iter']:,}/{i['target']:,}",
                 f"{i['ips']:,.0f}",
-                _eta(i["target"] - i["iter"], i["ips"]),
+                eta(i["target"] - i["iter"], i["ips"]),
                 str(i["restarts"]),
             )
         )
@@ -140,7 +140,7 @@ def render_table(run_id: str, run_state: str, insts: dict[int, dict[str, Any]], 
             tot_target,
             f"{tot_iter:,}/{tot_target:,}",
             f"{tot_ips:,.0f}",
-            _eta(tot_target - tot_iter, tot_ips),
+            eta(tot_target - tot_iter, tot_ips),
             "",
         )
     )
@@ -157,12 +157,3 @@ def render_table(run_id: str, run_state: str, insts: dict[int, dict[str, Any]], 
     for r in rows:
         table.add_row(r[0], r[1], ProgressBar(total=max(r[3], 1), completed=r[2], width=bar_width), *r[4:])
     return table
-
-
-def _eta(remaining: int, ips: float) -> str:
-    if remaining <= 0:
-        return "0s"
-    if ips <= 0:
-        return "-"
-    s = int(remaining / ips)
-    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"

@@ -65,6 +65,10 @@ class Handler(Protocol):
 
 
 class AlreadyRunning(Exception):
+    """The socket path cannot be ours: a live daemon answers there, or it is not a (stale) socket."""
+
+
+class SocketTaken(AlreadyRunning):
     """Another live daemon answers on the socket."""
 
 
@@ -101,7 +105,7 @@ def claim_socket_path(path: Path) -> None:
     except OSError as exc:
         raise AlreadyRunning(f"{path} exists and cannot be probed: {exc}") from None
     else:
-        raise AlreadyRunning(f"another holdemd is already listening on {path}")
+        raise SocketTaken(f"another holdemd is already listening on {path}")
     finally:
         probe.close()
 

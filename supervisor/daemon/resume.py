@@ -54,5 +54,6 @@ def start_runs(cfg: DaemonConfig, daemon: Daemon) -> None:
         )
         sup.set_origin(why)
         sup.start()
+    daemon.evals.rerun_interrupted({run_id: sup.dir for run_id, sup in daemon.runs.items()})
     if not daemon.newest_active():
         log.info("no run to resume; waiting for `holdemctl start` (%d finished run(s) known)", len(daemon.runs))

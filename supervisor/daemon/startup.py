@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from supervisor.config import DaemonConfig
-from supervisor.daemon.api import AlreadyRunning, Hub, Server, claim_socket_path
+from supervisor.daemon.api import AlreadyRunning, Hub, Server, SocketTaken, claim_socket_path
 from supervisor.daemon.logs import setup_logging
 from supervisor.daemon.notify import Notifier, NotifyConfig
 from supervisor.daemon.parser import build_config, build_parser, state_and_runs
@@ -37,8 +37,24 @@ from supervisor.state.store import Store, StoreCorrupt
 log = logging.getLogger("holdemd")
 
 
+EXIT_IN_USE = 3  # as `holdem train` on an instance folder another process holds
+
+
 class StartupError(Exception):
     """A reason not to start, told to the user in one line."""
+
+
+class InUse(StartupError):
+    """Another holdemd holds the state dir or the socket (exit 3): add a run to it instead."""
+
+
+def add_a_run_hint(socket: Path) -> str:
+    return f"; to add a run to it: holdemctl --socket {socket} start --instances N --config FILE"
+
+
+def in_use(exc: AlreadyRunning, socket: Path) -> StartupError:
+    """A live daemon on the socket is "in use"; a path that is no socket at all is a plain refusal."""
+    return InUse(str(exc) + add_a_run_hint(socket)) if isinstance(exc, SocketTaken) else StartupError(str(exc))
 
 
 def lock_state_dir(cfg: DaemonConfig) -> int:
@@ -51,7 +67,9 @@ def lock_state_dir(cfg: DaemonConfig) -> int:
     except BlockingIOError:
         holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
         os.close(fd)
-        raise StartupError(f"another holdemd (pid {holder}) is already using state dir {cfg.state_dir}") from None
+        raise InUse(
+            f"another holdemd (pid {holder}) is already using state dir {cfg.state_dir}" + add_a_run_hint(cfg.socket)
+        ) from None
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
     return fd
@@ -68,7 +86,7 @@ def claim(cfg: DaemonConfig) -> int:
     except AlreadyRunning as exc:
         if lock_fd is not None:
             os.close(lock_fd)
-        raise StartupError(str(exc)) from None
+        raise in_use(exc, cfg.socket) from None
     return lock_fd if lock_fd is not None else lock_state_dir(cfg)
 
 
@@ -95,7 +113,7 @@ async def serve(cfg: DaemonConfig, notify: NotifyConfig) -> int:
     except AlreadyRunning as exc:
         store.close()
         os.close(lock_fd)
-        raise StartupError(str(exc)) from None
+        raise in_use(exc, cfg.socket) from None
     log.info("holdemd %d listening on %s; state in %s", os.getpid(), cfg.socket, cfg.state_dir)
 
     loop = asyncio.get_running_loop()
@@ -212,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return runner.run(serve(cfg, NotifyConfig.from_environ(os.environ, os.getpid())))
     except StartupError as exc:
         print(f"holdemd: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_IN_USE if isinstance(exc, InUse) else 1
 
 
 if __name__ == "__main__":

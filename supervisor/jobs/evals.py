@@ -9,6 +9,9 @@ figures go to the run's TensorBoard as `eval/...` scalars at the blueprint's ite
 
 A daemon that dies during an evaluation leaves a row `running` and perhaps its process: the next
 daemon kills that process (same pid and start time only) and marks the row failed ("interrupted").
+A daemon that is stopped during one leaves its row `running` the same way. The automatic ladder is
+part of a run's end, so the next daemon runs an interrupted automatic one again (`rerun_interrupted`);
+one asked for is left failed, and `holdemctl eval RUN` asks again.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,7 @@ from supervisor.state.results import Results
 
 log = logging.getLogger("holdemd")
 INTERRUPTED = "interrupted: holdemd stopped during the evaluation (`holdemctl eval RUN` runs it again)"
+INTERRUPTED_AUTO = "interrupted: holdemd stopped during the evaluation; the next holdemd runs it again"
 
 
 def ladder_scalars(ladder: dict[str, Any]) -> dict[str, float]:
@@ -62,14 +67,28 @@ class Evaluations:
         self.cfg, self.results, self.publish = cfg, results, publish
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self._newest: dict[str, dict[str, Any] | None] = {}
-        for row in results.evals(state="running"):  # left by a daemon that died: interrupted
+        self._stopping = False
+        self.interrupted: list[tuple[str, Source]] = []  # automatic ladders to run again: (run, source)
+        for row in results.evals(state="running"):  # left by a daemon that stopped or died: interrupted
             if row.pid and row.pid_start and is_same_process(row.pid, row.pid_start):
                 try:
                     os.killpg(row.pid, signal.SIGKILL)
                     log.info("killed evaluation pid %d left by a previous holdemd (run %s)", row.pid, row.run_id)
                 except OSError:
                     pass
-            results.eval_finished(row.id, "failed", INTERRUPTED, None, None)
+            results.eval_finished(row.id, "failed", INTERRUPTED_AUTO if row.auto else INTERRUPTED, None, None)
+            if row.auto and not any(run == row.run_id for run, _ in self.interrupted):
+                src = row.source
+                self.interrupted.append(
+                    (row.run_id, Source(str(src.get("kind")), str(src.get("path")), src.get("instance")))
+                )
+
+    def rerun_interrupted(self, run_dirs: Mapping[str, Path]) -> None:
+        """Run again the automatic ladders an earlier daemon did not finish (called once the loop runs)."""
+        for run_id, source in self.interrupted if self.cfg.tuning.auto_eval else ():
+            if run_id in run_dirs and not self.running(run_id) and Path(source.path).exists():
+                self.start(run_id, run_dirs[run_id], source, auto=True)
+        self.interrupted = []
 
     def status(self, run_id: str) -> dict[str, Any] | None:
         if run_id not in self._newest:
@@ -140,13 +159,16 @@ class Evaluations:
             error = f"the ladder did not finish within {t.eval_timeout_s:g}s (--eval-timeout)"
         except asyncio.CancelledError:
             error = INTERRUPTED
+            if self._stopping:
+                state = "running"  # the row stays running: the next daemon deals with it (see __init__)
             raise
         except OSError as exc:  # the ladder file could not be written (a full disk)
             error = f"cannot write the ladder: {exc}"
         finally:
-            self.results.eval_finished(eval_id, state, error, ladder if state == "done" else None, path)
-            self._newest.pop(run_id, None)
-            self._tell(run_id, run_dir, summary_line(self.status(run_id)) or state)
+            if state != "running":
+                self.results.eval_finished(eval_id, state, error, ladder if state == "done" else None, path)
+                self._newest.pop(run_id, None)
+                self._tell(run_id, run_dir, summary_line(self.status(run_id)) or state)
 
     def _save(self, run_dir: Path, ladder: dict[str, Any]) -> str:
         folder = run_dir / "eval"
@@ -171,7 +193,9 @@ class Evaluations:
         self.publish({"event": EventKind.LOG.value, "run": run_id, "instance": None, "line": line, "t": now})
 
     async def shutdown(self) -> None:
-        """The daemon is stopping: running ladders are killed and recorded as interrupted."""
+        """The daemon is stopping: running ladders are killed and left for the next daemon, which records
+        them interrupted and runs the automatic ones again."""
+        self._stopping = True
         for task in self.tasks.values():
             task.cancel()
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)

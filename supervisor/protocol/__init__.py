@@ -72,7 +72,9 @@ Subscribe events (lines without "id", after the subscribe reply)
 
 Socket discovery (`socket_path`): --socket, else $HOLDEMD_SOCKET, else $RUNTIME_DIRECTORY/holdemd.sock
 (systemd), else $XDG_RUNTIME_DIR/holdemd.sock, else /run/holdemd/holdemd.sock for root and
-/tmp/holdemd-<uid>/holdemd.sock for anyone else.
+/tmp/holdemd-<uid>/holdemd.sock for anyone else. Clients (holdemctl, holdem-tui) given no socket
+(no --socket, no $HOLDEMD_SOCKET) use `find_daemon`: when no daemon listens at that default but the
+daemon of `make run` does (./runs/quickstart/holdemd.sock, else the checkout's), they use that one.
 """
 
 # The protocol in two modules: messages (shapes, framing, discovery) and the client.
@@ -87,6 +89,7 @@ from .messages import (
     ErrorCode,
     ErrorInfo,
     EventKind,
+    Found,
     InstanceInfo,
     InstanceState,
     LineReader,
@@ -99,6 +102,7 @@ from .messages import (
     RunState,
     decode,
     encode,
+    find_daemon,
     parse_reply,
     parse_request,
     socket_path,
@@ -115,6 +119,7 @@ __all__ = [
     "ErrorCode",
     "ErrorInfo",
     "EventKind",
+    "Found",
     "InstanceInfo",
     "InstanceState",
     "LineReader",
@@ -127,6 +132,7 @@ __all__ = [
     "RunState",
     "decode",
     "encode",
+    "find_daemon",
     "parse_reply",
     "parse_request",
     "socket_path",

@@ -7,6 +7,11 @@ import time
 from typing import Any
 
 
+def instances_and_workers(instances: int, workers: int) -> str:
+    """`2 instances × 1 worker`: how a run is spread, in words that agree with the numbers."""
+    return f"{instances} instance{'' if instances == 1 else 's'} × {workers} worker{'' if workers == 1 else 's'}"
+
+
 def summary_line(ev: dict[str, Any] | None) -> str | None:
     """'eval (merged, iteration 1,200,000): LBR-fc 840 ± 120 mbb/hand; beats 3/3 bots; probes 3/3 passed'."""
     if not ev:

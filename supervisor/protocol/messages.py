@@ -6,6 +6,7 @@ import asyncio
 import enum
 import json
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -16,6 +17,8 @@ MAX_LINE_BYTES = 1 << 20
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_CALL_TIMEOUT = 30.0
 SOCKET_NAME = "holdemd.sock"
+QUICKSTART_SOCKET = Path("runs") / "quickstart" / SOCKET_NAME  # `make run`'s daemon, under the checkout
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 class Method(str, enum.Enum):
@@ -323,3 +326,45 @@ def socket_path(explicit: str | os.PathLike[str] | None = None, environ: Mapping
     if uid == 0:
         return Path("/run/holdemd") / SOCKET_NAME
     return Path(f"/tmp/holdemd-{uid}") / SOCKET_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The socket to use, and every other place looked at for a daemon (for the message when none answers)."""
+
+    path: Path
+    also_looked: tuple[Path, ...] = ()
+
+
+def find_daemon(
+    explicit: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Found:
+    """`socket_path`, unless no socket is named (no --socket, no $HOLDEMD_SOCKET) and no daemon listens at
+    the default one while `make run`'s does: ./runs/quickstart/holdemd.sock, else the checkout's (a
+    symlink to a shorter path when the checkout is deep; followed here)."""
+    env = os.environ if environ is None else environ
+    default = socket_path(explicit, env)
+    if explicit or env.get("HOLDEMD_SOCKET") or listening(default):
+        return Found(default)
+    places = dict.fromkeys([(cwd or Path.cwd()) / QUICKSTART_SOCKET, CHECKOUT / QUICKSTART_SOCKET])
+    for place in places:
+        if listening(place):
+            return Found(place.resolve())
+    return Found(default, tuple(places))
+
+
+def listening(path: Path, timeout: float = 1.0) -> bool:
+    """Does a daemon accept connections at `path`? (One that refuses this user still counts.)"""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(timeout)
+    try:
+        probe.connect(str(path.resolve()))
+        return True
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()

@@ -73,3 +73,34 @@ def test_make_run_with_a_bad_config_says_why_in_one_line(tmp_path: Path) -> None
     )
     assert out.returncode == 1 and "Traceback" not in out.stderr and out.stderr.count("\n") == 1
     assert "holdemd exited with 2 before it was ready" in out.stderr and "config key 'checkpoint.keep'" in out.stderr
+
+
+# issue 26 ---------------------------------------------------------------------------------------
+
+TINY_HUNL = REPO / "tests" / "tui" / "tiny_hunl.yaml"
+HAND = r"[2-9TJQKA]{2}[so]?"
+
+
+def test_holdemctl_strategy_range_cells_read_as_holdem_strategys(hunl_build, tmp_path: Path) -> None:
+    """`holdemctl strategy --range` prints the daemon's `holdem strategy --json` document (verbatim); its
+    cells are what `holdem strategy --range` shows for the same blueprint: f/c/r and how often, never a
+    number run into a percentage (`1100%`)."""
+    import json
+    import re
+
+    from supervisor.ctl.blueprint_commands import format_strategy
+
+    folder = tmp_path / "inst"
+    train = [PY, "-m", "holdem", "train", "--config", str(TINY_HUNL), "--instance-dir", str(folder), "--iters", "2000"]
+    assert subprocess.run(train, capture_output=True, timeout=300, cwd=REPO).returncode == 0
+    policy = str(sorted((folder / "checkpoints").iterdir())[-1])
+    strategy = [PY, "-m", "holdem", "strategy", policy, "--range"]
+    doc = json.loads(subprocess.run([*strategy, "--json"], capture_output=True, text=True, timeout=120).stdout)
+    holdem_text = subprocess.run(strategy, capture_output=True, text=True, timeout=120).stdout
+    ours = format_strategy({**doc, "source": {"kind": "checkpoint", "path": policy, "instance": 0}})
+    cells = re.findall(rf"({HAND}) +([fcr][ \d]{{2}}\d%)", ours)
+    assert len(cells) == 169, ours
+    assert not re.search(r"\d\d\d\d%", ours), ours
+    # holdem draws each class over two lines: the hands, then their f/c/r cells
+    theirs = re.findall(r"[fcr][ \d]{2}\d%", holdem_text)
+    assert [cell for _, cell in cells] == theirs, (ours, holdem_text)

@@ -73,7 +73,7 @@ async def test_status_shows_workers_rss_and_cores_and_warns_once_when_oversubscr
             timeout=60,
         )
         assert ctl.returncode == 0, ctl.stderr
-        assert f"1 instances x {workers} workers; cores in use {workers} of {cores()}" in ctl.stdout
+        assert f"1 instance × {workers} workers; cores in use {workers} of {cores()}" in ctl.stdout
         assert "MiB" in ctl.stdout
         argv = Path(f"/proc/{inst['pid']}/cmdline").read_bytes().split(b"\0")
         assert argv[argv.index(b"--workers") + 1] == str(workers).encode()

@@ -7,7 +7,8 @@ Knobs (environment): FAKE_IPS iterations/s (default 2000), FAKE_PROGRESS_S event
 (0.05), FAKE_CKPT_EVERY iterations (500), FAKE_SURVIVE_EPIPE, FAKE_PREPARE=exit2, FAKE_PREPARE_S
 (prepare takes this long, reporting stages), FAKE_CHECK=bad (check-config refuses key 'fake.key'),
 FAKE_MODE crash|exit2|hang|bigline|silent (instances whose dir ends with /$FAKE_ONLY_INDEX only,
-if that is set).
+if that is set), FAKE_EVAL_S (`eval --ladder --json` takes this long, default 0.5, then prints a
+ladder with no figures).
 """
 
 from __future__ import annotations
@@ -137,7 +138,17 @@ def main() -> int:
     m.add_argument("dirs", nargs="+")
     m.add_argument("--out", required=True)
     m.add_argument("--events")
+    e = sub.add_parser("eval")
+    e.add_argument("policy")
+    for flag in ("--hands", "--lbr-hands", "--seed", "--workers"):
+        e.add_argument(flag)
+    e.add_argument("--ladder", action="store_true")
+    e.add_argument("--json", action="store_true")
     args = p.parse_args()
+    if args.cmd == "eval":
+        time.sleep(float(os.environ.get("FAKE_EVAL_S", "0.5")))
+        print(json.dumps({"format": "holdem-ladder", "policy": args.policy, "matches": [], "lbr": {}, "probes": []}))
+        return 0
     if args.cmd == "train":
         return train(args)
     if args.cmd == "check-config":

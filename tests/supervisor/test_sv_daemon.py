@@ -78,12 +78,12 @@ async def test_a_run_splits_the_work_and_completes_with_a_merge(daemon: HoldemD,
 async def test_a_second_daemon_on_the_same_state_dir_or_socket_refuses(daemon: HoldemD, tmp_path: Path) -> None:
     await daemon.start()
     same_state = subprocess.run(daemon.argv(), capture_output=True, text=True, timeout=60)
-    assert same_state.returncode == 1 and "already using state dir" in same_state.stderr
+    assert same_state.returncode == 3 and "already using state dir" in same_state.stderr
     other = HoldemD(tmp_path / "other", FAKE_WORKER)
     argv = other.argv()
     argv[argv.index("--socket") + 1] = str(daemon.sock)
     same_socket = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-    assert same_socket.returncode == 1 and "already listening" in same_socket.stderr
+    assert same_socket.returncode == 3 and "already listening" in same_socket.stderr
     assert (await daemon.call("ping"))["pong"]
 
 

@@ -75,7 +75,7 @@ async def test_a_daemon_refused_for_a_live_socket_creates_no_state(idle: HoldemD
     other = HoldemD(tmp_path / "other", FAKE_WORKER, args=FAST)
     other.sock = idle.sock
     out = subprocess.run(other.argv(), capture_output=True, text=True, timeout=60)
-    assert out.returncode == 1 and "already listening" in out.stderr
+    assert out.returncode == 3 and "already listening" in out.stderr
     assert not other.state.exists() and not other.runs.exists()
     assert (await idle.call("ping"))["pong"]
 

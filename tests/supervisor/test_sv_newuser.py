@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -273,3 +274,144 @@ def test_the_watch_table_never_cuts_a_number_at_80_columns() -> None:
     assert "…" not in text and max(map(len, text.splitlines())) <= 80
     for number in ("25,123,456/50,000,000", "75,370,368/150,000,000", "1,380,150", "460,050", "restarts"):
         assert number in text
+
+
+# issue 26 ---------------------------------------------------------------------------------------
+
+
+def ctl_json(d: HoldemD, *args: str) -> tuple[int, dict]:
+    """holdemctl --json ...: the exit code and the one JSON object it printed on stdout."""
+    out = ctl(d, "--json", *args)
+    return out.returncode, json.loads(out.stdout)
+
+
+async def test_resume_prints_the_run_started_again_and_stop_says_when_there_is_nothing_to_stop(
+    tmp_path: Path,
+) -> None:
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "300"}, args=FAST)
+    try:
+        await d.start("--instances", "2", "--config", str(write_config(tmp_path / "a.yaml")), "--iters", "100000")
+        run = (await d.wait_until(running, what="the run running"))["id"]
+        assert ctl(d, "stop").returncode == 0
+        out = ctl(d, "resume", run)
+        assert out.returncode == 0, out.stderr
+        first, *instances = [line for line in out.stdout.splitlines() if line.startswith(("run ", "  ["))]
+        assert first.startswith(f"run {run}  running"), out.stdout
+        assert instances and not any(" stopped " in line for line in instances), out.stdout
+        code, doc = ctl_json(d, "resume", run)  # resumed already: an error, as one JSON object
+        assert code == 1 and doc["error"]["code"] == "conflict" and doc["exit_code"] == 1, doc
+    finally:
+        await d.stop()
+    d = HoldemD(tmp_path / "e", FAKE_WORKER, env={"FAKE_IPS": "4000"}, args=FAST)
+    try:
+        await d.start("--instances", "1", "--config", str(write_config(tmp_path / "b.yaml")), "--iters", "500")
+        done = await d.wait_until(lambda s: s.get("state") == "done", what="run done")
+        out = ctl(d, "stop")
+        assert out.returncode == 0 and out.stdout.strip() == f"nothing to stop: run {done['id']} is done", out.stdout
+        code, doc = ctl_json(d, "stop")
+        assert code == 0 and doc["stopped"] is False and doc["run"]["id"] == done["id"], doc
+        assert (await d.status(done["id"]))["desired"] == "running"  # nothing was asked of the daemon
+    finally:
+        await d.stop()
+
+
+async def test_status_gives_the_time_left_and_says_instances_and_workers_in_words(tmp_path: Path) -> None:
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "500"}, args=FAST)
+    try:
+        await d.start("--instances", "2", "--config", str(write_config(tmp_path / "a.yaml")), "--iters", "100000")
+        await d.wait_until(lambda s: running(s) and all(i["ips"] > 0 for i in s["instances"]), what="rates")
+        text = ctl(d, "status").stdout
+        assert "2 instances × 1 worker;" in text and "x 1 workers" not in text, text
+        assert re.search(r"; ETA 1m\d\ds$", text.splitlines()[1]), text  # 50,000 left at 500 it/s each
+        assert len(re.findall(r" 500 it/s  ETA 1m\d\ds ", text)) == 2, text
+    finally:
+        await d.stop()
+
+
+async def test_every_json_command_prints_one_json_object_errors_included(tmp_path: Path) -> None:
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, args=FAST)
+    d.root.mkdir(parents=True)
+    code, doc = ctl_json(d, "status", "--wait", "0")  # no daemon
+    assert code == 3 and doc["exit_code"] == 3 and doc["error"]["code"] == "unavailable", doc
+    assert str(d.sock) in doc["error"]["message"]
+    try:
+        await d.start()
+        for args, want in (
+            (("stop", "nosuchrun"), (1, "unknown_run")),
+            (("status", "nosuchrun"), (1, "unknown_run")),
+            (("start", "--instances", "1", "--config", str(tmp_path / "missing.yaml")), (1, "invalid_params")),
+            (("logs", "nosuchrun"), (1, "unknown_run")),
+            (("strategy", "nosuchrun", "--range"), (1, "unknown_run")),
+            (("stop", "a", "b"), (2, "usage")),
+        ):
+            out = ctl(d, "--json", *args)
+            doc = json.loads(out.stdout)  # one object: json.loads refuses anything after it
+            assert (out.returncode, doc["error"]["code"]) == want and doc["exit_code"] == want[0], (args, out)
+            assert out.stderr.strip(), args  # and the line for people, on stderr
+        code, doc = ctl_json(d, "status")
+        assert code == 0 and doc == {"runs": []}
+    finally:
+        await d.stop()
+
+
+async def test_a_second_holdemd_start_is_in_use_and_says_how_to_add_a_run(tmp_path: Path) -> None:
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, args=FAST)
+    try:
+        await d.start()
+        cfg = write_config(tmp_path / "a.yaml")
+        out = subprocess.run(
+            d.argv(["--instances", "1", "--config", str(cfg)]), capture_output=True, text=True, timeout=60, cwd=REPO
+        )
+        assert out.returncode == 3, out.stderr  # as `holdem train` on an instance folder in use
+        assert f"to add a run to it: holdemctl --socket {d.sock} start --instances N --config FILE" in out.stderr
+        assert out.stderr.count("\n") == 1
+    finally:
+        await d.stop()
+
+
+async def test_an_automatic_ladder_cut_by_a_daemon_stop_runs_again_at_the_next_start(tmp_path: Path) -> None:
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "4000", "FAKE_EVAL_S": "60"}, args=FAST)
+    cfg = write_config(tmp_path / "h.yaml", game="hunl")
+    try:
+        await d.start("--instances", "1", "--config", str(cfg), "--iters", "500", "--estimate-sample", "0")
+        st = await d.wait_until(
+            lambda s: s.get("state") == "done" and (s.get("eval") or {}).get("state") == "running",
+            what="the automatic ladder running",
+        )
+        d.signal(signal.SIGTERM)  # e.g. `make run` quit after "done"
+        assert await d.wait_exit(60) == 0
+        d.env["FAKE_EVAL_S"] = "0.2"
+        await d.start()
+        again = await d.wait_until(
+            lambda s: (s.get("eval") or {}).get("state") not in (None, "running"), st["id"], what="the ladder again"
+        )
+        assert again["eval"]["state"] == "done" and again["eval"]["automatic"], again["eval"]
+        assert again["eval"]["source"]["path"] == st["merged"]
+    finally:
+        await d.stop()
+
+
+async def test_holdemctl_finds_the_daemon_of_make_run_when_none_listens_at_the_default(tmp_path: Path) -> None:
+    here = tmp_path / "checkout"
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, args=FAST)
+    d.sock = here / "runs" / "quickstart" / "holdemd.sock"
+    d.sock.parent.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("HOLDEMD_SOCKET", "RUNTIME_DIRECTORY")}
+    env["XDG_RUNTIME_DIR"] = str(tmp_path / "xdg")  # the default socket: nobody there
+
+    def bare_ctl(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [PY, "-m", "supervisor.ctl", *args], capture_output=True, text=True, timeout=60, env=env, cwd=here
+        )
+
+    gone = bare_ctl("status", "--wait", "0")
+    assert gone.returncode == 3 and str(tmp_path / "xdg" / "holdemd.sock") in gone.stderr
+    assert f"nor at {d.sock}" in gone.stderr, gone.stderr  # where it looked for `make run`'s
+    try:
+        await d.start()
+        out = bare_ctl("status")
+        assert out.returncode == 0 and out.stdout.strip() == "no runs", out.stderr
+        named = bare_ctl("--socket", str(tmp_path / "xdg" / "holdemd.sock"), "status", "--wait", "0")
+        assert named.returncode == 3  # a socket given is the one used
+    finally:
+        await d.stop()
