@@ -18,9 +18,10 @@ from numba import njit, uint64
 
 from holdem.abstraction.isomorphism import colex_rank, sort_small
 from holdem.cards import FULL_BOARD, NUM_CARDS, Street, combo_index
+from holdem.evaluator import evaluate7
 
-# The evaluator's key tables (see holdem.evaluator): the hot loop here adds two card keys to a board's sum.
-from holdem.evaluator import _CARD_KEY, _FLUSH_BIAS, _FLUSH_BITS, _OFFSET7, _RANK7, _ROW_SHIFT, _SUIT_BITS, evaluate7
+# The evaluator's key tables: the hot loop here adds two card keys to a board's sum.
+from holdem.evaluator.tables import CARD_KEY, FLUSH_BIAS, FLUSH_BITS, OFFSET7, RANK7, ROW_SHIFT, SUIT_BITS
 from holdem.rng import next_u64
 
 GAME_LEDUC, GAME_HUNL = 0, 1
@@ -158,9 +159,9 @@ def street_buckets(game, street, board, n_known, hand_cards, dead, tables, sorte
 def _rank7(key, a, b, board):
     """evaluate7(a, b, *board) from the 7 cards' key sum, which the caller builds incrementally; the
     rare flush (a suit counter past 4) takes the evaluator's own path."""
-    if key & _FLUSH_BITS == 0:
-        r = key >> _SUIT_BITS
-        return np.int32(_RANK7[r + _OFFSET7[r >> _ROW_SHIFT]])
+    if key & FLUSH_BITS == 0:
+        r = key >> SUIT_BITS
+        return np.int32(RANK7[r + OFFSET7[r >> ROW_SHIFT]])
     return evaluate7(a, b, board[0], board[1], board[2], board[3], board[4])
 
 
@@ -171,10 +172,10 @@ def _accumulate(game, my0, my1, full, hand_cards, weight, dead, win, cnt):
     Hold'em sums the board's evaluator keys once, so each hand adds only its own two (the same ranks as
     ``evaluate7``, which a test checks)."""
     if game == GAME_HUNL:
-        board_key = _FLUSH_BIAS
+        board_key = FLUSH_BIAS
         for i in range(5):
-            board_key += _CARD_KEY[full[i]]
-        mine = _rank7(board_key + _CARD_KEY[my0] + _CARD_KEY[my1], my0, my1, full)
+            board_key += CARD_KEY[full[i]]
+        mine = _rank7(board_key + CARD_KEY[my0] + CARD_KEY[my1], my0, my1, full)
     else:
         mine = strength(game, my0, my1, full)
     for h in range(hand_cards.shape[0]):
@@ -183,7 +184,7 @@ def _accumulate(game, my0, my1, full, hand_cards, weight, dead, win, cnt):
         if weight[h] <= 0.0 or dead[a] or dead[b]:
             continue
         if game == GAME_HUNL:
-            s = _rank7(board_key + _CARD_KEY[a] + _CARD_KEY[b], a, b, full)
+            s = _rank7(board_key + CARD_KEY[a] + CARD_KEY[b], a, b, full)
         else:
             s = strength(game, a, b, full)
         cnt[h] += 1.0

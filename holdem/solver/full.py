@@ -62,11 +62,12 @@ def terminal_value(kind, folder, c_me, c_opp, winner_for_me, me):
 
 
 @njit(cache=True)
-def terminal_values(n, p, tree, deal_winner, values):
+def terminal_values(n, p, kind, player, contrib, deal_winner, values):
     """values[n, d] for p at terminal node n, for every deal d."""
+    c_me, c_opp = contrib[n, p], contrib[n, 1 - p]
     for d in range(deal_winner.shape[0]):
         w = deal_winner[d] if p == 0 else -deal_winner[d]
-        values[n, d] = terminal_value(tree.kind[n], tree.player[n], tree.contrib[n, p], tree.contrib[n, 1 - p], w, p)
+        values[n, d] = terminal_value(kind[n], player[n], c_me, c_opp, w, p)
 
 
 @njit(cache=True)
@@ -102,7 +103,7 @@ def _backward(p, tree, deals, work, regrets, strat_sum, avg_weight, regret_weigh
     n_deals = deal_prob.shape[0]
     for n in range(kind.shape[0] - 1, -1, -1):
         if kind[n] != DECISION:
-            terminal_values(n, p, tree, deals.winner, values)
+            terminal_values(n, p, kind, player, tree.contrib, deals.winner, values)
             continue
         na = tree.num_children[n]
         pl = player[n]
@@ -130,12 +131,14 @@ def _after_pass(p, variant, t, discounting, tree, regrets, strat_sum):
     if variant == CFR:
         return
     pos, neg, disc = discount(t, discounting)
-    for n in range(tree.kind.shape[0]):
-        if tree.kind[n] != DECISION or tree.player[n] != p:
+    kind, player, street, slot, stride = tree.kind, tree.player, tree.street, tree.slot, tree.bucket_stride
+    num_children, num_buckets = tree.num_children, tree.num_buckets
+    for n in range(kind.shape[0]):
+        if kind[n] != DECISION or player[n] != p:
             continue
-        for b in range(tree.num_buckets[tree.street[n]]):
-            lo = tree.slot[n] + b * tree.bucket_stride[n]
-            for i in range(lo, lo + tree.num_children[n]):
+        for b in range(num_buckets[street[n]]):
+            lo = slot[n] + b * stride[n]
+            for i in range(lo, lo + num_children[n]):
                 r = regrets[i]
                 if variant == CFR_PLUS:
                     if r < 0.0:

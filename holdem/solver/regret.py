@@ -70,12 +70,14 @@ def normalise_per_infoset(sums, tree, out, positive_part=False):
     On strategy sums this is the average strategy; with positive_part on regrets it is regret
     matching of every infoset at once (negative entries count as zero).
     """
-    for n in range(tree.kind.shape[0]):
-        if tree.kind[n] != DECISION:
+    kind, street, slot, stride = tree.kind, tree.street, tree.slot, tree.bucket_stride
+    num_children, num_buckets = tree.num_children, tree.num_buckets
+    for n in range(kind.shape[0]):
+        if kind[n] != DECISION:
             continue
-        na = tree.num_children[n]
-        for b in range(tree.num_buckets[tree.street[n]]):
-            o = tree.slot[n] + b * tree.bucket_stride[n]
+        na = num_children[n]
+        for b in range(num_buckets[street[n]]):
+            o = slot[n] + b * stride[n]
             total = 0.0
             for a in range(na):
                 x = sums[o + a]
@@ -98,14 +100,16 @@ def average_strategy(tree: BettingTree, strategy_sum: np.ndarray) -> np.ndarray:
 @njit(cache=True)
 def _positive_regret_sum(regrets, tree):
     """(sum over infosets of the largest cumulative regret, floored at 0; number of infosets)."""
+    kind, street, slot, stride = tree.kind, tree.street, tree.slot, tree.bucket_stride
+    num_children, num_buckets = tree.num_children, tree.num_buckets
     total = 0.0
     count = 0
-    for n in range(tree.kind.shape[0]):
-        if tree.kind[n] != DECISION:
+    for n in range(kind.shape[0]):
+        if kind[n] != DECISION:
             continue
-        na = tree.num_children[n]
-        for b in range(tree.num_buckets[tree.street[n]]):
-            o = tree.slot[n] + b * tree.bucket_stride[n]
+        na = num_children[n]
+        for b in range(num_buckets[street[n]]):
+            o = slot[n] + b * stride[n]
             best = 0.0
             for a in range(na):
                 if regrets[o + a] > best:

@@ -72,6 +72,8 @@ class Solver:
             settings.prune_probability,
             settings.prune_start,
         )
+        self._tree = t.arrays()
+        self._discounting = Discounting(settings.dcfr_alpha, settings.dcfr_beta, settings.dcfr_gamma)
         self._packed = None if self._full else es.packed_tree(t)
         self._deals = game.deals.arrays() if isinstance(game, Game) else None  # hold'em samples its own
         self._sweep = None
@@ -90,7 +92,7 @@ class Solver:
         s = self.settings
         if self._sweep is not None and self._deals is not None:  # a full sweep
             visits = full.full_iterations(
-                self.game.tree.arrays(),
+                self._tree,
                 self._deals,
                 self.regrets,
                 self.strategy_sum,
@@ -99,7 +101,7 @@ class Solver:
                 n_iters,
                 _FULL_VARIANT[s.algorithm],
                 s.linear_averaging,
-                Discounting(s.dcfr_alpha, s.dcfr_beta, s.dcfr_gamma),
+                self._discounting,
             )
         else:
             visits = self._pool.run(self._es_kernel(), self.iteration, n_iters, self.strategy_sum)

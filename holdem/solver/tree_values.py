@@ -51,7 +51,7 @@ def tree_values(p, best_respond, tree, deals, policy, reach, values):
     cfv = np.zeros((max_b, MAX_ACTIONS))
     for n in range(kind.shape[0] - 1, -1, -1):
         if kind[n] != DECISION:
-            terminal_values(n, p, tree, deals.winner, values)
+            terminal_values(n, p, kind, player, tree.contrib, deals.winner, values)
             continue
         na = tree.num_children[n]
         pl = player[n]
