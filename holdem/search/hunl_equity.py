@@ -2,12 +2,11 @@
 
 A depth-limit leaf's value is the blueprint's continuation, estimated from a few thousand sampled
 deals (``hunl_leaves``). Most of a deal's value is the showdown of its random cards, and that noise
-is what a search would fit: measured on the 30-minute hunl-default blueprint, a flop solution fitted
-to 2,000 deals did worse against the blueprint than the blueprint itself when judged on 30,000
-independent deals. With ``SearchConfig.leaf_checkdown`` the leaves split the value in two: the
-check-down part, computed here for every pair of hands and runouts at once (all river cards on the
-turn, ``n_runouts`` sampled turn and river cards on the flop), and the betting that follows, sampled
-(``hunl_leaves``), whose noise is far smaller. (It is off by default: its tables hold every bucket
+is what a search would fit (docs/decisions.md, "Hold'em search starts on the river by default"). With
+``SearchConfig.leaf_checkdown`` the leaves split the value in two: the check-down part, computed here
+for every pair of hands and runouts at once (all river cards on the turn, ``n_runouts`` sampled turn
+and river cards on the flop), and the betting that follows, sampled (``hunl_leaves``), whose noise is
+far smaller. (It is off by default: its tables hold every bucket
 pair, which costs the flop search most of its iterations; docs/decisions.md.)
 
 ``sign_sum[b0, b1]`` sums sign(strength of h0 - strength of h1) and ``pairs[b0, b1]`` counts the pairs,
@@ -23,6 +22,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from holdem.cards import NUM_CARDS
 from holdem.evaluator import evaluate7
 from holdem.rng import next_u64, seed_state
 
@@ -30,7 +30,7 @@ from holdem.rng import next_u64, seed_state
 def runouts(board: list[int], n_runouts: int, seed: int) -> np.ndarray:
     """The cards still to come, [R, 5 - len(board)]: every river card on the turn, ``n_runouts`` sampled
     pairs (without repeats within a pair) on the flop, none on the river."""
-    live = np.array([c for c in range(52) if c not in set(board)], dtype=np.int64)
+    live = np.array([c for c in range(NUM_CARDS) if c not in set(board)], dtype=np.int64)
     missing = 5 - len(board)
     if missing == 0:
         return np.zeros((1, 0), dtype=np.int64)
@@ -86,13 +86,13 @@ def _one_runout(cards, bucket, board, extra, nb, sign_sum, pairs):
     order = idx[np.argsort(strength[idx], kind="mergesort")]
     # totals per bucket and per (card, bucket), of the live hands
     total = np.zeros(nb)
-    total_card = np.zeros((52, nb))
+    total_card = np.zeros((NUM_CARDS, nb))
     for hand in idx:
         total[bucket[hand]] += 1.0
         total_card[cards[hand, 0], bucket[hand]] += 1.0
         total_card[cards[hand, 1], bucket[hand]] += 1.0
     below = np.zeros(nb)  # hands weaker than the current group, per bucket
-    below_card = np.zeros((52, nb))
+    below_card = np.zeros((NUM_CARDS, nb))
     start = 0
     while start < n_live:
         end = start

@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from holdem.blueprint.translation import pot_fraction, raise_to_for_fraction
-from holdem.cards import COMBO_CARDS
+from holdem.cards import COMBO_CARDS, NUM_CARDS
 from holdem.evaluator import evaluate7
 from holdem.games.hunl.rules import Action, Kind, State
 from holdem.games.tree import DECISION, FOLD, LEAF, SHOWDOWN
@@ -37,7 +37,7 @@ def _river_strength(cards, board, out):
 def hunl_hands(board: list[int], leaf_bucket_of_combo: np.ndarray) -> tuple[Hands, np.ndarray]:
     """Every hole combo that misses the board, with its river strength and its leaf bucket; and the
     combo index (0..1325) of each hand."""
-    dead = np.zeros(52, dtype=bool)
+    dead = np.zeros(NUM_CARDS, dtype=bool)
     dead[board] = True
     combos = np.flatnonzero(~(dead[COMBO_CARDS[:, 0]] | dead[COMBO_CARDS[:, 1]])).astype(np.int64)
     cards = COMBO_CARDS[combos].astype(np.int64)

@@ -18,12 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from holdem.cards import BOARD_CARDS, NUM_CARDS, NUM_COMBOS, NUM_PREFLOP_CLASSES, Street
 from holdem.config import AbstractionError, pot_fractions
 from holdem.games.hunl.rules import STREETS, Action, HunlRules, Kind, State
 from holdem.games.tree import DECISION, FOLD, SHOWDOWN, BettingTree, NodeRecord, compile_tree
 
 _DEFAULT_SIZES = ((0.5, 1.0, 2.0), (0.5, 1.0), (0.75,), (0.75,))
-_DEFAULT_BUCKETS = (169, 200, 200, 200)
+_DEFAULT_BUCKETS = (NUM_PREFLOP_CLASSES, 200, 200, 200)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +89,10 @@ def abstraction_from_config(section: Mapping[str, Any] | None) -> HunlAbstractio
     buckets = tuple(
         whole(f"hunl.buckets.{s}", v, 1, 1_000_000) for s, v in per_street("buckets", _DEFAULT_BUCKETS).items()
     )
-    if buckets[0] > 169:
-        raise AbstractionError("hunl.buckets.preflop", f"expected a whole number in [1, 169], got {buckets[0]}")
+    if buckets[0] > NUM_PREFLOP_CLASSES:
+        raise AbstractionError(
+            "hunl.buckets.preflop", f"expected a whole number in [1, {NUM_PREFLOP_CLASSES}], got {buckets[0]}"
+        )
     all_in = data.get("all_in", True)
     if not isinstance(all_in, bool):
         raise AbstractionError("hunl.all_in", f"expected true or false, got {all_in!r}")
@@ -133,8 +136,8 @@ PACKED_NODE_BYTES = 32  # es.pack_nodes: one int32 [8] row per node
 def bucket_bytes(buckets: tuple[int, ...]) -> int:
     """The bucket set's arrays: uint16 per (canonical board, hole combo), plus the board lookups
     (int32 id and int8 renaming per raw board). Mapped read-only, so shared by every instance."""
-    tables = sum(n * 1326 * 2 for n in CANONICAL_BOARDS)
-    lookups = sum(math.comb(52, k) * 5 for k in (3, 4, 5))
+    tables = sum(n * NUM_COMBOS * 2 for n in CANONICAL_BOARDS)
+    lookups = sum(math.comb(NUM_CARDS, k) * 5 for k in BOARD_CARDS[Street.FLOP :])
     return tables + lookups
 
 
