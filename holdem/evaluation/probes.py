@@ -26,12 +26,12 @@ from holdem.blueprint.explorer import Spot, combo_buckets
 from holdem.blueprint.hunl import Blueprint
 from holdem.cards import COMBO_CARDS, format_cards
 from holdem.evaluator import evaluate_batch
+from holdem.games.tree import ActionKind
 from holdem.play.match import deal_cards
 
 THRESHOLD = 0.01
 RIVER_BOARDS = 40  # boards sampled (seeded) for the nuts probe
 NUT_SHARE = 0.05  # ... among boards whose nut hand is at most this share of the live combos
-_FOLD = 0  # tree.action of a fold child
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ def _fold_nodes(tree, street: int | None) -> list[int]:
     for n in tree.decision_nodes().tolist():
         if street is not None and tree.street[n] != street:
             continue
-        if tree.action[tree.children[tree.child_start[n]]] == _FOLD:
+        if tree.action[tree.children[tree.child_start[n]]] == ActionKind.FOLD:
             out.append(n)
     return out
 
@@ -83,7 +83,7 @@ def _check(
     worst, heaviest, failing, w_all, w_fail = None, None, 0, 0.0, 0.0
     for node, bucket, hand, board in spots:
         o = tree.offset(node, bucket)
-        p = float(bp.policy[o + _FOLD])
+        p = float(bp.policy[o + ActionKind.FOLD])
         weight: float | None = None
         if sums is not None and root > 0:
             weight = float(sums[o : o + int(tree.num_children[node])].sum()) / root
@@ -147,7 +147,7 @@ def never_fold_for_free(bp: Blueprint, sums: np.ndarray | None = None) -> ProbeR
         me = int(tree.player[n])
         if tree.contrib[n, me] < tree.contrib[n, 1 - me]:
             continue  # facing a bet: folding is a real choice
-        if tree.action[tree.children[tree.child_start[n]]] == _FOLD:
+        if tree.action[tree.children[tree.child_start[n]]] == ActionKind.FOLD:
             spots += [(n, b, "any", "") for b in range(int(tree.num_buckets[tree.street[n]]))]
     free = int(
         sum(

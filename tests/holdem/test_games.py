@@ -2,10 +2,36 @@
 
 import numpy as np
 import pytest
+from numba import njit
 
 from holdem.evaluation.exploitability import exploitability, uniform_policy
 from holdem.games import load_game
-from holdem.games.tree import DECISION, SHOWDOWN
+from holdem.games.tree import DECISION, FOLD, LEAF, SHOWDOWN, NodeKind
+
+
+@njit(cache=True)
+def _count_by_kind(tree):
+    """A kernel that reads a bundle and names the node kinds, as the solvers' kernels do."""
+    out = np.zeros(4, dtype=np.int64)
+    for k in tree.kind:
+        if k == DECISION:
+            out[0] += 1
+        elif k == FOLD:
+            out[1] += 1
+        elif k == SHOWDOWN:
+            out[2] += 1
+        elif k == LEAF:
+            out[3] += 1
+    return out
+
+
+@pytest.mark.parametrize("name", ["kuhn", "leduc"])
+def test_kernels_read_node_kinds_by_name_from_the_tree_bundle(name):
+    """numba takes NodeKind members as constants and a TreeArrays named tuple as one argument."""
+    tree = load_game(name).tree
+    counts = _count_by_kind(tree.arrays())
+    assert counts.tolist() == [int((tree.kind == k).sum()) for k in NodeKind]
+    assert counts[0] == tree.decision_nodes().size > 0 and counts[1] > 0 and counts[2] > 0 and counts[3] == 0
 
 
 @pytest.mark.parametrize("name, infosets", [("kuhn", 12), ("leduc", 288)])
