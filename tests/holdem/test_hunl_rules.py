@@ -9,8 +9,6 @@ import pytest
 
 from holdem.games.hunl.rules import Action, HunlRules, Kind, State
 
-pokerkit = pytest.importorskip("pokerkit")
-
 RANKS = "23456789TJQKA"
 SUITS = "cdhs"
 

@@ -41,9 +41,9 @@ def test_a_run_streams_started_progress_checkpoint_done(tmp_path, worker_factory
     final = w.events[-2]
     assert final["iter"] == 300_000 and Path(final["path"]).name == "000000300000"
     assert len(final["sha256"]) == 64 and final["bytes"] > 0
-    for e in w.events:
-        if e["event"] == "progress":
-            assert e["ips"] >= 0 and "avg_regret" in e["metrics"]
+    progress = [e for e in w.events if e["event"] == "progress"]
+    assert progress and all(e["ips"] >= 0 and "avg_regret" in e["metrics"] for e in progress)
+    assert progress[-1]["iter"] == 300_000 and progress[-1]["ips"] > 0  # the last one is of the whole run
     assert (tmp_path / "i" / "tensorboard").is_dir()
 
 
