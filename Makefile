@@ -20,6 +20,9 @@ run: $(STAMP)
 # systemd-analyze verifies the unit file in the tests, and the Slurm executor's tests start a private
 # single-node cluster (tests/supervisor/slurm_cluster.py); install them where they are missing.
 SLURM_PKGS := slurmctld slurmd slurm-client munge
+# Tests run side by side on this many pytest-xdist workers: most wait on processes they start, so more
+# workers than cores (tests/conftest.py says how the tests are spread).
+TEST_WORKERS ?= 4
 test: $(STAMP)
 	@command -v systemd-analyze >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -33,7 +36,7 @@ test: $(STAMP)
 	      || echo "could not install $(SLURM_PKGS); the Slurm executor's tests will be skipped"; \
 	  else echo "Slurm is not installed and this is not root with apt-get; the Slurm tests will be skipped"; fi; }
 	$(MAKE) --no-print-directory lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # Lint, format and types: what `make test` checks first (and CI with it).
 lint: $(STAMP)
