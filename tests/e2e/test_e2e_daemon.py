@@ -22,6 +22,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
 from sv_harness import (
     REAL_WORKER,
+    REAL_WORKER_NICE,
     REPO,
     HoldemD,
     final_checkpoint_hashes,
@@ -67,13 +68,13 @@ async def run_undisturbed(root: Path, cfg: Path, iters: int, seed: int) -> dict:
 
 
 async def test_a_4_instance_leduc_run_completes_and_sums_exactly(tmp_path: Path) -> None:
-    st = await run_undisturbed(tmp_path / "d", REPO / "configs" / "leduc.yaml", 400_001, 5)
+    st = await run_undisturbed(tmp_path / "d", REPO / "configs" / "leduc.yaml", 40_001, 5)
     assert st["state"] == "done", st
     run = Path(st["dir"])
     hashes = final_checkpoint_hashes(run)
-    assert [hashes[k]["iteration"] for k in range(4)] == [100_001, 100_000, 100_000, 100_000]
-    assert sum(h["iteration"] for h in hashes.values()) == 400_001
-    assert sum(i["iter"] for i in st["instances"]) == 400_001
+    assert [hashes[k]["iteration"] for k in range(4)] == [10_001, 10_000, 10_000, 10_000]
+    assert sum(h["iteration"] for h in hashes.values()) == 40_001
+    assert sum(i["iter"] for i in st["instances"]) == 40_001
     assert (run / "merged").is_dir() and any((run / "merged").iterdir())
     assert st["merged"] == str(run / "merged")
     assert all((run / "instances" / str(k) / "train.log").stat().st_size > 0 for k in range(4))
@@ -111,7 +112,7 @@ async def test_a_sigstopped_worker_is_killed_by_the_heartbeat_and_resumed(tmp_pa
 
 async def test_sigterm_lets_workers_checkpoint_then_the_daemon_exits_0(tmp_path: Path) -> None:
     cfg = leduc_config(tmp_path / "leduc.yaml", every=10_000_000)  # only the SIGTERM checkpoint
-    d = HoldemD(tmp_path / "d", REAL_WORKER, args=ARGS)
+    d = HoldemD(tmp_path / "d", REAL_WORKER_NICE, args=ARGS)
     try:
         await d.start("--instances", "2", "--config", str(cfg), "--iters", "40000000", "--seed", "4")
         st = await d.wait_until(all_running, what="running", timeout=120)

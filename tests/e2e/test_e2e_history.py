@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import REAL_WORKER, HoldemD, ProtocolError
+from sv_harness import REAL_WORKER_NICE, HoldemD, ProtocolError
 
 ARGS = ["--backoff-base", "0.05", "--backoff-cap", "0.5", "--stop-timeout", "60", "--history-interval", "0.1"]
 
@@ -39,7 +39,7 @@ async def points_of(d: HoldemD, run: str, at_least: int, timeout: float = 120.0)
 
 async def test_history_holds_the_whole_run_across_a_daemon_sigkill(tmp_path: Path) -> None:
     cfg = leduc_config(tmp_path / "leduc.yaml")
-    d = HoldemD(tmp_path / "d", REAL_WORKER, args=ARGS)
+    d = HoldemD(tmp_path / "d", REAL_WORKER_NICE, args=ARGS)
     try:
         await d.start("--instances", "2", "--config", str(cfg), "--iters", "100000000", "--seed", "3")
         st = await d.wait_until(

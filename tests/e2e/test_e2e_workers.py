@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
-from sv_harness import REAL_WORKER, REPO, HoldemD, finished, leduc_config
+from sv_harness import REAL_WORKER, REAL_WORKER_NICE, REPO, HoldemD, finished, leduc_config
 
 from holdem.blueprint.policy import load_policy
 from holdem.evaluation.exploitability import exploitability
@@ -43,7 +43,7 @@ def cores() -> int:
 async def test_status_shows_workers_rss_and_cores_and_warns_once_when_oversubscribed(tmp_path: Path) -> None:
     workers = cores() + 1  # one instance with more threads than the machine has cores
     cfg = leduc_config(tmp_path / "leduc.yaml", every=10**9)
-    d = HoldemD(tmp_path / "d", REAL_WORKER, args=ARGS)
+    d = HoldemD(tmp_path / "d", REAL_WORKER_NICE, args=ARGS)
     try:
         await d.start(
             "--instances", "1", "--workers", str(workers), "--config", str(cfg), "--iters", "10000000000", "--seed", "1"

@@ -26,6 +26,9 @@ REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
 FAKE_WORKER = (PY, str(REPO / "tests" / "supervisor" / "fake_worker.py"))
 REAL_WORKER = (PY, "-m", "holdem.cli")
+# The real worker at a lower priority, for runs that only have to be running while a test looks at them:
+# they train whenever a core is free and give way to the rest of the suite when none is.
+REAL_WORKER_NICE = ("nice", "-n", "10", *REAL_WORKER)
 
 
 class HoldemD:
@@ -44,7 +47,6 @@ class HoldemD:
         self.sock = root / "holdemd.sock"
         self.worker = tuple(worker)
         self.env = {**os.environ, **(env or {})}
-        self.env.setdefault("NUMBA_CACHE_DIR", str(REPO / ".pytest_cache" / "numba"))
         self.args = list(args)
         self.proc: subprocess.Popen[bytes] | None = None
         self.notify_path = root / "notify.sock"
@@ -254,6 +256,7 @@ def fill(mnt: Path) -> Path:
 __all__ = [
     "FAKE_WORKER",
     "REAL_WORKER",
+    "REAL_WORKER_NICE",
     "DaemonUnavailable",
     "HoldemD",
     "ProtocolError",

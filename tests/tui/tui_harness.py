@@ -30,7 +30,10 @@ from supervisor.protocol import Client, ProtocolError, decode, encode
 REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
 KUHN = REPO / "holdem" / "configs" / "kuhn.yaml"
-LONG_RUN = ("--instances", "2", "--config", str(KUHN), "--iters", str(2 * 10**9), "--seed", "7")
+# Workers at a lower priority, for runs that only have to be running while a test looks at them: they
+# train whenever a core is free and give way to the rest of the suite when none is.
+NICE_WORKERS = ("--worker-cmd", f"nice -n 10 {PY} -m holdem.cli")
+LONG_RUN = (*NICE_WORKERS, "--instances", "2", "--config", str(KUHN), "--iters", str(2 * 10**9), "--seed", "7")
 
 
 class Holdemd:
@@ -40,7 +43,7 @@ class Holdemd:
         self.root = Path(tempfile.mkdtemp(prefix="htui-", dir="/tmp"))
         self.sock = self.root / "holdemd.sock"
         self.proc: subprocess.Popen[bytes] | None = None
-        self.env = {**os.environ, "NUMBA_CACHE_DIR": str(REPO / ".pytest_cache" / "numba")}
+        self.env = dict(os.environ)  # with the session's NUMBA_CACHE_DIR and HOLDEM_BUCKETS (tests/conftest.py)
         self.env.pop("NOTIFY_SOCKET", None)
 
     def argv(self, extra: Sequence[str]) -> list[str]:
@@ -206,4 +209,4 @@ async def auntil(coro_pred: Callable[[], Any], pilot: Any, timeout: float = 90.0
         await pilot.pause(0.1)
 
 
-__all__ = ["KUHN", "LONG_RUN", "REPO", "Holdemd", "asyncio", "auntil", "painted", "until"]
+__all__ = ["KUHN", "LONG_RUN", "NICE_WORKERS", "REPO", "Holdemd", "asyncio", "auntil", "painted", "until"]
