@@ -93,26 +93,29 @@ def _bounds(c, n_chunks, n_hands):
 
 @njit(cache=True)
 def _match_chunk(lo, hi, sub, regrets, sigma):
-    for n in range(sub.kind.shape[0]):
-        if sub.kind[n] != DECISION:
+    kind, num_children, slot = sub.kind, sub.num_children, sub.slot
+    for n in range(kind.shape[0]):
+        if kind[n] != DECISION:
             continue
-        na = sub.num_children[n]
+        na = num_children[n]
         for h in range(lo, hi):
-            o = sub.slot[n] + h * na
+            o = slot[n] + h * na
             regret_match(regrets, o, na, sigma, o)
 
 
 @njit(cache=True)
 def _forward_chunk(p, lo, hi, sub, sigma, reach_self, reach_opp):
-    for n in range(sub.kind.shape[0]):
-        if sub.kind[n] != DECISION:
+    kind, player, slot = sub.kind, sub.player, sub.slot
+    child_start, num_children, children = sub.child_start, sub.num_children, sub.children
+    for n in range(kind.shape[0]):
+        if kind[n] != DECISION:
             continue
-        na = sub.num_children[n]
-        mine = sub.player[n] == p
+        na = num_children[n]
+        mine = player[n] == p
         for a in range(na):
-            c = sub.children[sub.child_start[n] + a]
+            c = children[child_start[n] + a]
             for h in range(lo, hi):
-                s = sigma[sub.slot[n] + h * na + a]
+                s = sigma[slot[n] + h * na + a]
                 if mine:
                     reach_self[c, h] = reach_self[n, h] * s
                     reach_opp[c, h] = reach_opp[n, h]
@@ -123,16 +126,18 @@ def _forward_chunk(p, lo, hi, sub, sigma, reach_self, reach_opp):
 
 @njit(cache=True)
 def _backward_chunk(p, lo, hi, mode, sub, sigma, work, regrets, strat_sum, factors):
-    children, values = sub.children, work.values
+    kind, player, slot = sub.kind, sub.player, sub.slot
+    child_start, num_children, children = sub.child_start, sub.num_children, sub.children
+    values, reach_self = work.values, work.reach_self
     pos, neg, disc = factors
-    for n in range(sub.kind.shape[0] - 1, -1, -1):
-        if sub.kind[n] != DECISION:
+    for n in range(kind.shape[0] - 1, -1, -1):
+        if kind[n] != DECISION:
             continue
-        na = sub.num_children[n]
-        cs = sub.child_start[n]
-        mine = sub.player[n] == p
+        na = num_children[n]
+        cs = child_start[n]
+        mine = player[n] == p
         for h in range(lo, hi):
-            o = sub.slot[n] + h * na
+            o = slot[n] + h * na
             if not mine:  # the other's strategy is already in its reach: its actions' values add up
                 v = 0.0
                 for a in range(na):
@@ -147,7 +152,7 @@ def _backward_chunk(p, lo, hi, mode, sub, sigma, work, regrets, strat_sum, facto
                     v += sigma[o + a] * values[children[cs + a], h]
             values[n, h] = v
             if mine and mode == LEARN:
-                rs = work.reach_self[n, h]
+                rs = reach_self[n, h]
                 for a in range(na):
                     r = regrets[o + a] + values[children[cs + a], h] - v
                     regrets[o + a] = r * (pos if r > 0.0 else neg)
@@ -275,13 +280,14 @@ def root_values(p, mode, sub, leaves, fixed, range_other, work, n_chunks):
 @njit(cache=True)
 def normalise(strat_sum, sub, out):
     """Average strategy per (node, hand): the strategy sum normalised, uniform where it is zero."""
+    kind, num_children, slot = sub.kind, sub.num_children, sub.slot
     n_hands = sub.cards.shape[0]
-    for n in range(sub.kind.shape[0]):
-        if sub.kind[n] != DECISION:
+    for n in range(kind.shape[0]):
+        if kind[n] != DECISION:
             continue
-        na = sub.num_children[n]
+        na = num_children[n]
         for h in range(n_hands):
-            o = sub.slot[n] + h * na
+            o = slot[n] + h * na
             total = 0.0
             for a in range(na):
                 total += strat_sum[o + a]
