@@ -2,7 +2,9 @@
 
 The app owns the Model and the Connection, redraws the visible screen when the model moves
 (at most every `frame_s`, so a flood of progress never queues work), samples the plots' histories
-once a second, and turns keys into API calls (destructive ones confirmed first).
+once a second, and turns keys into API calls (destructive ones confirmed first). Under `make run`
+(`--quickstart`) `q` leaves holdemd training as everywhere, and `Q` quits with STOP_HOLDEMD, for
+`make run` to stop the daemon it started (the instances checkpoint; the next `make run` resumes).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from textual.reactive import reactive
 from textual.timer import Timer
 
 from supervisor import version
-from supervisor.protocol import ErrorCode, Method, ProtocolError, socket_path
+from supervisor.protocol import ErrorCode, Method, ProtocolError, find_daemon, socket_path
 
 from .connection import Connection
 from .messages import Link, LinkChanged, LinkStatus, ModelChanged
@@ -34,6 +36,8 @@ from .screens.help import HelpScreen
 from .screens.new_run import NewRunScreen
 from .screens.runs import RunsScreen
 
+STOP_HOLDEMD = 3  # the exit status of `Q` under make run: "stop the daemon", as distinct from `q`
+
 
 class HoldemApp(App[None]):
     TITLE = "holdem-tui"
@@ -42,15 +46,24 @@ class HoldemApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False),  # a monitor quits on ctrl+c (an Input copies first)
         Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("Q", "stop_holdemd", "Stop holdemd", show=False),  # make run only; the help says so
     ]
 
     link: reactive[LinkStatus] = reactive(LinkStatus(Link.CONNECTING, ""), always_update=True)
 
     def __init__(
-        self, socket: Path, *, frame_s: float = 0.25, sample_s: float = 1.0, resync_s: float = 5.0, connect: bool = True
+        self,
+        socket: Path,
+        *,
+        frame_s: float = 0.25,
+        sample_s: float = 1.0,
+        resync_s: float = 5.0,
+        connect: bool = True,
+        quickstart: bool = False,
     ) -> None:
         super().__init__()
         self.socket = socket
+        self.quickstart = quickstart
         self.frame_s = frame_s
         self.sample_s = sample_s
         self.model = Model()
@@ -129,7 +142,14 @@ class HoldemApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(quickstart=self.quickstart))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.quickstart if action == "stop_holdemd" else True
+
+    def action_stop_holdemd(self) -> None:
+        """make run's `Q`: quit, and let make run stop the daemon it started."""
+        self.exit(return_code=STOP_HOLDEMD)
 
     # commands ---------------------------------------------------------------------------------
     def stop_run(self, run_id: str | None) -> None:
@@ -267,15 +287,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--socket",
         type=Path,
         help=f"holdemd's socket (default here: {socket_path()}; order: "
-        "$HOLDEMD_SOCKET, $RUNTIME_DIRECTORY, $XDG_RUNTIME_DIR, /tmp/holdemd-<uid>)",
+        "$HOLDEMD_SOCKET, $RUNTIME_DIRECTORY, $XDG_RUNTIME_DIR, /tmp/holdemd-<uid>; with none named and no "
+        "daemon there, make run's ./runs/quickstart/holdemd.sock)",
+    )
+    p.add_argument(
+        "--quickstart",
+        action="store_true",
+        help=f"as make run starts it: Q quits with status {STOP_HOLDEMD}, for make run to stop its holdemd",
     )
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_app(argv: Sequence[str] | None = None) -> HoldemApp:
+    """The app for these arguments, on the daemon `find_daemon` finds (make run's when none is named and
+    none listens at the default socket)."""
     args = build_parser().parse_args(argv)
-    HoldemApp(socket_path(args.socket)).run()
-    return 0
+    return HoldemApp(find_daemon(args.socket).path, quickstart=args.quickstart)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    app = build_app(argv)
+    app.run()
+    return app.return_code or 0
 
 
 if __name__ == "__main__":

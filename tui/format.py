@@ -106,6 +106,11 @@ def config_name(path: str | None) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
 
 
+def evaluating(ev: object) -> bool:
+    """Is the run's evaluation ladder (status `eval`) running now?"""
+    return isinstance(ev, dict) and ev.get("state") == "running"
+
+
 def clip(line: str | None, width: int) -> str:
     if not line:
         return ""

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "supervisor"))
 from sv_harness import PY, REAL_WORKER, REPO, HoldemD
@@ -104,3 +107,215 @@ def test_holdemctl_strategy_range_cells_read_as_holdem_strategys(hunl_build, tmp
     # holdem draws each class over two lines: the hands, then their f/c/r cells
     theirs = re.findall(r"[fcr][ \d]{2}\d%", holdem_text)
     assert [cell for _, cell in cells] == theirs, (ours, holdem_text)
+
+
+def long_leduc(tmp_path: Path) -> Path:
+    cfg = tmp_path / "long.yaml"
+    cfg.write_text(
+        "game: leduc\nalgorithm: es-mccfr\niterations: 2000000000\n"
+        "checkpoint: {every_iterations: 0, every_seconds: 5, keep: 2}\n"
+        "metrics: {progress_interval_s: 0.2, exploitability_every_s: 0}\n"
+    )
+    return cfg
+
+
+class Quickstart:
+    """`make run` without a terminal, as in `make run </dev/null | cat`: its output goes to files here."""
+
+    def __init__(self, root: Path, cfg: Path, name: str) -> None:
+        self.out, self.err = root.parent / f"{name}.out", root.parent / f"{name}.err"
+        with open(self.out, "w") as out, open(self.err, "w") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "supervisor.quickstart", "--root", str(root), "--config", str(cfg)],
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                cwd=REPO,
+            )
+
+    def said(self, needle: str, timeout: float = 180.0) -> str:
+        """Its output once `needle` is in it."""
+        deadline = time.monotonic() + timeout
+        while needle not in (text := self.out.read_text()):
+            assert self.proc.poll() is None, f"ended without {needle!r}:\n{text}\n{self.err.read_text()}"
+            assert time.monotonic() < deadline, f"{needle!r} never printed:\n{text}"
+            time.sleep(0.1)
+        return text
+
+    def ended(self, timeout: float = 120.0) -> tuple[int, str, str]:
+        code = self.proc.wait(timeout)
+        return code, self.out.read_text(), self.err.read_text()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def test_make_run_prints_its_socket_a_second_one_attaches_and_a_stop_from_outside_ends_both(tmp_path: Path) -> None:
+    root, cfg = tmp_path / "qs", long_leduc(tmp_path)
+    sock = root / "holdemd.sock"
+    first = Quickstart(root, cfg, "first")
+    second = None
+    try:
+        said = first.said(" running ")
+        assert f"its socket: {sock}\n" in said, said
+        assert f"holdemctl --socket {sock} status" in said and f"holdem-tui --socket {sock}" in said, said
+        pid = int(said.split("holdemd (pid ", 1)[1].split(")")[0])
+        run = said.split("starting a fresh run ", 1)[1].split()[0]
+        second = Quickstart(root, cfg, "second")
+        also = second.said(" running ")
+        assert f"attaching to holdemd (pid {pid}), started by an earlier `make run`" in also, also
+        assert "already using state dir" not in also
+        stop = subprocess.run(
+            [PY, "-m", "supervisor.ctl", "--socket", str(sock), "stop"], capture_output=True, text=True, timeout=120
+        )
+        assert stop.returncode == 0, stop.stderr
+        code, out, err = first.ended()  # it returns: it no longer prints "stopped" for ever
+        assert code == 1 and err == f"quickstart: run stopped: {run} (stopped by request)\n", out + err
+        code, out, err = second.ended()  # it saw the run stopped, or its daemon stopped by the first
+        assert code == 1 and err.startswith(("quickstart: run stopped: ", "quickstart: holdemd went away")), err
+    finally:
+        for quick in (first, second):
+            if quick is not None:
+                quick.kill()
+        end_daemon(root)
+
+
+def end_daemon(root: Path) -> None:
+    """A daemon a failed test left behind (make run starts it in its own session): SIGTERM by the pid in
+    its state dir's lock, and wait for it."""
+    import os
+    import signal
+
+    from supervisor.protocol.messages import listening
+
+    if not listening(root / "holdemd.sock"):
+        return
+    pid = int((root / "state" / "holdemd.lock").read_text().split()[0])
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 120
+    while listening(root / "holdemd.sock") and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+class Terminal:
+    """A program on a pseudo-terminal of 80x24, as a person runs `make run`: what it draws is read on a
+    thread, and keys are typed into it."""
+
+    def __init__(self, argv: list[str]) -> None:
+        import fcntl
+        import os
+        import pty
+        import struct
+        import termios
+        import threading
+
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
+        self.proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, cwd=REPO, env=env, start_new_session=True
+        )
+        os.close(slave)
+        self.output = b""
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        import os
+
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:  # the program ended and the pty closed
+                return
+            if not chunk:
+                return
+            self.output += chunk
+
+    @property
+    def text(self) -> str:
+        return self.output.decode(errors="replace")
+
+    def wait_for(self, needle: str, timeout: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout
+        while needle not in self.text:
+            assert self.proc.poll() is None or needle in self.text, f"ended without {needle!r}:\n{self.text[-3000:]}"
+            assert time.monotonic() < deadline, f"{needle!r} never shown:\n{self.text[-3000:]}"
+            time.sleep(0.1)
+
+    def type(self, keys: str) -> None:
+        import os
+
+        os.write(self.master, keys.encode())
+
+    def ended(self, timeout: float = 180.0) -> int:
+        code = self.proc.wait(timeout)
+        time.sleep(0.2)  # the last output still in the pty
+        return code
+
+
+def test_make_run_q_leaves_holdemd_training_and_says_how_to_come_back_and_capital_q_stops_it(
+    tmp_path: Path,
+) -> None:
+    from supervisor.protocol.messages import listening
+
+    root, cfg = tmp_path / "qs", long_leduc(tmp_path)
+    sock = root / "holdemd.sock"
+    argv = [sys.executable, "-m", "supervisor.quickstart", "--root", str(root), "--config", str(cfg)]
+    term = None
+    try:
+        term = Terminal(argv)
+        term.wait_for("q leaves holdemd training, Q stops it")  # said on the TUI's first screen
+        term.wait_for("▶ running")
+        term.type("q")
+        assert term.ended() == 0, term.text[-3000:]
+        after = term.text.rsplit("goes on training; come back with:", 1)[-1]
+        assert f"holdem-tui --socket {sock}" in after and f"holdemctl --socket {sock} status" in after, term.text
+        assert listening(sock)  # training goes on: the daemon belongs to the user now
+
+        term = Terminal(argv)  # `make run` again: attaches to it
+        term.wait_for("attaching to holdemd (pid ")
+        term.wait_for("q leaves holdemd training, Q stops it")
+        term.type("Q")
+        assert term.ended() == 0, term.text[-3000:]
+        assert "holdemd stopped; its instances checkpointed" in term.text, term.text[-3000:]
+        assert not listening(sock)
+    finally:
+        if term is not None and term.proc.poll() is None:
+            import os
+            import signal
+
+            os.killpg(term.proc.pid, signal.SIGKILL)  # make run and its TUI (the daemon has its own session)
+            term.proc.wait()
+        end_daemon(root)
+
+
+def test_the_first_make_run_installs_without_a_setuptools_warning_box(tmp_path: Path) -> None:
+    """`make run` installs the checkout editable (`pip install -q -e .`): nothing of the build may reach
+    the screen, such as setuptools' boxed BuildBackendWarning about folders named like the package."""
+    import shutil
+
+    source = tmp_path / "holdem"
+    unshipped = (".git", ".venv", "runs", "build", "*.egg-info", "__pycache__", ".*_cache", "docs", "tests")
+    shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(*unshipped))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=300)
+    out = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "-e", str(source)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if out.returncode != 0 and "Could not find a version" in out.stderr:
+        pytest.skip("no package index reachable to fetch the build backend")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Warning" not in out.stdout + out.stderr and "****" not in out.stderr, out.stderr
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import holdem, supervisor, tui; print(holdem.__file__)"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert where.stdout.strip() == str(source / "holdem" / "__init__.py"), where.stderr

@@ -14,6 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from sv_harness import FAKE_WORKER, PY, REPO, HoldemD, write_config
 
 FAST = [
@@ -413,5 +414,25 @@ async def test_holdemctl_finds_the_daemon_of_make_run_when_none_listens_at_the_d
         assert out.returncode == 0 and out.stdout.strip() == "no runs", out.stderr
         named = bare_ctl("--socket", str(tmp_path / "xdg" / "holdemd.sock"), "status", "--wait", "0")
         assert named.returncode == 3  # a socket given is the one used
+    finally:
+        await d.stop()
+
+
+async def test_make_run_without_a_terminal_says_evaluating_until_the_ladder_is_done(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from supervisor.quickstart import follow_run
+
+    d = HoldemD(tmp_path / "d", FAKE_WORKER, env={"FAKE_IPS": "4000", "FAKE_EVAL_S": "6"}, args=FAST)
+    cfg = write_config(tmp_path / "h.yaml", game="hunl")
+    try:
+        await d.start("--instances", "1", "--config", str(cfg), "--iters", "500", "--estimate-sample", "0")
+        run = await follow_run(d.sock, interval=0.2, wait_eval=True)
+        out = capsys.readouterr().out
+        assert run["state"] == "done" and run["eval"]["state"] == "done", run
+        lines = out.splitlines()
+        done_at = next(k for k, line in enumerate(lines) if " done " in line)
+        assert any("evaluating… the ladder" in line for line in lines[done_at:]), out
+        assert lines[-1].startswith("  eval (merged"), out
     finally:
         await d.stop()

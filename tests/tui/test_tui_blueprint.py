@@ -159,3 +159,23 @@ async def test_a_leduc_run_says_the_explorer_is_for_holdem(holdemd: Holdemd) -> 
         assert bp.doc is None and not cells(bp)
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, BlueprintScreen), what="back to the dashboard")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_a_done_run_says_evaluating_while_its_ladder_runs(trained: Holdemd, size: tuple[int, int]) -> None:
+    """The automatic ladder after `done` (here asked for: this daemon runs none by itself) is shown on the
+    dashboard's header and the runs list's detail line, not only on the blueprint screen."""
+    from supervisor.protocol import ProtocolError
+
+    run_id = trained.run()["id"]
+    try:
+        trained.request("run.eval", {"run": run_id})
+    except ProtocolError as exc:
+        assert exc.code == "conflict"  # one is running already: as good
+    app = HoldemApp(trained.sock)
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: painted_with(app, "evaluating…"), timeout=30, what="the runs list saying it")
+        app.open_run(run_id)
+        shown = await until(pilot, lambda: painted_with(app, "✔ done  evaluating…"), timeout=30, what="the header")
+        assert "ETA" in shown
+    trained.wait_run(lambda r: (r.get("eval") or {}).get("state") != "running", timeout=300, what="the ladder done")

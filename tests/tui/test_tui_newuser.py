@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from tui_harness import KUHN, REPO, Holdemd, painted, until
 
-from tui.app import HoldemApp
+from tui.app import STOP_HOLDEMD, HoldemApp, build_app
 from tui.screens.blueprint import BlueprintScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.widgets.log_pane import LogPane
@@ -110,3 +110,48 @@ async def test_a_leduc_run_is_not_offered_the_ladder(holdemd: Holdemd, size: tup
         await pilot.pause(0.5)
         assert not app._notifications, [n.message for n in app._notifications]  # no refusal to read
         assert isinstance(app.screen, BlueprintScreen) and app.screen is bp
+
+
+@SIZES
+async def test_under_make_run_q_quits_and_capital_q_asks_make_run_to_stop_holdemd(
+    restarted: Holdemd, size: tuple[int, int]
+) -> None:
+    app = HoldemApp(restarted.sock, quickstart=True)
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: painted_with(app, "make run: q leaves holdemd training, Q stops it"), what="hint")
+        await pilot.press("question_mark")
+        shown = await until(pilot, lambda: painted_with(app, "stop holdemd (it checkpoints)"), what="the help")
+        assert "quit (training goes on: it belongs to holdemd)" in shown, shown
+        box = app.screen.query_one("#help")
+        assert box.region.bottom <= size[1] and box.max_scroll_y == 0, "the help does not fit"
+        await pilot.press("escape")
+        await pilot.press("Q")
+        await until(pilot, lambda: app.return_code is not None, what="the app quitting")
+    assert app.return_code == STOP_HOLDEMD
+    app = HoldemApp(restarted.sock, quickstart=True)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("q")
+        await until(pilot, lambda: app.return_code is not None, what="the app quitting")
+    assert app.return_code == 0
+    app = HoldemApp(restarted.sock)  # not under make run: no Q, no hint, nothing said about make run
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: painted_with(app, "Runs"), what="the runs list")
+        await pilot.press("Q")
+        await pilot.pause(0.3)
+        assert app.return_code is None and "make run" not in painted(app)
+
+
+async def test_holdem_tui_finds_the_daemon_of_make_run_by_itself(
+    restarted: Holdemd, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout = tmp_path / "checkout"
+    (checkout / "runs" / "quickstart").mkdir(parents=True)
+    (checkout / "runs" / "quickstart" / "holdemd.sock").symlink_to(restarted.sock)  # as make run links a long path
+    monkeypatch.chdir(checkout)
+    monkeypatch.delenv("HOLDEMD_SOCKET", raising=False)
+    monkeypatch.delenv("RUNTIME_DIRECTORY", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "xdg"))  # the default socket: nobody there
+    app = build_app([])
+    assert app.socket == restarted.sock
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: painted_with(app, f"connected to holdemd (pid {restarted.proc.pid})"))

@@ -50,6 +50,7 @@ def run_header(run: RunView | None, run_id: str) -> Text:
         (run.id, "bold"),
         "  ",
         fmt.state_text(run.shown_state),
+        ("  evaluating…" if fmt.evaluating(run.eval) else "", "bold cyan"),
         "  ",
         (fmt.config_name(run.config), "cyan"),
         "  ",

@@ -41,13 +41,17 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
 )
+QUICKSTART_KEYS = (
+    "make run",
+    (("Q", "stop holdemd (it checkpoints); the next `make run` resumes"),),
+)
 NOTES = ("Top line: is holdemd there? If it goes away the TUI retries by itself.",)
 KEY_WIDTH = 12
 
 
-def help_text() -> Text:
+def help_text(quickstart: bool = False) -> Text:
     out = Text()
-    for section, keys in KEYS:
+    for section, keys in (*KEYS, *([QUICKSTART_KEYS] if quickstart else [])):
         out.append(section + "\n", style="bold underline")
         for key, does in keys:
             out.append(f"  {key:<{KEY_WIDTH}}", style="bold cyan")
@@ -62,11 +66,15 @@ class HelpScreen(ModalScreen[None]):
     CSS_PATH = Path(__file__).with_name("help.tcss")  # absolute: subclasses elsewhere keep it
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
 
+    def __init__(self, quickstart: bool = False) -> None:
+        super().__init__()
+        self.quickstart = quickstart
+
     def compose(self) -> ComposeResult:
         box = VerticalScroll(id="help")
         box.border_title = "holdem-tui keys"
         with box:
-            yield Static(help_text(), id="help-text")
+            yield Static(help_text(self.quickstart), id="help-text")
 
     def action_close(self) -> None:
         self.dismiss(None)

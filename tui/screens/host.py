@@ -20,6 +20,7 @@ class ScreenHost(Protocol):
     model: Model
     connection: Connection
     link: LinkStatus
+    quickstart: bool  # started by make run (its Q stops the daemon)
 
     def open_run(self, run_id: str) -> None: ...
     def open_blueprint(self, run_id: str) -> None: ...

@@ -60,6 +60,13 @@ def run_cells(run: RunView, bar_width: int = 8) -> tuple[object, ...]:
     )
 
 
+def title(quickstart: bool) -> Text:
+    """ "Runs"; under make run also what quitting does there (its Q is in no footer: 80 columns are full)."""
+    if not quickstart:
+        return Text("Runs")
+    return Text.assemble("Runs", ("   make run: q leaves holdemd training, Q stops it", "dim"))
+
+
 def run_detail(run: RunView | None, connected: bool = True) -> Text:
     if run is None:
         if not connected:
@@ -80,6 +87,8 @@ def run_detail(run: RunView | None, connected: bool = True) -> Text:
         parts.append(Text.assemble((metric[0].replace("_", " ") + " ", "dim"), fmt.metric(metric[1])))
     if run.reason:
         parts.append(Text(run.reason, style="yellow"))
+    if fmt.evaluating(run.eval):
+        parts.append(Text("evaluating… (the ladder: bots, LBR-fc, probes)", style="bold cyan"))
     if run.merged:
         parts.append(Text.assemble(("merged ", "dim"), run.merged))
     return Text("  ·  ").join(parts)
@@ -110,7 +119,7 @@ class RunsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield ConnectionBar(id="link")
-        yield Static("Runs", id="title")
+        yield Static(title(self.host.quickstart), id="title")
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield Static(id="detail")
         yield Footer(compact=True, show_command_palette=False)
