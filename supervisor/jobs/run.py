@@ -24,6 +24,7 @@ from supervisor.jobs.logfile import append_log
 from supervisor.jobs.phase import run_phase
 from supervisor.jobs.tensorboard import write_scalars_every
 from supervisor.protocol import EventKind, InstanceState, RunInfo, RunState
+from supervisor.protocol.describe import instances_and_workers
 from supervisor.state.store import RunRow, Store
 
 
@@ -118,7 +119,7 @@ class RunSupervisor:
         if n * w <= cores:
             return
         line = (
-            f"warning: {n} instances x {w} workers = {n * w} threads on {cores} cores; "
+            f"warning: {instances_and_workers(n, w)} = {n * w} threads on {cores} cores; "
             "they will share cores and each train slower"
         )
         append_log(self.dir / "run.log", line)

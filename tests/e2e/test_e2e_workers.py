@@ -63,7 +63,7 @@ async def test_status_shows_workers_rss_and_cores_and_warns_once_when_oversubscr
         assert yaml.safe_load((run / "run.yaml").read_text())["workers"] == workers
         with sqlite3.connect(d.state / "holdemd.sqlite3") as db:
             assert db.execute("SELECT workers FROM runs").fetchone()[0] == workers
-        warning = f"1 instances x {workers} workers = {workers} threads on {cores()} cores"
+        warning = f"1 instance × {workers} workers = {workers} threads on {cores()} cores"
         assert (run / "run.log").read_text().count(warning) == 1
         ctl = subprocess.run(
             [sys.executable, "-m", "supervisor.ctl", "--socket", str(d.sock), "status"],
