@@ -15,8 +15,11 @@ the many short tests last, where they even out the workers' ends.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -100,6 +103,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if _background_build is not None and _background_build.poll() is None:
         _background_build.kill()  # the session ended before the build (an interrupted run)
         _background_build.wait()
+
+
+@pytest.fixture
+def short_tmp_path() -> Iterator[Path]:
+    """A fresh folder with a short path, for a Unix socket deep inside it (an address holds 108 bytes,
+    and an xdist worker's tmp_path is longer than a plain run's); removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix="ht-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -177,10 +177,10 @@ def test_a_full_tensorboard_disk_drops_points_and_trains_on(full_tensorboard_fs:
 
 def test_kills_long_before_the_regular_checkpoint_still_make_progress(tmp_path: Path) -> None:
     """Regular checkpoints every 10 minutes, a SIGKILL within seconds of every launch: the first
-    checkpoint soon after each start (checkpoint.first_after_seconds, default 5 s) lets every relaunch
-    resume further on, and the run still ends bit-identical to one left alone (W = 1)."""
+    checkpoint soon after each start (checkpoint.first_after_seconds: 1 s here, 5 s by default) lets
+    every relaunch resume further on, and the run still ends bit-identical to one left alone (W = 1)."""
     config = tmp_path / "c.yaml"
-    config.write_text(LEDUC_ES.read_text().replace("every_seconds: 30", "every_seconds: 600"))
+    config.write_text(LEDUC_ES.read_text().replace("every_seconds: 30", "every_seconds: 600, first_after_seconds: 1"))
     resumed_from: list[int | None] = []
     for _ in range(3):  # for ever, unless killed (the target does not change the trajectory)
         proc = train(tmp_path / "chaos", subprocess.PIPE, subprocess.DEVNULL, config, "--iters", 10**10, "--resume")

@@ -392,8 +392,10 @@ async def test_an_automatic_ladder_cut_by_a_daemon_stop_runs_again_at_the_next_s
         await d.stop()
 
 
-async def test_holdemctl_finds_the_daemon_of_make_run_when_none_listens_at_the_default(tmp_path: Path) -> None:
-    here = tmp_path / "checkout"
+async def test_holdemctl_finds_the_daemon_of_make_run_when_none_listens_at_the_default(
+    tmp_path: Path, short_tmp_path: Path
+) -> None:
+    here = short_tmp_path / "checkout"  # its runs/quickstart/holdemd.sock must fit a socket address
     d = HoldemD(tmp_path / "d", FAKE_WORKER, args=FAST)
     d.sock = here / "runs" / "quickstart" / "holdemd.sock"
     d.sock.parent.mkdir(parents=True)

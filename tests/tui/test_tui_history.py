@@ -118,8 +118,9 @@ async def test_a_tui_attached_late_plots_the_run_from_before_it_attached(holdemd
     run_id = holdemd.wait_run(lambda r: r.get("state") == "running", what="the run")["id"]
 
     def early_points() -> bool:
-        series = holdemd.request("history", {"run": run_id})["instances"]
-        return all(len(series.get(str(k), ())) >= 4 for k in range(2))
+        """Every instance has 4 points, the first of them 2 s old (points can arrive in a burst)."""
+        series = [holdemd.request("history", {"run": run_id})["instances"].get(str(k), ()) for k in range(2)]
+        return all(len(s) >= 4 and s[0]["t"] < time.time() - 2 for s in series)
 
     deadline = time.monotonic() + 90
     while not early_points():
