@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import signal
 from pathlib import Path
 
 import pytest
-from holdem_proc import write_config
+from holdem_proc import Worker, write_config
 
 from holdem.storage.checkpoint import list_checkpoints, load_checkpoint
 
@@ -95,16 +96,30 @@ def test_negative_iterations_on_the_command_line_exit_2(tmp_path, worker_factory
     assert code == 2 and "--iters" in stderr
 
 
-def _three_checkpoints(tmp_path: Path, worker_factory) -> tuple[Path, Path, list[Path]]:
-    cfg = write_config(tmp_path / "c.yaml", LEDUC_ES % 10_000)
-    inst = tmp_path / "i"
-    assert worker_factory(*train_args(cfg, inst, "--iters", 30_000)).finish()[0] == 0
-    return cfg, inst, list_checkpoints(inst)
+@pytest.fixture(scope="module")
+def three_checkpoints_made(tmp_path_factory) -> Path:
+    """A config and an instance of 30,000 iterations checkpointed every 10,000, trained once for the
+    module; the tests below damage or resume copies of it."""
+    folder = tmp_path_factory.mktemp("three-checkpoints")
+    cfg = write_config(folder / "c.yaml", LEDUC_ES % 10_000)
+    w = Worker(*train_args(cfg, folder / "i", "--iters", 30_000))
+    try:
+        assert w.finish()[0] == 0
+    finally:
+        w.proc.stdout.close()
+        w.proc.stderr.close()
+    return folder
+
+
+def _three_checkpoints(tmp_path: Path, made: Path) -> tuple[Path, Path, list[Path]]:
+    shutil.copytree(made, tmp_path / "copy")
+    inst = tmp_path / "copy" / "i"
+    return tmp_path / "copy" / "c.yaml", inst, list_checkpoints(inst)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "bitflip", "no-manifest"])
-def test_resume_skips_a_damaged_newest_checkpoint(tmp_path, worker_factory, damage):
-    cfg, inst, found = _three_checkpoints(tmp_path, worker_factory)
+def test_resume_skips_a_damaged_newest_checkpoint(tmp_path, worker_factory, three_checkpoints_made, damage):
+    cfg, inst, found = _three_checkpoints(tmp_path, three_checkpoints_made)
     assert [int(p.name) for p in found] == [30_000, 20_000, 10_000]
     victim = found[0] / "strategy_sum.npy"
     data = bytearray(victim.read_bytes())
@@ -123,14 +138,14 @@ def test_resume_skips_a_damaged_newest_checkpoint(tmp_path, worker_factory, dama
     assert "skipping checkpoint" in stderr and "000000030000" in stderr
 
 
-def test_resume_refuses_a_checkpoint_of_another_seed(tmp_path, worker_factory):
-    cfg, inst, _ = _three_checkpoints(tmp_path, worker_factory)
+def test_resume_refuses_a_checkpoint_of_another_seed(tmp_path, worker_factory, three_checkpoints_made):
+    cfg, inst, _ = _three_checkpoints(tmp_path, three_checkpoints_made)
     code, stderr = worker_factory(*train_args(cfg, inst, "--iters", 40_000, "--resume", "--seed", 6)).finish()
     assert code == 2 and "refusing to resume" in stderr
 
 
-def test_existing_checkpoints_without_resume_are_not_overwritten(tmp_path, worker_factory):
-    cfg, inst, before = _three_checkpoints(tmp_path, worker_factory)
+def test_existing_checkpoints_without_resume_are_not_overwritten(tmp_path, worker_factory, three_checkpoints_made):
+    cfg, inst, before = _three_checkpoints(tmp_path, three_checkpoints_made)
     code, stderr = worker_factory(*train_args(cfg, inst, "--iters", 40_000)).finish()
     assert code == 2 and "--resume" in stderr
     assert list_checkpoints(inst) == before

@@ -94,13 +94,16 @@ def stop(proc: subprocess.Popen[bytes]) -> int:
 
 
 def test_a_dead_event_pipe_costs_no_checkpoint(tmp_path: Path) -> None:
-    """The issue's reproduction: stdout is a FIFO whose reader reads one line and goes away."""
+    """The issue's reproduction: stdout is a FIFO whose reader goes away mid-run (here once the run has
+    trained, so the checkpoint at the stop holds work however slow the machine is)."""
     inst = tmp_path / "i"
     reader, writer = fifo(tmp_path / "events")
     proc = train(inst, writer, subprocess.PIPE)
     os.close(writer)
     try:
-        assert json.loads(Lines(reader).wait_for("."))["event"] == "started"
+        events = Lines(reader)
+        assert json.loads(events.wait_for("."))["event"] == "started"
+        events.wait_for(r'"event":"progress","t":[\d.]+,"iter":[1-9]')
         os.close(reader)
         assert proc.stderr is not None
         log = Lines(proc.stderr.fileno())
